@@ -1,0 +1,205 @@
+import { z } from 'zod';
+import { redactedActionSchema } from './approval.js';
+import { canonicalJson } from './canonical-json.js';
+import { sha256Hex } from './ids.js';
+
+export const AUDIT_TYPES = [
+  'requested',
+  'delivered',
+  'delivery_failed',
+  'decided',
+  'refused',
+  'approved',
+  'denied',
+  'expired',
+  'cancelled',
+  'allowed',
+  'policy_denied',
+  'granted',
+  'consumed',
+  'consume_refused',
+  'executed',
+  'failed',
+  'revoked',
+] as const;
+export type AuditType = (typeof AUDIT_TYPES)[number];
+
+/** An audit record before it joins the chain. Absent facts are `null`, never missing. */
+export const auditDraftSchema = z.object({
+  type: z.enum(AUDIT_TYPES),
+  at: z.number(),
+  requestId: z.string().nullable(),
+  grantId: z.string().nullable(),
+  actor: z.string().nullable(),
+  onBehalfOf: z.string().nullable(),
+  sessionId: z.string().nullable(),
+  action: redactedActionSchema.nullable(),
+  fingerprint: z.string().nullable(),
+  /** The policy rule that explains this step, or `'default'`. */
+  ruleId: z.string().nullable(),
+  /** The agent's stated reason, unverified. */
+  reason: z.string().nullable(),
+  approver: z.string().nullable(),
+  outcome: z.enum(['approve', 'deny']).nullable(),
+  comment: z.string().nullable(),
+  via: z.string().nullable(),
+  detail: z.string().nullable(),
+});
+export type AuditDraft = z.infer<typeof auditDraftSchema>;
+
+export const auditEntrySchema = auditDraftSchema.extend({
+  seq: z.number().int().positive(),
+  prevHash: z.string(),
+  hash: z.string(),
+});
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
+
+/** The newest entry's position; keep it somewhere the store cannot write to detect truncation. */
+export interface AuditHead {
+  seq: number;
+  hash: string;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export function hashAuditEntry(entry: Omit<AuditEntry, 'hash'>): string {
+  return sha256Hex(canonicalJson(entry));
+}
+
+/**
+ * Chains drafts after `head`. Stores call this inside the same atomic step that reads the head
+ * and writes the entries, so concurrent writers cannot fork the chain.
+ */
+export function sealAuditEntries(head: AuditHead | null, drafts: readonly AuditDraft[]): AuditEntry[] {
+  let seq = head?.seq ?? 0;
+  let prevHash = head?.hash ?? GENESIS_HASH;
+  return drafts.map((draft) => {
+    seq += 1;
+    const body = { ...draft, seq, prevHash };
+    const hash = hashAuditEntry(body);
+    prevHash = hash;
+    return { ...body, hash };
+  });
+}
+
+export function emptyDraft(type: AuditType, at: number): AuditDraft {
+  return {
+    type,
+    at,
+    requestId: null,
+    grantId: null,
+    actor: null,
+    onBehalfOf: null,
+    sessionId: null,
+    action: null,
+    fingerprint: null,
+    ruleId: null,
+    reason: null,
+    approver: null,
+    outcome: null,
+    comment: null,
+    via: null,
+    detail: null,
+  };
+}
+
+export interface VerifyOptions {
+  /** A head recorded earlier; the log must still contain it, which detects truncation. */
+  head?: AuditHead | undefined;
+  /** Accept a log whose oldest entries were pruned by a retention policy. */
+  allowPruned?: boolean | undefined;
+}
+
+export type VerifyResult =
+  | { ok: true; entries: number; head: AuditHead | null }
+  | { ok: false; entries: number; brokenAt: number; problem: string };
+
+/** Checks every link of the chain, in order. Stops at the first problem. */
+export class AuditVerifier {
+  private count = 0;
+  private previous: AuditEntry | null = null;
+  private anchorSeen = false;
+  private failure: Extract<VerifyResult, { ok: false }> | null = null;
+
+  constructor(private readonly options: VerifyOptions = {}) {}
+
+  /** Feeds the next entry; returns false once the chain is broken. */
+  add(raw: unknown): boolean {
+    if (this.failure) return false;
+    const position = this.previous ? this.previous.seq + 1 : 1;
+    const parsed = auditEntrySchema.safeParse(raw);
+    if (!parsed.success) return this.fail(position, `entry after seq ${position - 1} is malformed`);
+    const entry = parsed.data;
+    this.count += 1;
+    if (this.previous === null) {
+      if (entry.seq !== 1 && !this.options.allowPruned) {
+        return this.fail(1, `log starts at seq ${entry.seq}: earlier entries were deleted`);
+      }
+      if (entry.seq === 1 && entry.prevHash !== GENESIS_HASH) return this.fail(1, 'first entry does not start the chain');
+    } else {
+      if (entry.seq !== this.previous.seq + 1) {
+        return this.fail(
+          this.previous.seq + 1,
+          `expected seq ${this.previous.seq + 1}, found ${entry.seq}: entries were deleted, reordered or inserted`,
+        );
+      }
+      if (entry.prevHash !== this.previous.hash) {
+        return this.fail(entry.seq, `entry ${entry.seq} does not link to entry ${this.previous.seq}`);
+      }
+    }
+    const { hash, ...body } = entry;
+    if (hashAuditEntry(body) !== hash) return this.fail(entry.seq, `entry ${entry.seq} was altered after it was written`);
+    if (this.options.head && entry.seq === this.options.head.seq) {
+      if (entry.hash !== this.options.head.hash) {
+        return this.fail(entry.seq, `entry ${entry.seq} differs from the recorded head: the log was rewritten`);
+      }
+      this.anchorSeen = true;
+    }
+    this.previous = entry;
+    return true;
+  }
+
+  result(): VerifyResult {
+    if (this.failure) return this.failure;
+    const head = this.options.head;
+    if (head && !this.anchorSeen) {
+      const last = this.previous?.seq ?? 0;
+      return {
+        ok: false,
+        entries: this.count,
+        brokenAt: last + 1,
+        problem: `log ends at seq ${last} but the recorded head is seq ${head.seq}: it was truncated`,
+      };
+    }
+    const last = this.previous;
+    return { ok: true, entries: this.count, head: last ? { seq: last.seq, hash: last.hash } : null };
+  }
+
+  private fail(brokenAt: number, problem: string): false {
+    this.failure = { ok: false, entries: this.count, brokenAt, problem };
+    return false;
+  }
+}
+
+/**
+ * Verifies an exported log (JSON lines, as `audit.export()` writes) without the store, so an
+ * auditor can check a copy offline.
+ */
+export function verifyAuditLog(jsonl: string, options?: VerifyOptions): VerifyResult {
+  const verifier = new AuditVerifier(options);
+  const lines = jsonl.split('\n').filter((line) => line.trim().length > 0);
+  for (const [i, line] of lines.entries()) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      return { ok: false, entries: i, brokenAt: i + 1, problem: `line ${i + 1} is not JSON` };
+    }
+    if (!verifier.add(parsed)) break;
+  }
+  return verifier.result();
+}
+
+export function toJsonLines(entries: readonly AuditEntry[]): string {
+  return entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
+}

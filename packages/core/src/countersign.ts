@@ -1,0 +1,220 @@
+import type { ApprovalRequest } from './approval.js';
+import { type AuditEntry, type AuditHead, AuditVerifier, toJsonLines, type VerifyOptions, type VerifyResult } from './audit.js';
+import { decide, refuse } from './decisions.js';
+import { ClosedError, ConfigError, RequestNotFoundError } from './errors.js';
+import type { CountersignEventMap, CountersignEventName } from './events.js';
+import { consumeGrant } from './grant-checks.js';
+import type { Grant, GrantCheck, GrantRecord } from './grants.js';
+import { type GuardAction, type GuardContext, guard } from './guard.js';
+import { type CountersignOptions, resolveOptions } from './options.js';
+import type { PolicyDecision } from './policy.js';
+import { checkRequest, Runtime } from './runtime.js';
+import { identitySchema, parseInput } from './schemas.js';
+import type { DecisionInput, DecisionResult, TransportHost } from './transport.js';
+
+/** Describes a function to guard once, for `countersign.wrap`. */
+export interface WrapSpec<I> {
+  name: string;
+  /** The resource, fixed or computed from the input. */
+  resource?: string | ((input: I) => string | null) | undefined;
+  /** The params to bind and show. Default: the input itself. */
+  params?: ((input: I) => Record<string, unknown>) | undefined;
+  risk?: GuardAction<unknown>['risk'];
+}
+
+export interface Countersign {
+  /**
+   * Runs `action.run` only if the policy allows it or enough eligible people approve, with a
+   * single-use grant that is revoked when `run` settles. Throws a `CountersignError` otherwise.
+   */
+  guard<T>(action: GuardAction<T>, context: GuardContext): Promise<T>;
+  /** Guards a function once: every call of the result goes through `guard`. */
+  wrap<I, T>(spec: WrapSpec<I>, fn: (input: I, grant: Grant) => T | Promise<T>): (input: I, context: GuardContext) => Promise<T>;
+  /** Records an approver's decision. Throws on self-approval, ineligibility or a settled request. */
+  decide(requestId: string, decision: DecisionInput): Promise<DecisionResult>;
+  /** What the policy would decide, without running or recording anything. */
+  explain(subject: { action: string; resource?: string | null | undefined; actor: string }): PolicyDecision;
+  getRequest(requestId: string): Promise<ApprovalRequest | null>;
+  /** Expires pending requests past their deadline; returns how many. For processes that never wait. */
+  sweep(limit?: number): Promise<number>;
+  readonly grants: {
+    /** Accepts a grant token once, for exactly the call it was issued for. Throws `GrantRefusedError`. */
+    consume(token: string, check: GrantCheck): Promise<GrantRecord>;
+  };
+  readonly audit: {
+    /** Walks the whole chain. Pass a head recorded earlier to detect truncation. */
+    verify(options?: VerifyOptions): Promise<VerifyResult>;
+    /** The log as JSON lines, for `verifyAuditLog` offline. */
+    export(): Promise<string>;
+    entries(afterSeq?: number, limit?: number): Promise<AuditEntry[]>;
+    head(): Promise<AuditHead | null>;
+  };
+  on<E extends CountersignEventName>(event: E, listener: (...args: CountersignEventMap[E]) => void): this;
+  once<E extends CountersignEventName>(event: E, listener: (...args: CountersignEventMap[E]) => void): this;
+  off<E extends CountersignEventName>(event: E, listener: (...args: CountersignEventMap[E]) => void): this;
+  /** Stops transports, the store subscription and the store. Guards still waiting fail. */
+  close(): Promise<void>;
+}
+
+const AUDIT_PAGE = 1_000;
+
+export function createCountersign(options: CountersignOptions): Countersign {
+  return new CountersignInstance(new Runtime(resolveOptions(options)));
+}
+
+class CountersignInstance implements Countersign {
+  private readonly ready: Promise<void>;
+  private unsubscribe: (() => Promise<void>) | null = null;
+
+  constructor(private readonly runtime: Runtime) {
+    this.ready = this.start();
+    // Surfaced to the first caller that needs the transports; never an unhandled rejection.
+    this.ready.catch(() => {});
+  }
+
+  private async start(): Promise<void> {
+    const { store, transports, clock } = this.runtime.options;
+    const host: TransportHost = {
+      decide: (requestId, decision) => this.decide(requestId, decision),
+      getRequest: (requestId) => this.getRequest(requestId),
+      recordRefusal: async (requestId, { approver, via, why }) => {
+        const request = await this.getRequest(requestId);
+        if (request === null) throw new RequestNotFoundError(requestId);
+        await refuse(this.runtime, request, approver, via, why);
+      },
+      clock,
+    };
+    for (const transport of transports.values()) {
+      try {
+        await transport.start?.(host);
+      } catch (error) {
+        throw new ConfigError(`transport "${transport.name}" failed to start`, { cause: error });
+      }
+    }
+    if (store.subscribe) {
+      try {
+        this.unsubscribe = await store.subscribe((id) => this.runtime.waiters.wake(id));
+      } catch {
+        // Waiting guards poll, so a store that cannot notify is slower, not unsafe.
+      }
+    }
+  }
+
+  private async open(): Promise<void> {
+    if (this.runtime.closed) throw new ClosedError();
+    await this.ready;
+  }
+
+  async guard<T>(action: GuardAction<T>, context: GuardContext): Promise<T> {
+    await this.open();
+    return guard(this.runtime, action, context);
+  }
+
+  wrap<I, T>(spec: WrapSpec<I>, fn: (input: I, grant: Grant) => T | Promise<T>) {
+    return (input: I, context: GuardContext) =>
+      this.guard(
+        {
+          name: spec.name,
+          resource: typeof spec.resource === 'function' ? spec.resource(input) : spec.resource,
+          params: spec.params ? spec.params(input) : (input as Record<string, unknown>),
+          risk: spec.risk,
+          run: (grant) => fn(input, grant),
+        },
+        context,
+      );
+  }
+
+  async decide(requestId: string, decision: DecisionInput): Promise<DecisionResult> {
+    await this.open();
+    return decide(this.runtime, requestId, decision);
+  }
+
+  explain(subject: { action: string; resource?: string | null | undefined; actor: string }): PolicyDecision {
+    parseInput(identitySchema, subject.actor, 'actor');
+    return this.runtime.options.policy.decide({
+      action: subject.action,
+      resource: subject.resource ?? null,
+      actor: subject.actor,
+    });
+  }
+
+  async getRequest(requestId: string): Promise<ApprovalRequest | null> {
+    if (this.runtime.closed) throw new ClosedError();
+    return this.runtime.load(requestId);
+  }
+
+  async sweep(limit = 100): Promise<number> {
+    await this.open();
+    const now = this.runtime.now();
+    const stale = await this.runtime.call('listRequests', () =>
+      this.runtime.store.listRequests({ status: 'pending', expiresAtOrBefore: now, limit }),
+    );
+    let expired = 0;
+    for (const raw of stale) {
+      const request = checkRequest(raw);
+      if (request.status !== 'pending' || request.expiresAt > now) continue;
+      const saved = await this.runtime.settle(request, 'expired', 'no quorum before the deadline');
+      if (saved !== null) expired += 1;
+    }
+    return expired;
+  }
+
+  readonly grants = {
+    consume: async (token: string, check: GrantCheck) => {
+      if (this.runtime.closed) throw new ClosedError();
+      return consumeGrant(this.runtime, token, check);
+    },
+  };
+
+  readonly audit = {
+    verify: async (options?: VerifyOptions) => {
+      const verifier = new AuditVerifier(options);
+      for await (const entry of this.walkAudit()) if (!verifier.add(entry)) break;
+      return verifier.result();
+    },
+    export: async () => {
+      const entries: AuditEntry[] = [];
+      for await (const entry of this.walkAudit()) entries.push(entry);
+      return toJsonLines(entries);
+    },
+    entries: (afterSeq = 0, limit = AUDIT_PAGE) =>
+      this.runtime.call('readAudit', () => this.runtime.store.readAudit(afterSeq, limit)),
+    head: () => this.runtime.call('auditHead', () => this.runtime.store.auditHead()),
+  };
+
+  private async *walkAudit(): AsyncGenerator<AuditEntry> {
+    let after = 0;
+    for (;;) {
+      const page = await this.runtime.call('readAudit', () => this.runtime.store.readAudit(after, AUDIT_PAGE));
+      yield* page;
+      const last = page[page.length - 1];
+      if (page.length < AUDIT_PAGE || last === undefined) return;
+      after = last.seq;
+    }
+  }
+
+  on<E extends CountersignEventName>(event: E, listener: (...args: CountersignEventMap[E]) => void): this {
+    this.runtime.events.on(event, listener as never);
+    return this;
+  }
+
+  once<E extends CountersignEventName>(event: E, listener: (...args: CountersignEventMap[E]) => void): this {
+    this.runtime.events.once(event, listener as never);
+    return this;
+  }
+
+  off<E extends CountersignEventName>(event: E, listener: (...args: CountersignEventMap[E]) => void): this {
+    this.runtime.events.off(event, listener as never);
+    return this;
+  }
+
+  async close(): Promise<void> {
+    if (this.runtime.closed) return;
+    this.runtime.closed = true;
+    await this.ready.catch(() => {});
+    await this.unsubscribe?.();
+    for (const transport of this.runtime.options.transports.values()) await transport.close?.();
+    await this.runtime.store.close();
+    this.runtime.events.removeAllListeners();
+  }
+}

@@ -1,0 +1,86 @@
+import { type ApprovalRequest, approvalsOf, type Decision } from './approval.js';
+import { isSelfApproval } from './approvers.js';
+import {
+  AlreadyDecidedError,
+  AlreadyVotedError,
+  NotEligibleError,
+  RequestNotFoundError,
+  SelfApprovalError,
+} from './errors.js';
+import type { Runtime } from './runtime.js';
+import { decisionInputSchema, parseInput } from './schemas.js';
+import { scrubText } from './redact.js';
+import type { DecisionInput, DecisionResult } from './transport.js';
+
+/** Lost compare-and-set races are retried; each retry means another writer made progress. */
+const MAX_ATTEMPTS = 50;
+
+export async function decide(runtime: Runtime, requestId: string, input: DecisionInput): Promise<DecisionResult> {
+  const decision = parseInput(decisionInputSchema, input, 'decision');
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const request = await runtime.load(requestId);
+    if (request === null) throw new RequestNotFoundError(requestId);
+    if (request.status !== 'pending') throw new AlreadyDecidedError(requestId, request.status);
+    if (runtime.now() >= request.expiresAt) {
+      await runtime.settle(request, 'expired', 'no quorum before the deadline');
+      throw new AlreadyDecidedError(requestId, 'expired');
+    }
+    const via = decision.via ?? 'api';
+    if (isSelfApproval(decision.approver, request)) {
+      await refuse(runtime, request, decision.approver, via, 'self-approval');
+      throw new SelfApprovalError(requestId, decision.approver);
+    }
+    if (!request.approvers.includes(decision.approver)) {
+      await refuse(runtime, request, decision.approver, via, 'not an eligible approver');
+      throw new NotEligibleError(requestId, decision.approver);
+    }
+    if (request.decisions.some((d) => d.approver === decision.approver)) {
+      throw new AlreadyVotedError(requestId, decision.approver);
+    }
+    const recorded: Decision = {
+      approver: decision.approver,
+      outcome: decision.outcome,
+      comment: decision.comment === undefined ? null : scrubText(decision.comment),
+      via,
+      at: runtime.now(),
+    };
+    const decisions = [...request.decisions, recorded];
+    const approvals = approvalsOf({ ...request, decisions }).length;
+    const drafts = [
+      runtime.draft('decided', request, {
+        approver: recorded.approver,
+        outcome: recorded.outcome,
+        comment: recorded.comment,
+        via,
+      }),
+    ];
+    const changes: Partial<ApprovalRequest> = { decisions };
+    if (recorded.outcome === 'deny') {
+      Object.assign(changes, { status: 'denied', decidedAt: recorded.at, closedReason: recorded.comment });
+      drafts.push(runtime.draft('denied', request, { approver: recorded.approver, comment: recorded.comment, via }));
+    } else if (approvals >= request.quorum) {
+      Object.assign(changes, { status: 'approved', decidedAt: recorded.at });
+      drafts.push(
+        runtime.draft('approved', request, {
+          approver: recorded.approver,
+          detail: `${approvals} of ${request.quorum} approvals`,
+          via,
+        }),
+      );
+    }
+    const saved = await runtime.update(request, changes, drafts);
+    if (saved !== null) return { request: saved, approvals, quorum: saved.quorum };
+  }
+  throw new AlreadyDecidedError(requestId, 'contended');
+}
+
+/** Refused attempts are audited: a self-approval attempt is exactly what reviewers look for. */
+export async function refuse(
+  runtime: Runtime,
+  request: ApprovalRequest,
+  approver: string,
+  via: string,
+  why: string,
+): Promise<void> {
+  await runtime.append([runtime.draft('refused', request, { approver, via, detail: why })], request);
+}

@@ -1,0 +1,235 @@
+/** Stable error codes. Match on `code`, never on message text. */
+export const ErrorCode = {
+  InvalidInput: 'invalid_input',
+  InvalidConfig: 'invalid_config',
+  PolicyDenied: 'policy_denied',
+  NoEligibleApprovers: 'no_eligible_approvers',
+  ApprovalDenied: 'approval_denied',
+  ApprovalExpired: 'approval_expired',
+  ApprovalCancelled: 'approval_cancelled',
+  DeliveryFailed: 'delivery_failed',
+  StoreFailed: 'store_failed',
+  CorruptRecord: 'corrupt_record',
+  RequestNotFound: 'request_not_found',
+  AlreadyDecided: 'already_decided',
+  AlreadyVoted: 'already_voted',
+  SelfApproval: 'self_approval',
+  NotEligible: 'not_eligible',
+  IdempotencyConflict: 'idempotency_conflict',
+  AlreadyStarted: 'already_started',
+  GrantRefused: 'grant_refused',
+  OutcomeNotRecorded: 'outcome_not_recorded',
+  Closed: 'closed',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const BRAND = Symbol.for('countersign.error');
+
+export interface CountersignErrorOptions {
+  cause?: unknown;
+  requestId?: string | undefined;
+}
+
+/**
+ * Base of every error countersign throws. Check with `isCountersignError(e)` rather than
+ * `instanceof`: it survives two copies of the package in one process.
+ */
+export class CountersignError extends Error {
+  readonly code: ErrorCode;
+  readonly requestId: string | undefined;
+  readonly [BRAND] = true;
+
+  constructor(code: ErrorCode, message: string, options: CountersignErrorOptions = {}) {
+    super(`[countersign] ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.requestId = options.requestId;
+  }
+}
+
+export function isCountersignError(value: unknown, code?: ErrorCode): value is CountersignError {
+  if (typeof value !== 'object' || value === null || !(BRAND in value)) return false;
+  return code === undefined || (value as CountersignError).code === code;
+}
+
+export class ValidationError extends CountersignError {
+  readonly issues: readonly string[];
+  constructor(what: string, issues: readonly string[], options?: CountersignErrorOptions) {
+    super(ErrorCode.InvalidInput, `invalid ${what}: ${issues.join('; ')}`, options);
+    this.issues = issues;
+  }
+}
+
+export class ConfigError extends CountersignError {
+  constructor(message: string, options?: CountersignErrorOptions) {
+    super(ErrorCode.InvalidConfig, message, options);
+  }
+}
+
+export class PolicyDeniedError extends CountersignError {
+  readonly ruleId: string;
+  constructor(action: string, ruleId: string) {
+    super(ErrorCode.PolicyDenied, `policy denies "${action}" (rule "${ruleId}")`);
+    this.ruleId = ruleId;
+  }
+}
+
+export class NoEligibleApproversError extends CountersignError {
+  readonly ruleId: string;
+  constructor(action: string, ruleId: string, eligible: number, quorum: number) {
+    super(
+      ErrorCode.NoEligibleApprovers,
+      `"${action}" needs ${quorum} approver(s) under rule "${ruleId}" but only ${eligible} are eligible once the actor and the person it acts for are excluded; add approvers to the rule`,
+    );
+    this.ruleId = ruleId;
+  }
+}
+
+export class ApprovalDeniedError extends CountersignError {
+  readonly deniedBy: string | null;
+  readonly comment: string | null;
+  constructor(requestId: string, deniedBy: string | null, comment: string | null) {
+    const by = deniedBy ? ` by ${deniedBy}` : '';
+    const why = comment ? `: ${comment}` : '';
+    super(ErrorCode.ApprovalDenied, `request ${requestId} was denied${by}${why}`, { requestId });
+    this.deniedBy = deniedBy;
+    this.comment = comment;
+  }
+}
+
+export class ApprovalExpiredError extends CountersignError {
+  constructor(requestId: string) {
+    super(ErrorCode.ApprovalExpired, `request ${requestId} expired before enough approvals arrived`, {
+      requestId,
+    });
+  }
+}
+
+export class ApprovalCancelledError extends CountersignError {
+  constructor(requestId: string | null, why: string, options?: CountersignErrorOptions) {
+    const subject = requestId ? `request ${requestId}` : 'the call';
+    super(ErrorCode.ApprovalCancelled, `${subject} was cancelled: ${why}`, { ...options, requestId: requestId ?? undefined });
+  }
+}
+
+export class DeliveryError extends CountersignError {
+  readonly failures: readonly { transport: string; error: unknown }[];
+  constructor(requestId: string, failures: readonly { transport: string; error: unknown }[]) {
+    const names = failures.map((f) => `${f.transport} (${describe(f.error)})`).join(', ');
+    super(ErrorCode.DeliveryFailed, `no transport could deliver request ${requestId}: ${names}`, {
+      requestId,
+      cause: failures[0]?.error,
+    });
+    this.failures = failures;
+  }
+}
+
+export class StoreError extends CountersignError {
+  constructor(operation: string, cause: unknown) {
+    super(ErrorCode.StoreFailed, `store failed during ${operation}: ${describe(cause)}`, { cause });
+  }
+}
+
+export class CorruptRecordError extends CountersignError {
+  constructor(what: string, issues: readonly string[]) {
+    super(ErrorCode.CorruptRecord, `the store returned an invalid ${what}: ${issues.join('; ')}`);
+  }
+}
+
+export class RequestNotFoundError extends CountersignError {
+  constructor(requestId: string) {
+    super(ErrorCode.RequestNotFound, `no approval request with id ${requestId}`, { requestId });
+  }
+}
+
+export class AlreadyDecidedError extends CountersignError {
+  readonly status: string;
+  constructor(requestId: string, status: string) {
+    super(ErrorCode.AlreadyDecided, `request ${requestId} is already ${status}; the decision changes nothing`, {
+      requestId,
+    });
+    this.status = status;
+  }
+}
+
+export class AlreadyVotedError extends CountersignError {
+  constructor(requestId: string, approver: string) {
+    super(ErrorCode.AlreadyVoted, `${approver} has already decided on request ${requestId}`, { requestId });
+  }
+}
+
+export class SelfApprovalError extends CountersignError {
+  constructor(requestId: string, approver: string) {
+    super(
+      ErrorCode.SelfApproval,
+      `${approver} cannot decide request ${requestId}: it is the actor or the person the actor acts for`,
+      { requestId },
+    );
+  }
+}
+
+export class NotEligibleError extends CountersignError {
+  constructor(requestId: string, approver: string) {
+    super(ErrorCode.NotEligible, `${approver} is not an eligible approver for request ${requestId}`, {
+      requestId,
+    });
+  }
+}
+
+export class IdempotencyConflictError extends CountersignError {
+  constructor(key: string, requestId: string) {
+    super(
+      ErrorCode.IdempotencyConflict,
+      `idempotency key "${key}" already belongs to request ${requestId} for a different action, resource or params; use a new key`,
+      { requestId },
+    );
+  }
+}
+
+export class AlreadyStartedError extends CountersignError {
+  constructor(requestId: string, status: string) {
+    super(
+      ErrorCode.AlreadyStarted,
+      `request ${requestId} was already used to run its action (status ${status}); an approval runs its action at most once`,
+      { requestId },
+    );
+  }
+}
+
+export const GrantRefusal = {
+  Unknown: 'unknown',
+  Consumed: 'consumed',
+  Revoked: 'revoked',
+  Expired: 'expired',
+  ActionMismatch: 'action_mismatch',
+  SessionMismatch: 'session_mismatch',
+} as const;
+export type GrantRefusal = (typeof GrantRefusal)[keyof typeof GrantRefusal];
+
+export class GrantRefusedError extends CountersignError {
+  readonly reason: GrantRefusal;
+  constructor(reason: GrantRefusal, grantId: string | null) {
+    super(ErrorCode.GrantRefused, `grant ${grantId ?? '(unknown)'} refused: ${reason.replace('_', ' ')}`);
+    this.reason = reason;
+  }
+}
+
+export class OutcomeNotRecordedError extends CountersignError {
+  constructor(requestId: string | null, cause: unknown) {
+    super(
+      ErrorCode.OutcomeNotRecorded,
+      `the action ran but its outcome could not be recorded${requestId ? ` for request ${requestId}` : ''}; do not retry it blindly`,
+      { cause, requestId: requestId ?? undefined },
+    );
+  }
+}
+
+export class ClosedError extends CountersignError {
+  constructor() {
+    super(ErrorCode.Closed, 'this countersign instance is closed');
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,69 @@
+import { emptyDraft } from './audit.js';
+import type { JsonObject } from './canonical-json.js';
+import { GrantRefusal, GrantRefusedError, ValidationError } from './errors.js';
+import { hashAction } from './fingerprint.js';
+import type { GrantCheck, GrantRecord } from './grants.js';
+import { sha256Hex } from './ids.js';
+import { checkGrant, type Runtime } from './runtime.js';
+import { grantCheckSchema, parseInput } from './schemas.js';
+
+/**
+ * The resource side of a grant: accepts a token once, for exactly the action, resource, params
+ * and session it was issued for. Every refusal is audited.
+ */
+export async function consumeGrant(runtime: Runtime, token: string, check: GrantCheck): Promise<GrantRecord> {
+  if (typeof token !== 'string' || token.length === 0 || token.length > 256) {
+    throw new ValidationError('grant token', ['must be the token string from grant.token']);
+  }
+  const parsed = parseInput(grantCheckSchema, check, 'grant check');
+  let fingerprint: string;
+  try {
+    fingerprint = hashAction({
+      name: parsed.name,
+      resource: parsed.resource ?? null,
+      params: (parsed.params ?? {}) as JsonObject,
+    }).fingerprint;
+  } catch {
+    throw new ValidationError('grant check', ['params must be plain JSON']);
+  }
+  const tokenHash = sha256Hex(token);
+  const raw = await runtime.call('getGrantByTokenHash', () => runtime.store.getGrantByTokenHash(tokenHash));
+  const known = raw === null ? null : checkGrant(raw);
+  const now = runtime.now();
+  const draft = (type: 'consumed' | 'consume_refused', detail: string | null) => ({
+    ...emptyDraft(type, now),
+    requestId: known?.requestId ?? null,
+    grantId: known?.id ?? null,
+    actor: known?.actor ?? null,
+    sessionId: parsed.sessionId,
+    fingerprint,
+    ruleId: known?.ruleId ?? null,
+    detail,
+  });
+  if (known !== null) {
+    const consumed = [draft('consumed', null)];
+    const result = await runtime.call('consumeGrant', () =>
+      runtime.store.consumeGrant({ tokenHash, fingerprint, sessionId: parsed.sessionId, now }, consumed),
+    );
+    if (result !== null) {
+      runtime.emit(consumed, null);
+      return checkGrant(result);
+    }
+  }
+  // Re-read: a racer may have consumed it between our read and our attempt.
+  const latestRaw = known === null ? null : await runtime.call('getGrantByTokenHash', () => runtime.store.getGrantByTokenHash(tokenHash));
+  const reason = refusalReason(latestRaw === null ? null : checkGrant(latestRaw), fingerprint, parsed.sessionId, now);
+  const refused = [draft('consume_refused', reason)];
+  await runtime.append(refused, null);
+  throw new GrantRefusedError(reason, known?.id ?? null);
+}
+
+function refusalReason(grant: GrantRecord | null, fingerprint: string, sessionId: string, now: number): GrantRefusal {
+  if (grant === null) return GrantRefusal.Unknown;
+  if (grant.consumedAt !== null) return GrantRefusal.Consumed;
+  if (grant.revokedAt !== null) return GrantRefusal.Revoked;
+  if (grant.expiresAt <= now) return GrantRefusal.Expired;
+  if (grant.sessionId !== sessionId) return GrantRefusal.SessionMismatch;
+  if (grant.fingerprint !== fingerprint) return GrantRefusal.ActionMismatch;
+  return GrantRefusal.Consumed;
+}

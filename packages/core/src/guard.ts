@@ -1,0 +1,406 @@
+import type { ApprovalRequest, RedactedAction } from './approval.js';
+import { type AuditDraft, emptyDraft } from './audit.js';
+import { type JsonObject, NotJsonError } from './canonical-json.js';
+import { parseDuration } from './duration.js';
+import {
+  AlreadyStartedError,
+  ApprovalCancelledError,
+  ApprovalDeniedError,
+  ApprovalExpiredError,
+  DeliveryError,
+  IdempotencyConflictError,
+  NoEligibleApproversError,
+  OutcomeNotRecordedError,
+  PolicyDeniedError,
+  ValidationError,
+} from './errors.js';
+import { hashAction } from './fingerprint.js';
+import { createGrantHandle, type Grant, type GrantRecord } from './grants.js';
+import { newGrantId, newGrantToken, newRequestId, sha256Hex } from './ids.js';
+import type { PolicyDecision, Risk } from './policy.js';
+import { scrubText } from './redact.js';
+import type { Runtime } from './runtime.js';
+import { guardActionSchema, guardContextSchema, parseInput } from './schemas.js';
+
+/** The privileged call to guard. `run` is called at most once, and only with a live grant. */
+export interface GuardAction<T> {
+  /** Action name the policy matches, e.g. `'db.export'`. */
+  name: string;
+  /** What the action touches, e.g. `'prod/customers'`. */
+  resource?: string | null | undefined;
+  /** The exact arguments; bound into the fingerprint and shown (redacted) to approvers. */
+  params?: Record<string, unknown> | undefined;
+  /** Risk shown to approvers when the matching rule sets none. Default `'medium'`. */
+  risk?: Risk | undefined;
+  run: (grant: Grant) => T | Promise<T>;
+}
+
+/** Who is asking, for whom and why. */
+export interface GuardContext {
+  /** The agent or pipeline identity, e.g. `'agent:report-bot'`. */
+  actor: string;
+  /** The person the agent acts for; they cannot approve either. */
+  onBehalfOf?: string | null | undefined;
+  /** The agent's stated reason. Shown to approvers as unverified. */
+  reason: string;
+  /** Grants are bound to this session. */
+  sessionId: string;
+  /** Re-attach to the same request after a restart instead of asking again. Scoped to the actor. */
+  idempotencyKey?: string | null | undefined;
+  /** Aborting cancels a pending request; during `run` it aborts `grant.signal`. */
+  signal?: AbortSignal | undefined;
+}
+
+interface Prepared {
+  name: string;
+  resource: string | null;
+  fingerprint: string;
+  action: RedactedAction;
+  context: GuardContext;
+  reason: string;
+  risk: Risk | undefined;
+  run: (grant: Grant) => unknown;
+}
+
+export async function guard<T>(runtime: Runtime, action: GuardAction<T>, context: GuardContext): Promise<T> {
+  const prepared = prepare(runtime, action, context);
+  if (context.signal?.aborted) throw new ApprovalCancelledError(null, 'the signal was aborted before the call');
+  const decision = runtime.options.policy.decide({
+    action: prepared.name,
+    resource: prepared.resource,
+    actor: context.actor,
+  });
+  if (decision.effect === 'deny') {
+    await runtime.append([subjectDraft(runtime, 'policy_denied', prepared, decision.ruleId)], null);
+    throw new PolicyDeniedError(prepared.name, decision.ruleId);
+  }
+  if (decision.effect === 'allow') {
+    const grantTtlMs = ttl(decision.rule?.grantTtl, runtime.options.grantTtlMs);
+    return (await runGranted(runtime, prepared, null, decision.ruleId, grantTtlMs)) as T;
+  }
+  const request = await openRequest(runtime, prepared, decision);
+  return (await awaitApproval(runtime, prepared, request)) as T;
+}
+
+function prepare(runtime: Runtime, action: GuardAction<unknown>, context: GuardContext): Prepared {
+  const parsedAction = parseInput(guardActionSchema, action, 'action');
+  const parsedContext = parseInput(guardContextSchema, context, 'guard context');
+  const params = (parsedAction.params ?? {}) as JsonObject;
+  const resource = parsedAction.resource ?? null;
+  let hashes: ReturnType<typeof hashAction>;
+  try {
+    hashes = hashAction({ name: parsedAction.name, resource, params });
+  } catch (error) {
+    if (error instanceof NotJsonError) throw new ValidationError('action params', [`params${error.path} ${error.problem}`]);
+    throw error;
+  }
+  const size = Buffer.byteLength(JSON.stringify(params));
+  if (size > runtime.options.maxParamsBytes) {
+    throw new ValidationError('action params', [`${size} bytes exceeds maxParamsBytes (${runtime.options.maxParamsBytes})`]);
+  }
+  const redacted = runtime.options.redactor(params);
+  return {
+    name: parsedAction.name,
+    resource,
+    fingerprint: hashes.fingerprint,
+    action: {
+      name: parsedAction.name,
+      resource: resource === null ? null : scrubText(resource),
+      params: redacted.params,
+      paramsHash: hashes.paramsHash,
+      redactedPaths: redacted.redactedPaths,
+    },
+    context: { ...context, actor: parsedContext.actor, sessionId: parsedContext.sessionId },
+    reason: scrubText(parsedContext.reason),
+    risk: parsedAction.risk,
+    run: action.run as (grant: Grant) => unknown,
+  };
+}
+
+function subjectDraft(runtime: Runtime, type: AuditDraft['type'], prepared: Prepared, ruleId: string): AuditDraft {
+  return {
+    ...emptyDraft(type, runtime.now()),
+    actor: prepared.context.actor,
+    onBehalfOf: prepared.context.onBehalfOf ?? null,
+    sessionId: prepared.context.sessionId,
+    action: prepared.action,
+    fingerprint: prepared.fingerprint,
+    ruleId,
+    reason: prepared.reason,
+  };
+}
+
+function ttl(value: string | number | undefined, fallback: number): number {
+  return value === undefined ? fallback : (parseDuration(value) ?? fallback);
+}
+
+async function openRequest(runtime: Runtime, prepared: Prepared, decision: PolicyDecision): Promise<ApprovalRequest> {
+  const { context } = prepared;
+  const key = context.idempotencyKey ?? null;
+  if (key !== null) {
+    const raw = await runtime.call('findRequestByIdempotencyKey', () =>
+      runtime.store.findRequestByIdempotencyKey(context.actor, key),
+    );
+    if (raw !== null) {
+      const existing = await runtime.load((raw as ApprovalRequest).id);
+      if (existing) return reattach(existing, prepared, key);
+    }
+  }
+  const rule = decision.rule!;
+  const onBehalfOf = context.onBehalfOf ?? null;
+  const approvers = (runtime.options.eligible.get(rule.id) ?? []).filter(
+    (identity) => identity !== context.actor && identity !== onBehalfOf,
+  );
+  const quorum = rule.quorum ?? 1;
+  if (approvers.length < quorum) {
+    const draft = subjectDraft(runtime, 'policy_denied', prepared, rule.id);
+    await runtime.append([{ ...draft, detail: 'not enough eligible approvers besides the actor and principal' }], null);
+    throw new NoEligibleApproversError(prepared.name, rule.id, approvers.length, quorum);
+  }
+  const now = runtime.now();
+  const request: ApprovalRequest = {
+    id: newRequestId(),
+    version: 1,
+    status: 'pending',
+    fingerprint: prepared.fingerprint,
+    action: prepared.action,
+    actor: context.actor,
+    onBehalfOf,
+    reason: prepared.reason,
+    sessionId: context.sessionId,
+    idempotencyKey: key,
+    risk: rule.risk ?? prepared.risk ?? 'medium',
+    ruleId: rule.id,
+    approvers,
+    quorum,
+    grantTtlMs: ttl(rule.grantTtl, runtime.options.grantTtlMs),
+    decisions: [],
+    deliveries: [],
+    createdAt: now,
+    expiresAt: now + ttl(rule.requestTtl, runtime.options.requestTtlMs),
+    decidedAt: null,
+    grantId: null,
+    closedReason: null,
+  };
+  const draft = runtime.draft('requested', request, {
+    detail: `needs ${quorum} of ${approvers.length} eligible approvers; expires ${new Date(request.expiresAt).toISOString()}`,
+  });
+  const result = await runtime.call('createRequest', () => runtime.store.createRequest(request, [draft]));
+  if (!result.created) return reattach(result.request, prepared, key ?? '');
+  runtime.emit([draft], result.request);
+  return result.request;
+}
+
+function reattach(existing: ApprovalRequest, prepared: Prepared, key: string): ApprovalRequest {
+  if (existing.fingerprint !== prepared.fingerprint || existing.sessionId !== prepared.context.sessionId) {
+    throw new IdempotencyConflictError(key, existing.id);
+  }
+  return existing;
+}
+
+async function awaitApproval(runtime: Runtime, prepared: Prepared, initial: ApprovalRequest): Promise<unknown> {
+  const signal = prepared.context.signal;
+  const delivery = new AbortController();
+  let wake: (() => void) | null = null;
+  const removeWaiter = runtime.waiters.add(initial.id, () => wake?.());
+  const onAbort = () => wake?.();
+  signal?.addEventListener('abort', onAbort);
+  try {
+    if (initial.status === 'pending') await deliver(runtime, initial, delivery.signal);
+    for (;;) {
+      const request = await runtime.load(initial.id);
+      if (request === null) throw new ApprovalCancelledError(initial.id, 'the request vanished from the store');
+      switch (request.status) {
+        case 'pending': {
+          if (signal?.aborted) {
+            await runtime.settle(request, 'cancelled', 'aborted by the caller');
+            continue;
+          }
+          const remaining = request.expiresAt - runtime.now();
+          if (remaining <= 0) {
+            await runtime.settle(request, 'expired', 'no quorum before the deadline');
+            continue;
+          }
+          await new Promise<void>((resolve) => {
+            const timer = runtime.options.clock.setTimeout(
+              () => resolve(),
+              Math.min(remaining, runtime.options.pollMs),
+            );
+            wake = () => {
+              runtime.options.clock.clearTimeout(timer);
+              resolve();
+            };
+          });
+          wake = null;
+          continue;
+        }
+        case 'approved': {
+          if (request.grantId !== null) throw new AlreadyStartedError(request.id, 'approved and claimed');
+          if (runtime.now() >= (request.decidedAt ?? 0) + request.grantTtlMs) {
+            await runtime.settle(request, 'expired', 'approved but not used before the grant lifetime ran out');
+            continue;
+          }
+          delivery.abort();
+          return await runGranted(runtime, prepared, request, request.ruleId, request.grantTtlMs);
+        }
+        case 'denied': {
+          const denial = [...request.decisions].reverse().find((d) => d.outcome === 'deny');
+          throw new ApprovalDeniedError(request.id, denial?.approver ?? null, denial?.comment ?? null);
+        }
+        case 'expired':
+          throw new ApprovalExpiredError(request.id);
+        case 'cancelled':
+          throw new ApprovalCancelledError(request.id, request.closedReason ?? 'cancelled');
+        case 'executed':
+        case 'failed':
+          throw new AlreadyStartedError(request.id, request.status);
+      }
+    }
+  } finally {
+    delivery.abort();
+    removeWaiter();
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function deliver(runtime: Runtime, request: ApprovalRequest, signal: AbortSignal): Promise<void> {
+  const transports = [...runtime.options.transports.values()];
+  if (transports.length === 0) return;
+  const pending = transports.filter((t) => !request.deliveries.some((receipt) => receipt.transport === t.name));
+  const outcomes = await Promise.all(
+    pending.map(async (transport) => {
+      try {
+        const ref = (await transport.deliver(request, { signal })) ?? {};
+        return { transport: transport.name, ref, error: undefined };
+      } catch (error) {
+        return { transport: transport.name, ref: null, error };
+      }
+    }),
+  );
+  const failures = outcomes
+    .filter((outcome) => outcome.ref === null)
+    .map((outcome) => ({ transport: outcome.transport, error: outcome.error }));
+  const receipts = outcomes.flatMap((outcome) =>
+    outcome.ref === null ? [] : [{ transport: outcome.transport, ref: outcome.ref, at: runtime.now() }],
+  );
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const current = await runtime.load(request.id);
+    if (current === null) return;
+    const drafts = [
+      ...receipts.map((r) => runtime.draft('delivered', current, { via: r.transport })),
+      ...failures.map((f) => runtime.draft('delivery_failed', current, { via: f.transport, detail: errorText(f.error) })),
+    ];
+    const delivered = current.deliveries.length + receipts.length > 0;
+    if (!delivered && current.status === 'pending') {
+      const cancelled = await runtime.update(current, { status: 'cancelled', closedReason: 'delivery failed' }, [
+        ...drafts,
+        runtime.draft('cancelled', current, { detail: 'no transport could deliver the request' }),
+      ]);
+      if (cancelled === null) continue;
+      throw new DeliveryError(request.id, failures);
+    }
+    const saved = await runtime.update(current, { deliveries: [...current.deliveries, ...receipts] }, drafts);
+    if (saved !== null) return;
+  }
+}
+
+async function runGranted(
+  runtime: Runtime,
+  prepared: Prepared,
+  request: ApprovalRequest | null,
+  ruleId: string,
+  grantTtlMs: number,
+): Promise<unknown> {
+  const { context } = prepared;
+  const now = runtime.now();
+  const token = newGrantToken();
+  const record: GrantRecord = {
+    id: newGrantId(),
+    tokenHash: sha256Hex(token),
+    fingerprint: prepared.fingerprint,
+    sessionId: context.sessionId,
+    requestId: request?.id ?? null,
+    actor: context.actor,
+    ruleId,
+    issuedAt: now,
+    expiresAt: now + grantTtlMs,
+    consumedAt: null,
+    revokedAt: null,
+  };
+  const base = request
+    ? runtime.draft('granted', request, { grantId: record.id })
+    : { ...subjectDraft(runtime, 'allowed', prepared, ruleId), grantId: record.id };
+  const expires = `grant expires ${new Date(record.expiresAt).toISOString()}`;
+  if (request) {
+    // Claiming the approval is the compare-and-set that makes its action run at most once.
+    const claimed = await runtime.update(request, { grantId: record.id }, [{ ...base, detail: expires }]);
+    if (claimed === null) throw new AlreadyStartedError(request.id, 'claimed by another process');
+    request = claimed;
+    await runtime.call('createGrant', () => runtime.store.createGrant(record, []));
+  } else {
+    const drafts = [{ ...base, detail: expires }];
+    await runtime.call('createGrant', () => runtime.store.createGrant(record, drafts));
+    runtime.emit(drafts, null);
+  }
+
+  const controller = new AbortController();
+  const expiry = runtime.options.clock.setTimeout(() => controller.abort(new Error('grant expired')), grantTtlMs);
+  const onAbort = () => controller.abort(new Error('aborted by the caller'));
+  context.signal?.addEventListener('abort', onAbort);
+  const grant = createGrantHandle(record, token, controller.signal);
+
+  let result: unknown;
+  let failure: { error: unknown } | null = null;
+  try {
+    result = await prepared.run(grant);
+  } catch (error) {
+    failure = { error };
+  } finally {
+    runtime.options.clock.clearTimeout(expiry);
+    context.signal?.removeEventListener('abort', onAbort);
+    controller.abort(new Error('grant revoked'));
+  }
+
+  let recordError: unknown = null;
+  try {
+    await revoke(runtime, record, request);
+  } catch (error) {
+    recordError = error;
+  }
+  try {
+    const outcome = failure ? 'failed' : 'executed';
+    const detail = failure ? errorText(failure.error) : null;
+    if (request) {
+      const saved = await runtime.settle(request, outcome, detail, { grantId: record.id });
+      if (saved === null) recordError ??= new Error('request changed while its action ran');
+    } else {
+      const draft = { ...subjectDraft(runtime, outcome, prepared, ruleId), grantId: record.id, detail };
+      await runtime.append([draft], null);
+    }
+  } catch (error) {
+    recordError ??= error;
+  }
+  if (failure) throw failure.error;
+  if (recordError !== null) throw new OutcomeNotRecordedError(request?.id ?? null, recordError);
+  return result;
+}
+
+async function revoke(runtime: Runtime, record: GrantRecord, request: ApprovalRequest | null): Promise<void> {
+  const draft: AuditDraft = {
+    ...emptyDraft('revoked', runtime.now()),
+    requestId: record.requestId,
+    grantId: record.id,
+    actor: record.actor,
+    sessionId: record.sessionId,
+    fingerprint: record.fingerprint,
+    ruleId: record.ruleId,
+    detail: 'the action ended',
+  };
+  const revoked = await runtime.call('revokeGrant', () => runtime.store.revokeGrant(record.id, runtime.now(), [draft]));
+  if (revoked !== null) runtime.emit([draft], request);
+}
+
+function errorText(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return scrubText(text).slice(0, 500);
+}

@@ -1,0 +1,21 @@
+import { createHash } from 'node:crypto';
+import { customAlphabet, nanoid } from 'nanoid';
+
+const idSuffix = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 20);
+
+export function newRequestId(): string {
+  return `req_${idSuffix()}`;
+}
+
+export function newGrantId(): string {
+  return `grt_${idSuffix()}`;
+}
+
+/** 256 bits of randomness; only its hash is ever stored. */
+export function newGrantToken(): string {
+  return `cst_${nanoid(43)}`;
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { type Directory, resolveEligibleApprovers } from './approvers.js';
+import { type Clock, systemClock } from './clock.js';
+import { type Duration, parseDuration } from './duration.js';
+import { ConfigError } from './errors.js';
+import { Policy, type PolicyRule } from './policy.js';
+import { createRedactor, type Redactor } from './redact.js';
+import { durationSchema, formatIssues, identitySchema, policyRuleSchema } from './schemas.js';
+import type { Store } from './store.js';
+import type { Transport } from './transport.js';
+
+export interface CountersignOptions {
+  /** Where requests, grants and the audit chain live, e.g. `createMemoryStore()`. */
+  store: Store;
+  /** Where approval requests are sent. None: decisions come only through `decide()`. */
+  transports?: readonly Transport[] | undefined;
+  /** Approver identities and their groups. */
+  directory?: Directory | undefined;
+  /** Ordered rules; the first match decides. */
+  policy: readonly PolicyRule[];
+  /** Effect when no rule matches. Default `'deny'`. */
+  defaultEffect?: 'allow' | 'deny' | undefined;
+  /** Param paths to redact everywhere, e.g. `['auth.password', 'rows.*.ssn']`; secret shapes are always redacted. */
+  redact?: readonly string[] | undefined;
+  /** Default `requestTtl` for rules without one. Default `'15m'`. */
+  requestTtl?: Duration | undefined;
+  /** Default `grantTtl` for rules without one. Default `'60s'`. */
+  grantTtl?: Duration | undefined;
+  /** How often a waiting guard re-reads its request, in case a notification was lost. Default `'1s'`. */
+  pollInterval?: Duration | undefined;
+  /** Largest canonical JSON size of an action's params, in bytes. Default 65536. */
+  maxParamsBytes?: number | undefined;
+  /** Time source; inject a test clock in tests. */
+  clock?: Clock | undefined;
+}
+
+export interface ResolvedOptions {
+  store: Store;
+  transports: Map<string, Transport>;
+  policy: Policy;
+  eligible: Map<string, string[]>;
+  redactor: Redactor;
+  clock: Clock;
+  requestTtlMs: number;
+  grantTtlMs: number;
+  pollMs: number;
+  maxParamsBytes: number;
+}
+
+const STORE_METHODS = [
+  'createRequest',
+  'getRequest',
+  'findRequestByIdempotencyKey',
+  'updateRequest',
+  'listRequests',
+  'createGrant',
+  'getGrantByTokenHash',
+  'consumeGrant',
+  'revokeGrant',
+  'appendAudit',
+  'readAudit',
+  'auditHead',
+  'close',
+] as const;
+
+const hasMethods = (methods: readonly string[]) => (value: unknown) =>
+  typeof value === 'object' &&
+  value !== null &&
+  methods.every((method) => typeof (value as Record<string, unknown>)[method] === 'function');
+
+const optionsSchema = z.object({
+  store: z.custom<Store>(hasMethods(STORE_METHODS), `must implement the Store interface (${STORE_METHODS.join(', ')})`),
+  transports: z
+    .array(
+      z.custom<Transport>(
+        (value) => hasMethods(['deliver'])(value) && typeof (value as { name?: unknown }).name === 'string',
+        'must be a Transport with a name and deliver()',
+      ),
+    )
+    .optional(),
+  directory: z.record(identitySchema, z.object({ groups: z.array(z.string().min(1)).optional() })).optional(),
+  policy: z.array(policyRuleSchema),
+  defaultEffect: z.enum(['allow', 'deny']).optional(),
+  redact: z.array(z.string().min(1)).optional(),
+  requestTtl: durationSchema.optional(),
+  grantTtl: durationSchema.optional(),
+  pollInterval: durationSchema.optional(),
+  maxParamsBytes: z.number().int().min(64).optional(),
+  clock: z.custom<Clock>(hasMethods(['now', 'setTimeout', 'clearTimeout']), 'must implement Clock').optional(),
+});
+
+export function resolveOptions(options: CountersignOptions): ResolvedOptions {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) throw new ConfigError(`invalid options: ${formatIssues(parsed.error).join('; ')}`);
+  const ids = new Set<string>();
+  for (const rule of options.policy) {
+    if (ids.has(rule.id)) throw new ConfigError(`two policy rules share the id "${rule.id}"; ids must be unique`);
+    ids.add(rule.id);
+    if (rule.effect === 'require_approval' && !rule.approvers) {
+      throw new ConfigError(`rule "${rule.id}" requires approval but names no approvers`);
+    }
+  }
+  const transports = new Map<string, Transport>();
+  for (const transport of options.transports ?? []) {
+    if (transports.has(transport.name)) throw new ConfigError(`two transports are named "${transport.name}"`);
+    transports.set(transport.name, transport);
+  }
+  return {
+    store: options.store,
+    transports,
+    policy: new Policy(options.policy, options.defaultEffect ?? 'deny'),
+    eligible: resolveEligibleApprovers(options.policy, options.directory ?? {}),
+    redactor: createRedactor(options.redact),
+    clock: options.clock ?? systemClock,
+    requestTtlMs: parseDuration(options.requestTtl ?? '15m') ?? 900_000,
+    grantTtlMs: parseDuration(options.grantTtl ?? '60s') ?? 60_000,
+    pollMs: parseDuration(options.pollInterval ?? '1s') ?? 1_000,
+    maxParamsBytes: options.maxParamsBytes ?? 65_536,
+  };
+}

@@ -1,0 +1,161 @@
+import type { Duration } from './duration.js';
+import { compileGlob, type GlobMatcher, isExact, trailingStarPrefix } from './glob.js';
+
+export type Effect = 'allow' | 'deny' | 'require_approval';
+export type Risk = 'low' | 'medium' | 'high' | 'critical';
+
+/** One or more `*` glob patterns; a value matches when any pattern does. */
+export type Patterns = string | readonly string[];
+
+export interface RuleMatch {
+  /** Action names, e.g. `'db.export'` or `'db.read*'`. Omitted: any action. */
+  action?: Patterns | undefined;
+  /** Resources, e.g. `'prod/*'`. Omitted: any resource, including none. */
+  resource?: Patterns | undefined;
+  /** Actors, e.g. `'agent:report-*'`. Omitted: any actor. */
+  actor?: Patterns | undefined;
+}
+
+export interface ApproverSpec {
+  /** Identities that may approve, e.g. `'user:bob'`. */
+  users?: readonly string[] | undefined;
+  /** Directory groups whose members may approve. */
+  groups?: readonly string[] | undefined;
+}
+
+/** A policy rule. Rules are tried in order; the first that matches decides. */
+export interface PolicyRule {
+  id: string;
+  match: RuleMatch;
+  effect: Effect;
+  /** Required when `effect` is `'require_approval'`. */
+  approvers?: ApproverSpec | undefined;
+  /** Distinct eligible approvals needed. Default 1. */
+  quorum?: number | undefined;
+  /** How long a request waits for approvers before it expires. Default `'15m'`. */
+  requestTtl?: Duration | undefined;
+  /** How long a grant lives once issued. Default `'60s'`. */
+  grantTtl?: Duration | undefined;
+  risk?: Risk | undefined;
+  description?: string | undefined;
+}
+
+export interface PolicySubject {
+  action: string;
+  resource: string | null;
+  actor: string;
+}
+
+/** What the policy decided and why: `rule` is null when no rule matched and the default applied. */
+export interface PolicyDecision {
+  effect: Effect;
+  ruleId: string;
+  rule: PolicyRule | null;
+}
+
+export const DEFAULT_RULE_ID = 'default';
+
+interface CompiledRule {
+  index: number;
+  rule: PolicyRule;
+  resource: GlobMatcher[] | null;
+  actor: GlobMatcher[] | null;
+}
+
+/**
+ * A compiled, ordered rule list. Lookup indexes rules by exact action name and by literal
+ * prefix, so a decision touches only the rules that could match instead of scanning all.
+ */
+export class Policy {
+  readonly rules: readonly PolicyRule[];
+  readonly defaultEffect: 'allow' | 'deny';
+  private readonly compiled: CompiledRule[];
+  private readonly exact = new Map<string, CompiledRule[]>();
+  private readonly prefixed = new Map<string, CompiledRule[]>();
+  private readonly prefixLengths: number[];
+  private readonly general: { match: GlobMatcher[] | null; rule: CompiledRule }[] = [];
+
+  constructor(rules: readonly PolicyRule[], defaultEffect: 'allow' | 'deny') {
+    this.rules = rules;
+    this.defaultEffect = defaultEffect;
+    this.compiled = rules.map((rule, index) => ({
+      index,
+      rule,
+      resource: compileAll(rule.match.resource),
+      actor: compileAll(rule.match.actor),
+    }));
+    const lengths = new Set<number>();
+    for (const compiled of this.compiled) {
+      const actions = toList(compiled.rule.match.action);
+      if (actions === null) {
+        this.general.push({ match: null, rule: compiled });
+        continue;
+      }
+      const generalPatterns: string[] = [];
+      for (const pattern of new Set(actions)) {
+        const prefix = trailingStarPrefix(pattern);
+        if (isExact(pattern)) push(this.exact, pattern, compiled);
+        else if (prefix !== null) {
+          push(this.prefixed, prefix, compiled);
+          lengths.add(prefix.length);
+        } else generalPatterns.push(pattern);
+      }
+      if (generalPatterns.length > 0) this.general.push({ match: generalPatterns.map(compileGlob), rule: compiled });
+    }
+    this.prefixLengths = [...lengths].sort((a, b) => a - b);
+  }
+
+  decide(subject: PolicySubject): PolicyDecision {
+    let best: CompiledRule | null = null;
+    const consider = (candidates: readonly CompiledRule[] | undefined) => {
+      if (!candidates) return;
+      // Candidate lists are in rule order, so the first full match is the best this list offers.
+      for (const candidate of candidates) {
+        if (best !== null && candidate.index >= best.index) return;
+        if (matchesRest(candidate, subject)) {
+          best = candidate;
+          return;
+        }
+      }
+    };
+    consider(this.exact.get(subject.action));
+    for (const length of this.prefixLengths) {
+      if (length > subject.action.length) break;
+      consider(this.prefixed.get(subject.action.slice(0, length)));
+    }
+    for (const { match, rule } of this.general) {
+      if (best !== null && rule.index >= (best as CompiledRule).index) break;
+      if ((match === null || match.some((m) => m(subject.action))) && matchesRest(rule, subject)) {
+        best = rule;
+        break;
+      }
+    }
+    const matched = best as CompiledRule | null;
+    if (matched === null) return { effect: this.defaultEffect, ruleId: DEFAULT_RULE_ID, rule: null };
+    return { effect: matched.rule.effect, ruleId: matched.rule.id, rule: matched.rule };
+  }
+}
+
+function matchesRest(rule: CompiledRule, subject: PolicySubject): boolean {
+  if (rule.resource !== null) {
+    const resource = subject.resource;
+    if (resource === null || !rule.resource.some((m) => m(resource))) return false;
+  }
+  return rule.actor === null || rule.actor.some((m) => m(subject.actor));
+}
+
+function toList(patterns: Patterns | undefined): readonly string[] | null {
+  if (patterns === undefined) return null;
+  return typeof patterns === 'string' ? [patterns] : patterns;
+}
+
+function compileAll(patterns: Patterns | undefined): GlobMatcher[] | null {
+  const list = toList(patterns);
+  return list === null ? null : list.map(compileGlob);
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

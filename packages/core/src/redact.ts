@@ -1,0 +1,133 @@
+import type { JsonObject, JsonValue } from './canonical-json.js';
+
+export const REDACTED = '[REDACTED]';
+
+/** Secret shapes scrubbed from every string that leaves the process, whatever its key. */
+const SECRET_SHAPES: readonly { kind: string; pattern: RegExp }[] = [
+  { kind: 'private-key', pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g },
+  { kind: 'slack-token', pattern: /\bxox[abeoprs]-[A-Za-z0-9-]{8,}/g },
+  { kind: 'slack-token', pattern: /\bxapp-\d-[A-Za-z0-9-]{8,}/g },
+  { kind: 'aws-access-key', pattern: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b/g },
+  { kind: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g },
+  { kind: 'github-token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})/g },
+  { kind: 'bearer', pattern: /\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi },
+  { kind: 'url-credentials', pattern: /(?<=\/\/)[^/\s:@]+:[^/\s@]+(?=@)/g },
+];
+const SHORTEST_SECRET = 12;
+
+/** Key names whose values are secrets whatever they look like (compared without case or separators). */
+const SECRET_KEYS = new Set([
+  'password',
+  'passwd',
+  'pwd',
+  'passphrase',
+  'secret',
+  'token',
+  'apikey',
+  'accesskey',
+  'secretkey',
+  'privatekey',
+  'clientsecret',
+  'accesstoken',
+  'refreshtoken',
+  'sessiontoken',
+  'idtoken',
+  'authtoken',
+  'authorization',
+  'cookie',
+  'setcookie',
+  'credential',
+  'credentials',
+  'signingsecret',
+  'awssecretaccesskey',
+  'connectionstring',
+]);
+const SECRET_KEY_SUFFIXES = ['password', 'secret', 'token', 'apikey', 'privatekey', 'credentials'];
+
+function isSecretKey(key: string): boolean {
+  const normalised = key.toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (SECRET_KEYS.has(normalised)) return true;
+  return SECRET_KEY_SUFFIXES.some((suffix) => normalised.endsWith(suffix) && !normalised.endsWith(`${suffix}s`));
+}
+
+/** Replaces every secret-shaped substring with `[REDACTED:<kind>]`. */
+export function scrubText(text: string): string {
+  if (text.length < SHORTEST_SECRET) return text;
+  let out = text;
+  for (const { kind, pattern } of SECRET_SHAPES) {
+    pattern.lastIndex = 0;
+    if (pattern.test(out)) {
+      pattern.lastIndex = 0;
+      out = out.replace(pattern, `[REDACTED:${kind}]`);
+    }
+  }
+  return out;
+}
+
+export interface Redactor {
+  (params: JsonObject): RedactionResult;
+}
+
+export interface RedactionResult {
+  params: JsonObject;
+  /** Paths whose values were replaced, e.g. `auth.token` or `rows[2].ssn`. */
+  redactedPaths: string[];
+}
+
+/**
+ * Builds a redactor from dot paths (`'auth.token'`, `'rows.*.ssn'`, `'*'` matching any one key
+ * or index) plus the built-in secret detection, which always runs.
+ */
+export function createRedactor(paths: readonly string[] = []): Redactor {
+  const patterns = paths.map((path) => path.split('.'));
+  return (params) => {
+    const redactedPaths: string[] = [];
+    const out = redactValue(params, [], patterns, redactedPaths) as JsonObject;
+    return { params: out, redactedPaths };
+  };
+}
+
+function redactValue(
+  value: JsonValue,
+  path: string[],
+  patterns: readonly string[][],
+  redacted: string[],
+): JsonValue {
+  if (typeof value === 'string') {
+    const scrubbed = scrubText(value);
+    if (scrubbed !== value) redacted.push(formatPath(path));
+    return scrubbed;
+  }
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    return value.map((item, i) => redactChild(item, [...path, String(i)], false, patterns, redacted));
+  }
+  const out: JsonObject = {};
+  for (const [key, child] of Object.entries(value)) {
+    out[key] = redactChild(child, [...path, key], isSecretKey(key), patterns, redacted);
+  }
+  return out;
+}
+
+function redactChild(
+  value: JsonValue,
+  path: string[],
+  secretKey: boolean,
+  patterns: readonly string[][],
+  redacted: string[],
+): JsonValue {
+  if (secretKey || patterns.some((pattern) => matchesPath(pattern, path))) {
+    redacted.push(formatPath(path));
+    return REDACTED;
+  }
+  return redactValue(value, path, patterns, redacted);
+}
+
+function matchesPath(pattern: readonly string[], path: readonly string[]): boolean {
+  if (pattern.length !== path.length) return false;
+  return pattern.every((segment, i) => segment === '*' || segment === path[i]);
+}
+
+function formatPath(path: readonly string[]): string {
+  return path.map((segment, i) => (/^\d+$/.test(segment) ? `[${segment}]` : i === 0 ? segment : `.${segment}`)).join('');
+}

@@ -1,0 +1,129 @@
+import { EventEmitter } from 'eventemitter3';
+import { type ApprovalRequest, approvalRequestSchema, canTransition, type RequestStatus } from './approval.js';
+import { type AuditDraft, type AuditType, emptyDraft } from './audit.js';
+import { CorruptRecordError, isCountersignError, StoreError } from './errors.js';
+import type { CountersignEventMap } from './events.js';
+import { type GrantRecord, grantRecordSchema } from './grants.js';
+import type { ResolvedOptions } from './options.js';
+import { formatIssues } from './schemas.js';
+import { Waiters } from './waiters.js';
+
+/**
+ * The shared machinery behind guard, decide and grants: store calls that fail closed, record
+ * validation, events, waking waiters and telling transports. Internal.
+ */
+export class Runtime {
+  readonly events = new EventEmitter<CountersignEventMap>();
+  readonly waiters = new Waiters();
+  closed = false;
+
+  constructor(readonly options: ResolvedOptions) {}
+
+  get store() {
+    return this.options.store;
+  }
+
+  now(): number {
+    return this.options.clock.now();
+  }
+
+  /** Runs a store call; anything it throws becomes a StoreError so callers fail closed. */
+  async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (isCountersignError(error)) throw error;
+      throw new StoreError(`${this.store.name}.${operation}`, error);
+    }
+  }
+
+  async load(id: string): Promise<ApprovalRequest | null> {
+    const raw = await this.call('getRequest', () => this.store.getRequest(id));
+    return raw === null ? null : checkRequest(raw);
+  }
+
+  /**
+   * Compare-and-set from `current` to `next`. Returns the stored request, or null when another
+   * writer got there first (the caller re-reads and decides again).
+   */
+  async update(current: ApprovalRequest, changes: Partial<ApprovalRequest>, drafts: AuditDraft[]) {
+    const next: ApprovalRequest = { ...current, ...changes, version: current.version + 1 };
+    if (next.status !== current.status && !canTransition(current.status, next.status)) {
+      throw new Error(`illegal transition ${current.status} -> ${next.status}`);
+    }
+    const raw = await this.call('updateRequest', () => this.store.updateRequest(next, drafts));
+    if (raw === null) return null;
+    const saved = checkRequest(raw);
+    await this.afterWrite(saved, drafts);
+    return saved;
+  }
+
+  async append(drafts: AuditDraft[], request: ApprovalRequest | null): Promise<void> {
+    await this.call('appendAudit', () => this.store.appendAudit(drafts));
+    this.emit(drafts, request);
+  }
+
+  async afterWrite(request: ApprovalRequest, drafts: AuditDraft[]): Promise<void> {
+    this.emit(drafts, request);
+    this.waiters.wake(request.id);
+    await this.notifyTransports(request);
+  }
+
+  emit(drafts: readonly AuditDraft[], request: ApprovalRequest | null): void {
+    for (const entry of drafts) this.events.emit(entry.type, { type: entry.type, entry, request });
+  }
+
+  /** Tells every transport that delivered the request about its new state. Never throws. */
+  async notifyTransports(request: ApprovalRequest): Promise<void> {
+    await Promise.all(
+      request.deliveries.map(async (receipt) => {
+        const transport = this.options.transports.get(receipt.transport);
+        if (!transport?.update) return;
+        try {
+          await transport.update(request, receipt);
+        } catch (error) {
+          this.events.emit('transport_error', {
+            transport: receipt.transport,
+            requestId: request.id,
+            operation: 'update',
+            error,
+          });
+        }
+      }),
+    );
+  }
+
+  draft(type: AuditType, request: ApprovalRequest, extra: Partial<AuditDraft> = {}): AuditDraft {
+    return {
+      ...emptyDraft(type, this.now()),
+      requestId: request.id,
+      grantId: request.grantId,
+      actor: request.actor,
+      onBehalfOf: request.onBehalfOf,
+      sessionId: request.sessionId,
+      action: request.action,
+      fingerprint: request.fingerprint,
+      ruleId: request.ruleId,
+      reason: request.reason,
+      ...extra,
+    };
+  }
+
+  /** Moves a request to a terminal-ish status; returns null when it lost a race. */
+  settle(request: ApprovalRequest, status: RequestStatus, closedReason: string | null, extra: Partial<AuditDraft> = {}) {
+    const type = status as AuditType;
+    return this.update(request, { status, closedReason }, [this.draft(type, request, { detail: closedReason, ...extra })]);
+  }
+}
+
+export function checkRequest(raw: unknown): ApprovalRequest {
+  const parsed = approvalRequestSchema.safeParse(raw);
+  if (!parsed.success) throw new CorruptRecordError('approval request', formatIssues(parsed.error));
+  return parsed.data;
+}
+
+export function checkGrant(raw: unknown): GrantRecord {
+  const parsed = grantRecordSchema.safeParse(raw);
+  if (!parsed.success) throw new CorruptRecordError('grant', formatIssues(parsed.error));
+  return parsed.data;
+}

@@ -1,0 +1,101 @@
+import type { ApprovalRequest, RequestStatus } from './approval.js';
+import type { AuditDraft, AuditEntry, AuditHead } from './audit.js';
+import type { GrantRecord } from './grants.js';
+
+/** Result of {@link Store.createRequest}. */
+export type CreateRequestResult =
+  | { created: true; request: ApprovalRequest }
+  | { created: false; request: ApprovalRequest };
+
+/** Conditions a grant must meet, checked and applied in one atomic step. */
+export interface ConsumeGrantMatch {
+  tokenHash: string;
+  fingerprint: string;
+  sessionId: string;
+  now: number;
+}
+
+export interface ListRequestsQuery {
+  status: RequestStatus;
+  /** Only requests whose `expiresAt` is at or before this instant. */
+  expiresAtOrBefore?: number | undefined;
+  limit: number;
+}
+
+/**
+ * Where countersign keeps requests, grants and the audit chain. Core validates everything a
+ * store returns, so a store only has to be atomic where this contract says MUST.
+ *
+ * Every method that takes `audit` drafts MUST write them in the same atomic step as the change
+ * they describe, chained with `sealAuditEntries(head, drafts)` from `@countersign/core` against
+ * the head read inside that step: either both land or neither does. Run
+ * `runStoreConformance` from `@countersign/core/testing` against your store.
+ */
+export interface Store {
+  /** Short name used in error messages, e.g. `'memory'`. */
+  readonly name: string;
+
+  /**
+   * Inserts a new request (version 1, status pending) and its audit drafts.
+   * MUST be atomic on `(actor, idempotencyKey)` when the key is not null: if a request with the
+   * same actor and key exists, insert nothing, write no audit, and return `{ created: false,
+   * request: existing }`. Of N concurrent calls with one key, exactly one is created.
+   */
+  createRequest(request: ApprovalRequest, audit: readonly AuditDraft[]): Promise<CreateRequestResult>;
+
+  /** The request, or null. MUST NOT throw for an unknown id. */
+  getRequest(id: string): Promise<ApprovalRequest | null>;
+
+  /** The request an actor created with this idempotency key, or null. */
+  findRequestByIdempotencyKey(actor: string, idempotencyKey: string): Promise<ApprovalRequest | null>;
+
+  /**
+   * Compare-and-set. MUST replace the stored request with `next` and append `audit` only if the
+   * stored version equals `next.version - 1`, atomically. Returns `next` as stored on success.
+   * Under concurrent calls for one request and version, exactly one succeeds; every other MUST
+   * return null and write nothing (never re-read and overwrite). Unknown id: null.
+   */
+  updateRequest(next: ApprovalRequest, audit: readonly AuditDraft[]): Promise<ApprovalRequest | null>;
+
+  /** Requests in a status, oldest expiry first, for sweepers. MAY be eventually consistent. */
+  listRequests(query: ListRequestsQuery): Promise<ApprovalRequest[]>;
+
+  /** Inserts a grant and its audit drafts atomically. Ids and token hashes are unique. */
+  createGrant(grant: GrantRecord, audit: readonly AuditDraft[]): Promise<void>;
+
+  /** The grant whose token hashes to `tokenHash`, or null. */
+  getGrantByTokenHash(tokenHash: string): Promise<GrantRecord | null>;
+
+  /**
+   * Single use. MUST atomically set `consumedAt = match.now` and append `audit` only when the
+   * grant has this token hash, fingerprint and session, `consumedAt` and `revokedAt` are null,
+   * and `expiresAt > match.now`. Returns the updated grant, or null when any condition fails.
+   * Of N concurrent calls for one grant, exactly one gets the grant; the rest get null.
+   */
+  consumeGrant(match: ConsumeGrantMatch, audit: readonly AuditDraft[]): Promise<GrantRecord | null>;
+
+  /**
+   * MUST atomically set `revokedAt = now` and append `audit` when `revokedAt` is null; returns
+   * the updated grant, or null (and writes nothing) when already revoked or unknown.
+   */
+  revokeGrant(id: string, now: number, audit: readonly AuditDraft[]): Promise<GrantRecord | null>;
+
+  /** Appends drafts to the chain atomically and returns them sealed, in order. */
+  appendAudit(audit: readonly AuditDraft[]): Promise<AuditEntry[]>;
+
+  /** Entries with `seq > afterSeq`, ascending, at most `limit`. */
+  readAudit(afterSeq: number, limit: number): Promise<AuditEntry[]>;
+
+  /** The newest entry's seq and hash, or null for an empty log. */
+  auditHead(): Promise<AuditHead | null>;
+
+  /**
+   * Optional: calls `listener(requestId)` whenever a request changes, from any process sharing
+   * the store, so waiting guards wake without polling. Notifications MAY be lost or duplicated;
+   * core also polls. Returns an unsubscribe function.
+   */
+  subscribe?(listener: (requestId: string) => void): Promise<() => Promise<void>>;
+
+  /** Releases connections and timers. After close, other calls MAY reject. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,6 @@
+export { sampleDraft, sampleGrant, sampleRequest } from './fixtures.js';
+export { createRecordingTransport, type RecordingTransport } from './recording-transport.js';
+export type { ConformanceRunner, Matchers } from './runner.js';
+export { runStoreConformance, type StoreConformanceOptions } from './store-conformance.js';
+export { createTestClock, type TestClock } from './test-clock.js';
+export { runTransportConformance, type TransportConformanceOptions, type TransportHarness } from './transport-conformance.js';

@@ -1,0 +1,221 @@
+import { approvalRequestSchema } from '../approval.js';
+import { toJsonLines, verifyAuditLog } from '../audit.js';
+import { grantRecordSchema } from '../grants.js';
+import type { Store } from '../store.js';
+import { SAMPLE_TIME, sampleDraft, sampleGrant, sampleRequest } from './fixtures.js';
+import type { ConformanceRunner } from './runner.js';
+
+export interface StoreConformanceOptions {
+  /** A fresh, empty store for each test. */
+  create(): Promise<Store> | Store;
+  /** Called after each test; the suite closes the store itself. */
+  destroy?(store: Store): Promise<void> | void;
+  /** Concurrent callers in the race cases. Default 20. */
+  racers?: number;
+  /** Test names to skip, each with the reason, e.g. `{ 'notifies subscribers': 'no push support' }`. */
+  skip?: Record<string, string>;
+}
+
+/**
+ * The contract every Store must meet, as runnable tests. Call it inside a test file:
+ * `runStoreConformance({ describe, test, expect }, { create: () => createMyStore() })`.
+ */
+export function runStoreConformance(runner: ConformanceRunner, options: StoreConformanceOptions): void {
+  const { describe, expect } = runner;
+  const racers = options.racers ?? 20;
+  const test = (name: string, body: (store: Store) => Promise<void>) => {
+    if (options.skip?.[name]) return;
+    runner.test(name, async () => {
+      const store = await options.create();
+      try {
+        await body(store);
+      } finally {
+        await options.destroy?.(store);
+        await store.close();
+      }
+    });
+  };
+
+  describe('store conformance', () => {
+    test('round-trips a request exactly', async (store) => {
+      const request = sampleRequest();
+      const result = await store.createRequest(request, [sampleDraft()]);
+      expect(result.created).toBe(true);
+      const read = await store.getRequest(request.id);
+      expect(approvalRequestSchema.parse(read)).toEqual(request);
+    });
+
+    test('returns null for an unknown request', async (store) => {
+      expect(await store.getRequest('req_missing')).toBeNull();
+      expect(await store.findRequestByIdempotencyKey('agent:x', 'missing')).toBeNull();
+      expect(await store.updateRequest(sampleRequest({ id: 'req_missing', version: 2 }), [])).toBeNull();
+    });
+
+    test('a repeated idempotency key returns the existing request and writes nothing', async (store) => {
+      const first = sampleRequest({ idempotencyKey: 'call_7' });
+      await store.createRequest(first, [sampleDraft()]);
+      const again = await store.createRequest(sampleRequest({ idempotencyKey: 'call_7' }), [sampleDraft()]);
+      expect(again.created).toBe(false);
+      expect(again.request.id).toBe(first.id);
+      expect(await store.readAudit(0, 100)).toHaveLength(1);
+      const found = await store.findRequestByIdempotencyKey(first.actor, 'call_7');
+      expect(found?.id).toBe(first.id);
+      const otherActor = await store.createRequest(sampleRequest({ idempotencyKey: 'call_7', actor: 'agent:other' }), []);
+      expect(otherActor.created).toBe(true);
+    });
+
+    test('concurrent creates with one idempotency key create exactly one request', async (store) => {
+      const results = await Promise.all(
+        Array.from({ length: racers }, () =>
+          store.createRequest(sampleRequest({ idempotencyKey: 'race' }), [sampleDraft()]),
+        ),
+      );
+      const created = results.filter((r) => r.created);
+      expect(created).toHaveLength(1);
+      expect(new Set(results.map((r) => r.request.id)).size).toBe(1);
+      expect(await store.readAudit(0, 1000)).toHaveLength(1);
+    });
+
+    test('update is a compare-and-set on version', async (store) => {
+      const request = sampleRequest();
+      await store.createRequest(request, []);
+      const next = { ...request, version: 2, status: 'denied' as const, closedReason: 'no' };
+      expect(await store.updateRequest(next, [sampleDraft('denied')])).toEqual(next);
+      const stale = { ...request, version: 2, status: 'approved' as const };
+      expect(await store.updateRequest(stale, [sampleDraft('approved')])).toBeNull();
+      const skipped = { ...request, version: 4 };
+      expect(await store.updateRequest(skipped, [sampleDraft('approved')])).toBeNull();
+      expect((await store.getRequest(request.id))?.status).toBe('denied');
+      const types = (await store.readAudit(0, 100)).map((entry) => entry.type);
+      expect(types).toEqual(['denied']);
+    });
+
+    test('concurrent updates of one version: exactly one wins, losers write nothing', async (store) => {
+      const request = sampleRequest();
+      await store.createRequest(request, []);
+      const results = await Promise.all(
+        Array.from({ length: racers }, (_, i) =>
+          store.updateRequest({ ...request, version: 2, closedReason: `racer ${i}` }, [sampleDraft('decided', `racer ${i}`)]),
+        ),
+      );
+      const winners = results.filter((r) => r !== null);
+      expect(winners).toHaveLength(1);
+      const audit = await store.readAudit(0, 1000);
+      expect(audit).toHaveLength(1);
+      expect(audit[0]?.detail).toBe(winners[0]?.closedReason);
+      expect((await store.getRequest(request.id))?.closedReason).toBe(winners[0]?.closedReason);
+    });
+
+    test('lists requests by status, soonest expiry first, within the limit', async (store) => {
+      const late = sampleRequest({ expiresAt: SAMPLE_TIME + 3000 });
+      const early = sampleRequest({ expiresAt: SAMPLE_TIME + 1000 });
+      const future = sampleRequest({ expiresAt: SAMPLE_TIME + 9000 });
+      const denied = sampleRequest({ status: 'denied', expiresAt: SAMPLE_TIME });
+      for (const r of [late, early, future, denied]) await store.createRequest(r, []);
+      const due = await store.listRequests({ status: 'pending', expiresAtOrBefore: SAMPLE_TIME + 5000, limit: 10 });
+      expect(due.map((r) => r.id)).toEqual([early.id, late.id]);
+      expect(await store.listRequests({ status: 'pending', limit: 1 })).toHaveLength(1);
+    });
+
+    test('audit entries chain, page in order and verify', async (store) => {
+      for (let i = 0; i < 25; i++) await store.appendAudit([sampleDraft('decided', `entry ${i}`)]);
+      const first = await store.readAudit(0, 10);
+      const rest = await store.readAudit(10, 100);
+      expect(first).toHaveLength(10);
+      expect(rest).toHaveLength(15);
+      const all = [...first, ...rest];
+      expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+      expect(verifyAuditLog(toJsonLines(all))).toEqual({
+        ok: true,
+        entries: 25,
+        head: { seq: 25, hash: all[24]?.hash },
+      });
+      expect(await store.auditHead()).toEqual({ seq: 25, hash: all[24]?.hash });
+    });
+
+    test('concurrent appends keep one linear chain', async (store) => {
+      await Promise.all(
+        Array.from({ length: racers }, (_, i) => store.appendAudit([sampleDraft('decided', `a${i}`), sampleDraft('decided', `b${i}`)])),
+      );
+      const all = await store.readAudit(0, 10_000);
+      expect(all).toHaveLength(racers * 2);
+      expect(verifyAuditLog(toJsonLines(all)).ok).toBe(true);
+    });
+
+    test('round-trips grants and finds them by token hash', async (store) => {
+      const grant = sampleGrant();
+      await store.createGrant(grant, [sampleDraft('granted')]);
+      expect(grantRecordSchema.parse(await store.getGrantByTokenHash(grant.tokenHash))).toEqual(grant);
+      expect(await store.getGrantByTokenHash('missing')).toBeNull();
+      expect(await store.readAudit(0, 10)).toHaveLength(1);
+    });
+
+    test('a grant is consumed once, and only for its fingerprint, session and lifetime', async (store) => {
+      const grant = sampleGrant();
+      await store.createGrant(grant, []);
+      const match = { tokenHash: grant.tokenHash, fingerprint: grant.fingerprint, sessionId: grant.sessionId };
+      const now = SAMPLE_TIME + 1000;
+      expect(await store.consumeGrant({ ...match, fingerprint: 'other', now }, [sampleDraft('consumed')])).toBeNull();
+      expect(await store.consumeGrant({ ...match, sessionId: 'other', now }, [sampleDraft('consumed')])).toBeNull();
+      expect(await store.consumeGrant({ ...match, now: grant.expiresAt }, [sampleDraft('consumed')])).toBeNull();
+      expect(await store.readAudit(0, 10)).toHaveLength(0);
+      const consumed = await store.consumeGrant({ ...match, now }, [sampleDraft('consumed')]);
+      expect(consumed?.consumedAt).toBe(now);
+      expect(await store.consumeGrant({ ...match, now }, [sampleDraft('consumed')])).toBeNull();
+      expect(await store.readAudit(0, 10)).toHaveLength(1);
+    });
+
+    test('concurrent consumers of one grant: exactly one wins', async (store) => {
+      const grant = sampleGrant();
+      await store.createGrant(grant, []);
+      const match = { tokenHash: grant.tokenHash, fingerprint: grant.fingerprint, sessionId: grant.sessionId };
+      const results = await Promise.all(
+        Array.from({ length: racers }, () => store.consumeGrant({ ...match, now: SAMPLE_TIME + 1 }, [sampleDraft('consumed')])),
+      );
+      expect(results.filter((r) => r !== null)).toHaveLength(1);
+      expect(await store.readAudit(0, 1000)).toHaveLength(1);
+    });
+
+    test('a revoked grant cannot be consumed and is revoked once', async (store) => {
+      const grant = sampleGrant();
+      await store.createGrant(grant, []);
+      const revoked = await store.revokeGrant(grant.id, SAMPLE_TIME + 5, [sampleDraft('revoked')]);
+      expect(revoked?.revokedAt).toBe(SAMPLE_TIME + 5);
+      expect(await store.revokeGrant(grant.id, SAMPLE_TIME + 6, [sampleDraft('revoked')])).toBeNull();
+      expect(await store.revokeGrant('grt_missing', SAMPLE_TIME + 6, [])).toBeNull();
+      const match = { tokenHash: grant.tokenHash, fingerprint: grant.fingerprint, sessionId: grant.sessionId };
+      expect(await store.consumeGrant({ ...match, now: SAMPLE_TIME + 7 }, [])).toBeNull();
+      expect(await store.readAudit(0, 10)).toHaveLength(1);
+    });
+
+    test('concurrent revocations: exactly one wins', async (store) => {
+      const grant = sampleGrant();
+      await store.createGrant(grant, []);
+      const results = await Promise.all(
+        Array.from({ length: racers }, () => store.revokeGrant(grant.id, SAMPLE_TIME + 1, [sampleDraft('revoked')])),
+      );
+      expect(results.filter((r) => r !== null)).toHaveLength(1);
+      expect(await store.readAudit(0, 1000)).toHaveLength(1);
+    });
+
+    test('notifies subscribers when a request changes', async (store) => {
+      if (!store.subscribe) return;
+      const request = sampleRequest();
+      await store.createRequest(request, []);
+      const seen = new Promise<string>((resolve) => {
+        void store.subscribe?.((id) => {
+          if (id === request.id) resolve(id);
+        });
+      });
+      // Give a subscription that needs a round trip (LISTEN) time to be in place.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await store.updateRequest({ ...request, version: 2 }, []);
+      expect(await seen).toBe(request.id);
+    });
+
+    test('close is idempotent', async (store) => {
+      await store.close();
+      await store.close();
+    });
+  });
+}

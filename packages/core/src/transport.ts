@@ -1,0 +1,70 @@
+import type { ApprovalRequest, DeliveryReceipt } from './approval.js';
+import type { Clock } from './clock.js';
+
+/** A decision as transports and API callers submit it. */
+export interface DecisionInput {
+  /** Directory identity of the person deciding, established by the transport, never by the request. */
+  approver: string;
+  outcome: 'approve' | 'deny';
+  comment?: string | undefined;
+  /** Channel the decision came through, e.g. `'slack'`, `'terminal'`, `'api'`. */
+  via?: string | undefined;
+}
+
+export interface DecisionResult {
+  /** The request after the decision. */
+  request: ApprovalRequest;
+  /** Approvals counted so far and how many are needed. */
+  approvals: number;
+  quorum: number;
+}
+
+/** What core offers a transport once it starts. */
+export interface TransportHost {
+  /** Records a decision with every check `countersign.decide` makes, and throws the same errors. */
+  decide(requestId: string, decision: DecisionInput): Promise<DecisionResult>;
+  getRequest(requestId: string): Promise<ApprovalRequest | null>;
+  /** Audits an attempt the transport refused itself (unknown user, forged click on a live request). */
+  recordRefusal(requestId: string, refusal: { approver: string; via: string; why: string }): Promise<void>;
+  readonly clock: Clock;
+}
+
+export interface DeliveryContext {
+  /** Aborts once the request is settled or the waiting guard gives up: stop prompting. */
+  signal: AbortSignal;
+}
+
+/**
+ * Carries approval requests to people and their decisions back. Plain object; create it with
+ * a factory such as `createTerminalTransport(options)`. Run `runTransportConformance` from
+ * `@countersign/core/testing` against yours.
+ *
+ * Requests handed to a transport are already redacted; a transport MUST NOT add anything from
+ * elsewhere that could hold a secret.
+ */
+export interface Transport {
+  /** Unique among a countersign instance's transports; stored in delivery receipts. */
+  readonly name: string;
+
+  /** Called once by `createCountersign` before any delivery. MAY start servers or sockets. */
+  start?(host: TransportHost): Promise<void> | void;
+
+  /**
+   * Shows the request to its approvers. Resolves once it is delivered, not once decided, with
+   * a reference to what was posted (e.g. `{ channel, ts }`) that later updates receive.
+   * MUST be idempotent per request id: a second call for the same id MUST NOT post again and
+   * SHOULD resolve with the first reference. Rejects when it could not deliver; core fails the
+   * request closed when every transport rejects.
+   */
+  deliver(request: ApprovalRequest, context: DeliveryContext): Promise<Record<string, string> | undefined>;
+
+  /**
+   * Called after every change to a delivered request (a vote, approval, denial, expiry, the
+   * action's outcome). Errors are reported as `transport_error` events and never change the
+   * decision.
+   */
+  update?(request: ApprovalRequest, receipt: DeliveryReceipt): Promise<void>;
+
+  /** Stops servers and prompts and flushes what is in flight. Idempotent. */
+  close?(): Promise<void>;
+}

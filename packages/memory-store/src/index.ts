@@ -1,0 +1,1 @@
+export { createMemoryStore, type MemoryStoreOptions, type MemoryStoreRetention } from './memory-store.js';

@@ -1,0 +1,236 @@
+import {
+  type ApprovalRequest,
+  type AuditDraft,
+  type AuditEntry,
+  type AuditHead,
+  type ConsumeGrantMatch,
+  type CreateRequestResult,
+  type GrantRecord,
+  isTerminal,
+  type ListRequestsQuery,
+  type Store,
+  sealAuditEntries,
+} from '@countersign/core';
+
+export interface MemoryStoreRetention {
+  /** Settled requests kept, oldest dropped first. Default 10,000. */
+  maxSettledRequests?: number | undefined;
+  /** Revoked grants kept, oldest dropped first. Default 10,000. */
+  maxFinishedGrants?: number | undefined;
+  /**
+   * Audit entries kept, oldest dropped first. Default: all. Once entries are dropped, verify with
+   * `{ allowPruned: true }`; export first if you need the whole chain.
+   */
+  maxAuditEntries?: number | undefined;
+}
+
+export interface MemoryStoreOptions {
+  retention?: MemoryStoreRetention | undefined;
+}
+
+/**
+ * A store in this process's memory: the default for tests, demos and single-process agents.
+ * It does not survive a restart and cannot be shared between processes; use
+ * `@countersign/postgres-store` for that. Records are frozen so no plugin can edit them in place.
+ */
+export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
+  return new MemoryStore(options.retention ?? {});
+}
+
+class MemoryStore implements Store {
+  readonly name = 'memory';
+  private readonly requests = new Map<string, ApprovalRequest>();
+  private readonly byIdempotencyKey = new Map<string, string>();
+  private readonly settled = new Set<string>();
+  private readonly grants = new Map<string, GrantRecord>();
+  private readonly grantByTokenHash = new Map<string, string>();
+  private readonly finishedGrants = new Set<string>();
+  private audit: AuditEntry[] = [];
+  private auditStart = 0;
+  private head: AuditHead | null = null;
+  private readonly listeners = new Set<(requestId: string) => void>();
+  private readonly maxSettled: number;
+  private readonly maxFinishedGrants: number;
+  private readonly maxAudit: number;
+
+  constructor(retention: MemoryStoreRetention) {
+    this.maxSettled = retention.maxSettledRequests ?? 10_000;
+    this.maxFinishedGrants = retention.maxFinishedGrants ?? 10_000;
+    this.maxAudit = retention.maxAuditEntries ?? Number.POSITIVE_INFINITY;
+  }
+
+  async createRequest(request: ApprovalRequest, audit: readonly AuditDraft[]): Promise<CreateRequestResult> {
+    if (request.idempotencyKey !== null) {
+      const existingId = this.byIdempotencyKey.get(idempotencyIndex(request.actor, request.idempotencyKey));
+      const existing = existingId === undefined ? undefined : this.requests.get(existingId);
+      if (existing) return { created: false, request: existing };
+    }
+    if (this.requests.has(request.id)) throw new Error(`[countersign] [memory] request ${request.id} already exists`);
+    const stored = deepFreeze(structuredClone(request));
+    this.requests.set(stored.id, stored);
+    if (stored.idempotencyKey !== null) {
+      this.byIdempotencyKey.set(idempotencyIndex(stored.actor, stored.idempotencyKey), stored.id);
+    }
+    this.appendNow(audit);
+    this.notify(stored.id);
+    return { created: true, request: stored };
+  }
+
+  async getRequest(id: string): Promise<ApprovalRequest | null> {
+    return this.requests.get(id) ?? null;
+  }
+
+  async findRequestByIdempotencyKey(actor: string, idempotencyKey: string): Promise<ApprovalRequest | null> {
+    const id = this.byIdempotencyKey.get(idempotencyIndex(actor, idempotencyKey));
+    return id === undefined ? null : (this.requests.get(id) ?? null);
+  }
+
+  async updateRequest(next: ApprovalRequest, audit: readonly AuditDraft[]): Promise<ApprovalRequest | null> {
+    const current = this.requests.get(next.id);
+    if (!current || current.version !== next.version - 1) return null;
+    const stored = deepFreeze(structuredClone(next));
+    this.requests.set(stored.id, stored);
+    this.appendNow(audit);
+    if (isTerminal(stored.status)) this.retireRequest(stored.id);
+    this.notify(stored.id);
+    return stored;
+  }
+
+  async listRequests(query: ListRequestsQuery): Promise<ApprovalRequest[]> {
+    const matches: ApprovalRequest[] = [];
+    for (const request of this.requests.values()) {
+      if (request.status !== query.status) continue;
+      if (query.expiresAtOrBefore !== undefined && request.expiresAt > query.expiresAtOrBefore) continue;
+      matches.push(request);
+    }
+    return matches.sort((a, b) => a.expiresAt - b.expiresAt).slice(0, query.limit);
+  }
+
+  async createGrant(grant: GrantRecord, audit: readonly AuditDraft[]): Promise<void> {
+    if (this.grants.has(grant.id) || this.grantByTokenHash.has(grant.tokenHash)) {
+      throw new Error(`[countersign] [memory] grant ${grant.id} already exists`);
+    }
+    this.grants.set(grant.id, Object.freeze({ ...grant }));
+    this.grantByTokenHash.set(grant.tokenHash, grant.id);
+    this.appendNow(audit);
+  }
+
+  async getGrantByTokenHash(tokenHash: string): Promise<GrantRecord | null> {
+    const id = this.grantByTokenHash.get(tokenHash);
+    return id === undefined ? null : (this.grants.get(id) ?? null);
+  }
+
+  async consumeGrant(match: ConsumeGrantMatch, audit: readonly AuditDraft[]): Promise<GrantRecord | null> {
+    const id = this.grantByTokenHash.get(match.tokenHash);
+    const grant = id === undefined ? undefined : this.grants.get(id);
+    if (
+      !grant ||
+      grant.fingerprint !== match.fingerprint ||
+      grant.sessionId !== match.sessionId ||
+      grant.consumedAt !== null ||
+      grant.revokedAt !== null ||
+      grant.expiresAt <= match.now
+    ) {
+      return null;
+    }
+    const consumed = Object.freeze({ ...grant, consumedAt: match.now });
+    this.grants.set(grant.id, consumed);
+    this.appendNow(audit);
+    return consumed;
+  }
+
+  async revokeGrant(id: string, now: number, audit: readonly AuditDraft[]): Promise<GrantRecord | null> {
+    const grant = this.grants.get(id);
+    if (!grant || grant.revokedAt !== null) return null;
+    const revoked = Object.freeze({ ...grant, revokedAt: now });
+    this.grants.set(id, revoked);
+    this.appendNow(audit);
+    this.retireGrant(id);
+    return revoked;
+  }
+
+  async appendAudit(audit: readonly AuditDraft[]): Promise<AuditEntry[]> {
+    return this.appendNow(audit);
+  }
+
+  async readAudit(afterSeq: number, limit: number): Promise<AuditEntry[]> {
+    const firstSeq = this.audit[this.auditStart]?.seq ?? (this.head?.seq ?? 0) + 1;
+    const from = this.auditStart + Math.max(0, afterSeq - firstSeq + 1);
+    return this.audit.slice(from, from + limit);
+  }
+
+  async auditHead(): Promise<AuditHead | null> {
+    return this.head;
+  }
+
+  async subscribe(listener: (requestId: string) => void): Promise<() => Promise<void>> {
+    this.listeners.add(listener);
+    return async () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+  }
+
+  /** Synchronous, so nothing interleaves between reading the head and appending after it. */
+  private appendNow(drafts: readonly AuditDraft[]): AuditEntry[] {
+    if (drafts.length === 0) return [];
+    const sealed = sealAuditEntries(this.head, drafts).map(deepFreeze);
+    for (const entry of sealed) this.audit.push(entry);
+    const last = sealed[sealed.length - 1]!;
+    this.head = { seq: last.seq, hash: last.hash };
+    this.pruneAudit();
+    return sealed;
+  }
+
+  private pruneAudit(): void {
+    const kept = this.audit.length - this.auditStart;
+    if (kept <= this.maxAudit) return;
+    this.auditStart += kept - this.maxAudit;
+    // Compact once the dropped prefix is as large as what is kept, so pruning stays O(1) amortised.
+    if (this.auditStart >= this.audit.length - this.auditStart) {
+      this.audit = this.audit.slice(this.auditStart);
+      this.auditStart = 0;
+    }
+  }
+
+  private retireRequest(id: string): void {
+    this.settled.add(id);
+    while (this.settled.size > this.maxSettled) {
+      const oldest = this.settled.values().next().value as string;
+      this.settled.delete(oldest);
+      const request = this.requests.get(oldest);
+      this.requests.delete(oldest);
+      if (request?.idempotencyKey != null) {
+        this.byIdempotencyKey.delete(idempotencyIndex(request.actor, request.idempotencyKey));
+      }
+    }
+  }
+
+  private retireGrant(id: string): void {
+    this.finishedGrants.add(id);
+    while (this.finishedGrants.size > this.maxFinishedGrants) {
+      const oldest = this.finishedGrants.values().next().value as string;
+      this.finishedGrants.delete(oldest);
+      const grant = this.grants.get(oldest);
+      this.grants.delete(oldest);
+      if (grant) this.grantByTokenHash.delete(grant.tokenHash);
+    }
+  }
+
+  private notify(requestId: string): void {
+    for (const listener of this.listeners) listener(requestId);
+  }
+}
+
+function idempotencyIndex(actor: string, key: string): string {
+  return `${actor}\u0000${key}`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  for (const child of Object.values(value)) deepFreeze(child);
+  return Object.freeze(value);
+}
