@@ -84,8 +84,8 @@ export interface ForgeryOptions<Payload> {
   readonly signingSecret?: string | undefined;
   /** Sends this `X-Slack-Signature` verbatim instead of the computed one. */
   readonly signature?: string | undefined;
-  /** Edits the payload before it is serialized and signed; may mutate in place or return a replacement. */
-  readonly mutate?: ((payload: Payload) => Payload | undefined) | undefined;
+  /** Edits the payload in place (it is a private copy) before it is serialized and signed. */
+  readonly mutate?: ((payload: Payload) => void) | undefined;
   /** Rewrites the raw body after signing, as an attacker in the middle would. */
   readonly tamperBody?: ((rawBody: string) => string) | undefined;
   /** Deliver to this URL instead of the configured interaction URL. */
@@ -144,9 +144,9 @@ export async function deliverInteraction<Payload extends Record<string, unknown>
   delivery: DeliveryRequest<Payload>,
 ): Promise<InteractionResult> {
   const { forgery } = delivery;
-  let payload = structuredClone(delivery.payload);
-  if (forgery.team !== undefined) payload = { ...payload, team: forgery.team };
-  if (forgery.mutate !== undefined) payload = forgery.mutate(payload) ?? payload;
+  const payload: Record<string, unknown> = structuredClone(delivery.payload);
+  if (forgery.team !== undefined) payload.team = { ...forgery.team };
+  forgery.mutate?.(payload as Payload);
   const signedBody = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
   const signed = signSlackRequest({
     signingSecret: forgery.signingSecret ?? delivery.signingSecret,
