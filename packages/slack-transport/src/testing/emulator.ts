@@ -1,9 +1,24 @@
-import type { ClientRequest } from 'node:http';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  type ClientRequest,
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isRecord, parseModal, type SlackBlock } from './blocks.js';
 import { SlackApiFailure, SlackEmulatorError } from './errors.js';
 import { FaultPlan, type PlannedFault, type RateLimitOptions, type SlackFault } from './faults.js';
+import {
+  bearerToken,
+  charsetWarning,
+  decodeJsonFields,
+  parseArgs,
+  parseObject,
+  readBody,
+  sendJson,
+  stringValue,
+} from './http.js';
 import { IdMint } from './ids.js';
 import {
   type BlockActionsPayload,
@@ -12,7 +27,9 @@ import {
   findButton,
   type PayloadTeam,
   type PayloadUser,
+  type ViewStateInput,
   type ViewSubmissionPayload,
+  viewStateValues,
 } from './interactions.js';
 import {
   type ApiCallRecord,
@@ -86,9 +103,6 @@ export interface ClickOptions extends ForgeryOptions<BlockActionsPayload> {
   /** Overrides the button's `value` in the payload. */
   readonly value?: string | undefined;
 }
-
-/** A value in `view.state.values`: a full element state, or a string for a `plain_text_input`. */
-export type ViewStateInput = string | Readonly<Record<string, unknown>>;
 
 /** Options of {@link SlackEmulator.submitView}. */
 export interface SubmitViewOptions extends ForgeryOptions<ViewSubmissionPayload> {
@@ -193,12 +207,6 @@ export interface SlackEmulator {
   /** Revokes a token: calls with it then fail with `token_revoked`. */
   revokeToken(token: string): void;
 }
-
-/** Upper bound on a Web API request body; Slack rejects larger bodies too. */
-const MAX_BODY_BYTES = 5 * 1024 * 1024;
-
-/** Fields Slack accepts as JSON-encoded strings in form bodies; decoded in call records. */
-const JSON_FIELDS = ['blocks', 'attachments', 'view', 'metadata'] as const;
 
 /**
  * Creates a Slack emulator. Nothing listens until `await emulator.start()`.
@@ -496,7 +504,7 @@ class Emulator implements SlackEmulator {
     if (entry.view.submit === null) {
       throw new SlackEmulatorError(`view ${options.viewId} has no submit button`);
     }
-    const values = stateValues(entry, options.values ?? {});
+    const values = viewStateValues(entry, options.values ?? {});
     const triggerId = this.issueTriggerId(user.id);
     const payload: ViewSubmissionPayload = {
       type: 'view_submission',
@@ -703,157 +711,10 @@ class Emulator implements SlackEmulator {
   }
 }
 
-interface ParsedArgs {
-  readonly args: Record<string, unknown>;
-  readonly queryArgs: Record<string, unknown>;
-  readonly isJson: boolean;
-  readonly warning: 'missing_charset' | 'superfluous_charset' | undefined;
-  readonly postTypeError: 'invalid_json' | 'json_not_object' | 'invalid_post_type' | undefined;
-}
-
-function parseArgs(url: URL, contentType: string | undefined, body: string): ParsedArgs {
-  const queryArgs = Object.fromEntries(url.searchParams);
-  const [mediaType = '', ...parameters] = (contentType ?? '')
-    .split(';')
-    .map((part) => part.trim().toLowerCase());
-  const hasCharset = parameters.some((parameter) => parameter.startsWith('charset='));
-  const base = { queryArgs, isJson: false, warning: undefined, postTypeError: undefined } as const;
-  if (body === '') return { ...base, args: queryArgs };
-  if (mediaType === 'application/x-www-form-urlencoded') {
-    return {
-      ...base,
-      args: { ...queryArgs, ...Object.fromEntries(new URLSearchParams(body)) },
-      warning: hasCharset ? 'superfluous_charset' : undefined,
-    };
-  }
-  if (mediaType === 'application/json') {
-    const warning = hasCharset ? undefined : 'missing_charset';
-    let json: unknown;
-    try {
-      json = JSON.parse(body);
-    } catch {
-      return { ...base, isJson: true, args: queryArgs, warning, postTypeError: 'invalid_json' };
-    }
-    if (!isRecord(json)) {
-      return { ...base, isJson: true, args: queryArgs, warning, postTypeError: 'json_not_object' };
-    }
-    return { ...base, isJson: true, args: { ...queryArgs, ...json }, warning };
-  }
-  return { ...base, args: queryArgs, postTypeError: 'invalid_post_type' };
-}
-
-function charsetWarning(warning: string): Record<string, unknown> {
-  return { warning, response_metadata: { warnings: [warning] } };
-}
-
-function bearerToken(header: string | undefined): string | undefined {
-  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-  return match?.[1];
-}
-
-function stringValue(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-function decodeJsonFields(args: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const decoded: Record<string, unknown> = { ...args };
-  for (const field of JSON_FIELDS) {
-    const value = decoded[field];
-    if (typeof value !== 'string') continue;
-    try {
-      decoded[field] = JSON.parse(value);
-    } catch {
-      // Left as sent: the method answers the malformed value with its own error.
-    }
-  }
-  return decoded;
-}
-
-function parseObject(body: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(body);
-    return isRecord(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function stateValues(
-  entry: ViewEntry,
-  given: Readonly<Record<string, Readonly<Record<string, ViewStateInput>>>>,
-): Record<string, Record<string, unknown>> {
-  const inputs = new Map<string, { actionId: string; type: string; optional: boolean }>();
-  for (const block of entry.view.blocks) {
-    if (block.type !== 'input' || !isRecord(block.element)) continue;
-    inputs.set(block.block_id ?? '', {
-      actionId: String(block.element.action_id),
-      type: String(block.element.type),
-      optional: block.optional === true,
-    });
-  }
-  const values: Record<string, Record<string, unknown>> = {};
-  for (const [blockId, actions] of Object.entries(given)) {
-    const input = inputs.get(blockId);
-    if (input === undefined) throw new SlackEmulatorError(`view ${entry.id} has no input block "${blockId}"`);
-    for (const [actionId, value] of Object.entries(actions)) {
-      if (actionId !== input.actionId) {
-        throw new SlackEmulatorError(
-          `input block "${blockId}" has action_id "${input.actionId}", not "${actionId}"`,
-        );
-      }
-      values[blockId] = {
-        [actionId]: typeof value === 'string' ? { type: input.type, value } : { ...value },
-      };
-    }
-  }
-  for (const [blockId, input] of inputs) {
-    if (values[blockId] !== undefined) continue;
-    if (!input.optional) {
-      throw new SlackEmulatorError(
-        `required input block "${blockId}" is empty; Slack would not submit the view`,
-      );
-    }
-    values[blockId] = { [input.actionId]: { type: input.type, value: null } };
-  }
-  return values;
-}
-
 function compareTs(a: string, b: string): number {
   const [aSeconds = '', aMicros = ''] = a.split('.');
   const [bSeconds = '', bMicros = ''] = b.split('.');
   return (
     aSeconds.length - bSeconds.length || aSeconds.localeCompare(bSeconds) || aMicros.localeCompare(bMicros)
   );
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        request.destroy(new SlackEmulatorError('request body too large'));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
-function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: Readonly<Record<string, unknown>>,
-  headers: Readonly<Record<string, string>> = {},
-): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    ...headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
-  });
-  response.end(text);
 }

@@ -5,7 +5,6 @@ export type {
   SlackEmulator,
   SlackEmulatorOptions,
   SubmitViewOptions,
-  ViewStateInput,
 } from './emulator.js';
 export { createSlackEmulator } from './emulator.js';
 export { isSlackEmulatorError, SlackEmulatorError } from './errors.js';
@@ -16,6 +15,7 @@ export type {
   ForgeryOptions,
   PayloadTeam,
   PayloadUser,
+  ViewStateInput,
   ViewSubmissionPayload,
 } from './interactions.js';
 export { ACK_DEADLINE_MS } from './interactions.js';

@@ -3,7 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { isRecord, type SlackBlock } from './blocks.js';
 import { SlackEmulatorError } from './errors.js';
-import type { InteractionResult, SlackMessage } from './recording.js';
+import type { InteractionResult, SlackMessage, ViewEntry } from './recording.js';
 import { signSlackRequest } from './signing.js';
 
 /** Slack considers an interaction unacknowledged if the app has not answered 200 within 3 seconds. */
@@ -233,4 +233,52 @@ function post(
     });
     request.end(body);
   });
+}
+
+/** A value in `view.state.values`: a full element state, or a string for a `plain_text_input`. */
+export type ViewStateInput = string | Readonly<Record<string, unknown>>;
+
+/**
+ * Builds `view.state.values` for a submission: every input block of the view appears, filled from `given`
+ * (strings become `{ type, value }`) or with `value: null` when optional. Throws when `given` names a block or
+ * action the view does not have, or leaves a required input empty, since Slack's client would not submit.
+ */
+export function viewStateValues(
+  entry: ViewEntry,
+  given: Readonly<Record<string, Readonly<Record<string, ViewStateInput>>>>,
+): Record<string, Record<string, unknown>> {
+  const inputs = new Map<string, { actionId: string; type: string; optional: boolean }>();
+  for (const block of entry.view.blocks) {
+    if (block.type !== 'input' || !isRecord(block.element)) continue;
+    inputs.set(block.block_id ?? '', {
+      actionId: String(block.element.action_id),
+      type: String(block.element.type),
+      optional: block.optional === true,
+    });
+  }
+  const values: Record<string, Record<string, unknown>> = {};
+  for (const [blockId, actions] of Object.entries(given)) {
+    const input = inputs.get(blockId);
+    if (input === undefined) throw new SlackEmulatorError(`view ${entry.id} has no input block "${blockId}"`);
+    for (const [actionId, value] of Object.entries(actions)) {
+      if (actionId !== input.actionId) {
+        throw new SlackEmulatorError(
+          `input block "${blockId}" has action_id "${input.actionId}", not "${actionId}"`,
+        );
+      }
+      values[blockId] = {
+        [actionId]: typeof value === 'string' ? { type: input.type, value } : { ...value },
+      };
+    }
+  }
+  for (const [blockId, input] of inputs) {
+    if (values[blockId] !== undefined) continue;
+    if (!input.optional) {
+      throw new SlackEmulatorError(
+        `required input block "${blockId}" is empty; Slack would not submit the view`,
+      );
+    }
+    values[blockId] = { [input.actionId]: { type: input.type, value: null } };
+  }
+  return values;
 }
