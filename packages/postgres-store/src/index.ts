@@ -1,0 +1,6 @@
+export {
+  createPostgresStore,
+  type PostgresStore,
+  type PostgresStoreOptions,
+  type SweepOptions,
+} from './postgres-store.js';

@@ -1,0 +1,98 @@
+import { GENESIS_HASH } from '@countersign/core';
+import type pg from 'pg';
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** Statements run in one transaction; `s` is the quoted schema name. */
+  up(s: string): string[];
+}
+
+/**
+ * Append only: a released migration is never edited, a change is a new version. Times are
+ * milliseconds since the epoch as `double precision`, exactly the numbers core passes in.
+ * Records are `json`, not `jsonb`, so they read back byte for byte as core wrote them
+ * (`jsonb` rejects `\u0000` in strings and reorders keys).
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'requests, grants and the audit chain',
+    up: (s) => [
+      `CREATE TABLE ${s}.requests (
+        id text PRIMARY KEY,
+        actor text NOT NULL,
+        idempotency_key text,
+        status text NOT NULL,
+        version integer NOT NULL,
+        expires_at double precision NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        record json NOT NULL,
+        CONSTRAINT requests_idempotency_key UNIQUE (actor, idempotency_key)
+      )`,
+      `CREATE INDEX requests_status_expires_at ON ${s}.requests (status, expires_at)`,
+      `CREATE TABLE ${s}.grants (
+        id text PRIMARY KEY,
+        token_hash text NOT NULL UNIQUE,
+        fingerprint text NOT NULL,
+        session_id text NOT NULL,
+        request_id text,
+        actor text NOT NULL,
+        rule_id text NOT NULL,
+        issued_at double precision NOT NULL,
+        expires_at double precision NOT NULL,
+        consumed_at double precision,
+        revoked_at double precision
+      )`,
+      `CREATE INDEX grants_expires_at ON ${s}.grants (expires_at)`,
+      `CREATE TABLE ${s}.audit (
+        seq bigint PRIMARY KEY,
+        hash text NOT NULL,
+        entry json NOT NULL
+      )`,
+      `CREATE TABLE ${s}.audit_head (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        seq bigint NOT NULL,
+        hash text NOT NULL
+      )`,
+      `INSERT INTO ${s}.audit_head (seq, hash) VALUES (0, '${GENESIS_HASH}')`,
+    ],
+  },
+];
+
+/** First key of the two-key advisory lock that serialises migrations: "cs" in ASCII. */
+const MIGRATION_LOCK_CLASS = 0x6373;
+
+/**
+ * Applies the migrations this database lacks, in order, inside one transaction that holds an
+ * advisory lock keyed by the schema, so concurrent callers in any process wait and then find
+ * nothing left to do.
+ */
+export async function runMigrations(
+  client: pg.ClientBase,
+  schema: string,
+  quoted: string,
+): Promise<number[]> {
+  await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [MIGRATION_LOCK_CLASS, schema]);
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
+  await client.query(
+    `CREATE TABLE IF NOT EXISTS ${quoted}.migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`,
+  );
+  const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${quoted}.migrations`);
+  const applied = new Set(rows.map((row) => row.version));
+  const ran: number[] = [];
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    for (const statement of migration.up(quoted)) await client.query(statement);
+    await client.query(`INSERT INTO ${quoted}.migrations (version, name) VALUES ($1, $2)`, [
+      migration.version,
+      migration.name,
+    ]);
+    ran.push(migration.version);
+  }
+  return ran;
+}

@@ -1,0 +1,479 @@
+import {
+  type ApprovalRequest,
+  type AuditDraft,
+  type AuditEntry,
+  type AuditHead,
+  type ConsumeGrantMatch,
+  type CreateRequestResult,
+  type GrantRecord,
+  type ListRequestsQuery,
+  type Store,
+  sealAuditEntries,
+} from '@countersign/core';
+import pg from 'pg';
+import { NotificationListener } from './listener.js';
+import { runMigrations } from './migrations.js';
+
+export interface PostgresStoreOptions {
+  /** A pool you own: the store never ends it. Give it an `'error'` handler, as for any pg pool. */
+  pool?: pg.Pool | undefined;
+  /** Used when no `pool` is given; the store creates and ends its own pool. Default: the `PG*` env vars. */
+  connectionString?: string | undefined;
+  /** Schema holding the tables, created by `migrate()`. Letters, digits and `_`, at most 48. Default `'countersign'`. */
+  schema?: string | undefined;
+  /**
+   * LISTEN for changes on a dedicated connection so waiting guards wake at once. Default true.
+   * Set false behind PgBouncer in transaction mode, where LISTEN does not work; guards then
+   * rely on core's `pollInterval`. Writes always NOTIFY, for other processes that listen.
+   */
+  notifications?: boolean | undefined;
+  /** Background errors: the notification connection dropping, an idle pooled client failing. */
+  onError?: ((error: unknown) => void) | undefined;
+}
+
+export interface SweepOptions {
+  /** Most requests expired in one call. Default 100. */
+  limit?: number | undefined;
+}
+
+/** A countersign `Store` on PostgreSQL, plus what only a database can do. */
+export interface PostgresStore extends Store {
+  readonly name: 'postgres';
+  /** The schema the tables live in. */
+  readonly schema: string;
+  /** Creates the schema and applies pending migrations. Idempotent and safe to call from many processes at once. */
+  migrate(): Promise<void>;
+  /**
+   * Expires pending requests whose deadline passed by the DATABASE clock, in one transaction
+   * that skips rows other sweepers hold, with the same record and audit change core's own
+   * expiry writes. Returns the ids it expired.
+   */
+  sweepExpired(options?: SweepOptions): Promise<string[]>;
+}
+
+const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
+const EXPIRED_REASON = 'no quorum before the deadline';
+
+/**
+ * Creates a store that many processes can share. Call `migrate()` once before use (at deploy or
+ * startup; it is idempotent). Every method is one transaction: a lost connection or a database
+ * restart rolls back what was in flight and the error propagates, so core fails closed.
+ */
+export function createPostgresStore(options: PostgresStoreOptions = {}): PostgresStore {
+  return new PgStore(options);
+}
+
+/** Returned from a transaction body to roll back instead of committing. */
+class Rollback<T> {
+  constructor(readonly value: T) {}
+}
+
+interface GrantRow {
+  id: string;
+  token_hash: string;
+  fingerprint: string;
+  session_id: string;
+  request_id: string | null;
+  actor: string;
+  rule_id: string;
+  issued_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+  revoked_at: number | null;
+}
+
+class PgStore implements PostgresStore {
+  readonly name = 'postgres';
+  readonly schema: string;
+  declare readonly subscribe?: (listener: (requestId: string) => void) => Promise<() => Promise<void>>;
+  private readonly pool: pg.Pool;
+  private readonly ownsPool: boolean;
+  private readonly s: string;
+  private readonly channel: string;
+  private readonly listener: NotificationListener | null;
+  private readonly report: (error: unknown) => void;
+  private closing: Promise<void> | null = null;
+
+  constructor(options: PostgresStoreOptions) {
+    const schema = options.schema ?? 'countersign';
+    if (!NAME_PATTERN.test(schema)) {
+      throw new Error(
+        `[countersign] [postgres] invalid schema name ${JSON.stringify(schema)}: use letters, digits and _, at most 48 characters, not starting with a digit`,
+      );
+    }
+    this.schema = schema;
+    this.s = pg.escapeIdentifier(schema);
+    this.channel = `${schema}_requests`;
+    this.report = options.onError ?? (() => {});
+    if (options.pool) {
+      this.pool = options.pool;
+      this.ownsPool = false;
+    } else {
+      this.pool = new pg.Pool({
+        connectionString: options.connectionString,
+        connectionTimeoutMillis: 10_000,
+        keepAlive: true,
+      });
+      this.ownsPool = true;
+      // Idle clients that lose their connection emit here; without a handler that crashes the process.
+      this.pool.on('error', (error) => this.report(error));
+    }
+    if (options.notifications ?? true) {
+      const listener = new NotificationListener(this.pool.options, this.channel, this.report);
+      this.listener = listener;
+      this.subscribe = (fn) => {
+        this.assertOpen();
+        return listener.subscribe(fn);
+      };
+    } else {
+      this.listener = null;
+    }
+  }
+
+  async migrate(): Promise<void> {
+    await this.transaction(async (client) => {
+      await runMigrations(client, this.schema, this.s);
+    });
+  }
+
+  async createRequest(request: ApprovalRequest, audit: readonly AuditDraft[]): Promise<CreateRequestResult> {
+    return this.transaction<CreateRequestResult>(async (client) => {
+      const inserted = await client.query(
+        `INSERT INTO ${this.s}.requests (id, actor, idempotency_key, status, version, expires_at, record)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (actor, idempotency_key) DO NOTHING
+         RETURNING record`,
+        [
+          request.id,
+          request.actor,
+          request.idempotencyKey,
+          request.status,
+          request.version,
+          request.expiresAt,
+          JSON.stringify(request),
+        ],
+      );
+      const created = inserted.rows[0]?.record as ApprovalRequest | undefined;
+      if (created === undefined) {
+        // ON CONFLICT waited for the other writer to commit, so this statement's snapshot sees its row.
+        const existing = await this.selectRequest(client, 'actor = $1 AND idempotency_key = $2', [
+          request.actor,
+          request.idempotencyKey,
+        ]);
+        if (existing === null) {
+          throw new Error(
+            `[countersign] [postgres] idempotency key conflict for ${request.actor} but no request found`,
+          );
+        }
+        return new Rollback({ created: false, request: existing });
+      }
+      await this.appendIn(client, audit);
+      await this.notifyIn(client, created.id);
+      return { created: true, request: created };
+    });
+  }
+
+  async getRequest(id: string): Promise<ApprovalRequest | null> {
+    return this.selectRequest(this.queryable(), 'id = $1', [id]);
+  }
+
+  async findRequestByIdempotencyKey(actor: string, idempotencyKey: string): Promise<ApprovalRequest | null> {
+    return this.selectRequest(this.queryable(), 'actor = $1 AND idempotency_key = $2', [
+      actor,
+      idempotencyKey,
+    ]);
+  }
+
+  async updateRequest(next: ApprovalRequest, audit: readonly AuditDraft[]): Promise<ApprovalRequest | null> {
+    return this.transaction(async (client) => {
+      const stored = await this.replaceRequest(client, next);
+      if (stored === null) return new Rollback(null);
+      await this.appendIn(client, audit);
+      await this.notifyIn(client, stored.id);
+      return stored;
+    });
+  }
+
+  async listRequests(query: ListRequestsQuery): Promise<ApprovalRequest[]> {
+    const { rows } = await this.queryable().query(
+      `SELECT record FROM ${this.s}.requests
+       WHERE status = $1 AND ($2::double precision IS NULL OR expires_at <= $2)
+       ORDER BY expires_at, id
+       LIMIT $3`,
+      [query.status, query.expiresAtOrBefore ?? null, query.limit],
+    );
+    return rows.map((row) => row.record as ApprovalRequest);
+  }
+
+  async createGrant(grant: GrantRecord, audit: readonly AuditDraft[]): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query(
+        `INSERT INTO ${this.s}.grants
+           (id, token_hash, fingerprint, session_id, request_id, actor, rule_id, issued_at, expires_at, consumed_at, revoked_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+        [
+          grant.id,
+          grant.tokenHash,
+          grant.fingerprint,
+          grant.sessionId,
+          grant.requestId,
+          grant.actor,
+          grant.ruleId,
+          grant.issuedAt,
+          grant.expiresAt,
+          grant.consumedAt,
+          grant.revokedAt,
+        ],
+      );
+      await this.appendIn(client, audit);
+    });
+  }
+
+  async getGrantByTokenHash(tokenHash: string): Promise<GrantRecord | null> {
+    const { rows } = await this.queryable().query<GrantRow>(
+      `SELECT * FROM ${this.s}.grants WHERE token_hash = $1`,
+      [tokenHash],
+    );
+    return rows[0] ? grantFromRow(rows[0]) : null;
+  }
+
+  async consumeGrant(match: ConsumeGrantMatch, audit: readonly AuditDraft[]): Promise<GrantRecord | null> {
+    return this.transaction(async (client) => {
+      const { rows } = await client.query<GrantRow>(
+        `UPDATE ${this.s}.grants SET consumed_at = $4
+         WHERE token_hash = $1 AND fingerprint = $2 AND session_id = $3
+           AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > $4
+         RETURNING *`,
+        [match.tokenHash, match.fingerprint, match.sessionId, match.now],
+      );
+      if (!rows[0]) return new Rollback(null);
+      await this.appendIn(client, audit);
+      return grantFromRow(rows[0]);
+    });
+  }
+
+  async revokeGrant(id: string, now: number, audit: readonly AuditDraft[]): Promise<GrantRecord | null> {
+    return this.transaction(async (client) => {
+      const { rows } = await client.query<GrantRow>(
+        `UPDATE ${this.s}.grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING *`,
+        [id, now],
+      );
+      if (!rows[0]) return new Rollback(null);
+      await this.appendIn(client, audit);
+      return grantFromRow(rows[0]);
+    });
+  }
+
+  async appendAudit(audit: readonly AuditDraft[]): Promise<AuditEntry[]> {
+    if (audit.length === 0) return [];
+    return this.transaction((client) => this.appendIn(client, audit));
+  }
+
+  async readAudit(afterSeq: number, limit: number): Promise<AuditEntry[]> {
+    const { rows } = await this.queryable().query(
+      `SELECT entry FROM ${this.s}.audit WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [afterSeq, limit],
+    );
+    return rows.map((row) => row.entry as AuditEntry);
+  }
+
+  async auditHead(): Promise<AuditHead | null> {
+    const { rows } = await this.queryable().query<{ seq: string; hash: string }>(
+      `SELECT seq, hash FROM ${this.s}.audit_head`,
+    );
+    return headFromRow(rows[0]);
+  }
+
+  async sweepExpired(options: SweepOptions = {}): Promise<string[]> {
+    const limit = options.limit ?? 100;
+    return this.transaction(async (client) => {
+      const clock = await client.query<{ now: number }>(
+        'SELECT floor(extract(epoch FROM now()) * 1000)::double precision AS now',
+      );
+      const now = clock.rows[0]!.now;
+      const { rows } = await client.query(
+        `SELECT record FROM ${this.s}.requests
+         WHERE status = 'pending' AND expires_at <= $1
+         ORDER BY expires_at, id
+         LIMIT $2
+         FOR UPDATE SKIP LOCKED`,
+        [now, limit],
+      );
+      const expired: string[] = [];
+      const drafts: AuditDraft[] = [];
+      for (const row of rows) {
+        const current = row.record as ApprovalRequest;
+        const next: ApprovalRequest = {
+          ...current,
+          status: 'expired',
+          closedReason: EXPIRED_REASON,
+          version: current.version + 1,
+        };
+        if ((await this.replaceRequest(client, next)) === null) continue;
+        drafts.push(expiredDraft(current, now));
+        expired.push(current.id);
+      }
+      await this.appendIn(client, drafts);
+      for (const id of expired) await this.notifyIn(client, id);
+      return expired;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.listener?.stop();
+      if (this.ownsPool) await this.pool.end();
+    })();
+    await this.closing;
+  }
+
+  private assertOpen(): void {
+    if (this.closing !== null) throw new Error('[countersign] [postgres] the store is closed');
+  }
+
+  private queryable(): pg.Pool {
+    this.assertOpen();
+    return this.pool;
+  }
+
+  /**
+   * Runs `body` in BEGIN/COMMIT on one pooled client. On any error it rolls back; if even the
+   * rollback fails the client is destroyed, so no connection returns to the pool mid-transaction.
+   */
+  private async transaction<T>(body: (client: pg.PoolClient) => Promise<T | Rollback<T>>): Promise<T> {
+    this.assertOpen();
+    const client = await this.pool.connect();
+    // A checked-out client has no pool listener; an error between queries would otherwise be unhandled.
+    const onError = (error: Error) => this.report(error);
+    client.on('error', onError);
+    let broken: Error | null = null;
+    try {
+      await client.query('BEGIN');
+      const result = await body(client);
+      if (result instanceof Rollback) {
+        await client.query('ROLLBACK');
+        return result.value;
+      }
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      }
+      throw error;
+    } finally {
+      if (broken) {
+        client.release(broken);
+      } else {
+        client.removeListener('error', onError);
+        client.release();
+      }
+    }
+  }
+
+  private async selectRequest(
+    db: pg.Pool | pg.PoolClient,
+    where: string,
+    values: unknown[],
+  ): Promise<ApprovalRequest | null> {
+    const { rows } = await db.query(`SELECT record FROM ${this.s}.requests WHERE ${where}`, values);
+    return (rows[0]?.record as ApprovalRequest | undefined) ?? null;
+  }
+
+  /** The compare-and-set: writes `next` only over version `next.version - 1`. */
+  private async replaceRequest(
+    client: pg.PoolClient,
+    next: ApprovalRequest,
+  ): Promise<ApprovalRequest | null> {
+    const { rows } = await client.query(
+      `UPDATE ${this.s}.requests
+       SET actor = $3, idempotency_key = $4, status = $5, version = $6, expires_at = $7, record = $8, updated_at = now()
+       WHERE id = $1 AND version = $2
+       RETURNING record`,
+      [
+        next.id,
+        next.version - 1,
+        next.actor,
+        next.idempotencyKey,
+        next.status,
+        next.version,
+        next.expiresAt,
+        JSON.stringify(next),
+      ],
+    );
+    return (rows[0]?.record as ApprovalRequest | undefined) ?? null;
+  }
+
+  /**
+   * Locks the head row, so appenders in every process queue here and the chain stays linear,
+   * then seals the drafts after it. Always the last lock a transaction takes, so no deadlocks.
+   */
+  private async appendIn(client: pg.PoolClient, drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
+    if (drafts.length === 0) return [];
+    const { rows } = await client.query<{ seq: string; hash: string }>(
+      `SELECT seq, hash FROM ${this.s}.audit_head FOR UPDATE`,
+    );
+    if (!rows[0])
+      throw new Error(`[countersign] [postgres] ${this.schema}.audit_head is empty; run migrate()`);
+    const sealed = sealAuditEntries(headFromRow(rows[0]), drafts);
+    const rowsSql = sealed.map((_, i) => `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3})`).join(', ');
+    await client.query(
+      `INSERT INTO ${this.s}.audit (seq, hash, entry) VALUES ${rowsSql}`,
+      sealed.flatMap((entry) => [entry.seq, entry.hash, JSON.stringify(entry)]),
+    );
+    const last = sealed[sealed.length - 1]!;
+    await client.query(`UPDATE ${this.s}.audit_head SET seq = $1, hash = $2`, [last.seq, last.hash]);
+    return sealed;
+  }
+
+  /** Delivered at COMMIT, and only if it commits. */
+  private async notifyIn(client: pg.PoolClient, requestId: string): Promise<void> {
+    await client.query('SELECT pg_notify($1, $2)', [this.channel, requestId]);
+  }
+}
+
+function headFromRow(row: { seq: string; hash: string } | undefined): AuditHead | null {
+  if (!row) return null;
+  const seq = Number(row.seq);
+  return seq === 0 ? null : { seq, hash: row.hash };
+}
+
+function grantFromRow(row: GrantRow): GrantRecord {
+  return {
+    id: row.id,
+    tokenHash: row.token_hash,
+    fingerprint: row.fingerprint,
+    sessionId: row.session_id,
+    requestId: row.request_id,
+    actor: row.actor,
+    ruleId: row.rule_id,
+    issuedAt: row.issued_at,
+    expiresAt: row.expires_at,
+    consumedAt: row.consumed_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+/** The draft core's `runtime.settle(request, 'expired', reason)` writes, stamped with the database clock. */
+function expiredDraft(request: ApprovalRequest, at: number): AuditDraft {
+  return {
+    type: 'expired',
+    at,
+    requestId: request.id,
+    grantId: request.grantId,
+    actor: request.actor,
+    onBehalfOf: request.onBehalfOf,
+    sessionId: request.sessionId,
+    action: request.action,
+    fingerprint: request.fingerprint,
+    ruleId: request.ruleId,
+    reason: request.reason,
+    approver: null,
+    outcome: null,
+    comment: null,
+    via: null,
+    detail: EXPIRED_REASON,
+  };
+}
