@@ -563,6 +563,28 @@ describe('interactions', () => {
     expect(app.requests).toHaveLength(0);
   });
 
+  it('clicks on ephemeral messages carry is_ephemeral and no message', async () => {
+    const app = await startApp();
+    cleanups.push(app.close);
+    slack.setInteractionUrl(app.url);
+    const ephemeral = await client.chat.postEphemeral({
+      channel: 'C0APPROVALS',
+      user: 'U0BOB',
+      text: 'only bob',
+      blocks: approvalBlocks,
+    });
+    const ts = ephemeral.message_ts ?? '';
+    const notBob = await rejection(
+      slack.click({ user: 'U0ALICE', channel: 'C0APPROVALS', ts, actionId: 'approve' }),
+    );
+    expect(isSlackEmulatorError(notBob)).toBe(true);
+
+    await slack.click({ user: 'U0BOB', channel: 'C0APPROVALS', ts, actionId: 'approve' });
+    const payload = payloadOf(app.requests[0]?.body ?? '');
+    expect(payload.container).toMatchObject({ message_ts: ts, is_ephemeral: true });
+    expect(payload.message).toBeUndefined();
+  });
+
   it('accepts response_url posts and applies replace_original', async () => {
     const app = await startApp();
     cleanups.push(app.close);
