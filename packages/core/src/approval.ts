@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { jsonObjectSchema } from './json-schema.js';
 
-export const REQUEST_STATUSES = ['pending', 'approved', 'denied', 'expired', 'cancelled', 'executed', 'failed'] as const;
+export const REQUEST_STATUSES = [
+  'pending',
+  'approved',
+  'denied',
+  'expired',
+  'cancelled',
+  'executed',
+  'failed',
+] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
 /**

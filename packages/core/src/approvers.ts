@@ -8,7 +8,10 @@ export type Directory = Readonly<Record<string, { groups?: readonly string[] | u
  * The identities each require_approval rule lets decide, resolved once at configuration time.
  * A rule nobody can satisfy fails here rather than at the first request.
  */
-export function resolveEligibleApprovers(rules: readonly PolicyRule[], directory: Directory): Map<string, string[]> {
+export function resolveEligibleApprovers(
+  rules: readonly PolicyRule[],
+  directory: Directory,
+): Map<string, string[]> {
   const byRule = new Map<string, string[]>();
   for (const rule of rules) {
     if (rule.effect !== 'require_approval') continue;
@@ -25,7 +28,9 @@ export function resolveEligibleApprovers(rules: readonly PolicyRule[], directory
       );
     }
     if (eligible.size < quorum) {
-      throw new ConfigError(`rule "${rule.id}" needs a quorum of ${quorum} but only ${eligible.size} approver(s) exist`);
+      throw new ConfigError(
+        `rule "${rule.id}" needs a quorum of ${quorum} but only ${eligible.size} approver(s) exist`,
+      );
     }
     byRule.set(rule.id, [...eligible].sort());
   }
@@ -33,6 +38,9 @@ export function resolveEligibleApprovers(rules: readonly PolicyRule[], directory
 }
 
 /** Nobody approves their own request, nor one made on their behalf. There is no admin exemption. */
-export function isSelfApproval(approver: string, request: { actor: string; onBehalfOf: string | null }): boolean {
+export function isSelfApproval(
+  approver: string,
+  request: { actor: string; onBehalfOf: string | null },
+): boolean {
   return approver === request.actor || approver === request.onBehalfOf;
 }

@@ -135,7 +135,8 @@ export class AuditVerifier {
       if (entry.seq !== 1 && !this.options.allowPruned) {
         return this.fail(1, `log starts at seq ${entry.seq}: earlier entries were deleted`);
       }
-      if (entry.seq === 1 && entry.prevHash !== GENESIS_HASH) return this.fail(1, 'first entry does not start the chain');
+      if (entry.seq === 1 && entry.prevHash !== GENESIS_HASH)
+        return this.fail(1, 'first entry does not start the chain');
     } else {
       if (entry.seq !== this.previous.seq + 1) {
         return this.fail(
@@ -148,10 +149,14 @@ export class AuditVerifier {
       }
     }
     const { hash, ...body } = entry;
-    if (hashAuditEntry(body) !== hash) return this.fail(entry.seq, `entry ${entry.seq} was altered after it was written`);
+    if (hashAuditEntry(body) !== hash)
+      return this.fail(entry.seq, `entry ${entry.seq} was altered after it was written`);
     if (this.options.head && entry.seq === this.options.head.seq) {
       if (entry.hash !== this.options.head.hash) {
-        return this.fail(entry.seq, `entry ${entry.seq} differs from the recorded head: the log was rewritten`);
+        return this.fail(
+          entry.seq,
+          `entry ${entry.seq} differs from the recorded head: the log was rewritten`,
+        );
       }
       this.anchorSeen = true;
     }

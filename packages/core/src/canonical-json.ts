@@ -41,7 +41,10 @@ function serialise(value: unknown, path: string, seen: Set<object>): string {
   } else {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
-      throw new NotJsonError(path, `is a ${proto?.constructor?.name ?? 'non-plain object'}, not a plain object`);
+      throw new NotJsonError(
+        path,
+        `is a ${proto?.constructor?.name ?? 'non-plain object'}, not a plain object`,
+      );
     }
     const record = value as Record<string, unknown>;
     // Default sort compares UTF-16 code units, which is the order RFC 8785 requires.

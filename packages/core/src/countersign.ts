@@ -1,5 +1,12 @@
 import type { ApprovalRequest } from './approval.js';
-import { type AuditEntry, type AuditHead, AuditVerifier, toJsonLines, type VerifyOptions, type VerifyResult } from './audit.js';
+import {
+  type AuditEntry,
+  type AuditHead,
+  AuditVerifier,
+  toJsonLines,
+  type VerifyOptions,
+  type VerifyResult,
+} from './audit.js';
 import { decide, refuse } from './decisions.js';
 import { ClosedError, ConfigError, RequestNotFoundError } from './errors.js';
 import type { CountersignEventMap, CountersignEventName } from './events.js';
@@ -29,7 +36,10 @@ export interface Countersign {
    */
   guard<T>(action: GuardAction<T>, context: GuardContext): Promise<T>;
   /** Guards a function once: every call of the result goes through `guard`. */
-  wrap<I, T>(spec: WrapSpec<I>, fn: (input: I, grant: Grant) => T | Promise<T>): (input: I, context: GuardContext) => Promise<T>;
+  wrap<I, T>(
+    spec: WrapSpec<I>,
+    fn: (input: I, grant: Grant) => T | Promise<T>,
+  ): (input: I, context: GuardContext) => Promise<T>;
   /** Records an approver's decision. Throws on self-approval, ineligibility or a settled request. */
   decide(requestId: string, decision: DecisionInput): Promise<DecisionResult>;
   /** What the policy would decide, without running or recording anything. */
@@ -185,7 +195,9 @@ class CountersignInstance implements Countersign {
   private async *walkAudit(): AsyncGenerator<AuditEntry> {
     let after = 0;
     for (;;) {
-      const page = await this.runtime.call('readAudit', () => this.runtime.store.readAudit(after, AUDIT_PAGE));
+      const page = await this.runtime.call('readAudit', () =>
+        this.runtime.store.readAudit(after, AUDIT_PAGE),
+      );
       yield* page;
       const last = page[page.length - 1];
       if (page.length < AUDIT_PAGE || last === undefined) return;
@@ -211,6 +223,7 @@ class CountersignInstance implements Countersign {
   async close(): Promise<void> {
     if (this.runtime.closed) return;
     this.runtime.closed = true;
+    this.runtime.waiters.wakeAll();
     await this.ready.catch(() => {});
     await this.unsubscribe?.();
     for (const transport of this.runtime.options.transports.values()) await transport.close?.();

@@ -7,15 +7,19 @@ import {
   RequestNotFoundError,
   SelfApprovalError,
 } from './errors.js';
+import { scrubText } from './redact.js';
 import type { Runtime } from './runtime.js';
 import { decisionInputSchema, parseInput } from './schemas.js';
-import { scrubText } from './redact.js';
 import type { DecisionInput, DecisionResult } from './transport.js';
 
 /** Lost compare-and-set races are retried; each retry means another writer made progress. */
 const MAX_ATTEMPTS = 50;
 
-export async function decide(runtime: Runtime, requestId: string, input: DecisionInput): Promise<DecisionResult> {
+export async function decide(
+  runtime: Runtime,
+  requestId: string,
+  input: DecisionInput,
+): Promise<DecisionResult> {
   const decision = parseInput(decisionInputSchema, input, 'decision');
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const request = await runtime.load(requestId);
@@ -57,7 +61,9 @@ export async function decide(runtime: Runtime, requestId: string, input: Decisio
     const changes: Partial<ApprovalRequest> = { decisions };
     if (recorded.outcome === 'deny') {
       Object.assign(changes, { status: 'denied', decidedAt: recorded.at, closedReason: recorded.comment });
-      drafts.push(runtime.draft('denied', request, { approver: recorded.approver, comment: recorded.comment, via }));
+      drafts.push(
+        runtime.draft('denied', request, { approver: recorded.approver, comment: recorded.comment, via }),
+      );
     } else if (approvals >= request.quorum) {
       Object.assign(changes, { status: 'approved', decidedAt: recorded.at });
       drafts.push(

@@ -108,7 +108,10 @@ export class ApprovalExpiredError extends CountersignError {
 export class ApprovalCancelledError extends CountersignError {
   constructor(requestId: string | null, why: string, options?: CountersignErrorOptions) {
     const subject = requestId ? `request ${requestId}` : 'the call';
-    super(ErrorCode.ApprovalCancelled, `${subject} was cancelled: ${why}`, { ...options, requestId: requestId ?? undefined });
+    super(ErrorCode.ApprovalCancelled, `${subject} was cancelled: ${why}`, {
+      ...options,
+      requestId: requestId ?? undefined,
+    });
   }
 }
 
@@ -145,9 +148,13 @@ export class RequestNotFoundError extends CountersignError {
 export class AlreadyDecidedError extends CountersignError {
   readonly status: string;
   constructor(requestId: string, status: string) {
-    super(ErrorCode.AlreadyDecided, `request ${requestId} is already ${status}; the decision changes nothing`, {
-      requestId,
-    });
+    super(
+      ErrorCode.AlreadyDecided,
+      `request ${requestId} is already ${status}; the decision changes nothing`,
+      {
+        requestId,
+      },
+    );
     this.status = status;
   }
 }

@@ -51,14 +51,27 @@ export async function consumeGrant(runtime: Runtime, token: string, check: Grant
     }
   }
   // Re-read: a racer may have consumed it between our read and our attempt.
-  const latestRaw = known === null ? null : await runtime.call('getGrantByTokenHash', () => runtime.store.getGrantByTokenHash(tokenHash));
-  const reason = refusalReason(latestRaw === null ? null : checkGrant(latestRaw), fingerprint, parsed.sessionId, now);
+  const latestRaw =
+    known === null
+      ? null
+      : await runtime.call('getGrantByTokenHash', () => runtime.store.getGrantByTokenHash(tokenHash));
+  const reason = refusalReason(
+    latestRaw === null ? null : checkGrant(latestRaw),
+    fingerprint,
+    parsed.sessionId,
+    now,
+  );
   const refused = [draft('consume_refused', reason)];
   await runtime.append(refused, null);
   throw new GrantRefusedError(reason, known?.id ?? null);
 }
 
-function refusalReason(grant: GrantRecord | null, fingerprint: string, sessionId: string, now: number): GrantRefusal {
+function refusalReason(
+  grant: GrantRecord | null,
+  fingerprint: string,
+  sessionId: string,
+  now: number,
+): GrantRefusal {
   if (grant === null) return GrantRefusal.Unknown;
   if (grant.consumedAt !== null) return GrantRefusal.Consumed;
   if (grant.revokedAt !== null) return GrantRefusal.Revoked;

@@ -7,6 +7,7 @@ import {
   ApprovalCancelledError,
   ApprovalDeniedError,
   ApprovalExpiredError,
+  ClosedError,
   DeliveryError,
   IdempotencyConflictError,
   NoEligibleApproversError,
@@ -64,7 +65,8 @@ interface Prepared {
 
 export async function guard<T>(runtime: Runtime, action: GuardAction<T>, context: GuardContext): Promise<T> {
   const prepared = prepare(runtime, action, context);
-  if (context.signal?.aborted) throw new ApprovalCancelledError(null, 'the signal was aborted before the call');
+  if (context.signal?.aborted)
+    throw new ApprovalCancelledError(null, 'the signal was aborted before the call');
   const decision = runtime.options.policy.decide({
     action: prepared.name,
     resource: prepared.resource,
@@ -91,12 +93,15 @@ function prepare(runtime: Runtime, action: GuardAction<unknown>, context: GuardC
   try {
     hashes = hashAction({ name: parsedAction.name, resource, params });
   } catch (error) {
-    if (error instanceof NotJsonError) throw new ValidationError('action params', [`params${error.path} ${error.problem}`]);
+    if (error instanceof NotJsonError)
+      throw new ValidationError('action params', [`params${error.path} ${error.problem}`]);
     throw error;
   }
   const size = Buffer.byteLength(JSON.stringify(params));
   if (size > runtime.options.maxParamsBytes) {
-    throw new ValidationError('action params', [`${size} bytes exceeds maxParamsBytes (${runtime.options.maxParamsBytes})`]);
+    throw new ValidationError('action params', [
+      `${size} bytes exceeds maxParamsBytes (${runtime.options.maxParamsBytes})`,
+    ]);
   }
   const redacted = runtime.options.redactor(params);
   return {
@@ -117,7 +122,12 @@ function prepare(runtime: Runtime, action: GuardAction<unknown>, context: GuardC
   };
 }
 
-function subjectDraft(runtime: Runtime, type: AuditDraft['type'], prepared: Prepared, ruleId: string): AuditDraft {
+function subjectDraft(
+  runtime: Runtime,
+  type: AuditDraft['type'],
+  prepared: Prepared,
+  ruleId: string,
+): AuditDraft {
   return {
     ...emptyDraft(type, runtime.now()),
     actor: prepared.context.actor,
@@ -134,7 +144,11 @@ function ttl(value: string | number | undefined, fallback: number): number {
   return value === undefined ? fallback : (parseDuration(value) ?? fallback);
 }
 
-async function openRequest(runtime: Runtime, prepared: Prepared, decision: PolicyDecision): Promise<ApprovalRequest> {
+async function openRequest(
+  runtime: Runtime,
+  prepared: Prepared,
+  decision: PolicyDecision,
+): Promise<ApprovalRequest> {
   const { context } = prepared;
   const key = context.idempotencyKey ?? null;
   if (key !== null) {
@@ -154,7 +168,10 @@ async function openRequest(runtime: Runtime, prepared: Prepared, decision: Polic
   const quorum = rule.quorum ?? 1;
   if (approvers.length < quorum) {
     const draft = subjectDraft(runtime, 'policy_denied', prepared, rule.id);
-    await runtime.append([{ ...draft, detail: 'not enough eligible approvers besides the actor and principal' }], null);
+    await runtime.append(
+      [{ ...draft, detail: 'not enough eligible approvers besides the actor and principal' }],
+      null,
+    );
     throw new NoEligibleApproversError(prepared.name, rule.id, approvers.length, quorum);
   }
   const now = runtime.now();
@@ -198,7 +215,11 @@ function reattach(existing: ApprovalRequest, prepared: Prepared, key: string): A
   return existing;
 }
 
-async function awaitApproval(runtime: Runtime, prepared: Prepared, initial: ApprovalRequest): Promise<unknown> {
+async function awaitApproval(
+  runtime: Runtime,
+  prepared: Prepared,
+  initial: ApprovalRequest,
+): Promise<unknown> {
   const signal = prepared.context.signal;
   const delivery = new AbortController();
   let wake: (() => void) | null = null;
@@ -208,8 +229,11 @@ async function awaitApproval(runtime: Runtime, prepared: Prepared, initial: Appr
   try {
     if (initial.status === 'pending') await deliver(runtime, initial, delivery.signal);
     for (;;) {
+      // A closing process stops waiting but leaves the request pending, for a restart to resume.
+      if (runtime.closed) throw new ClosedError();
       const request = await runtime.load(initial.id);
-      if (request === null) throw new ApprovalCancelledError(initial.id, 'the request vanished from the store');
+      if (request === null)
+        throw new ApprovalCancelledError(initial.id, 'the request vanished from the store');
       switch (request.status) {
         case 'pending': {
           if (signal?.aborted) {
@@ -237,7 +261,11 @@ async function awaitApproval(runtime: Runtime, prepared: Prepared, initial: Appr
         case 'approved': {
           if (request.grantId !== null) throw new AlreadyStartedError(request.id, 'approved and claimed');
           if (runtime.now() >= (request.decidedAt ?? 0) + request.grantTtlMs) {
-            await runtime.settle(request, 'expired', 'approved but not used before the grant lifetime ran out');
+            await runtime.settle(
+              request,
+              'expired',
+              'approved but not used before the grant lifetime ran out',
+            );
             continue;
           }
           delivery.abort();
@@ -266,7 +294,9 @@ async function awaitApproval(runtime: Runtime, prepared: Prepared, initial: Appr
 async function deliver(runtime: Runtime, request: ApprovalRequest, signal: AbortSignal): Promise<void> {
   const transports = [...runtime.options.transports.values()];
   if (transports.length === 0) return;
-  const pending = transports.filter((t) => !request.deliveries.some((receipt) => receipt.transport === t.name));
+  const pending = transports.filter(
+    (t) => !request.deliveries.some((receipt) => receipt.transport === t.name),
+  );
   const outcomes = await Promise.all(
     pending.map(async (transport) => {
       try {
@@ -288,14 +318,20 @@ async function deliver(runtime: Runtime, request: ApprovalRequest, signal: Abort
     if (current === null) return;
     const drafts = [
       ...receipts.map((r) => runtime.draft('delivered', current, { via: r.transport })),
-      ...failures.map((f) => runtime.draft('delivery_failed', current, { via: f.transport, detail: errorText(f.error) })),
+      ...failures.map((f) =>
+        runtime.draft('delivery_failed', current, { via: f.transport, detail: errorText(f.error) }),
+      ),
     ];
     const delivered = current.deliveries.length + receipts.length > 0;
     if (!delivered && current.status === 'pending') {
-      const cancelled = await runtime.update(current, { status: 'cancelled', closedReason: 'delivery failed' }, [
-        ...drafts,
-        runtime.draft('cancelled', current, { detail: 'no transport could deliver the request' }),
-      ]);
+      const cancelled = await runtime.update(
+        current,
+        { status: 'cancelled', closedReason: 'delivery failed' },
+        [
+          ...drafts,
+          runtime.draft('cancelled', current, { detail: 'no transport could deliver the request' }),
+        ],
+      );
       if (cancelled === null) continue;
       throw new DeliveryError(request.id, failures);
     }
@@ -344,7 +380,10 @@ async function runGranted(
   }
 
   const controller = new AbortController();
-  const expiry = runtime.options.clock.setTimeout(() => controller.abort(new Error('grant expired')), grantTtlMs);
+  const expiry = runtime.options.clock.setTimeout(
+    () => controller.abort(new Error('grant expired')),
+    grantTtlMs,
+  );
   const onAbort = () => controller.abort(new Error('aborted by the caller'));
   context.signal?.addEventListener('abort', onAbort);
   const grant = createGrantHandle(record, token, controller.signal);
@@ -396,7 +435,9 @@ async function revoke(runtime: Runtime, record: GrantRecord, request: ApprovalRe
     ruleId: record.ruleId,
     detail: 'the action ended',
   };
-  const revoked = await runtime.call('revokeGrant', () => runtime.store.revokeGrant(record.id, runtime.now(), [draft]));
+  const revoked = await runtime.call('revokeGrant', () =>
+    runtime.store.revokeGrant(record.id, runtime.now(), [draft]),
+  );
   if (revoked !== null) runtime.emit([draft], request);
 }
 

@@ -29,12 +29,31 @@ export { type Clock, systemClock, type TimerHandle } from './clock.js';
 export { type Countersign, createCountersign, type WrapSpec } from './countersign.js';
 export type { Duration } from './duration.js';
 export * from './errors.js';
-export type { CountersignEvent, CountersignEventMap, CountersignEventName, TransportErrorEvent } from './events.js';
+export type {
+  CountersignEvent,
+  CountersignEventMap,
+  CountersignEventName,
+  TransportErrorEvent,
+} from './events.js';
 export { type ActionIdentity, fingerprintAction } from './fingerprint.js';
 export type { Grant, GrantCheck, GrantRecord } from './grants.js';
 export type { GuardAction, GuardContext } from './guard.js';
 export type { CountersignOptions } from './options.js';
-export type { ApproverSpec, Effect, Patterns, PolicyDecision, PolicyRule, Risk, RuleMatch } from './policy.js';
+export type {
+  ApproverSpec,
+  Effect,
+  Patterns,
+  PolicyDecision,
+  PolicyRule,
+  Risk,
+  RuleMatch,
+} from './policy.js';
 export { createRedactor, REDACTED, type Redactor, scrubText } from './redact.js';
 export type { ConsumeGrantMatch, CreateRequestResult, ListRequestsQuery, Store } from './store.js';
-export type { DecisionInput, DecisionResult, DeliveryContext, Transport, TransportHost } from './transport.js';
+export type {
+  DecisionInput,
+  DecisionResult,
+  DeliveryContext,
+  Transport,
+  TransportHost,
+} from './transport.js';

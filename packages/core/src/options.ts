@@ -69,7 +69,10 @@ const hasMethods = (methods: readonly string[]) => (value: unknown) =>
   methods.every((method) => typeof (value as Record<string, unknown>)[method] === 'function');
 
 const optionsSchema = z.object({
-  store: z.custom<Store>(hasMethods(STORE_METHODS), `must implement the Store interface (${STORE_METHODS.join(', ')})`),
+  store: z.custom<Store>(
+    hasMethods(STORE_METHODS),
+    `must implement the Store interface (${STORE_METHODS.join(', ')})`,
+  ),
   transports: z
     .array(
       z.custom<Transport>(
@@ -86,7 +89,9 @@ const optionsSchema = z.object({
   grantTtl: durationSchema.optional(),
   pollInterval: durationSchema.optional(),
   maxParamsBytes: z.number().int().min(64).optional(),
-  clock: z.custom<Clock>(hasMethods(['now', 'setTimeout', 'clearTimeout']), 'must implement Clock').optional(),
+  clock: z
+    .custom<Clock>(hasMethods(['now', 'setTimeout', 'clearTimeout']), 'must implement Clock')
+    .optional(),
 });
 
 export function resolveOptions(options: CountersignOptions): ResolvedOptions {
@@ -94,7 +99,8 @@ export function resolveOptions(options: CountersignOptions): ResolvedOptions {
   if (!parsed.success) throw new ConfigError(`invalid options: ${formatIssues(parsed.error).join('; ')}`);
   const ids = new Set<string>();
   for (const rule of options.policy) {
-    if (ids.has(rule.id)) throw new ConfigError(`two policy rules share the id "${rule.id}"; ids must be unique`);
+    if (ids.has(rule.id))
+      throw new ConfigError(`two policy rules share the id "${rule.id}"; ids must be unique`);
     ids.add(rule.id);
     if (rule.effect === 'require_approval' && !rule.approvers) {
       throw new ConfigError(`rule "${rule.id}" requires approval but names no approvers`);

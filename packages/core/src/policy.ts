@@ -100,7 +100,8 @@ export class Policy {
           lengths.add(prefix.length);
         } else generalPatterns.push(pattern);
       }
-      if (generalPatterns.length > 0) this.general.push({ match: generalPatterns.map(compileGlob), rule: compiled });
+      if (generalPatterns.length > 0)
+        this.general.push({ match: generalPatterns.map(compileGlob), rule: compiled });
     }
     this.prefixLengths = [...lengths].sort((a, b) => a - b);
   }

@@ -4,7 +4,10 @@ export const REDACTED = '[REDACTED]';
 
 /** Secret shapes scrubbed from every string that leaves the process, whatever its key. */
 const SECRET_SHAPES: readonly { kind: string; pattern: RegExp }[] = [
-  { kind: 'private-key', pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g },
+  {
+    kind: 'private-key',
+    pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+  },
   { kind: 'slack-token', pattern: /\bxox[abeoprs]-[A-Za-z0-9-]{8,}/g },
   { kind: 'slack-token', pattern: /\bxapp-\d-[A-Za-z0-9-]{8,}/g },
   { kind: 'aws-access-key', pattern: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b/g },
@@ -47,7 +50,9 @@ const SECRET_KEY_SUFFIXES = ['password', 'secret', 'token', 'apikey', 'privateke
 function isSecretKey(key: string): boolean {
   const normalised = key.toLowerCase().replace(/[^a-z0-9]/g, '');
   if (SECRET_KEYS.has(normalised)) return true;
-  return SECRET_KEY_SUFFIXES.some((suffix) => normalised.endsWith(suffix) && !normalised.endsWith(`${suffix}s`));
+  return SECRET_KEY_SUFFIXES.some(
+    (suffix) => normalised.endsWith(suffix) && !normalised.endsWith(`${suffix}s`),
+  );
 }
 
 /** Replaces every secret-shaped substring with `[REDACTED:<kind>]`. */
@@ -64,9 +69,7 @@ export function scrubText(text: string): string {
   return out;
 }
 
-export interface Redactor {
-  (params: JsonObject): RedactionResult;
-}
+export type Redactor = (params: JsonObject) => RedactionResult;
 
 export interface RedactionResult {
   params: JsonObject;
@@ -129,5 +132,7 @@ function matchesPath(pattern: readonly string[], path: readonly string[]): boole
 }
 
 function formatPath(path: readonly string[]): string {
-  return path.map((segment, i) => (/^\d+$/.test(segment) ? `[${segment}]` : i === 0 ? segment : `.${segment}`)).join('');
+  return path
+    .map((segment, i) => (/^\d+$/.test(segment) ? `[${segment}]` : i === 0 ? segment : `.${segment}`))
+    .join('');
 }

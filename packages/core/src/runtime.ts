@@ -1,5 +1,10 @@
 import { EventEmitter } from 'eventemitter3';
-import { type ApprovalRequest, approvalRequestSchema, canTransition, type RequestStatus } from './approval.js';
+import {
+  type ApprovalRequest,
+  approvalRequestSchema,
+  canTransition,
+  type RequestStatus,
+} from './approval.js';
 import { type AuditDraft, type AuditType, emptyDraft } from './audit.js';
 import { CorruptRecordError, isCountersignError, StoreError } from './errors.js';
 import type { CountersignEventMap } from './events.js';
@@ -110,9 +115,16 @@ export class Runtime {
   }
 
   /** Moves a request to a terminal-ish status; returns null when it lost a race. */
-  settle(request: ApprovalRequest, status: RequestStatus, closedReason: string | null, extra: Partial<AuditDraft> = {}) {
+  settle(
+    request: ApprovalRequest,
+    status: RequestStatus,
+    closedReason: string | null,
+    extra: Partial<AuditDraft> = {},
+  ) {
     const type = status as AuditType;
-    return this.update(request, { status, closedReason }, [this.draft(type, request, { detail: closedReason, ...extra })]);
+    return this.update(request, { status, closedReason }, [
+      this.draft(type, request, { detail: closedReason, ...extra }),
+    ]);
   }
 }
 

@@ -21,7 +21,10 @@ const nameSchema = z
 
 export const durationSchema = z
   .union([z.number(), z.string()])
-  .refine((value) => parseDuration(value) !== null, 'must be a positive duration such as 500ms, 60s, 15m or 2h');
+  .refine(
+    (value) => parseDuration(value) !== null,
+    'must be a positive duration such as 500ms, 60s, 15m or 2h',
+  );
 
 const abortSignalSchema = z.custom<AbortSignal>(
   (value) => typeof value === 'object' && value !== null && 'aborted' in value && 'addEventListener' in value,
@@ -79,9 +82,13 @@ export const policyRuleSchema = z
     risk: riskSchema.optional(),
     description: z.string().optional(),
   })
-  .refine((rule) => rule.effect === 'require_approval' || (rule.approvers === undefined && rule.quorum === undefined), {
-    message: 'approvers and quorum only apply to require_approval rules',
-  });
+  .refine(
+    (rule) =>
+      rule.effect === 'require_approval' || (rule.approvers === undefined && rule.quorum === undefined),
+    {
+      message: 'approvers and quorum only apply to require_approval rules',
+    },
+  );
 
 /** Parses or throws a {@link ValidationError} naming every problem, with its path. */
 export function parseInput<T>(schema: z.ZodType<T>, value: unknown, what: string): T {

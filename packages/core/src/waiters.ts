@@ -26,6 +26,10 @@ export class Waiters {
     for (const wake of [...set]) wake();
   }
 
+  wakeAll(): void {
+    for (const id of [...this.byRequest.keys()]) this.wake(id);
+  }
+
   get size(): number {
     return this.byRequest.size;
   }

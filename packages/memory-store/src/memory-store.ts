@@ -65,7 +65,8 @@ class MemoryStore implements Store {
       const existing = existingId === undefined ? undefined : this.requests.get(existingId);
       if (existing) return { created: false, request: existing };
     }
-    if (this.requests.has(request.id)) throw new Error(`[countersign] [memory] request ${request.id} already exists`);
+    if (this.requests.has(request.id))
+      throw new Error(`[countersign] [memory] request ${request.id} already exists`);
     const stored = deepFreeze(structuredClone(request));
     this.requests.set(stored.id, stored);
     if (stored.idempotencyKey !== null) {

@@ -15,7 +15,7 @@ export function sampleRequest(overrides: Partial<ApprovalRequest> = {}): Approva
     action: {
       name: 'db.export',
       resource: 'prod/customers',
-      params: { table: 'customers', format: 'csv', limit: 1.5, nested: { 'ünï': ['😀', null, true] } },
+      params: { table: 'customers', format: 'csv', limit: 1.5, nested: { ünï: ['😀', null, true] } },
       paramsHash: sha256Hex('params'),
       redactedPaths: [],
     },
@@ -57,7 +57,10 @@ export function sampleGrant(overrides: Partial<GrantRecord> = {}): GrantRecord {
   };
 }
 
-export function sampleDraft(type: AuditDraft['type'] = 'requested', detail: string | null = null): AuditDraft {
+export function sampleDraft(
+  type: AuditDraft['type'] = 'requested',
+  detail: string | null = null,
+): AuditDraft {
   return { ...emptyDraft(type, T0), actor: 'agent:report-bot', detail };
 }
 

@@ -3,4 +3,8 @@ export { createRecordingTransport, type RecordingTransport } from './recording-t
 export type { ConformanceRunner, Matchers } from './runner.js';
 export { runStoreConformance, type StoreConformanceOptions } from './store-conformance.js';
 export { createTestClock, type TestClock } from './test-clock.js';
-export { runTransportConformance, type TransportConformanceOptions, type TransportHarness } from './transport-conformance.js';
+export {
+  runTransportConformance,
+  type TransportConformanceOptions,
+  type TransportHarness,
+} from './transport-conformance.js';

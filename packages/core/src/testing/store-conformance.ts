@@ -60,7 +60,10 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
       expect(await store.readAudit(0, 100)).toHaveLength(1);
       const found = await store.findRequestByIdempotencyKey(first.actor, 'call_7');
       expect(found?.id).toBe(first.id);
-      const otherActor = await store.createRequest(sampleRequest({ idempotencyKey: 'call_7', actor: 'agent:other' }), []);
+      const otherActor = await store.createRequest(
+        sampleRequest({ idempotencyKey: 'call_7', actor: 'agent:other' }),
+        [],
+      );
       expect(otherActor.created).toBe(true);
     });
 
@@ -95,7 +98,9 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
       await store.createRequest(request, []);
       const results = await Promise.all(
         Array.from({ length: racers }, (_, i) =>
-          store.updateRequest({ ...request, version: 2, closedReason: `racer ${i}` }, [sampleDraft('decided', `racer ${i}`)]),
+          store.updateRequest({ ...request, version: 2, closedReason: `racer ${i}` }, [
+            sampleDraft('decided', `racer ${i}`),
+          ]),
         ),
       );
       const winners = results.filter((r) => r !== null);
@@ -112,7 +117,11 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
       const future = sampleRequest({ expiresAt: SAMPLE_TIME + 9000 });
       const denied = sampleRequest({ status: 'denied', expiresAt: SAMPLE_TIME });
       for (const r of [late, early, future, denied]) await store.createRequest(r, []);
-      const due = await store.listRequests({ status: 'pending', expiresAtOrBefore: SAMPLE_TIME + 5000, limit: 10 });
+      const due = await store.listRequests({
+        status: 'pending',
+        expiresAtOrBefore: SAMPLE_TIME + 5000,
+        limit: 10,
+      });
       expect(due.map((r) => r.id)).toEqual([early.id, late.id]);
       expect(await store.listRequests({ status: 'pending', limit: 1 })).toHaveLength(1);
     });
@@ -135,7 +144,9 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
 
     test('concurrent appends keep one linear chain', async (store) => {
       await Promise.all(
-        Array.from({ length: racers }, (_, i) => store.appendAudit([sampleDraft('decided', `a${i}`), sampleDraft('decided', `b${i}`)])),
+        Array.from({ length: racers }, (_, i) =>
+          store.appendAudit([sampleDraft('decided', `a${i}`), sampleDraft('decided', `b${i}`)]),
+        ),
       );
       const all = await store.readAudit(0, 10_000);
       expect(all).toHaveLength(racers * 2);
@@ -153,11 +164,21 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
     test('a grant is consumed once, and only for its fingerprint, session and lifetime', async (store) => {
       const grant = sampleGrant();
       await store.createGrant(grant, []);
-      const match = { tokenHash: grant.tokenHash, fingerprint: grant.fingerprint, sessionId: grant.sessionId };
+      const match = {
+        tokenHash: grant.tokenHash,
+        fingerprint: grant.fingerprint,
+        sessionId: grant.sessionId,
+      };
       const now = SAMPLE_TIME + 1000;
-      expect(await store.consumeGrant({ ...match, fingerprint: 'other', now }, [sampleDraft('consumed')])).toBeNull();
-      expect(await store.consumeGrant({ ...match, sessionId: 'other', now }, [sampleDraft('consumed')])).toBeNull();
-      expect(await store.consumeGrant({ ...match, now: grant.expiresAt }, [sampleDraft('consumed')])).toBeNull();
+      expect(
+        await store.consumeGrant({ ...match, fingerprint: 'other', now }, [sampleDraft('consumed')]),
+      ).toBeNull();
+      expect(
+        await store.consumeGrant({ ...match, sessionId: 'other', now }, [sampleDraft('consumed')]),
+      ).toBeNull();
+      expect(
+        await store.consumeGrant({ ...match, now: grant.expiresAt }, [sampleDraft('consumed')]),
+      ).toBeNull();
       expect(await store.readAudit(0, 10)).toHaveLength(0);
       const consumed = await store.consumeGrant({ ...match, now }, [sampleDraft('consumed')]);
       expect(consumed?.consumedAt).toBe(now);
@@ -168,9 +189,15 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
     test('concurrent consumers of one grant: exactly one wins', async (store) => {
       const grant = sampleGrant();
       await store.createGrant(grant, []);
-      const match = { tokenHash: grant.tokenHash, fingerprint: grant.fingerprint, sessionId: grant.sessionId };
+      const match = {
+        tokenHash: grant.tokenHash,
+        fingerprint: grant.fingerprint,
+        sessionId: grant.sessionId,
+      };
       const results = await Promise.all(
-        Array.from({ length: racers }, () => store.consumeGrant({ ...match, now: SAMPLE_TIME + 1 }, [sampleDraft('consumed')])),
+        Array.from({ length: racers }, () =>
+          store.consumeGrant({ ...match, now: SAMPLE_TIME + 1 }, [sampleDraft('consumed')]),
+        ),
       );
       expect(results.filter((r) => r !== null)).toHaveLength(1);
       expect(await store.readAudit(0, 1000)).toHaveLength(1);
@@ -183,7 +210,11 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
       expect(revoked?.revokedAt).toBe(SAMPLE_TIME + 5);
       expect(await store.revokeGrant(grant.id, SAMPLE_TIME + 6, [sampleDraft('revoked')])).toBeNull();
       expect(await store.revokeGrant('grt_missing', SAMPLE_TIME + 6, [])).toBeNull();
-      const match = { tokenHash: grant.tokenHash, fingerprint: grant.fingerprint, sessionId: grant.sessionId };
+      const match = {
+        tokenHash: grant.tokenHash,
+        fingerprint: grant.fingerprint,
+        sessionId: grant.sessionId,
+      };
       expect(await store.consumeGrant({ ...match, now: SAMPLE_TIME + 7 }, [])).toBeNull();
       expect(await store.readAudit(0, 10)).toHaveLength(1);
     });
@@ -192,7 +223,9 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
       const grant = sampleGrant();
       await store.createGrant(grant, []);
       const results = await Promise.all(
-        Array.from({ length: racers }, () => store.revokeGrant(grant.id, SAMPLE_TIME + 1, [sampleDraft('revoked')])),
+        Array.from({ length: racers }, () =>
+          store.revokeGrant(grant.id, SAMPLE_TIME + 1, [sampleDraft('revoked')]),
+        ),
       );
       expect(results.filter((r) => r !== null)).toHaveLength(1);
       expect(await store.readAudit(0, 1000)).toHaveLength(1);

@@ -37,7 +37,9 @@ export function createTestClock(start = Date.UTC(2026, 0, 1)): TestClock {
       const target = now + ms;
       await flush();
       for (;;) {
-        const due = [...timers.values()].filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.id - b.id)[0];
+        const due = [...timers.values()]
+          .filter((t) => t.at <= target)
+          .sort((a, b) => a.at - b.at || a.id - b.id)[0];
         if (!due) break;
         timers.delete(due.id);
         now = Math.max(now, due.at);

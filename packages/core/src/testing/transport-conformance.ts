@@ -27,7 +27,11 @@ function requestFor(overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
   const base = sampleRequest(overrides);
   return {
     ...base,
-    action: { ...base.action, params: { ...base.action.params, token: '[REDACTED]' }, redactedPaths: ['token'] },
+    action: {
+      ...base.action,
+      params: { ...base.action.params, token: '[REDACTED]' },
+      redactedPaths: ['token'],
+    },
   };
 }
 
@@ -51,7 +55,10 @@ function fakeHost(): TransportHost & { decisions: { requestId: string; decision:
  * The contract every Transport must meet. Call it inside a test file:
  * `runTransportConformance({ describe, test, expect }, { create: async () => ({ transport, sent, posts }) })`.
  */
-export function runTransportConformance(runner: ConformanceRunner, options: TransportConformanceOptions): void {
+export function runTransportConformance(
+  runner: ConformanceRunner,
+  options: TransportConformanceOptions,
+): void {
   const { describe, expect } = runner;
   const test = (name: string, body: (harness: TransportHarness) => Promise<void>) => {
     if (options.skip?.[name]) return;
@@ -80,7 +87,13 @@ export function runTransportConformance(runner: ConformanceRunner, options: Tran
         for (const value of Object.values(ref)) expect(typeof value).toBe('string');
       }
       const text = await harness.sent(request.id);
-      for (const fact of [request.actor, 'user:alice', request.action.name, 'prod/customers', request.reason]) {
+      for (const fact of [
+        request.actor,
+        'user:alice',
+        request.action.name,
+        'prod/customers',
+        request.reason,
+      ]) {
         expect(text).toContain(fact);
       }
       expect(await harness.posts(request.id)).toBe(1);
@@ -108,9 +121,20 @@ export function runTransportConformance(runner: ConformanceRunner, options: Tran
       const ref = await harness.transport.deliver(request, { signal: new AbortController().signal });
       if (!harness.transport.update) return;
       const receipt = { transport: harness.transport.name, ref: ref ?? {}, at: Date.now() };
-      const vote = { approver: 'user:bob', outcome: 'approve' as const, comment: null, via: 'test', at: Date.now() };
+      const vote = {
+        approver: 'user:bob',
+        outcome: 'approve' as const,
+        comment: null,
+        via: 'test',
+        at: Date.now(),
+      };
       await harness.transport.update({ ...request, version: 2, decisions: [vote] }, receipt);
-      const approved = { ...request, version: 3, status: 'approved' as const, decisions: [vote, { ...vote, approver: 'user:carol' }] };
+      const approved = {
+        ...request,
+        version: 3,
+        status: 'approved' as const,
+        decisions: [vote, { ...vote, approver: 'user:carol' }],
+      };
       await harness.transport.update(approved, receipt);
       await harness.transport.update({ ...approved, version: 4, status: 'executed' }, receipt);
       expect(await harness.posts(request.id)).toBe(1);

@@ -1,0 +1,172 @@
+import { createMemoryStore } from '@countersign/memory-store';
+import { describe, expect, test } from 'vitest';
+import {
+  ApprovalCancelledError,
+  ApprovalExpiredError,
+  DeliveryError,
+  OutcomeNotRecordedError,
+  type Store,
+  StoreError,
+} from '../src/index.js';
+import { createRecordingTransport } from '../src/testing/index.js';
+import { CONTEXT, EXPORT, overrideStore, setup } from './helpers.js';
+
+/** A memory store whose named methods throw, to prove a broken store never lets an action run. */
+function brokenStore(...methods: (keyof Store)[]): Store {
+  const fail = (method: string) => async () => {
+    throw new Error(`connection refused (${method})`);
+  };
+  return overrideStore(
+    createMemoryStore(),
+    Object.fromEntries(methods.map((method) => [method, fail(method)])),
+  );
+}
+
+describe('fail closed', () => {
+  test('a request that times out expires and its action never runs', async () => {
+    const { cs, transport, clock, auditTypes } = setup();
+    let ran = false;
+    const run = cs
+      .guard(
+        {
+          ...EXPORT,
+          run: () => {
+            ran = true;
+          },
+        },
+        CONTEXT,
+      )
+      .catch((e: unknown) => e);
+    const request = await transport.nextDelivery();
+    await clock.flush();
+    await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
+    await clock.advance(15 * 60_000 - 1);
+    expect((await cs.getRequest(request.id))?.status).toBe('pending');
+    await clock.advance(1);
+    expect(await run).toBeInstanceOf(ApprovalExpiredError);
+    expect(ran).toBe(false);
+    expect((await cs.getRequest(request.id))?.status).toBe('expired');
+    expect(await auditTypes()).toEqual(['requested', 'delivered', 'decided', 'expired']);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  test('an aborted signal cancels the pending request', async () => {
+    const { cs, transport, clock } = setup();
+    const controller = new AbortController();
+    let ran = false;
+    const run = cs
+      .guard(
+        {
+          ...EXPORT,
+          run: () => {
+            ran = true;
+          },
+        },
+        { ...CONTEXT, signal: controller.signal },
+      )
+      .catch((e: unknown) => e);
+    const request = await transport.nextDelivery();
+    controller.abort();
+    expect(await run).toBeInstanceOf(ApprovalCancelledError);
+    expect((await cs.getRequest(request.id))?.status).toBe('cancelled');
+    await expect(cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' })).rejects.toMatchObject({
+      code: 'already_decided',
+    });
+    expect(ran).toBe(false);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  test('a signal aborted before the call runs nothing and records nothing', async () => {
+    const { cs, auditTypes } = setup();
+    let ran = false;
+    const error = await cs
+      .guard(
+        {
+          name: 'db.read',
+          run: () => {
+            ran = true;
+          },
+        },
+        { ...CONTEXT, signal: AbortSignal.abort() },
+      )
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApprovalCancelledError);
+    expect(ran).toBe(false);
+    expect(await auditTypes()).toEqual([]);
+  });
+
+  test('when every transport fails to deliver, the request is cancelled with a DeliveryError', async () => {
+    const first = createRecordingTransport('first');
+    const second = createRecordingTransport('second');
+    first.failDeliveries(new Error('invalid_auth'));
+    second.failDeliveries(new Error('channel_not_found'));
+    const { cs, auditTypes, clock } = setup({ transports: [first, second] });
+    let ran = false;
+    const error = (await cs
+      .guard(
+        {
+          ...EXPORT,
+          run: () => {
+            ran = true;
+          },
+        },
+        CONTEXT,
+      )
+      .catch((e: unknown) => e)) as DeliveryError;
+    expect(error).toBeInstanceOf(DeliveryError);
+    expect(error.failures.map((f) => f.transport)).toEqual(['first', 'second']);
+    expect(ran).toBe(false);
+    expect(await auditTypes()).toEqual(['requested', 'delivery_failed', 'delivery_failed', 'cancelled']);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  test('one transport delivering is enough', async () => {
+    const broken = createRecordingTransport('broken');
+    const working = createRecordingTransport('working');
+    broken.failDeliveries(new Error('timeout'));
+    const { cs, auditTypes, clock } = setup({ transports: [broken, working] });
+    const run = cs.guard({ name: 'infra.deploy', run: () => 'ok' }, CONTEXT);
+    const request = await working.nextDelivery();
+    await clock.flush();
+    await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
+    expect(await run).toBe('ok');
+    expect((await auditTypes()).slice(0, 3)).toEqual(['requested', 'delivered', 'delivery_failed']);
+  });
+
+  test.each([
+    ['createGrant', 'db.read'],
+    ['appendAudit', 'iam.grant'],
+    ['createRequest', 'db.export'],
+    ['getRequest', 'db.export'],
+    ['updateRequest', 'db.export'],
+    ['findRequestByIdempotencyKey', 'db.export'],
+  ] as const)('a store failing in %s stops %s before it runs', async (method, name) => {
+    const { cs } = setup({ store: brokenStore(method) });
+    let ran = false;
+    const context = { ...CONTEXT, idempotencyKey: 'k1' };
+    const error = await cs
+      .guard(
+        {
+          name,
+          resource: 'prod/customers',
+          params: {},
+          run: () => {
+            ran = true;
+          },
+        },
+        context,
+      )
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).message).toContain(`memory.${method}`);
+    expect(ran).toBe(false);
+  });
+
+  test('a store failing after the action ran says so instead of reporting success', async () => {
+    const { cs } = setup({ store: brokenStore('revokeGrant') });
+    let runs = 0;
+    const error = await cs.guard({ name: 'db.read', run: () => ++runs }, CONTEXT).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OutcomeNotRecordedError);
+    expect(runs).toBe(1);
+  });
+});

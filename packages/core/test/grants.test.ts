@@ -1,0 +1,149 @@
+import { inspect } from 'node:util';
+import { describe, expect, test } from 'vitest';
+import type { Grant, GrantRefusedError } from '../src/index.js';
+import { CONTEXT, EXPORT, setup } from './helpers.js';
+
+describe('grants', () => {
+  test('the allow path issues a grant, runs once and revokes it', async () => {
+    const { cs, auditTypes, clock } = setup();
+    let seen: Grant | null = null;
+    const result = await cs.guard(
+      {
+        name: 'db.read',
+        params: { id: 7 },
+        run: (grant) => {
+          seen = grant;
+          expect(grant.signal.aborted).toBe(false);
+          return 'rows';
+        },
+      },
+      CONTEXT,
+    );
+    expect(result).toBe('rows');
+    expect(seen!.signal.aborted).toBe(true);
+    expect(await auditTypes()).toEqual(['allowed', 'revoked', 'executed']);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  test('a throwing action is still revoked, its error is rethrown and recorded as failed', async () => {
+    const { cs, auditTypes, clock, transport } = setup();
+    let grant: Grant | null = null;
+    const boom = new Error('disk full');
+    const run = cs
+      .guard(
+        {
+          ...EXPORT,
+          run: (g) => {
+            grant = g;
+            throw boom;
+          },
+        },
+        CONTEXT,
+      )
+      .catch((e: unknown) => e);
+    const request = await transport.nextDelivery();
+    await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
+    await cs.decide(request.id, { approver: 'user:carol', outcome: 'approve' });
+    expect(await run).toBe(boom);
+    expect(grant!.signal.aborted).toBe(true);
+    const types = await auditTypes();
+    expect(types.slice(-3)).toEqual(['granted', 'revoked', 'failed']);
+    const failed = (await cs.audit.entries()).find((entry) => entry.type === 'failed');
+    expect(failed?.detail).toBe('Error: disk full');
+    expect((await cs.getRequest(request.id))?.status).toBe('failed');
+    const replay = await cs.grants
+      .consume(grant!.token, { ...EXPORT, sessionId: CONTEXT.sessionId })
+      .catch((e: unknown) => e);
+    expect((replay as GrantRefusedError).reason).toBe('revoked');
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  test('grant.signal aborts when the grant expires during a long action', async () => {
+    const { cs, clock } = setup();
+    let release: () => void = () => {};
+    let aborted: unknown = null;
+    const run = cs.guard(
+      {
+        name: 'db.read',
+        run: (grant) =>
+          new Promise<void>((resolve) => {
+            grant.signal.addEventListener('abort', () => {
+              aborted = grant.signal.reason;
+            });
+            release = resolve;
+          }),
+      },
+      CONTEXT,
+    );
+    await clock.advance(59_999);
+    expect(aborted).toBeNull();
+    await clock.advance(1);
+    expect(String(aborted)).toContain('grant expired');
+    release();
+    await run;
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  test('an expired grant is refused even before revocation', async () => {
+    const { cs, clock } = setup();
+    const refusal = await cs.guard(
+      {
+        name: 'db.read',
+        run: async (grant) => {
+          await clock.advance(60_000);
+          return cs.grants
+            .consume(grant.token, { name: 'db.read', sessionId: 'sess_42' })
+            .catch((e: unknown) => e);
+        },
+      },
+      CONTEXT,
+    );
+    expect((refusal as GrantRefusedError).reason).toBe('expired');
+  });
+
+  test('the token never appears in JSON, inspect output, events or the audit log', async () => {
+    const { cs } = setup();
+    const events: unknown[] = [];
+    for (const name of ['allowed', 'consumed', 'revoked', 'executed'] as const)
+      cs.on(name, (event) => events.push(event));
+    let token = '';
+    let printed = '';
+    await cs.guard(
+      {
+        name: 'db.read',
+        run: async (grant) => {
+          token = grant.token;
+          printed = JSON.stringify(grant) + inspect(grant) + String(Object.keys(grant));
+          await cs.grants.consume(grant.token, { name: 'db.read', sessionId: 'sess_42' });
+        },
+      },
+      CONTEXT,
+    );
+    expect(token).toMatch(/^cst_.{43}$/);
+    expect(printed).not.toContain(token);
+    expect(JSON.stringify(events)).not.toContain(token);
+    expect(await cs.audit.export()).not.toContain(token);
+    expect(events).toHaveLength(4);
+  });
+
+  test('concurrent consumers of one grant: exactly one wins', async () => {
+    const { cs } = setup();
+    const outcomes = await cs.guard(
+      {
+        name: 'db.read',
+        run: (grant) =>
+          Promise.allSettled(
+            Array.from({ length: 20 }, () =>
+              cs.grants.consume(grant.token, { name: 'db.read', sessionId: 'sess_42' }),
+            ),
+          ),
+      },
+      CONTEXT,
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const reasons = outcomes.flatMap((o) =>
+      o.status === 'rejected' ? [(o.reason as GrantRefusedError).reason] : [],
+    );
+    expect(new Set(reasons)).toEqual(new Set(['consumed']));
+  });
+});

@@ -1,0 +1,117 @@
+import { createMemoryStore } from '@countersign/memory-store';
+import { describe, expect, test } from 'vitest';
+import { ClosedError, type CountersignEvent } from '../src/index.js';
+import { CONTEXT, EXPORT, overrideStore, setup } from './helpers.js';
+
+describe('lifecycle', () => {
+  test('no timers or waiters are left once guards settle, whatever the outcome', async () => {
+    const { cs, transport, clock } = setup();
+    const approved = cs.guard({ ...EXPORT, run: () => 1 }, CONTEXT);
+    const denied = cs
+      .guard({ ...EXPORT, params: { table: 'orders' }, run: () => 1 }, CONTEXT)
+      .catch(() => {});
+    const expiring = cs.guard({ ...EXPORT, params: { table: 'x' }, run: () => 1 }, CONTEXT).catch(() => {});
+    const [a, b] = [await transport.nextDelivery(), await transport.nextDelivery()];
+    await transport.nextDelivery();
+    await clock.flush();
+    expect(clock.pendingTimers()).toBe(3);
+    await cs.decide(a.id, { approver: 'user:bob', outcome: 'approve' });
+    await cs.decide(a.id, { approver: 'user:carol', outcome: 'approve' });
+    await cs.decide(b.id, { approver: 'user:bob', outcome: 'deny' });
+    await Promise.all([approved, denied]);
+    await clock.advance(15 * 60_000);
+    await expiring;
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  test('events report each step with the redacted request', async () => {
+    const { cs, transport, clock } = setup();
+    const seen: string[] = [];
+    const record = (event: CountersignEvent) => seen.push(`${event.type}:${event.request?.status ?? '-'}`);
+    for (const name of ['requested', 'decided', 'approved', 'executed', 'revoked'] as const)
+      cs.on(name, record);
+    const run = cs.guard({ ...EXPORT, run: () => 1 }, CONTEXT);
+    const request = await transport.nextDelivery();
+    await clock.flush();
+    await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
+    await cs.decide(request.id, { approver: 'user:carol', outcome: 'approve' });
+    await run;
+    expect(seen).toEqual([
+      'requested:pending',
+      'decided:pending',
+      'decided:approved',
+      'approved:approved',
+      'revoked:approved',
+      'executed:executed',
+    ]);
+  });
+
+  test('transports hear about every change, and a failing update changes no decision', async () => {
+    const { cs, transport, clock } = setup();
+    const errors: unknown[] = [];
+    cs.on('transport_error', (event) => errors.push(event.error));
+    transport.failUpdates(new Error('chat.update failed'));
+    const run = cs.guard({ ...EXPORT, run: () => 'ran' }, CONTEXT);
+    const request = await transport.nextDelivery();
+    await clock.flush();
+    await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
+    transport.failUpdates(null);
+    await cs.decide(request.id, { approver: 'user:carol', outcome: 'approve' });
+    expect(await run).toBe('ran');
+    expect(errors.length).toBeGreaterThan(0);
+    expect(transport.updates.map((u) => u.request.status)).toEqual(['approved', 'approved', 'executed']);
+  });
+
+  test('wrap guards every call of a function', async () => {
+    const { cs } = setup();
+    const read = cs.wrap(
+      { name: 'db.read', resource: (input: { table: string }) => `prod/${input.table}` },
+      (input, grant) => ({
+        table: input.table,
+        grant: grant.id,
+      }),
+    );
+    expect(await read({ table: 'customers' }, CONTEXT)).toMatchObject({
+      table: 'customers',
+      grant: expect.stringMatching(/^grt_/),
+    });
+    const escalate = cs.wrap({ name: 'iam.grantRole' }, () => 'escalated');
+    await expect(escalate({ role: 'admin' }, CONTEXT)).rejects.toMatchObject({ code: 'policy_denied' });
+    expect((await cs.audit.entries())[0]?.action?.resource).toBe('prod/customers');
+  });
+
+  test('explain shows the decision and the rule without recording anything', async () => {
+    const { cs, auditTypes } = setup();
+    expect(cs.explain({ action: 'db.export', resource: 'prod/customers', actor: 'agent:x' })).toMatchObject({
+      effect: 'require_approval',
+      ruleId: 'exports-need-two',
+    });
+    expect(cs.explain({ action: 'db.export', resource: 'staging/customers', actor: 'agent:x' }).ruleId).toBe(
+      'default',
+    );
+    expect(await auditTypes()).toEqual([]);
+  });
+
+  test('sweep expires stale pending requests that nobody waits for any more', async () => {
+    const store = createMemoryStore();
+    const agent = setup({ store: overrideStore(store, { close: async () => {} }) });
+    const lost = agent.cs.guard({ ...EXPORT, run: () => 1 }, CONTEXT).catch((e: unknown) => e);
+    const request = await agent.transport.nextDelivery();
+    await agent.clock.flush();
+    await agent.cs.close();
+    expect(await lost).toBeInstanceOf(ClosedError);
+    const server = setup({ store, clock: agent.clock });
+    expect(await server.cs.sweep()).toBe(0);
+    await agent.clock.advance(15 * 60_000);
+    expect(await server.cs.sweep()).toBe(1);
+    expect((await store.getRequest(request.id))?.status).toBe('expired');
+    expect(await server.cs.sweep()).toBe(0);
+  });
+
+  test('a closed instance refuses work', async () => {
+    const { cs } = setup();
+    await cs.close();
+    await cs.close();
+    await expect(cs.guard({ name: 'db.read', run: () => 1 }, CONTEXT)).rejects.toBeInstanceOf(ClosedError);
+  });
+});

@@ -1,0 +1,113 @@
+import { createMemoryStore } from '@countersign/memory-store';
+import { describe, expect, test } from 'vitest';
+import {
+  ConfigError,
+  CorruptRecordError,
+  createCountersign,
+  type GuardAction,
+  type GuardContext,
+  isCountersignError,
+  type Store,
+  ValidationError,
+} from '../src/index.js';
+import { CONTEXT, DIRECTORY, EXPORT, overrideStore, POLICY, setup } from './helpers.js';
+
+describe('validation', () => {
+  const bad: [string, Partial<GuardAction<unknown>>, Partial<GuardContext>, RegExp][] = [
+    ['an empty action name', { name: '' }, {}, /name/],
+    ['a missing run function', { run: 'nope' as never }, {}, /run: must be a function/],
+    ['params that are not JSON', { params: { when: new Date() } }, {}, /params\.when is a Date/],
+    ['params with undefined', { params: { a: undefined } }, {}, /params\.a is undefined/],
+    ['a missing reason', {}, { reason: '  ' }, /reason: must say why/],
+    ['a missing session', {}, { sessionId: undefined as never }, /sessionId/],
+    ['an actor with control characters', {}, { actor: 'agent:\u202ebot' }, /actor: must not contain/],
+    ['an oversized params object', { params: { blob: 'x'.repeat(70_000) } }, {}, /exceeds maxParamsBytes/],
+  ];
+
+  test.each(bad)(
+    '%s is a ValidationError and nothing runs or is written',
+    async (_what, action, context, message) => {
+      const { cs, auditTypes, transport } = setup();
+      let ran = false;
+      const error = await cs
+        .guard(
+          {
+            ...EXPORT,
+            run: () => {
+              ran = true;
+            },
+            ...action,
+          } as GuardAction<unknown>,
+          { ...CONTEXT, ...context },
+        )
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(isCountersignError(error, 'invalid_input')).toBe(true);
+      expect((error as Error).message).toMatch(message);
+      expect(ran).toBe(false);
+      expect(await auditTypes()).toEqual([]);
+      expect(transport.delivered).toEqual([]);
+    },
+  );
+
+  test('a malformed decision is a ValidationError and records nothing', async () => {
+    const { cs, transport, clock } = setup();
+    void cs.guard({ ...EXPORT, run: () => 1 }, CONTEXT).catch(() => {});
+    const request = await transport.nextDelivery();
+    await clock.flush();
+    const before = await cs.audit.entries();
+    for (const input of [
+      { approver: 'user:bob', outcome: 'maybe' },
+      { approver: '', outcome: 'approve' },
+      {},
+    ]) {
+      await expect(cs.decide(request.id, input as never)).rejects.toBeInstanceOf(ValidationError);
+    }
+    expect(await cs.audit.entries()).toEqual(before);
+    expect((await cs.getRequest(request.id))?.version).toBe(2);
+  });
+
+  test('bad options are a ConfigError naming the problem', () => {
+    const base = { store: createMemoryStore(), directory: DIRECTORY, policy: POLICY };
+    expect(() => createCountersign({ ...base, store: {} as Store })).toThrow(
+      /must implement the Store interface/,
+    );
+    expect(() => createCountersign({ ...base, policy: [...POLICY, POLICY[0]!] })).toThrow(
+      /share the id "reads-ok"/,
+    );
+    expect(() => createCountersign({ ...base, requestTtl: 'soon' as never })).toThrow(/positive duration/);
+    expect(() =>
+      createCountersign({ ...base, policy: [{ id: 'x', match: {}, effect: 'allow', quorum: 2 }] }),
+    ).toThrow(/only apply to require_approval/);
+    expect(() =>
+      createCountersign({ ...base, policy: [{ id: 'x', match: { action: [] }, effect: 'allow' }] }),
+    ).toThrow(ConfigError);
+  });
+
+  test('a corrupt record read back from the store fails closed', async () => {
+    const memory = createMemoryStore();
+    const store = overrideStore(memory, {
+      getRequest: async (id: string) => ({
+        ...(await memory.getRequest(id)),
+        status: 'approved',
+        version: 'two',
+      }),
+    });
+    const { cs, transport } = setup({ store });
+    let ran = false;
+    const run = cs
+      .guard(
+        {
+          ...EXPORT,
+          run: () => {
+            ran = true;
+          },
+        },
+        CONTEXT,
+      )
+      .catch((e: unknown) => e);
+    await transport.nextDelivery().catch(() => {});
+    expect(await run).toBeInstanceOf(CorruptRecordError);
+    expect(ran).toBe(false);
+  });
+});

@@ -1,0 +1,57 @@
+import { sealAuditEntries } from '@countersign/core';
+import { runStoreConformance, sampleDraft, sampleGrant, sampleRequest } from '@countersign/core/testing';
+import { describe, expect, test } from 'vitest';
+import { createMemoryStore } from '../src/index.js';
+
+runStoreConformance({ describe, test, expect }, { create: () => createMemoryStore() });
+
+describe('memory store', () => {
+  test('records it returns cannot be edited in place', async () => {
+    const store = createMemoryStore();
+    const request = sampleRequest();
+    await store.createRequest(request, []);
+    const read = (await store.getRequest(request.id))!;
+    expect(() => {
+      (read as { status: string }).status = 'approved';
+    }).toThrow(TypeError);
+    expect(() => (read.approvers as string[]).push('user:mallory')).toThrow(TypeError);
+    expect((await store.getRequest(request.id))?.status).toBe('pending');
+  });
+
+  test('retention drops the oldest settled requests and finished grants, never pending ones', async () => {
+    const store = createMemoryStore({ retention: { maxSettledRequests: 2, maxFinishedGrants: 1 } });
+    const pending = sampleRequest();
+    await store.createRequest(pending, []);
+    const settled = [];
+    for (let i = 0; i < 3; i++) {
+      const request = sampleRequest({ idempotencyKey: `k${i}` });
+      await store.createRequest(request, []);
+      await store.updateRequest({ ...request, version: 2, status: 'denied' }, []);
+      settled.push(request);
+    }
+    expect(await store.getRequest(settled[0]!.id)).toBeNull();
+    expect(await store.findRequestByIdempotencyKey(settled[0]!.actor, 'k0')).toBeNull();
+    expect(await store.getRequest(settled[2]!.id)).not.toBeNull();
+    expect(await store.getRequest(pending.id)).not.toBeNull();
+    const [a, b] = [sampleGrant(), sampleGrant()];
+    for (const grant of [a, b]) {
+      await store.createGrant(grant, []);
+      await store.revokeGrant(grant.id, 1, []);
+    }
+    expect(await store.getGrantByTokenHash(a.tokenHash)).toBeNull();
+    expect(await store.getGrantByTokenHash(b.tokenHash)).not.toBeNull();
+  });
+
+  test('audit retention keeps the newest entries, still chained', async () => {
+    const store = createMemoryStore({ retention: { maxAuditEntries: 10 } });
+    for (let i = 0; i < 35; i++) await store.appendAudit([sampleDraft('decided', `e${i}`)]);
+    const kept = await store.readAudit(0, 100);
+    expect(kept.map((e) => e.seq)).toEqual(Array.from({ length: 10 }, (_, i) => 26 + i));
+    expect(await store.readAudit(30, 2)).toEqual(kept.slice(5, 7));
+    const resealed = sealAuditEntries(
+      { seq: 25, hash: kept[0]!.prevHash },
+      kept.map(({ seq: _s, prevHash: _p, hash: _h, ...d }) => d),
+    );
+    expect(resealed).toEqual(kept);
+  });
+});
