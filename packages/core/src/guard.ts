@@ -224,7 +224,10 @@ async function awaitApproval(
   const delivery = new AbortController();
   let wake: (() => void) | null = null;
   const removeWaiter = runtime.waiters.add(initial.id, () => wake?.());
-  const onAbort = () => wake?.();
+  const onAbort = () => {
+    delivery.abort();
+    wake?.();
+  };
   signal?.addEventListener('abort', onAbort);
   try {
     if (initial.status === 'pending') await deliver(runtime, initial, delivery.signal);
@@ -297,16 +300,28 @@ async function deliver(runtime: Runtime, request: ApprovalRequest, signal: Abort
   const pending = transports.filter(
     (t) => !request.deliveries.some((receipt) => receipt.transport === t.name),
   );
+  // A transport that never answers must not hold the guard past the request's deadline.
+  const { clock } = runtime.options;
+  let giveUp: () => void = () => {};
+  const deadline = new Promise<never>((_, reject) => {
+    giveUp = () => reject(new Error('delivery did not finish before the request expired or was cancelled'));
+  });
+  deadline.catch(() => {});
+  const timer = clock.setTimeout(giveUp, Math.max(0, request.expiresAt - runtime.now()));
+  signal.addEventListener('abort', giveUp);
   const outcomes = await Promise.all(
     pending.map(async (transport) => {
       try {
-        const ref = (await transport.deliver(request, { signal })) ?? {};
+        const ref = (await Promise.race([transport.deliver(request, { signal }), deadline])) ?? {};
         return { transport: transport.name, ref, error: undefined };
       } catch (error) {
         return { transport: transport.name, ref: null, error };
       }
     }),
-  );
+  ).finally(() => {
+    clock.clearTimeout(timer);
+    signal.removeEventListener('abort', giveUp);
+  });
   const failures = outcomes
     .filter((outcome) => outcome.ref === null)
     .map((outcome) => ({ transport: outcome.transport, error: outcome.error }));
@@ -323,7 +338,8 @@ async function deliver(runtime: Runtime, request: ApprovalRequest, signal: Abort
       ),
     ];
     const delivered = current.deliveries.length + receipts.length > 0;
-    if (!delivered && current.status === 'pending') {
+    // An abort is the caller's cancellation, which the wait loop records; not a delivery failure.
+    if (!delivered && current.status === 'pending' && !signal.aborted) {
       const cancelled = await runtime.update(
         current,
         { status: 'cancelled', closedReason: 'delivery failed' },

@@ -120,6 +120,43 @@ describe('fail closed', () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 
+  test('a transport that never answers fails the request at its deadline', async () => {
+    const hanging = { name: 'hanging', deliver: () => new Promise<undefined>(() => {}) };
+    const { cs, clock, auditTypes } = setup({ transports: [hanging] });
+    let ran = false;
+    const run = cs
+      .guard(
+        {
+          ...EXPORT,
+          run: () => {
+            ran = true;
+          },
+        },
+        CONTEXT,
+      )
+      .catch((e: unknown) => e);
+    await clock.advance(15 * 60_000);
+    expect(await run).toBeInstanceOf(DeliveryError);
+    expect(ran).toBe(false);
+    expect(await auditTypes()).toEqual(['requested', 'delivery_failed', 'cancelled']);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  test('aborting while a transport is still delivering cancels the request', async () => {
+    const hanging = { name: 'hanging', deliver: () => new Promise<undefined>(() => {}) };
+    const { cs, clock } = setup({ transports: [hanging] });
+    const controller = new AbortController();
+    const run = cs
+      .guard({ ...EXPORT, run: () => 1 }, { ...CONTEXT, signal: controller.signal })
+      .catch((e: unknown) => e);
+    await clock.flush();
+    controller.abort();
+    const error = await run;
+    expect(error).toBeInstanceOf(ApprovalCancelledError);
+    expect((error as Error).message).toContain('aborted by the caller');
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
   test('one transport delivering is enough', async () => {
     const broken = createRecordingTransport('broken');
     const working = createRecordingTransport('working');
