@@ -1,0 +1,2 @@
+export { sanitize } from './sanitize.js';
+export { createTerminalTransport, type TerminalTransportOptions } from './terminal-transport.js';
