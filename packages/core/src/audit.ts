@@ -63,7 +63,53 @@ export interface AuditHead {
 export const GENESIS_HASH = '0'.repeat(64);
 
 export function hashAuditEntry(entry: Omit<AuditEntry, 'hash'>): string {
-  return sha256Hex(canonicalJson(entry));
+  return sha256Hex(auditEntryJson(entry) ?? canonicalJson(entry));
+}
+
+/** An entry body's members in RFC 8785 order; `action` and the two numbers are handled apart. */
+const TEXT_MEMBERS = [
+  'actor',
+  'approver',
+  'comment',
+  'detail',
+  'fingerprint',
+  'grantId',
+  'onBehalfOf',
+  'outcome',
+  'prevHash',
+  'reason',
+  'requestId',
+  'ruleId',
+] as const;
+const BODY_MEMBERS = TEXT_MEMBERS.length + 6;
+
+/**
+ * `canonicalJson(entry)` without sorting keys, for the shape every entry has: exactly the known
+ * members, each of its expected type. Anything else returns undefined and goes the general way,
+ * so the output is the same string either way. Hashing runs for every entry written and verified.
+ */
+function auditEntryJson(entry: Omit<AuditEntry, 'hash'>): string | undefined {
+  if (Object.keys(entry).length !== BODY_MEMBERS) return undefined;
+  const { action, at, seq, sessionId, type, via } = entry;
+  if (!Number.isFinite(at) || !Number.isFinite(seq) || typeof type !== 'string') return undefined;
+  if (typeof action !== 'object' || !isTextOrNull(sessionId) || !isTextOrNull(via)) return undefined;
+  let out = `{"action":${action === null ? 'null' : canonicalJson(action)}`;
+  for (const key of TEXT_MEMBERS) {
+    const value = entry[key];
+    if (!isTextOrNull(value)) return undefined;
+    out += `,"${key}":${value === null ? 'null' : JSON.stringify(value)}`;
+    if (key === 'approver') out += `,"at":${JSON.stringify(at)}`;
+    else if (key === 'ruleId') out += `,"seq":${JSON.stringify(seq)}`;
+  }
+  return `${out},"sessionId":${jsonText(sessionId)},"type":${JSON.stringify(type)},"via":${jsonText(via)}}`;
+}
+
+function isTextOrNull(value: unknown): value is string | null {
+  return value === null || typeof value === 'string';
+}
+
+function jsonText(value: string | null): string {
+  return value === null ? 'null' : JSON.stringify(value);
 }
 
 /**

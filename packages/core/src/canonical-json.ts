@@ -11,15 +11,97 @@ export class NotJsonError extends Error {
   }
 }
 
+/** Thrown by the fast path; the checked path then finds the problem again and names it. */
+const NOT_JSON = Symbol('not JSON');
+/** Deeper than this, the fast path gives up and the checked path looks for a cycle. */
+const FAST_DEPTH = 256;
+/** Canonical JSON of values deep-frozen by {@link freezeCanonical}: they can no longer change. */
+const frozenJson = new WeakMap<object, string>();
+
 /**
  * RFC 8785 (JCS) canonical JSON. ECMAScript's number and string serialisation is the one
  * JCS specifies, so only key order and the refusal of non-JSON values need doing here.
  */
 export function canonicalJson(value: unknown): string {
-  return serialise(value, '', new Set());
+  if (typeof value === 'object' && value !== null) {
+    const cached = frozenJson.get(value);
+    if (cached !== undefined) return cached;
+  }
+  try {
+    return fast(value, 0);
+  } catch (error) {
+    if (error !== NOT_JSON) throw error;
+  }
+  return checked(value, '', new Set());
 }
 
-function serialise(value: unknown, path: string, seen: Set<object>): string {
+/**
+ * Deep-freezes a plain JSON value that core built itself and remembers its canonical JSON, so
+ * the audit entries that repeat it (every step of one call) serialise it once. Throws as
+ * {@link canonicalJson} does for a value that is not JSON.
+ */
+export function freezeCanonical<T extends object>(value: T): T {
+  const json = canonicalJson(value);
+  deepFreeze(value);
+  frozenJson.set(value, json);
+  return value;
+}
+
+function deepFreeze(value: object): void {
+  if (Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const child of Object.values(value)) {
+    if (typeof child === 'object' && child !== null) deepFreeze(child);
+  }
+}
+
+// The fast path builds no paths and keeps no set of ancestors (a cycle only runs it past
+// FAST_DEPTH): hashing runs on every guarded call and every audit entry.
+function fast(value: unknown, depth: number): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(value)) throw NOT_JSON;
+      return JSON.stringify(value);
+    case 'object':
+      if (value === null) return 'null';
+      break;
+    default:
+      throw NOT_JSON;
+  }
+  if (depth > FAST_DEPTH) throw NOT_JSON;
+  let out: string;
+  if (Array.isArray(value)) {
+    out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      // A hole serialises as nothing, as Array.prototype.map and join leave it.
+      if (i in value) out += fast(value[i], depth + 1);
+    }
+    out += ']';
+  } else {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) throw NOT_JSON;
+    const record = value as Record<string, unknown>;
+    // Default sort compares UTF-16 code units, which is the order RFC 8785 requires.
+    const keys = Object.keys(record).sort();
+    out = '{';
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const member = record[key];
+      if (member === undefined) throw NOT_JSON;
+      if (i > 0) out += ',';
+      out += `${JSON.stringify(key)}:${fast(member, depth + 1)}`;
+    }
+    out += '}';
+  }
+  return out;
+}
+
+function checked(value: unknown, path: string, seen: Set<object>): string {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -37,7 +119,7 @@ function serialise(value: unknown, path: string, seen: Set<object>): string {
   seen.add(value);
   let out: string;
   if (Array.isArray(value)) {
-    out = `[${value.map((item, i) => serialise(item, `${path}[${i}]`, seen)).join(',')}]`;
+    out = `[${value.map((item, i) => checked(item, `${path}[${i}]`, seen)).join(',')}]`;
   } else {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
@@ -47,13 +129,12 @@ function serialise(value: unknown, path: string, seen: Set<object>): string {
       );
     }
     const record = value as Record<string, unknown>;
-    // Default sort compares UTF-16 code units, which is the order RFC 8785 requires.
     const keys = Object.keys(record).sort();
     const members: string[] = [];
     for (const key of keys) {
       const member = record[key];
       if (member === undefined) throw new NotJsonError(`${path}.${key}`, 'is undefined');
-      members.push(`${JSON.stringify(key)}:${serialise(member, `${path}.${key}`, seen)}`);
+      members.push(`${JSON.stringify(key)}:${checked(member, `${path}.${key}`, seen)}`);
     }
     out = `{${members.join(',')}}`;
   }

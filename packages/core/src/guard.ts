@@ -1,6 +1,6 @@
 import type { ApprovalRequest, RedactedAction } from './approval.js';
 import { type AuditDraft, emptyDraft } from './audit.js';
-import { type JsonObject, NotJsonError } from './canonical-json.js';
+import { freezeCanonical, type JsonObject, NotJsonError } from './canonical-json.js';
 import { parseDuration } from './duration.js';
 import {
   AlreadyStartedError,
@@ -108,13 +108,14 @@ function prepare(runtime: Runtime, action: GuardAction<unknown>, context: GuardC
     name: parsedAction.name,
     resource,
     fingerprint: hashes.fingerprint,
-    action: {
+    // Frozen: every audit entry of this call carries it, and it serialises once for all of them.
+    action: freezeCanonical({
       name: parsedAction.name,
       resource: resource === null ? null : scrubText(resource),
       params: redacted.params,
       paramsHash: hashes.paramsHash,
       redactedPaths: redacted.redactedPaths,
-    },
+    }),
     context: { ...context, actor: parsedContext.actor, sessionId: parsedContext.sessionId },
     reason: scrubText(parsedContext.reason),
     risk: parsedAction.risk,

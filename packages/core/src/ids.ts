@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { customAlphabet, nanoid } from 'nanoid';
 
 const idSuffix = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 20);
@@ -16,6 +16,7 @@ export function newGrantToken(): string {
   return `cst_${nanoid(43)}`;
 }
 
+/** One-shot `crypto.hash` is several times cheaper than `createHash` for short inputs. */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
