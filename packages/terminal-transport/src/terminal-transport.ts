@@ -88,8 +88,8 @@ class TerminalTransport implements Transport {
   ) {
     this.reader = new LineInput(input, {
       line: (text) => this.onLine(text),
-      interrupt: () => this.deny('^C', 'Ctrl-C at the terminal'),
-      end: () => this.deny('(input closed)', 'input closed'),
+      interrupt: () => this.deny('Ctrl-C', 'Ctrl-C at the terminal'),
+      end: () => this.deny('input closed', 'input closed'),
     });
   }
 
@@ -183,7 +183,7 @@ class TerminalTransport implements Transport {
     if (this.timeout) {
       const { ms, label } = this.timeout;
       prompt.timer = host.clock.setTimeout(
-        () => this.deny(`(no answer within ${label})`, `no answer within ${label}`),
+        () => this.deny(`no answer within ${label}`, `no answer within ${label}`),
         ms,
       );
     }
@@ -213,7 +213,7 @@ class TerminalTransport implements Transport {
   private deny(shown: string, comment: string): void {
     const prompt = this.active;
     if (prompt?.state !== 'asking') return;
-    this.print(`${shown} denying ${sanitize(prompt.request.id)}`);
+    this.print(`${shown}: denying ${sanitize(prompt.request.id)}`);
     this.answer(prompt, 'deny', comment);
   }
 

@@ -130,7 +130,7 @@ describe('answers', () => {
     const error = await outcome;
     expect(error).toBeInstanceOf(ApprovalDeniedError);
     expect((error as ApprovalDeniedError).comment).toBe('no answer within 30s');
-    expect(terminal.screen()).toContain('(no answer within 30s) denying');
+    expect(terminal.screen()).toContain('no answer within 30s: denying req_');
   });
 
   test('a self-approval is refused and printed; the request stays pending and expires', async () => {
