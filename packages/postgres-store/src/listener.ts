@@ -7,7 +7,8 @@ const MAX_RETRY_MS = 5_000;
  * One dedicated connection (never a pooled one: LISTEN belongs to a session) that LISTENs on
  * the store's channel and fans notifications out to subscribers. When the connection drops it
  * reconnects with exponential backoff; notifications sent meanwhile are lost, which is why
- * core also polls.
+ * core also polls. Like the connection it replaces, the retry timer keeps the process alive
+ * until `close()`: a waiting agent must not exit just because the database restarted.
  */
 export class NotificationListener {
   private readonly subscribers = new Set<(requestId: string) => void>();
@@ -91,7 +92,5 @@ export class NotificationListener {
       this.retryTimer = null;
       if (this.running) void this.connect();
     }, delay);
-    // A lost notification connection must not keep the process alive on its own.
-    this.retryTimer.unref();
   }
 }

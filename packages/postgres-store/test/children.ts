@@ -69,7 +69,11 @@ export function spawnChild(script: 'agent' | 'decider', config: unknown): Child 
             resolve(found);
           } else if (child.exitCode !== null || child.signalCode !== null) {
             cleanup();
-            reject(new Error(`${script} exited before the expected event; stderr:\n${errors}`));
+            reject(
+              new Error(
+                `${script} exited (${child.exitCode ?? child.signalCode}) before the expected event; events: ${JSON.stringify(events)}\nstderr:\n${errors}`,
+              ),
+            );
           }
         };
         const timer = setTimeout(() => {

@@ -160,14 +160,17 @@ describe('failure semantics', () => {
     // Hold the request row so the store's update blocks mid-transaction, then kill its backend.
     await admin.query('BEGIN');
     await admin.query(`SELECT 1 FROM ${store.schema}.requests WHERE id = $1 FOR UPDATE`, [request.id]);
-    const update = store.updateRequest({ ...request, version: 2 }, [sampleDraft('decided')]);
+    const update = store.updateRequest({ ...request, version: 2 }, [sampleDraft('decided')]).then(
+      () => null,
+      (error: unknown) => error,
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     await admin.query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
       [victim],
     );
     await admin.query('ROLLBACK');
-    await expect(update).rejects.toThrow();
+    expect(await update).toMatchObject({ code: '57P01' });
     expect((await store.getRequest(request.id))?.version).toBe(1);
     expect(await store.readAudit(0, 10)).toHaveLength(0);
     expect(await store.updateRequest({ ...request, version: 2 }, [sampleDraft('decided')])).not.toBeNull();
