@@ -65,6 +65,12 @@ export interface SlackTransportOptions {
 }
 
 export interface SlackTransport extends Transport {
+  start(host: TransportHost): void;
+  deliver(request: ApprovalRequest, context: DeliveryContext): Promise<Record<string, string>>;
+  /** Re-renders the message in place (`chat.update`); buttons go once the request is settled. */
+  update(request: ApprovalRequest, receipt: DeliveryReceipt): Promise<void>;
+  /** Stops accepting interactions and waits for those in flight. Idempotent. */
+  close(): Promise<void>;
   /**
    * Slack's Interactivity Request URL handler, in Fetch API form. Verifies the signature, answers
    * within Slack's 3 seconds, and records the decision afterwards (see {@link idle}).
