@@ -27,7 +27,7 @@ export {
 export { canonicalJson, type JsonObject, type JsonValue } from './canonical-json.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
 export { type Countersign, createCountersign, type WrapSpec } from './countersign.js';
-export type { Duration } from './duration.js';
+export { type Duration, parseDuration } from './duration.js';
 export * from './errors.js';
 export type {
   CountersignEvent,

@@ -24,7 +24,9 @@ export interface TransportConformanceOptions {
 
 /** A request as core hands it over: a secret param already replaced by the redaction marker. */
 function requestFor(overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
-  const base = sampleRequest(overrides);
+  // The fake host uses the system clock, so the request must still be live by it.
+  const now = Date.now();
+  const base = sampleRequest({ createdAt: now, expiresAt: now + 15 * 60_000, ...overrides });
   return {
     ...base,
     action: {
