@@ -5,6 +5,7 @@ import {
   type DeliveryReceipt,
   type Duration,
   isTerminal,
+  parseDuration,
   type TimerHandle,
   type Transport,
   type TransportHost,
@@ -29,8 +30,6 @@ export interface TerminalTransportOptions {
 }
 
 const PREFIX = '[countersign] [terminal]';
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 interface Prompt {
   request: ApprovalRequest;
@@ -278,17 +277,11 @@ function oneLine(error: unknown): string {
 }
 
 function toMs(value: Duration): number {
-  const match = typeof value === 'number' ? null : DURATION.exec(value.trim());
-  const ms =
-    typeof value === 'number'
-      ? value
-      : match
-        ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]
-        : NaN;
-  if (!Number.isFinite(ms) || ms <= 0) {
+  const ms = parseDuration(value);
+  if (ms === null) {
     throw new TypeError(
       `${PREFIX} promptTimeout must be a positive duration such as 30000 or '5m', got ${String(value)}`,
     );
   }
-  return Math.round(ms);
+  return ms;
 }
