@@ -1,4 +1,4 @@
-import type { ApprovalRequest, RedactedAction } from './approval.js';
+import type { ApprovalRequest, DeliveryReceipt, RedactedAction } from './approval.js';
 import { type AuditDraft, emptyDraft } from './audit.js';
 import { freezeCanonical, type JsonObject, NotJsonError } from './canonical-json.js';
 import { parseDuration } from './duration.js';
@@ -62,6 +62,9 @@ interface Prepared {
   risk: Risk | undefined;
   run: (grant: Grant) => unknown;
 }
+
+/** Lost compare-and-set races are retried; each loss means another writer made progress. */
+const MAX_WRITE_ATTEMPTS = 50;
 
 export async function guard<T>(runtime: Runtime, action: GuardAction<T>, context: GuardContext): Promise<T> {
   const prepared = prepare(runtime, action, context);
@@ -310,37 +313,32 @@ async function deliver(runtime: Runtime, request: ApprovalRequest, signal: Abort
   deadline.catch(() => {});
   const timer = clock.setTimeout(giveUp, Math.max(0, request.expiresAt - runtime.now()));
   signal.addEventListener('abort', giveUp);
-  const outcomes = await Promise.all(
-    pending.map(async (transport) => {
-      try {
-        const ref = (await Promise.race([transport.deliver(request, { signal }), deadline])) ?? {};
-        return { transport: transport.name, ref, error: undefined };
-      } catch (error) {
-        return { transport: transport.name, ref: null, error };
-      }
-    }),
-  ).finally(() => {
-    clock.clearTimeout(timer);
-    signal.removeEventListener('abort', giveUp);
-  });
-  const failures = outcomes
-    .filter((outcome) => outcome.ref === null)
-    .map((outcome) => ({ transport: outcome.transport, error: outcome.error }));
-  const receipts = outcomes.flatMap((outcome) =>
-    outcome.ref === null ? [] : [{ transport: outcome.transport, ref: outcome.ref, at: runtime.now() }],
-  );
-  for (let attempt = 0; attempt < 50; attempt++) {
+  const failures = (
+    await Promise.all(
+      pending.map(async (transport) => {
+        try {
+          const ref = (await Promise.race([transport.deliver(request, { signal }), deadline])) ?? {};
+          // Saved as soon as this transport answers, so a click served by another process finds it.
+          await saveReceipt(runtime, request.id, { transport: transport.name, ref, at: runtime.now() });
+          return [];
+        } catch (error) {
+          return [{ transport: transport.name, error }];
+        }
+      }),
+    ).finally(() => {
+      clock.clearTimeout(timer);
+      signal.removeEventListener('abort', giveUp);
+    })
+  ).flat();
+  if (failures.length === 0) return;
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
     const current = await runtime.load(request.id);
     if (current === null) return;
-    const drafts = [
-      ...receipts.map((r) => runtime.draft('delivered', current, { via: r.transport })),
-      ...failures.map((f) =>
-        runtime.draft('delivery_failed', current, { via: f.transport, detail: errorText(f.error) }),
-      ),
-    ];
-    const delivered = current.deliveries.length + receipts.length > 0;
+    const drafts = failures.map((f) =>
+      runtime.draft('delivery_failed', current, { via: f.transport, detail: errorText(f.error) }),
+    );
     // An abort is the caller's cancellation, which the wait loop records; not a delivery failure.
-    if (!delivered && current.status === 'pending' && !signal.aborted) {
+    if (current.deliveries.length === 0 && current.status === 'pending' && !signal.aborted) {
       const cancelled = await runtime.update(
         current,
         { status: 'cancelled', closedReason: 'delivery failed' },
@@ -352,7 +350,16 @@ async function deliver(runtime: Runtime, request: ApprovalRequest, signal: Abort
       if (cancelled === null) continue;
       throw new DeliveryError(request.id, failures);
     }
-    const saved = await runtime.update(current, { deliveries: [...current.deliveries, ...receipts] }, drafts);
+    if ((await runtime.update(current, {}, drafts)) !== null) return;
+  }
+}
+
+async function saveReceipt(runtime: Runtime, requestId: string, receipt: DeliveryReceipt): Promise<void> {
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    const current = await runtime.load(requestId);
+    if (current === null) return;
+    const draft = runtime.draft('delivered', current, { via: receipt.transport });
+    const saved = await runtime.update(current, { deliveries: [...current.deliveries, receipt] }, [draft]);
     if (saved !== null) return;
   }
 }

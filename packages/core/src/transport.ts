@@ -61,10 +61,14 @@ export interface Transport {
   /**
    * Called after every change to a delivered request (a vote, approval, denial, expiry, the
    * action's outcome). Errors are reported as `transport_error` events and never change the
-   * decision.
+   * decision. Concurrent changes can deliver updates out of order: compare `request.version` and
+   * ignore one older than the last you rendered.
    */
   update?(request: ApprovalRequest, receipt: DeliveryReceipt): Promise<void>;
 
-  /** Stops servers and prompts and flushes what is in flight. Idempotent. */
+  /**
+   * Stops servers and prompts. MUST finish work it already acknowledged (a click being decided)
+   * before resolving: core closes the store right after. Idempotent.
+   */
   close?(): Promise<void>;
 }
