@@ -1,0 +1,48 @@
+/**
+ * A worker process for case 6: guards `jobs` exports one after another against a shared schema
+ * and reports, as JSON lines, each request and the moment each action starts to run.
+ */
+import { createCountersign } from '@countersign/core';
+import { createPostgresStore } from '@countersign/postgres-store';
+import { CONTEXT, DIRECTORY, EXPORT, POLICY } from './fixtures.js';
+
+interface Config {
+  url: string;
+  schema: string;
+  notifications: boolean;
+  pollInterval: string;
+  jobs: number;
+  worker: number;
+}
+
+const config = JSON.parse(process.argv[2] ?? '{}') as Config;
+const report = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
+const store = createPostgresStore({
+  connectionString: config.url,
+  schema: config.schema,
+  notifications: config.notifications,
+});
+const cs = createCountersign({
+  store,
+  policy: POLICY,
+  directory: DIRECTORY,
+  pollInterval: config.pollInterval as '1s',
+});
+cs.on('requested', (event) => report({ event: 'requested', id: event.request?.id }));
+report({ event: 'ready' });
+for (let i = 0; i < config.jobs; i++) {
+  const params = { ...EXPORT.params, worker: config.worker, job: i };
+  await cs.guard(
+    {
+      ...EXPORT,
+      params,
+      run: async (grant) => {
+        report({ event: 'ran', id: grant.requestId, at: performance.timeOrigin + performance.now() });
+        await cs.grants.consume(grant.token, { ...EXPORT, params, sessionId: CONTEXT.sessionId });
+      },
+    },
+    CONTEXT,
+  );
+}
+await cs.close();
+report({ event: 'done' });
