@@ -51,6 +51,7 @@ describe('separate processes sharing one schema', () => {
       const latencyMs = (ran.at as number) - (decided.at as number);
       expect(ran.requestId).toBe(decided.requestId);
       expect(latencyMs).toBeLessThan(2_000);
+      console.info(`${mode.name}: action ran ${latencyMs}ms after the other process approved`);
       expect((await agent.exited).code).toBe(0);
       expect((await decider.exited).code).toBe(0);
       expect(ranLines(ranFile)).toHaveLength(1);
@@ -145,5 +146,8 @@ describe('separate processes sharing one schema', () => {
     expect(entries.filter((e) => e.type === 'executed')).toHaveLength(expectedKeys);
     expect(await store.listRequests({ status: 'pending', limit: 1000 })).toHaveLength(0);
     expect(await audit.audit.verify()).toMatchObject({ ok: true, entries: entries.length });
+    console.info(
+      `contention: ${entries.length} audit entries, deciders won ${summaries.map((s) => s.decided).join('/')}`,
+    );
   }, 45_000);
 });
