@@ -121,7 +121,7 @@ class PgStore implements PostgresStore {
     if (options.notifications ?? true) {
       const listener = new NotificationListener(this.pool.options, this.channel, this.report);
       this.listener = listener;
-      this.subscribe = (fn) => {
+      this.subscribe = async (fn) => {
         this.assertOpen();
         return listener.subscribe(fn);
       };
