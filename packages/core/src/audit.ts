@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { redactedActionSchema } from './approval.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson, quote } from './canonical-json.js';
 import { sha256Hex } from './ids.js';
 
 export const AUDIT_TYPES = [
@@ -97,11 +97,11 @@ function auditEntryJson(entry: Omit<AuditEntry, 'hash'>): string | undefined {
   for (const key of TEXT_MEMBERS) {
     const value = entry[key];
     if (!isTextOrNull(value)) return undefined;
-    out += `,"${key}":${value === null ? 'null' : JSON.stringify(value)}`;
+    out += `,"${key}":${value === null ? 'null' : quote(value)}`;
     if (key === 'approver') out += `,"at":${JSON.stringify(at)}`;
     else if (key === 'ruleId') out += `,"seq":${JSON.stringify(seq)}`;
   }
-  return `${out},"sessionId":${jsonText(sessionId)},"type":${JSON.stringify(type)},"via":${jsonText(via)}}`;
+  return `${out},"sessionId":${jsonText(sessionId)},"type":${quote(type)},"via":${jsonText(via)}}`;
 }
 
 function isTextOrNull(value: unknown): value is string | null {
@@ -109,7 +109,74 @@ function isTextOrNull(value: unknown): value is string | null {
 }
 
 function jsonText(value: string | null): string {
-  return value === null ? 'null' : JSON.stringify(value);
+  return value === null ? 'null' : quote(value);
+}
+
+const AUDIT_TYPE_SET: ReadonlySet<string> = new Set(AUDIT_TYPES);
+const NULLABLE_TEXT = [
+  ...TEXT_MEMBERS.filter((key) => key !== 'outcome' && key !== 'prevHash'),
+  'sessionId',
+  'via',
+] as const;
+const ENTRY_MEMBERS = BODY_MEMBERS + 1;
+
+/**
+ * True only for a value `auditEntrySchema` accepts unchanged: plain data with exactly the known
+ * members, each of its type. Verifying then skips the schema, which copies every entry; anything
+ * else still goes through the schema, so what passes and what fails is the same.
+ */
+export function isPlainAuditEntry(raw: unknown): raw is AuditEntry {
+  if (!isPlainObject(raw) || Object.keys(raw).length !== ENTRY_MEMBERS) return false;
+  const entry = raw as Record<string, unknown>;
+  if (typeof entry.type !== 'string' || !AUDIT_TYPE_SET.has(entry.type)) return false;
+  if (typeof entry.at !== 'number' || !Number.isFinite(entry.at)) return false;
+  if (!Number.isSafeInteger(entry.seq) || (entry.seq as number) <= 0) return false;
+  if (typeof entry.prevHash !== 'string' || typeof entry.hash !== 'string') return false;
+  if (entry.outcome !== null && entry.outcome !== 'approve' && entry.outcome !== 'deny') return false;
+  for (const key of NULLABLE_TEXT) if (!isTextOrNull(entry[key])) return false;
+  return entry.action === null || isPlainAction(entry.action);
+}
+
+function isPlainAction(value: unknown): boolean {
+  if (!isPlainObject(value) || Object.keys(value).length !== 5) return false;
+  const action = value as Record<string, unknown>;
+  const paths = action.redactedPaths;
+  return (
+    typeof action.name === 'string' &&
+    isTextOrNull(action.resource) &&
+    typeof action.paramsHash === 'string' &&
+    Array.isArray(paths) &&
+    isDenseArrayOf(paths, (path) => typeof path === 'string') &&
+    isPlainObject(action.params) &&
+    isJsonValue(action.params)
+  );
+}
+
+function isPlainObject(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === null) && Object.getOwnPropertySymbols(value).length === 0;
+}
+
+function isDenseArrayOf(items: unknown[], check: (item: unknown) => boolean): boolean {
+  for (let i = 0; i < items.length; i++) if (!(i in items) || !check(items[i])) return false;
+  return true;
+}
+
+function isJsonValue(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      if (value === null) return true;
+      if (Array.isArray(value)) return isDenseArrayOf(value, isJsonValue);
+      return isPlainObject(value) && Object.values(value).every(isJsonValue);
+    default:
+      return false;
+  }
 }
 
 /**
@@ -163,7 +230,7 @@ export type VerifyResult =
 /** Checks every link of the chain, in order. Stops at the first problem. */
 export class AuditVerifier {
   private count = 0;
-  private previous: AuditEntry | null = null;
+  private previous: AuditHead | null = null;
   private anchorSeen = false;
   private failure: Extract<VerifyResult, { ok: false }> | null = null;
 
@@ -173,9 +240,13 @@ export class AuditVerifier {
   add(raw: unknown): boolean {
     if (this.failure) return false;
     const position = this.previous ? this.previous.seq + 1 : 1;
-    const parsed = auditEntrySchema.safeParse(raw);
-    if (!parsed.success) return this.fail(position, `entry after seq ${position - 1} is malformed`);
-    const entry = parsed.data;
+    let entry: AuditEntry;
+    if (isPlainAuditEntry(raw)) entry = raw;
+    else {
+      const parsed = auditEntrySchema.safeParse(raw);
+      if (!parsed.success) return this.fail(position, `entry after seq ${position - 1} is malformed`);
+      entry = parsed.data;
+    }
     this.count += 1;
     if (this.previous === null) {
       if (entry.seq !== 1 && !this.options.allowPruned) {
@@ -206,7 +277,7 @@ export class AuditVerifier {
       }
       this.anchorSeen = true;
     }
-    this.previous = entry;
+    this.previous = { seq: entry.seq, hash: entry.hash };
     return true;
   }
 

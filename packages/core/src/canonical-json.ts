@@ -13,6 +13,8 @@ export class NotJsonError extends Error {
 
 /** Thrown by the fast path; the checked path then finds the problem again and names it. */
 const NOT_JSON = Symbol('not JSON');
+/** Printable ASCII but `"` and `\\`: such a string is its own JSON body. */
+const PLAIN_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 /** Deeper than this, the fast path gives up and the checked path looks for a cycle. */
 const FAST_DEPTH = 256;
 /** Canonical JSON of values deep-frozen by {@link freezeCanonical}: they can no longer change. */
@@ -55,12 +57,17 @@ function deepFreeze(value: object): void {
   }
 }
 
+/** `JSON.stringify(text)`, about twice as fast for the identifiers and hashes audit entries hold. */
+export function quote(text: string): string {
+  return PLAIN_TEXT.test(text) ? `"${text}"` : JSON.stringify(text);
+}
+
 // The fast path builds no paths and keeps no set of ancestors (a cycle only runs it past
 // FAST_DEPTH): hashing runs on every guarded call and every audit entry.
 function fast(value: unknown, depth: number): string {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return quote(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
@@ -94,7 +101,7 @@ function fast(value: unknown, depth: number): string {
       const member = record[key];
       if (member === undefined) throw NOT_JSON;
       if (i > 0) out += ',';
-      out += `${JSON.stringify(key)}:${fast(member, depth + 1)}`;
+      out += `${quote(key)}:${fast(member, depth + 1)}`;
     }
     out += '}';
   }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
+import { auditEntrySchema, isPlainAuditEntry } from '../src/audit.js';
 import { freezeCanonical } from '../src/canonical-json.js';
 import { type AuditDraft, canonicalJson, sealAuditEntries } from '../src/index.js';
 import { sampleDraft } from '../src/testing/index.js';
@@ -61,5 +62,81 @@ describe('canonical JSON fast paths give the same answers as the checked path', 
     expect(() => sealAuditEntries(null, [{ ...sampleDraft(), actor: undefined } as never])).toThrow(
       /actor is undefined/,
     );
+  });
+});
+
+describe('the audit entry shape check used by verify', () => {
+  const [valid] = sealAuditEntries(null, [
+    {
+      ...sampleDraft('decided', 'detail'),
+      action: {
+        name: 'db.export',
+        resource: 'prod/customers',
+        params: { table: 'customers', nested: { list: [1, 'two', null, true, { x: -0.5 }] } },
+        paramsHash: 'h',
+        redactedPaths: ['auth.token'],
+      },
+      outcome: 'approve',
+    },
+  ]);
+  const entry = valid as unknown as Record<string, unknown>;
+  const action = entry.action as Record<string, unknown>;
+  const withAction = (changes: Record<string, unknown>) => ({ ...entry, action: { ...action, ...changes } });
+  const withParams = (params: unknown) => withAction({ params });
+  const hole: unknown[] = [1];
+  hole[2] = 3;
+  class Params {
+    table = 'x';
+  }
+  const cases: [string, unknown][] = [
+    ['the valid entry', entry],
+    ['no action', { ...entry, action: null }],
+    ['a null-prototype entry', Object.assign(Object.create(null), entry)],
+    ['null-prototype params', withParams(Object.assign(Object.create(null), { a: 1 }))],
+    ['an extra member', { ...entry, extra: 1 }],
+    ['a missing member', { ...entry, via: undefined }],
+    ['an unknown type', { ...entry, type: 'launched' }],
+    ['a string seq', { ...entry, seq: '1' }],
+    ['seq zero', { ...entry, seq: 0 }],
+    ['a fractional seq', { ...entry, seq: 1.5 }],
+    ['an unsafe seq', { ...entry, seq: 2 ** 53 }],
+    ['a NaN time', { ...entry, at: Number.NaN }],
+    ['an infinite time', { ...entry, at: Number.POSITIVE_INFINITY }],
+    ['a numeric actor', { ...entry, actor: 7 }],
+    ['a maybe outcome', { ...entry, outcome: 'maybe' }],
+    ['a missing hash', { ...entry, hash: null }],
+    ['a null prevHash', { ...entry, prevHash: null }],
+    ['a symbol member', { ...entry, [Symbol('s')]: 1 }],
+    ['an array as entry', [entry]],
+    ['a class-instance entry', Object.assign(new Params(), entry)],
+    ['an action with an extra member', withAction({ extra: 1 })],
+    ['an action without paramsHash', withAction({ paramsHash: undefined })],
+    ['a numeric resource', withAction({ resource: 1 })],
+    ['redactedPaths with a number', withAction({ redactedPaths: [1] })],
+    ['redactedPaths with a hole', withAction({ redactedPaths: hole.map(String).concat([]) })],
+    ['params as an array', withParams([1])],
+    ['params with a Date', withParams({ when: new Date() })],
+    ['params with a class instance', withParams({ p: new Params() })],
+    ['params with NaN', withParams({ n: Number.NaN })],
+    ['params with undefined', withParams({ u: undefined })],
+    ['params with a function', withParams({ f: () => 1 })],
+    ['params with a bigint', withParams({ b: 1n })],
+    ['params with a sparse array', withParams({ list: hole })],
+    ['params with a symbol key', withParams({ [Symbol('s')]: 1 })],
+    ['params that are null', withParams(null)],
+  ];
+
+  test.each(cases)('%s: accepted only when the schema accepts it unchanged', (_what, raw) => {
+    const parsed = auditEntrySchema.safeParse(raw);
+    if (isPlainAuditEntry(raw)) {
+      expect(parsed.success).toBe(true);
+      expect(parsed.data).toEqual(raw);
+    }
+  });
+
+  test('well-formed entries take the fast path', () => {
+    expect(isPlainAuditEntry(entry)).toBe(true);
+    expect(isPlainAuditEntry({ ...entry, action: null })).toBe(true);
+    expect(isPlainAuditEntry(JSON.parse(JSON.stringify(entry)))).toBe(true);
   });
 });
