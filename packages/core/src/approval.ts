@@ -27,6 +27,9 @@ export const TRANSITIONS: Readonly<Record<RequestStatus, readonly RequestStatus[
   failed: [],
 };
 
+/** `closedReason` of a request that expired waiting for its quorum; sweepers in stores use it too. */
+export const EXPIRED_REASON = 'no quorum before the deadline';
+
 export function canTransition(from: RequestStatus, to: RequestStatus): boolean {
   return TRANSITIONS[from].includes(to);
 }

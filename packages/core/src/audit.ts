@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { redactedActionSchema } from './approval.js';
+import { type ApprovalRequest, redactedActionSchema } from './approval.js';
 import { canonicalJson, quote } from './canonical-json.js';
 import { sha256Hex } from './ids.js';
 
@@ -213,6 +213,28 @@ export function emptyDraft(type: AuditType, at: number): AuditDraft {
     comment: null,
     via: null,
     detail: null,
+  };
+}
+
+/** The audit draft for a step of `request`: who, what, why and the rule, taken from the request. */
+export function requestDraft(
+  type: AuditType,
+  request: ApprovalRequest,
+  at: number,
+  extra: Partial<AuditDraft> = {},
+): AuditDraft {
+  return {
+    ...emptyDraft(type, at),
+    requestId: request.id,
+    grantId: request.grantId,
+    actor: request.actor,
+    onBehalfOf: request.onBehalfOf,
+    sessionId: request.sessionId,
+    action: request.action,
+    fingerprint: request.fingerprint,
+    ruleId: request.ruleId,
+    reason: request.reason,
+    ...extra,
   };
 }
 

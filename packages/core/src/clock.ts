@@ -14,11 +14,8 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (callback, ms) => {
-    const timer = setTimeout(callback, ms);
-    // A pending approval must not keep a process alive on its own.
-    timer.unref?.();
-    return timer;
-  },
+  // Timers stay referenced: a guard waiting for a person is work the process must stay up for.
+  // Every timer is cleared once its guard settles, so nothing outlives the call.
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };

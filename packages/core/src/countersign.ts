@@ -1,4 +1,4 @@
-import type { ApprovalRequest } from './approval.js';
+import { type ApprovalRequest, EXPIRED_REASON } from './approval.js';
 import {
   type AuditEntry,
   type AuditHead,
@@ -62,7 +62,11 @@ export interface Countersign {
   on<E extends CountersignEventName>(event: E, listener: (...args: CountersignEventMap[E]) => void): this;
   once<E extends CountersignEventName>(event: E, listener: (...args: CountersignEventMap[E]) => void): this;
   off<E extends CountersignEventName>(event: E, listener: (...args: CountersignEventMap[E]) => void): this;
-  /** Stops transports, the store subscription and the store. Guards still waiting fail. */
+  /**
+   * Stops transports, the store subscription and the store itself (a store shared by several
+   * instances in one process is closed by the first). Guards still waiting throw `ClosedError` and
+   * leave their requests pending, for a restart to resume with the same idempotency key.
+   */
   close(): Promise<void>;
 }
 
@@ -163,7 +167,7 @@ class CountersignInstance implements Countersign {
     for (const raw of stale) {
       const request = checkRequest(raw);
       if (request.status !== 'pending' || request.expiresAt > now) continue;
-      const saved = await this.runtime.settle(request, 'expired', 'no quorum before the deadline');
+      const saved = await this.runtime.settle(request, 'expired', EXPIRED_REASON);
       if (saved !== null) expired += 1;
     }
     return expired;

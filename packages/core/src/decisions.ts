@@ -1,4 +1,4 @@
-import { type ApprovalRequest, approvalsOf, type Decision } from './approval.js';
+import { type ApprovalRequest, approvalsOf, type Decision, EXPIRED_REASON } from './approval.js';
 import { isSelfApproval } from './approvers.js';
 import {
   AlreadyDecidedError,
@@ -26,7 +26,7 @@ export async function decide(
     if (request === null) throw new RequestNotFoundError(requestId);
     if (request.status !== 'pending') throw new AlreadyDecidedError(requestId, request.status);
     if (runtime.now() >= request.expiresAt) {
-      await runtime.settle(request, 'expired', 'no quorum before the deadline');
+      await runtime.settle(request, 'expired', EXPIRED_REASON);
       throw new AlreadyDecidedError(requestId, 'expired');
     }
     const via = decision.via ?? 'api';

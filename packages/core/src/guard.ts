@@ -1,4 +1,9 @@
-import type { ApprovalRequest, DeliveryReceipt, RedactedAction } from './approval.js';
+import {
+  type ApprovalRequest,
+  type DeliveryReceipt,
+  EXPIRED_REASON,
+  type RedactedAction,
+} from './approval.js';
 import { type AuditDraft, emptyDraft } from './audit.js';
 import { freezeCanonical, type JsonObject, NotJsonError } from './canonical-json.js';
 import { parseDuration } from './duration.js';
@@ -9,7 +14,9 @@ import {
   ApprovalExpiredError,
   ClosedError,
   DeliveryError,
+  ErrorCode,
   IdempotencyConflictError,
+  isCountersignError,
   NoEligibleApproversError,
   OutcomeNotRecordedError,
   PolicyDeniedError,
@@ -233,12 +240,32 @@ async function awaitApproval(
     wake?.();
   };
   signal?.addEventListener('abort', onAbort);
+  const { clock, pollMs } = runtime.options;
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = clock.setTimeout(() => resolve(), ms);
+      wake = () => {
+        clock.clearTimeout(timer);
+        resolve();
+      };
+    }).finally(() => {
+      wake = null;
+    });
   try {
     if (initial.status === 'pending') await deliver(runtime, initial, delivery.signal);
     for (;;) {
       // A closing process stops waiting but leaves the request pending, for a restart to resume.
       if (runtime.closed) throw new ClosedError();
-      const request = await runtime.load(initial.id);
+      let request: ApprovalRequest | null;
+      try {
+        request = await runtime.load(initial.id);
+      } catch (error) {
+        // A read grants nothing, so ride out a store outage until the deadline, then fail closed.
+        const retry = isCountersignError(error, ErrorCode.StoreFailed) && !signal?.aborted;
+        if (!retry || runtime.now() >= initial.expiresAt) throw error;
+        await pause(Math.min(pollMs, initial.expiresAt - runtime.now()));
+        continue;
+      }
       if (request === null)
         throw new ApprovalCancelledError(initial.id, 'the request vanished from the store');
       switch (request.status) {
@@ -249,20 +276,10 @@ async function awaitApproval(
           }
           const remaining = request.expiresAt - runtime.now();
           if (remaining <= 0) {
-            await runtime.settle(request, 'expired', 'no quorum before the deadline');
+            await runtime.settle(request, 'expired', EXPIRED_REASON);
             continue;
           }
-          await new Promise<void>((resolve) => {
-            const timer = runtime.options.clock.setTimeout(
-              () => resolve(),
-              Math.min(remaining, runtime.options.pollMs),
-            );
-            wake = () => {
-              runtime.options.clock.clearTimeout(timer);
-              resolve();
-            };
-          });
-          wake = null;
+          await pause(Math.min(remaining, pollMs));
           continue;
         }
         case 'approved': {

@@ -5,7 +5,7 @@ import {
   canTransition,
   type RequestStatus,
 } from './approval.js';
-import { type AuditDraft, type AuditType, emptyDraft } from './audit.js';
+import { type AuditDraft, type AuditType, requestDraft } from './audit.js';
 import { CorruptRecordError, isCountersignError, StoreError } from './errors.js';
 import type { CountersignEventMap } from './events.js';
 import { type GrantRecord, grantRecordSchema } from './grants.js';
@@ -99,19 +99,7 @@ export class Runtime {
   }
 
   draft(type: AuditType, request: ApprovalRequest, extra: Partial<AuditDraft> = {}): AuditDraft {
-    return {
-      ...emptyDraft(type, this.now()),
-      requestId: request.id,
-      grantId: request.grantId,
-      actor: request.actor,
-      onBehalfOf: request.onBehalfOf,
-      sessionId: request.sessionId,
-      action: request.action,
-      fingerprint: request.fingerprint,
-      ruleId: request.ruleId,
-      reason: request.reason,
-      ...extra,
-    };
+    return requestDraft(type, request, this.now(), extra);
   }
 
   /** Moves a request to a terminal-ish status; returns null when it lost a race. */

@@ -90,8 +90,8 @@ export interface Store {
   auditHead(): Promise<AuditHead | null>;
 
   /**
-   * Optional: calls `listener(requestId)` whenever a request changes, from any process sharing
-   * the store, so waiting guards wake without polling. Notifications MAY be lost or duplicated;
+   * Optional: calls `listener(requestId)` whenever a request is created or changes, from any
+   * process sharing the store, so waiting guards wake without polling. Notifications MAY be lost or duplicated;
    * core also polls. Returns an unsubscribe function.
    */
   subscribe?(listener: (requestId: string) => void): Promise<() => Promise<void>>;

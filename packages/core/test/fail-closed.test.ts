@@ -199,6 +199,49 @@ describe('fail closed', () => {
     expect(ran).toBe(false);
   });
 
+  test('a waiting guard rides out a store outage, and fails closed if it lasts past the deadline', async () => {
+    const memory = createMemoryStore();
+    let down = false;
+    const store = overrideStore(memory, {
+      getRequest: async (id: string) => {
+        if (down) throw new Error('connection terminated');
+        return memory.getRequest(id);
+      },
+    });
+    const { cs, transport, clock } = setup({ store });
+    const survives = cs.guard({ name: 'infra.deploy', run: () => 'deployed' }, CONTEXT);
+    const first = await transport.nextDelivery();
+    await clock.flush();
+    down = true;
+    await clock.advance(5_000);
+    down = false;
+    await cs.decide(first.id, { approver: 'user:bob', outcome: 'approve' });
+    expect(await survives).toBe('deployed');
+
+    let ran = false;
+    const fails = cs
+      .guard(
+        {
+          name: 'infra.deploy',
+          params: { v: 2 },
+          run: () => {
+            ran = true;
+          },
+        },
+        CONTEXT,
+      )
+      .catch((e: unknown) => e);
+    const second = await transport.nextDelivery();
+    await clock.flush();
+    down = true;
+    await clock.advance(15 * 60_000);
+    expect(await fails).toBeInstanceOf(StoreError);
+    expect(ran).toBe(false);
+    down = false;
+    expect((await cs.getRequest(second.id))?.status).toBe('pending');
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
   test('a store failing after the action ran says so instead of reporting success', async () => {
     const { cs } = setup({ store: brokenStore('revokeGrant') });
     let runs = 0;

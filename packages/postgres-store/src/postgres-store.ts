@@ -5,8 +5,10 @@ import {
   type AuditHead,
   type ConsumeGrantMatch,
   type CreateRequestResult,
+  EXPIRED_REASON,
   type GrantRecord,
   type ListRequestsQuery,
+  requestDraft,
   type Store,
   sealAuditEntries,
 } from '@countersign/core';
@@ -52,8 +54,6 @@ export interface PostgresStore extends Store {
 }
 
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
-const EXPIRED_REASON = 'no quorum before the deadline';
-
 /**
  * Creates a store that many processes can share. Call `migrate()` once before use (at deploy or
  * startup; it is idempotent). Every method is one transaction: a lost connection or a database
@@ -310,7 +310,7 @@ class PgStore implements PostgresStore {
           version: current.version + 1,
         };
         if ((await this.replaceRequest(client, next)) === null) continue;
-        drafts.push(expiredDraft(current, now));
+        drafts.push(requestDraft('expired', current, now, { detail: EXPIRED_REASON }));
         expired.push(current.id);
       }
       await this.appendIn(client, drafts);
@@ -457,23 +457,3 @@ function grantFromRow(row: GrantRow): GrantRecord {
 }
 
 /** The draft core's `runtime.settle(request, 'expired', reason)` writes, stamped with the database clock. */
-function expiredDraft(request: ApprovalRequest, at: number): AuditDraft {
-  return {
-    type: 'expired',
-    at,
-    requestId: request.id,
-    grantId: request.grantId,
-    actor: request.actor,
-    onBehalfOf: request.onBehalfOf,
-    sessionId: request.sessionId,
-    action: request.action,
-    fingerprint: request.fingerprint,
-    ruleId: request.ruleId,
-    reason: request.reason,
-    approver: null,
-    outcome: null,
-    comment: null,
-    via: null,
-    detail: EXPIRED_REASON,
-  };
-}

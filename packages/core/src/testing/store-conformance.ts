@@ -235,15 +235,16 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
       if (!store.subscribe) return;
       const request = sampleRequest();
       await store.createRequest(request, []);
+      let notified: (id: string) => void = () => {};
       const seen = new Promise<string>((resolve) => {
-        void store.subscribe?.((id) => {
-          if (id === request.id) resolve(id);
-        });
+        notified = resolve;
       });
-      // Give a subscription that needs a round trip (LISTEN) time to be in place.
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      const unsubscribe = await store.subscribe((id) => {
+        if (id === request.id) notified(id);
+      });
       await store.updateRequest({ ...request, version: 2 }, []);
       expect(await seen).toBe(request.id);
+      await unsubscribe();
     });
 
     test('close is idempotent', async (store) => {
