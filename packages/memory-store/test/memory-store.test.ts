@@ -18,6 +18,18 @@ describe('memory store', () => {
     expect((await store.getRequest(request.id))?.status).toBe('pending');
   });
 
+  test('stores a deep copy: editing what was passed in changes nothing stored', async () => {
+    const store = createMemoryStore();
+    const request = sampleRequest();
+    await store.createRequest(request, []);
+    (request.action.params as { table: string }).table = 'secrets';
+    request.approvers.push('user:mallory');
+    const read = (await store.getRequest(request.id))!;
+    expect(read.action.params.table).toBe('customers');
+    expect(read.approvers).toEqual(['user:bob', 'user:carol']);
+    expect(Object.isFrozen(read.action.params.nested)).toBe(true);
+  });
+
   test('retention drops the oldest settled requests and finished grants, never pending ones', async () => {
     const store = createMemoryStore({ retention: { maxSettledRequests: 2, maxFinishedGrants: 1 } });
     const pending = sampleRequest();
