@@ -42,7 +42,8 @@ export interface Grant {
   readonly signal: AbortSignal;
 }
 
-export function createGrantHandle(record: GrantRecord, token: string, signal: AbortSignal): Grant {
+/** `signal` is read through `getSignal`, so a grant whose action never looks at it costs no AbortController. */
+export function createGrantHandle(record: GrantRecord, token: string, getSignal: () => AbortSignal): Grant {
   const visible = {
     id: record.id,
     requestId: record.requestId,
@@ -50,7 +51,13 @@ export function createGrantHandle(record: GrantRecord, token: string, signal: Ab
     sessionId: record.sessionId,
     expiresAt: record.expiresAt,
   };
-  const grant = { ...visible, signal, toJSON: () => visible };
+  const grant = {
+    ...visible,
+    get signal() {
+      return getSignal();
+    },
+    toJSON: () => visible,
+  };
   Object.defineProperty(grant, 'token', { value: token, enumerable: false });
   Object.defineProperty(grant, Symbol.for('nodejs.util.inspect.custom'), {
     value: () => ({ ...visible, token: '[REDACTED]' }),

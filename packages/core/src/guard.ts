@@ -420,14 +420,10 @@ async function runGranted(
     runtime.emit(drafts, null);
   }
 
-  const controller = new AbortController();
-  const expiry = runtime.options.clock.setTimeout(
-    () => controller.abort(new Error('grant expired')),
-    grantTtlMs,
-  );
-  const onAbort = () => controller.abort(new Error('aborted by the caller'));
+  const lifetime = grantLifetime(runtime, record.expiresAt);
+  const onAbort = () => lifetime.end(new Error('aborted by the caller'));
   context.signal?.addEventListener('abort', onAbort);
-  const grant = createGrantHandle(record, token, controller.signal);
+  const grant = createGrantHandle(record, token, lifetime.signal);
 
   let result: unknown;
   let failure: { error: unknown } | null = null;
@@ -436,9 +432,8 @@ async function runGranted(
   } catch (error) {
     failure = { error };
   } finally {
-    runtime.options.clock.clearTimeout(expiry);
     context.signal?.removeEventListener('abort', onAbort);
-    controller.abort(new Error('grant revoked'));
+    lifetime.end(new Error('grant revoked'));
   }
 
   let recordError: unknown = null;
@@ -463,6 +458,35 @@ async function runGranted(
   if (failure) throw failure.error;
   if (recordError !== null) throw new OutcomeNotRecordedError(request?.id ?? null, recordError);
   return result;
+}
+
+/**
+ * What `grant.signal` reports: aborted with the first of expiry, the caller's abort or revocation.
+ * The AbortController and the expiry timer are made only when the action first reads the
+ * signal, which most actions never do; the signal then looks exactly as if they had always existed.
+ */
+function grantLifetime(runtime: Runtime, expiresAt: number) {
+  const { clock } = runtime.options;
+  let ended: Error | null = null;
+  let controller: AbortController | null = null;
+  let expiry: unknown = null;
+  const end = (reason: Error) => {
+    if (ended !== null) return;
+    ended = reason;
+    if (expiry !== null) clock.clearTimeout(expiry);
+    controller?.abort(reason);
+  };
+  const signal = () => {
+    if (controller === null) {
+      controller = new AbortController();
+      const remaining = expiresAt - runtime.now();
+      if (ended === null && remaining <= 0) ended = new Error('grant expired');
+      if (ended !== null) controller.abort(ended);
+      else expiry = clock.setTimeout(() => end(new Error('grant expired')), remaining);
+    }
+    return controller.signal;
+  };
+  return { end, signal };
 }
 
 async function revoke(runtime: Runtime, record: GrantRecord, request: ApprovalRequest | null): Promise<void> {
