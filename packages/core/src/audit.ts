@@ -2,6 +2,16 @@ import { z } from 'zod';
 import { type ApprovalRequest, redactedActionSchema } from './approval.js';
 import { canonicalJson, quote } from './canonical-json.js';
 import { sha256Hex } from './ids.js';
+import {
+  hasShape,
+  isFiniteNumber,
+  isPlainAction,
+  isPositiveInt,
+  isText,
+  isTextOrNull,
+  nullOr,
+  oneOf,
+} from './schemas.js';
 
 export const AUDIT_TYPES = [
   'requested',
@@ -104,21 +114,31 @@ function auditEntryJson(entry: Omit<AuditEntry, 'hash'>): string | undefined {
   return `${out},"sessionId":${jsonText(sessionId)},"type":${quote(type)},"via":${jsonText(via)}}`;
 }
 
-function isTextOrNull(value: unknown): value is string | null {
-  return value === null || typeof value === 'string';
-}
-
 function jsonText(value: string | null): string {
   return value === null ? 'null' : quote(value);
 }
 
-const AUDIT_TYPE_SET: ReadonlySet<string> = new Set(AUDIT_TYPES);
-const NULLABLE_TEXT = [
-  ...TEXT_MEMBERS.filter((key) => key !== 'outcome' && key !== 'prevHash'),
-  'sessionId',
-  'via',
-] as const;
-const ENTRY_MEMBERS = BODY_MEMBERS + 1;
+const isEntryShape = hasShape({
+  type: oneOf(AUDIT_TYPES),
+  at: isFiniteNumber,
+  requestId: isTextOrNull,
+  grantId: isTextOrNull,
+  actor: isTextOrNull,
+  onBehalfOf: isTextOrNull,
+  sessionId: isTextOrNull,
+  action: nullOr(isPlainAction),
+  fingerprint: isTextOrNull,
+  ruleId: isTextOrNull,
+  reason: isTextOrNull,
+  approver: isTextOrNull,
+  outcome: nullOr(oneOf(['approve', 'deny'])),
+  comment: isTextOrNull,
+  via: isTextOrNull,
+  detail: isTextOrNull,
+  seq: isPositiveInt,
+  prevHash: isText,
+  hash: isText,
+});
 
 /**
  * True only for a value `auditEntrySchema` accepts unchanged: plain data with exactly the known
@@ -126,57 +146,7 @@ const ENTRY_MEMBERS = BODY_MEMBERS + 1;
  * else still goes through the schema, so what passes and what fails is the same.
  */
 export function isPlainAuditEntry(raw: unknown): raw is AuditEntry {
-  if (!isPlainObject(raw) || Object.keys(raw).length !== ENTRY_MEMBERS) return false;
-  const entry = raw as Record<string, unknown>;
-  if (typeof entry.type !== 'string' || !AUDIT_TYPE_SET.has(entry.type)) return false;
-  if (typeof entry.at !== 'number' || !Number.isFinite(entry.at)) return false;
-  if (!Number.isSafeInteger(entry.seq) || (entry.seq as number) <= 0) return false;
-  if (typeof entry.prevHash !== 'string' || typeof entry.hash !== 'string') return false;
-  if (entry.outcome !== null && entry.outcome !== 'approve' && entry.outcome !== 'deny') return false;
-  for (const key of NULLABLE_TEXT) if (!isTextOrNull(entry[key])) return false;
-  return entry.action === null || isPlainAction(entry.action);
-}
-
-function isPlainAction(value: unknown): boolean {
-  if (!isPlainObject(value) || Object.keys(value).length !== 5) return false;
-  const action = value as Record<string, unknown>;
-  const paths = action.redactedPaths;
-  return (
-    typeof action.name === 'string' &&
-    isTextOrNull(action.resource) &&
-    typeof action.paramsHash === 'string' &&
-    Array.isArray(paths) &&
-    isDenseArrayOf(paths, (path) => typeof path === 'string') &&
-    isPlainObject(action.params) &&
-    isJsonValue(action.params)
-  );
-}
-
-function isPlainObject(value: unknown): value is object {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return (proto === Object.prototype || proto === null) && Object.getOwnPropertySymbols(value).length === 0;
-}
-
-function isDenseArrayOf(items: unknown[], check: (item: unknown) => boolean): boolean {
-  for (let i = 0; i < items.length; i++) if (!(i in items) || !check(items[i])) return false;
-  return true;
-}
-
-function isJsonValue(value: unknown): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(value);
-    case 'object':
-      if (value === null) return true;
-      if (Array.isArray(value)) return isDenseArrayOf(value, isJsonValue);
-      return isPlainObject(value) && Object.values(value).every(isJsonValue);
-    default:
-      return false;
-  }
+  return isEntryShape(raw);
 }
 
 /**

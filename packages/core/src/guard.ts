@@ -28,7 +28,7 @@ import { newGrantId, newGrantToken, newRequestId, sha256Hex } from './ids.js';
 import type { PolicyDecision, Risk } from './policy.js';
 import { scrubText } from './redact.js';
 import type { Runtime } from './runtime.js';
-import { guardActionSchema, guardContextSchema, parseInput } from './schemas.js';
+import { guardActionSchema, guardContextSchema, parseInput, plainGuardInput } from './schemas.js';
 
 /** The privileged call to guard. `run` is called at most once, and only with a live grant. */
 export interface GuardAction<T> {
@@ -95,13 +95,15 @@ export async function guard<T>(runtime: Runtime, action: GuardAction<T>, context
 }
 
 function prepare(runtime: Runtime, action: GuardAction<unknown>, context: GuardContext): Prepared {
-  const parsedAction = parseInput(guardActionSchema, action, 'action');
-  const parsedContext = parseInput(guardContextSchema, context, 'guard context');
-  const params = (parsedAction.params ?? {}) as JsonObject;
-  const resource = parsedAction.resource ?? null;
+  const input = plainGuardInput(action, context) ?? {
+    ...parseInput(guardActionSchema, action, 'action'),
+    ...parseInput(guardContextSchema, context, 'guard context'),
+  };
+  const params = (input.params ?? {}) as JsonObject;
+  const resource = input.resource ?? null;
   let hashes: ReturnType<typeof hashAction>;
   try {
-    hashes = hashAction({ name: parsedAction.name, resource, params });
+    hashes = hashAction({ name: input.name, resource, params });
   } catch (error) {
     if (error instanceof NotJsonError)
       throw new ValidationError('action params', [`params${error.path} ${error.problem}`]);
@@ -115,20 +117,20 @@ function prepare(runtime: Runtime, action: GuardAction<unknown>, context: GuardC
   }
   const redacted = runtime.options.redactor(params);
   return {
-    name: parsedAction.name,
+    name: input.name,
     resource,
     fingerprint: hashes.fingerprint,
     // Frozen: every audit entry of this call carries it, and it serialises once for all of them.
     action: freezeCanonical({
-      name: parsedAction.name,
+      name: input.name,
       resource: resource === null ? null : scrubText(resource),
       params: redacted.params,
       paramsHash: hashes.paramsHash,
       redactedPaths: redacted.redactedPaths,
     }),
-    context: { ...context, actor: parsedContext.actor, sessionId: parsedContext.sessionId },
-    reason: scrubText(parsedContext.reason),
-    risk: parsedAction.risk,
+    context: { ...context, actor: input.actor, sessionId: input.sessionId },
+    reason: scrubText(input.reason),
+    risk: input.risk,
     run: action.run as (grant: Grant) => unknown,
   };
 }

@@ -10,7 +10,7 @@ import { CorruptRecordError, isCountersignError, StoreError } from './errors.js'
 import type { CountersignEventMap } from './events.js';
 import { type GrantRecord, grantRecordSchema } from './grants.js';
 import type { ResolvedOptions } from './options.js';
-import { formatIssues } from './schemas.js';
+import { formatIssues, plainGrant, plainRequest } from './schemas.js';
 import { Waiters } from './waiters.js';
 
 /**
@@ -117,12 +117,16 @@ export class Runtime {
 }
 
 export function checkRequest(raw: unknown): ApprovalRequest {
+  const plain = plainRequest(raw);
+  if (plain !== null) return plain;
   const parsed = approvalRequestSchema.safeParse(raw);
   if (!parsed.success) throw new CorruptRecordError('approval request', formatIssues(parsed.error));
   return parsed.data;
 }
 
 export function checkGrant(raw: unknown): GrantRecord {
+  const plain = plainGrant(raw);
+  if (plain !== null) return plain;
   const parsed = grantRecordSchema.safeParse(raw);
   if (!parsed.success) throw new CorruptRecordError('grant', formatIssues(parsed.error));
   return parsed.data;

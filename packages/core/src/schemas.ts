@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { riskSchema } from './approval.js';
+import { type ApprovalRequest, REQUEST_STATUSES, riskSchema } from './approval.js';
 import { parseDuration } from './duration.js';
 import { ValidationError } from './errors.js';
+import type { GrantRecord } from './grants.js';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point.
 const CONTROL = /[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/;
@@ -102,4 +103,196 @@ export function formatIssues(error: z.ZodError): string[] {
     const path = issue.path.map(String).join('.');
     return path ? `${path}: ${issue.message}` : issue.message;
   });
+}
+
+/*
+ * Fast shape checks. Each accepts only values its schema accepts, and yields what the schema's
+ * output would hold; anything else goes to the schema, so what passes and what fails, and every
+ * error message, stay the same. They exist because the schemas run several times on every
+ * guarded call and every record read back from a store.
+ */
+type Check = (value: unknown) => boolean;
+type Shape = Readonly<Record<string, Check>>;
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === null) && Object.getOwnPropertySymbols(value).length === 0;
+}
+
+export const isText: Check = (value) => typeof value === 'string';
+export function isTextOrNull(value: unknown): value is string | null {
+  return value === null || typeof value === 'string';
+}
+export const isFiniteNumber: Check = (value) => typeof value === 'number' && Number.isFinite(value);
+const isFiniteOrNull: Check = (value) => value === null || isFiniteNumber(value);
+export const isPositiveInt: Check = (value) => Number.isSafeInteger(value) && (value as number) > 0;
+export const oneOf = (options: readonly string[]): Check => {
+  const set: ReadonlySet<unknown> = new Set(options);
+  return (value) => set.has(value);
+};
+export const nullOr =
+  (check: Check): Check =>
+  (value) =>
+    value === null || check(value);
+
+export function isDenseArrayOf(check: Check): Check {
+  return (value) => {
+    if (!Array.isArray(value)) return false;
+    for (let i = 0; i < value.length; i++) if (!(i in value) || !check(value[i])) return false;
+    return true;
+  };
+}
+
+/** Plain data with exactly the members of `shape`, each passing its check. */
+export function hasShape(shape: Shape): Check {
+  const keys = Object.keys(shape);
+  const checks = Object.values(shape);
+  return (value) => {
+    if (!isPlainObject(value) || Object.keys(value).length !== keys.length) return false;
+    for (let i = 0; i < keys.length; i++) if (!checks[i]!(value[keys[i]!])) return false;
+    return true;
+  };
+}
+
+export const isJsonValue: Check = (value) => {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      if (value === null) return true;
+      if (Array.isArray(value)) return isDenseArrayOf(isJsonValue)(value);
+      return isPlainObject(value) && Object.values(value).every(isJsonValue);
+    default:
+      return false;
+  }
+};
+const isJsonObject: Check = (value) => isPlainObject(value) && isJsonValue(value);
+const isStringRecord: Check = (value) => isPlainObject(value) && Object.values(value).every(isText);
+
+/** `redactedActionSchema`. */
+export const isPlainAction = hasShape({
+  name: isText,
+  resource: isTextOrNull,
+  params: isJsonObject,
+  paramsHash: isText,
+  redactedPaths: isDenseArrayOf(isText),
+});
+
+const isPlainRequest = hasShape({
+  id: isText,
+  version: isPositiveInt,
+  status: oneOf(REQUEST_STATUSES),
+  fingerprint: isText,
+  action: isPlainAction,
+  actor: isText,
+  onBehalfOf: isTextOrNull,
+  reason: isText,
+  sessionId: isText,
+  idempotencyKey: isTextOrNull,
+  risk: oneOf(riskSchema.options),
+  ruleId: isText,
+  approvers: isDenseArrayOf(isText),
+  quorum: isPositiveInt,
+  grantTtlMs: isPositiveInt,
+  decisions: isDenseArrayOf(
+    hasShape({
+      approver: isText,
+      outcome: oneOf(['approve', 'deny']),
+      comment: isTextOrNull,
+      via: isText,
+      at: isFiniteNumber,
+    }),
+  ),
+  deliveries: isDenseArrayOf(hasShape({ transport: isText, ref: isStringRecord, at: isFiniteNumber })),
+  createdAt: isFiniteNumber,
+  expiresAt: isFiniteNumber,
+  decidedAt: isFiniteOrNull,
+  grantId: isTextOrNull,
+  closedReason: isTextOrNull,
+});
+
+const isPlainGrant = hasShape({
+  id: isText,
+  tokenHash: isText,
+  fingerprint: isText,
+  sessionId: isText,
+  requestId: isTextOrNull,
+  actor: isText,
+  ruleId: isText,
+  issuedAt: isFiniteNumber,
+  expiresAt: isFiniteNumber,
+  consumedAt: isFiniteOrNull,
+  revokedAt: isFiniteOrNull,
+});
+
+/** A copy of plain JSON data: new objects and arrays, shared strings. */
+function copyData<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyData) as T;
+  const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const key of Object.keys(copy)) {
+    const member = copy[key];
+    if (typeof member === 'object' && member !== null) copy[key] = copyData(member);
+  }
+  return copy as T;
+}
+
+/** What `approvalRequestSchema.parse(raw)` returns, or null when only the schema can tell. */
+export function plainRequest(raw: unknown): ApprovalRequest | null {
+  return isPlainRequest(raw) ? copyData(raw as ApprovalRequest) : null;
+}
+
+/** What `grantRecordSchema.parse(raw)` returns, or null when only the schema can tell. */
+export function plainGrant(raw: unknown): GrantRecord | null {
+  return isPlainGrant(raw) ? { ...(raw as GrantRecord) } : null;
+}
+
+const isName: Check = (value) =>
+  typeof value === 'string' && value.length >= 1 && value.length <= 256 && !CONTROL.test(value);
+const isOptional =
+  (check: Check): Check =>
+  (value) =>
+    value === undefined || check(value);
+
+/** The members of a guard's action and context that guard reads, as the schemas would give them. */
+export interface GuardInput {
+  name: string;
+  resource: string | null | undefined;
+  params: Record<string, unknown> | undefined;
+  risk: z.infer<typeof riskSchema> | undefined;
+  actor: string;
+  sessionId: string;
+  reason: string;
+}
+
+const isRisk = isOptional(oneOf(riskSchema.options));
+const isResource = isOptional(nullOr(isName));
+
+/** `guardActionSchema` and `guardContextSchema` for the common, well-formed call; else null. */
+export function plainGuardInput(action: unknown, context: unknown): GuardInput | null {
+  if (!isPlainObject(action) || !isPlainObject(context)) return null;
+  const { name, resource, params, risk, run } = action;
+  if (!isName(name) || !isResource(resource) || !isRisk(risk) || typeof run !== 'function') return null;
+  if (params !== undefined && (!isPlainObject(params) || Object.getPrototypeOf(params) === null)) return null;
+  const { actor, onBehalfOf, reason, sessionId, idempotencyKey, signal } = context;
+  if (!isName(actor) || !isName(sessionId) || !isOptional(nullOr(isName))(onBehalfOf)) return null;
+  if (!isOptional(nullOr(isName))(idempotencyKey) || typeof reason !== 'string') return null;
+  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal))
+    return null;
+  if (signal !== undefined && !('addEventListener' in (signal as object))) return null;
+  const trimmed = reason.trim();
+  if (trimmed.length < 1 || trimmed.length > 2000) return null;
+  return {
+    name: name as string,
+    resource: resource as string | null | undefined,
+    params: params === undefined ? undefined : { ...(params as Record<string, unknown>) },
+    risk: risk as GuardInput['risk'],
+    actor: actor as string,
+    sessionId: sessionId as string,
+    reason: trimmed,
+  };
 }

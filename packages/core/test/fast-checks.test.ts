@@ -1,0 +1,140 @@
+import { describe, expect, test } from 'vitest';
+import { approvalRequestSchema } from '../src/approval.js';
+import { grantRecordSchema } from '../src/grants.js';
+import {
+  guardActionSchema,
+  guardContextSchema,
+  plainGrant,
+  plainGuardInput,
+  plainRequest,
+} from '../src/schemas.js';
+import { sampleGrant, sampleRequest } from '../src/testing/index.js';
+
+class Box {
+  a = 1;
+}
+const hole: unknown[] = ['a'];
+hole[2] = 'c';
+
+describe('plainRequest accepts only what approvalRequestSchema accepts, and returns the same', () => {
+  const base = sampleRequest({
+    decisions: [{ approver: 'user:bob', outcome: 'approve', comment: null, via: 'api', at: 1 }],
+    deliveries: [{ transport: 'slack', ref: { ts: '1.2' }, at: 2 }],
+  }) as unknown as Record<string, unknown>;
+  const action = base.action as Record<string, unknown>;
+  const decision = (base.decisions as Record<string, unknown>[])[0]!;
+  const receipt = (base.deliveries as Record<string, unknown>[])[0]!;
+  const cases: [string, unknown][] = [
+    ['a valid request', base],
+    ['a frozen request', Object.freeze({ ...base })],
+    ['an extra member', { ...base, extra: 1 }],
+    ['a missing member', { ...base, closedReason: undefined }],
+    ['version 0', { ...base, version: 0 }],
+    ['a fractional version', { ...base, version: 1.5 }],
+    ['an unknown status', { ...base, status: 'paused' }],
+    ['an unknown risk', { ...base, risk: 'extreme' }],
+    ['a NaN deadline', { ...base, expiresAt: Number.NaN }],
+    ['a numeric approver', { ...base, approvers: [1] }],
+    ['approvers with a hole', { ...base, approvers: hole }],
+    ['a decision with an extra member', { ...base, decisions: [{ ...decision, extra: 1 }] }],
+    ['a decision saying maybe', { ...base, decisions: [{ ...decision, outcome: 'maybe' }] }],
+    ['a receipt with a numeric ref', { ...base, deliveries: [{ ...receipt, ref: { ts: 1 } }] }],
+    ['a receipt ref that is an array', { ...base, deliveries: [{ ...receipt, ref: ['x'] }] }],
+    ['params with a Date', { ...base, action: { ...action, params: { when: new Date() } } }],
+    ['params with a class instance', { ...base, action: { ...action, params: { box: new Box() } } }],
+    ['params with Infinity', { ...base, action: { ...action, params: { n: Number.POSITIVE_INFINITY } } }],
+    ['an action without name', { ...base, action: { ...action, name: undefined } }],
+    ['a class instance', Object.assign(new Box(), base)],
+    ['a symbol member', { ...base, [Symbol('s')]: 1 }],
+    ['null', null],
+    ['a string', 'request'],
+  ];
+  test.each(cases)('%s', (_what, raw) => {
+    const fast = plainRequest(raw);
+    const parsed = approvalRequestSchema.safeParse(raw);
+    if (fast !== null) {
+      expect(parsed.success).toBe(true);
+      expect(fast).toEqual(parsed.data);
+      expect(fast).not.toBe(raw);
+    }
+  });
+  test('a well-formed request takes the fast path and comes back as a mutable copy', () => {
+    const copy = plainRequest(base)!;
+    expect(copy).toEqual(base);
+    expect(copy.action.params).not.toBe(action.params);
+    expect(plainRequest(JSON.parse(JSON.stringify(base)))).not.toBeNull();
+  });
+});
+
+describe('plainGrant accepts only what grantRecordSchema accepts', () => {
+  const base = sampleGrant() as unknown as Record<string, unknown>;
+  const cases: [string, unknown][] = [
+    ['a valid grant', base],
+    ['an extra member', { ...base, token: 'cst_x' }],
+    ['a string expiry', { ...base, expiresAt: '1' }],
+    ['a missing member', { ...base, revokedAt: undefined }],
+    ['a numeric actor', { ...base, actor: 1 }],
+  ];
+  test.each(cases)('%s', (_what, raw) => {
+    const fast = plainGrant(raw);
+    const parsed = grantRecordSchema.safeParse(raw);
+    if (fast !== null) {
+      expect(parsed.success).toBe(true);
+      expect(fast).toEqual(parsed.data);
+    }
+  });
+  test('a well-formed grant takes the fast path', () => expect(plainGrant(base)).toEqual(base));
+});
+
+describe('plainGuardInput accepts only what the guard schemas accept, and reads the same', () => {
+  const action = { name: 'db.export', resource: 'prod/x', params: { a: 1 }, run: () => 1 };
+  const context = { actor: 'agent:bot', reason: '  why  ', sessionId: 's1' };
+  const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
+    ['a valid call', action, context],
+    [
+      'all optional members',
+      { ...action, risk: 'high', resource: null },
+      { ...context, onBehalfOf: 'user:a', idempotencyKey: 'k', signal: new AbortController().signal },
+    ],
+    ['an empty name', { ...action, name: '' }, context],
+    ['a long name', { ...action, name: 'x'.repeat(257) }, context],
+    ['a control character in the name', { ...action, name: 'a\u0007' }, context],
+    ['a bidi mark in the actor', action, { ...context, actor: 'agent:\u202ebot' }],
+    ['no run', { ...action, run: undefined }, context],
+    ['run that is a string', { ...action, run: 'nope' }, context],
+    ['a numeric resource', { ...action, resource: 1 }, context],
+    ['an unknown risk', { ...action, risk: 'extreme' }, context],
+    ['params as an array', { ...action, params: [1] }, context],
+    ['params as a Date', { ...action, params: new Date() }, context],
+    ['params as a class instance', { ...action, params: new Box() }, context],
+    ['null-prototype params', { ...action, params: Object.create(null) }, context],
+    ['params with a symbol key', { ...action, params: { [Symbol('s')]: 1 } }, context],
+    ['a blank reason', action, { ...context, reason: '   ' }],
+    ['a long reason', action, { ...context, reason: 'x'.repeat(2001) }],
+    ['a numeric reason', action, { ...context, reason: 5 }],
+    ['no session', action, { ...context, sessionId: undefined }],
+    ['an empty actor', action, { ...context, actor: '' }],
+    ['a null actor', action, { ...context, actor: null }],
+    ['a bad onBehalfOf', action, { ...context, onBehalfOf: '' }],
+    ['a bad idempotency key', action, { ...context, idempotencyKey: 7 }],
+    ['a signal that is not one', action, { ...context, signal: { aborted: false } }],
+    ['a class-instance context', action, Object.assign(new Box(), context)],
+  ];
+  test.each(cases)('%s', (_what, a, c) => {
+    const fast = plainGuardInput(a, c);
+    const parsedAction = guardActionSchema.safeParse(a);
+    const parsedContext = guardContextSchema.safeParse(c);
+    if (fast !== null) {
+      expect(parsedAction.success && parsedContext.success).toBe(true);
+      const { name, resource, params, risk } = parsedAction.data!;
+      const { actor, sessionId, reason } = parsedContext.data!;
+      expect(fast).toEqual({ name, resource, params, risk, actor, sessionId, reason });
+    }
+  });
+  test('a well-formed call takes the fast path, with the reason trimmed and params copied', () => {
+    const fast = plainGuardInput(action, context)!;
+    expect(fast.reason).toBe('why');
+    expect(fast.params).toEqual(action.params);
+    expect(fast.params).not.toBe(action.params);
+  });
+});
