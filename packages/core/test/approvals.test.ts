@@ -13,7 +13,7 @@ import {
   SelfApprovalError,
   TRANSITIONS,
 } from '../src/index.js';
-import { CONTEXT, DIRECTORY, EXPORT, POLICY, setup } from './helpers.js';
+import { attempt, CONTEXT, DIRECTORY, EXPORT, POLICY, setup } from './helpers.js';
 
 describe('state machine', () => {
   test('allows exactly the transitions in the table', () => {
@@ -128,18 +128,7 @@ describe('approvers', () => {
 
   test('one eligible deny denies, and the reason reaches the agent', async () => {
     const { cs, transport } = setup();
-    let ran = false;
-    const run = cs
-      .guard(
-        {
-          ...EXPORT,
-          run: () => {
-            ran = true;
-          },
-        },
-        CONTEXT,
-      )
-      .catch((e: unknown) => e);
+    const { outcome: run, ran } = attempt(cs);
     const request = await transport.nextDelivery();
     await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
     await cs.decide(request.id, {
@@ -154,7 +143,7 @@ describe('approvers', () => {
       'use the anonymised view',
       'approval_denied',
     ]);
-    expect(ran).toBe(false);
+    expect(ran()).toBe(false);
   });
 
   test('a rule nobody can approve fails at configuration time', () => {
@@ -179,20 +168,10 @@ describe('approvers', () => {
         },
       ],
     });
-    let ran = false;
-    const error = await cs
-      .guard(
-        {
-          ...EXPORT,
-          run: () => {
-            ran = true;
-          },
-        },
-        CONTEXT,
-      )
-      .catch((e: unknown) => e);
+    const { outcome, ran } = attempt(cs);
+    const error = await outcome;
     expect(error).toBeInstanceOf(NoEligibleApproversError);
-    expect(ran).toBe(false);
+    expect(ran()).toBe(false);
     expect(await auditTypes()).toEqual(['policy_denied']);
   });
 });

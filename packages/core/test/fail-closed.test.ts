@@ -9,7 +9,7 @@ import {
   StoreError,
 } from '../src/index.js';
 import { createRecordingTransport } from '../src/testing/index.js';
-import { CONTEXT, EXPORT, overrideStore, setup } from './helpers.js';
+import { attempt, CONTEXT, EXPORT, overrideStore, setup } from './helpers.js';
 
 /** A memory store whose named methods throw, to prove a broken store never lets an action run. */
 function brokenStore(...methods: (keyof Store)[]): Store {
@@ -25,18 +25,7 @@ function brokenStore(...methods: (keyof Store)[]): Store {
 describe('fail closed', () => {
   test('a request that times out expires and its action never runs', async () => {
     const { cs, transport, clock, auditTypes } = setup();
-    let ran = false;
-    const run = cs
-      .guard(
-        {
-          ...EXPORT,
-          run: () => {
-            ran = true;
-          },
-        },
-        CONTEXT,
-      )
-      .catch((e: unknown) => e);
+    const { outcome: run, ran } = attempt(cs);
     const request = await transport.nextDelivery();
     await clock.flush();
     await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
@@ -44,7 +33,7 @@ describe('fail closed', () => {
     expect((await cs.getRequest(request.id))?.status).toBe('pending');
     await clock.advance(1);
     expect(await run).toBeInstanceOf(ApprovalExpiredError);
-    expect(ran).toBe(false);
+    expect(ran()).toBe(false);
     expect((await cs.getRequest(request.id))?.status).toBe('expired');
     expect(await auditTypes()).toEqual(['requested', 'delivered', 'decided', 'expired']);
     expect(clock.pendingTimers()).toBe(0);
@@ -53,18 +42,7 @@ describe('fail closed', () => {
   test('an aborted signal cancels the pending request', async () => {
     const { cs, transport, clock } = setup();
     const controller = new AbortController();
-    let ran = false;
-    const run = cs
-      .guard(
-        {
-          ...EXPORT,
-          run: () => {
-            ran = true;
-          },
-        },
-        { ...CONTEXT, signal: controller.signal },
-      )
-      .catch((e: unknown) => e);
+    const { outcome: run, ran } = attempt(cs, EXPORT, { ...CONTEXT, signal: controller.signal });
     const request = await transport.nextDelivery();
     controller.abort();
     expect(await run).toBeInstanceOf(ApprovalCancelledError);
@@ -72,26 +50,16 @@ describe('fail closed', () => {
     await expect(cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' })).rejects.toMatchObject({
       code: 'already_decided',
     });
-    expect(ran).toBe(false);
+    expect(ran()).toBe(false);
     expect(clock.pendingTimers()).toBe(0);
   });
 
   test('a signal aborted before the call runs nothing and records nothing', async () => {
     const { cs, auditTypes } = setup();
-    let ran = false;
-    const error = await cs
-      .guard(
-        {
-          name: 'db.read',
-          run: () => {
-            ran = true;
-          },
-        },
-        { ...CONTEXT, signal: AbortSignal.abort() },
-      )
-      .catch((e: unknown) => e);
+    const { outcome, ran } = attempt(cs, { name: 'db.read' }, { ...CONTEXT, signal: AbortSignal.abort() });
+    const error = await outcome;
     expect(error).toBeInstanceOf(ApprovalCancelledError);
-    expect(ran).toBe(false);
+    expect(ran()).toBe(false);
     expect(await auditTypes()).toEqual([]);
   });
 
@@ -101,21 +69,11 @@ describe('fail closed', () => {
     first.failDeliveries(new Error('invalid_auth'));
     second.failDeliveries(new Error('channel_not_found'));
     const { cs, auditTypes, clock } = setup({ transports: [first, second] });
-    let ran = false;
-    const error = (await cs
-      .guard(
-        {
-          ...EXPORT,
-          run: () => {
-            ran = true;
-          },
-        },
-        CONTEXT,
-      )
-      .catch((e: unknown) => e)) as DeliveryError;
+    const { outcome, ran } = attempt(cs);
+    const error = (await outcome) as DeliveryError;
     expect(error).toBeInstanceOf(DeliveryError);
     expect(error.failures.map((f) => f.transport)).toEqual(['first', 'second']);
-    expect(ran).toBe(false);
+    expect(ran()).toBe(false);
     expect(await auditTypes()).toEqual(['requested', 'delivery_failed', 'delivery_failed', 'cancelled']);
     expect(clock.pendingTimers()).toBe(0);
   });
@@ -123,21 +81,10 @@ describe('fail closed', () => {
   test('a transport that never answers fails the request at its deadline', async () => {
     const hanging = { name: 'hanging', deliver: () => new Promise<undefined>(() => {}) };
     const { cs, clock, auditTypes } = setup({ transports: [hanging] });
-    let ran = false;
-    const run = cs
-      .guard(
-        {
-          ...EXPORT,
-          run: () => {
-            ran = true;
-          },
-        },
-        CONTEXT,
-      )
-      .catch((e: unknown) => e);
+    const { outcome: run, ran } = attempt(cs);
     await clock.advance(15 * 60_000);
     expect(await run).toBeInstanceOf(DeliveryError);
-    expect(ran).toBe(false);
+    expect(ran()).toBe(false);
     expect(await auditTypes()).toEqual(['requested', 'delivery_failed', 'cancelled']);
     expect(clock.pendingTimers()).toBe(0);
   });
@@ -179,24 +126,12 @@ describe('fail closed', () => {
     ['findRequestByIdempotencyKey', 'db.export'],
   ] as const)('a store failing in %s stops %s before it runs', async (method, name) => {
     const { cs } = setup({ store: brokenStore(method) });
-    let ran = false;
     const context = { ...CONTEXT, idempotencyKey: 'k1' };
-    const error = await cs
-      .guard(
-        {
-          name,
-          resource: 'prod/customers',
-          params: {},
-          run: () => {
-            ran = true;
-          },
-        },
-        context,
-      )
-      .catch((e: unknown) => e);
+    const { outcome, ran } = attempt(cs, { name, resource: 'prod/customers', params: {} }, context);
+    const error = await outcome;
     expect(error).toBeInstanceOf(StoreError);
     expect((error as StoreError).message).toContain(`memory.${method}`);
-    expect(ran).toBe(false);
+    expect(ran()).toBe(false);
   });
 
   test('a waiting guard rides out a store outage, and fails closed if it lasts past the deadline', async () => {
@@ -218,25 +153,13 @@ describe('fail closed', () => {
     await cs.decide(first.id, { approver: 'user:bob', outcome: 'approve' });
     expect(await survives).toBe('deployed');
 
-    let ran = false;
-    const fails = cs
-      .guard(
-        {
-          name: 'infra.deploy',
-          params: { v: 2 },
-          run: () => {
-            ran = true;
-          },
-        },
-        CONTEXT,
-      )
-      .catch((e: unknown) => e);
+    const { outcome: fails, ran } = attempt(cs, { name: 'infra.deploy', params: { v: 2 } });
     const second = await transport.nextDelivery();
     await clock.flush();
     down = true;
     await clock.advance(15 * 60_000);
     expect(await fails).toBeInstanceOf(StoreError);
-    expect(ran).toBe(false);
+    expect(ran()).toBe(false);
     down = false;
     expect((await cs.getRequest(second.id))?.status).toBe('pending');
     expect(clock.pendingTimers()).toBe(0);

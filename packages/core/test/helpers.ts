@@ -1,7 +1,9 @@
 import { createMemoryStore } from '@countersign/memory-store';
 import {
+  type Countersign,
   type CountersignOptions,
   createCountersign,
+  type GuardAction,
   type GuardContext,
   type PolicyRule,
   type Store,
@@ -80,4 +82,31 @@ export function overrideStore(store: Store, overrides: Partial<Record<keyof Stor
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+}
+
+/**
+ * Starts a guard whose action only notes that it ran (default: the export). `outcome` resolves to
+ * the result or the error, so tests can assert both that it failed and that nothing ran.
+ */
+export function attempt(
+  cs: Countersign,
+  action: Partial<GuardAction<unknown>> = EXPORT,
+  context: GuardContext = CONTEXT,
+) {
+  let ran = false;
+  const outcome = cs
+    .guard(
+      {
+        name: 'unset',
+        run: () => {
+          ran = true;
+          return 'ran';
+        },
+        // Last, so a test can pass a malformed `run` on purpose.
+        ...action,
+      },
+      context,
+    )
+    .catch((error: unknown) => error);
+  return { outcome, ran: () => ran };
 }

@@ -10,7 +10,7 @@ import {
   type Store,
   ValidationError,
 } from '../src/index.js';
-import { CONTEXT, DIRECTORY, EXPORT, overrideStore, POLICY, setup } from './helpers.js';
+import { attempt, CONTEXT, DIRECTORY, EXPORT, overrideStore, POLICY, setup } from './helpers.js';
 
 describe('validation', () => {
   const bad: [string, Partial<GuardAction<unknown>>, Partial<GuardContext>, RegExp][] = [
@@ -28,23 +28,12 @@ describe('validation', () => {
     '%s is a ValidationError and nothing runs or is written',
     async (_what, action, context, message) => {
       const { cs, auditTypes, transport } = setup();
-      let ran = false;
-      const error = await cs
-        .guard(
-          {
-            ...EXPORT,
-            run: () => {
-              ran = true;
-            },
-            ...action,
-          } as GuardAction<unknown>,
-          { ...CONTEXT, ...context },
-        )
-        .catch((e: unknown) => e);
+      const { outcome, ran } = attempt(cs, { ...EXPORT, ...action }, { ...CONTEXT, ...context });
+      const error = await outcome;
       expect(error).toBeInstanceOf(ValidationError);
       expect(isCountersignError(error, 'invalid_input')).toBe(true);
       expect((error as Error).message).toMatch(message);
-      expect(ran).toBe(false);
+      expect(ran()).toBe(false);
       expect(await auditTypes()).toEqual([]);
       expect(transport.delivered).toEqual([]);
     },
@@ -94,20 +83,9 @@ describe('validation', () => {
       }),
     });
     const { cs, transport } = setup({ store });
-    let ran = false;
-    const run = cs
-      .guard(
-        {
-          ...EXPORT,
-          run: () => {
-            ran = true;
-          },
-        },
-        CONTEXT,
-      )
-      .catch((e: unknown) => e);
+    const { outcome: run, ran } = attempt(cs);
     await transport.nextDelivery().catch(() => {});
     expect(await run).toBeInstanceOf(CorruptRecordError);
-    expect(ran).toBe(false);
+    expect(ran()).toBe(false);
   });
 });
