@@ -158,10 +158,12 @@ export function sealAuditEntries(head: AuditHead | null, drafts: readonly AuditD
   let prevHash = head?.hash ?? GENESIS_HASH;
   return drafts.map((draft) => {
     seq += 1;
-    const body = { ...draft, seq, prevHash };
+    const body: Omit<AuditEntry, 'hash'> & { hash?: string } = { ...draft, seq, prevHash };
     const hash = hashAuditEntry(body);
     prevHash = hash;
-    return { ...body, hash };
+    // Added in place rather than spread into a second copy: sealing runs for every entry.
+    body.hash = hash;
+    return body as AuditEntry;
   });
 }
 
