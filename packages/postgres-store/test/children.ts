@@ -17,7 +17,10 @@ export interface Child {
 const running = new Set<ChildProcess>();
 
 /** Runs `test/fixtures/<script>.ts` from source in a separate Node process, as a user's agent would run. */
-export function spawnChild(script: 'agent' | 'decider', config: unknown): Child {
+export function spawnChild(
+  script: 'agent' | 'decider' | 'slack-agent' | 'slack-approver',
+  config: unknown,
+): Child {
   const child = spawn(
     process.execPath,
     [
