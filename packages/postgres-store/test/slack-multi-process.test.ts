@@ -135,6 +135,9 @@ describe('Slack approvals served by another process over one schema', () => {
     expect(hasButtons(message())).toBe(true);
     expect(ranLines(ranFile)).toEqual([]);
 
+    // B's update after the approval is slowed, so A's later updates land first: the message must
+    // still end on the newest state, not on B's stale one.
+    slack.failNext('chat.update', { delayMs: 800 });
     expect((await click('U0DAN', request!)).status).toBe(200);
     const approved = await approver.waitFor((e) => e.event === 'approved');
     const ran = await agent.waitFor((e) => e.event === 'ran');
@@ -147,6 +150,8 @@ describe('Slack approvals served by another process over one schema', () => {
     expect(ranLines(ranFile)).toEqual([`customers ${agent.process.pid}`]);
 
     await until('the message to show the action ran', () => textOf(message()).includes('The action ran'));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(textOf(message())).toContain('The action ran');
     expect(hasButtons(message())).toBe(false);
     const revisions = slack.message(request!.channel, request!.ts)!.history.map((r) => textOf(r.message!));
     const progress = revisions.findIndex((t) => t.includes('1 of 2 approvals'));

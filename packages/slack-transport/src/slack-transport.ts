@@ -90,6 +90,9 @@ const UPDATE_RETRY_BUDGET_MS = 60_000;
 const MEMORY_LIMIT = 10_000;
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
+/** Re-renders after a concurrent change, bounded so two processes cannot ping-pong for ever. */
+const MAX_UPDATE_ROUNDS = 5;
+
 /** Refusal texts, shown only to the person who clicked. */
 const SAY = {
   notFound: 'This approval request no longer exists. Nothing was recorded.',
@@ -218,22 +221,31 @@ class SlackTransportImpl implements SlackTransport {
     const state = this.shown.get(request.id) ?? { version: 0, queue: Promise.resolve() };
     const run = state.queue.then(async () => {
       // Updates can arrive out of order; an older state must never replace a newer one.
-      if (request.version <= state.version) return;
-      const message = renderApprovalMessage(request);
-      await callSlack(
-        'chat.update',
-        () =>
-          this.client.chat.update({
-            channel,
-            ts,
-            text: message.text,
-            blocks: message.blocks,
-            link_names: false,
-            parse: 'none',
-          }),
-        { clock: this.clock, deadline: this.clock.now() + UPDATE_RETRY_BUDGET_MS },
-      );
-      state.version = Math.max(state.version, request.version);
+      let latest: ApprovalRequest | null = request;
+      for (
+        let round = 0;
+        latest !== null && latest.version > state.version && round < MAX_UPDATE_ROUNDS;
+        round++
+      ) {
+        const message = renderApprovalMessage(latest);
+        await callSlack(
+          'chat.update',
+          () =>
+            this.client.chat.update({
+              channel,
+              ts,
+              text: message.text,
+              blocks: message.blocks,
+              link_names: false,
+              parse: 'none',
+            }),
+          { clock: this.clock, deadline: this.clock.now() + UPDATE_RETRY_BUDGET_MS },
+        );
+        state.version = Math.max(state.version, latest.version);
+        // Another process may have changed the request, and updated the message, while this update
+        // was in flight: show the newest stored state last, whichever process finishes last.
+        latest = (await this.host?.getRequest(request.id).catch(() => null)) ?? null;
+      }
     });
     state.queue = run.catch(() => {});
     remember(this.shown, request.id, state);
