@@ -84,9 +84,9 @@ function fast(value: unknown, depth: number): string {
   if (Array.isArray(value)) {
     out = '[';
     for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) throw NOT_JSON;
       if (i > 0) out += ',';
-      // A hole serialises as nothing, as Array.prototype.map and join leave it.
-      if (i in value) out += fast(value[i], depth + 1);
+      out += fast(value[i], depth + 1);
     }
     out += ']';
   } else {
@@ -126,7 +126,12 @@ function checked(value: unknown, path: string, seen: Set<object>): string {
   seen.add(value);
   let out: string;
   if (Array.isArray(value)) {
-    out = `[${value.map((item, i) => checked(item, `${path}[${i}]`, seen)).join(',')}]`;
+    const items: string[] = [];
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) throw new NotJsonError(`${path}[${i}]`, 'is a hole in a sparse array');
+      items.push(checked(value[i], `${path}[${i}]`, seen));
+    }
+    out = `[${items.join(',')}]`;
   } else {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {

@@ -183,12 +183,14 @@ class CountersignInstance implements Countersign {
   readonly audit = {
     verify: async (options?: VerifyOptions) => {
       const verifier = new AuditVerifier(options);
-      for await (const entry of this.walkAudit()) if (!verifier.add(entry)) break;
+      for await (const page of this.auditPages()) {
+        if (!page.every((entry) => verifier.add(entry))) break;
+      }
       return verifier.result();
     },
     export: async () => {
       const entries: AuditEntry[] = [];
-      for await (const entry of this.walkAudit()) entries.push(entry);
+      for await (const page of this.auditPages()) entries.push(...page);
       return toJsonLines(entries);
     },
     entries: (afterSeq = 0, limit = AUDIT_PAGE) =>
@@ -196,13 +198,14 @@ class CountersignInstance implements Countersign {
     head: () => this.runtime.call('auditHead', () => this.runtime.store.auditHead()),
   };
 
-  private async *walkAudit(): AsyncGenerator<AuditEntry> {
+  /** The chain a page at a time: one await per page, not per entry. */
+  private async *auditPages(): AsyncGenerator<AuditEntry[]> {
     let after = 0;
     for (;;) {
       const page = await this.runtime.call('readAudit', () =>
         this.runtime.store.readAudit(after, AUDIT_PAGE),
       );
-      yield* page;
+      if (page.length > 0) yield page;
       const last = page[page.length - 1];
       if (page.length < AUDIT_PAGE || last === undefined) return;
       after = last.seq;

@@ -347,6 +347,8 @@ async function deliver(runtime: Runtime, request: ApprovalRequest, signal: Abort
     ).finally(() => {
       clock.clearTimeout(timer);
       signal.removeEventListener('abort', giveUp);
+      // Settle the race's loser so no promise outlives the delivery.
+      giveUp();
     })
   ).flat();
   if (failures.length === 0) return;

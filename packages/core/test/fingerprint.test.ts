@@ -27,6 +27,8 @@ describe('canonical JSON (RFC 8785)', () => {
     const cycle: Record<string, unknown> = {};
     cycle.self = cycle;
     expect(() => canonicalJson(cycle)).toThrow(/circular/);
+    // biome-ignore lint/suspicious/noSparseArray: a hole is exactly what must be refused.
+    expect(() => canonicalJson({ a: [1, , 3] })).toThrow(/a\[1\] is a hole/);
   });
 });
 
