@@ -8,7 +8,15 @@ describe('grant.signal, made only when an action reads it', () => {
   test('first read after the action ended: already aborted, as revoked', async () => {
     const { cs, clock } = setup();
     let seen: Grant | null = null;
-    await cs.guard({ ...READ, run: (grant) => void (seen = grant) }, CONTEXT);
+    await cs.guard(
+      {
+        ...READ,
+        run: (grant) => {
+          seen = grant;
+        },
+      },
+      CONTEXT,
+    );
     expect(seen!.signal.aborted).toBe(true);
     expect((seen!.signal.reason as Error).message).toBe('grant revoked');
     expect(seen!.signal).toBe(seen!.signal);
@@ -18,7 +26,15 @@ describe('grant.signal, made only when an action reads it', () => {
   test('an action that never reads it leaves no timer while it runs', async () => {
     const { cs, clock } = setup();
     let during = -1;
-    await cs.guard({ ...READ, run: () => void (during = clock.pendingTimers()) }, CONTEXT);
+    await cs.guard(
+      {
+        ...READ,
+        run: () => {
+          during = clock.pendingTimers();
+        },
+      },
+      CONTEXT,
+    );
     expect(during).toBe(0);
   });
 
