@@ -17,12 +17,17 @@ export interface ActionHashes {
 
 export function hashAction(action: ActionIdentity): ActionHashes {
   const params = canonicalJson(action.params);
-  // Keys written in RFC 8785 order (name < params < resource) so params are serialised once.
-  const resource = action.resource === null ? 'null' : JSON.stringify(action.resource);
-  const canonical = `{"name":${JSON.stringify(action.name)},"params":${params},"resource":${resource}}`;
-  return { fingerprint: sha256Hex(canonical), paramsHash: sha256Hex(params) };
+  return { fingerprint: fingerprintOf(action, params), paramsHash: sha256Hex(params) };
 }
 
 export function fingerprintAction(action: ActionIdentity): string {
-  return hashAction(action).fingerprint;
+  return fingerprintOf(action, canonicalJson(action.params));
+}
+
+function fingerprintOf(action: ActionIdentity, canonicalParams: string): string {
+  // Keys written in RFC 8785 order (name < params < resource) so params are serialised once.
+  const resource = action.resource === null ? 'null' : JSON.stringify(action.resource);
+  return sha256Hex(
+    `{"name":${JSON.stringify(action.name)},"params":${canonicalParams},"resource":${resource}}`,
+  );
 }

@@ -1,7 +1,7 @@
 import { emptyDraft } from './audit.js';
 import type { JsonObject } from './canonical-json.js';
 import { GrantRefusal, GrantRefusedError, ValidationError } from './errors.js';
-import { hashAction } from './fingerprint.js';
+import { fingerprintAction } from './fingerprint.js';
 import type { GrantCheck, GrantRecord } from './grants.js';
 import { sha256Hex } from './ids.js';
 import { checkGrant, type Runtime } from './runtime.js';
@@ -18,11 +18,11 @@ export async function consumeGrant(runtime: Runtime, token: string, check: Grant
   const parsed = parseInput(grantCheckSchema, check, 'grant check');
   let fingerprint: string;
   try {
-    fingerprint = hashAction({
+    fingerprint = fingerprintAction({
       name: parsed.name,
       resource: parsed.resource ?? null,
       params: (parsed.params ?? {}) as JsonObject,
-    }).fingerprint;
+    });
   } catch {
     throw new ValidationError('grant check', ['params must be plain JSON']);
   }

@@ -43,25 +43,46 @@ export interface Grant {
 }
 
 /** `signal` is read through `getSignal`, so a grant whose action never looks at it costs no AbortController. */
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/** The token sits in a private field, so spreading, `JSON.stringify` and `util.inspect` never show it. */
+class GrantHandle implements Grant {
+  readonly id: string;
+  readonly requestId: string | null;
+  readonly fingerprint: string;
+  readonly sessionId: string;
+  readonly expiresAt: number;
+  readonly #token: string;
+  readonly #signal: () => AbortSignal;
+
+  constructor(record: GrantRecord, token: string, signal: () => AbortSignal) {
+    this.id = record.id;
+    this.requestId = record.requestId;
+    this.fingerprint = record.fingerprint;
+    this.sessionId = record.sessionId;
+    this.expiresAt = record.expiresAt;
+    this.#token = token;
+    this.#signal = signal;
+  }
+
+  get token(): string {
+    return this.#token;
+  }
+
+  get signal(): AbortSignal {
+    return this.#signal();
+  }
+
+  toJSON() {
+    const { id, requestId, fingerprint, sessionId, expiresAt } = this;
+    return { id, requestId, fingerprint, sessionId, expiresAt };
+  }
+
+  [INSPECT]() {
+    return { ...this.toJSON(), token: '[REDACTED]' };
+  }
+}
+
 export function createGrantHandle(record: GrantRecord, token: string, getSignal: () => AbortSignal): Grant {
-  const visible = {
-    id: record.id,
-    requestId: record.requestId,
-    fingerprint: record.fingerprint,
-    sessionId: record.sessionId,
-    expiresAt: record.expiresAt,
-  };
-  const grant = {
-    ...visible,
-    get signal() {
-      return getSignal();
-    },
-    toJSON: () => visible,
-  };
-  Object.defineProperty(grant, 'token', { value: token, enumerable: false });
-  Object.defineProperty(grant, Symbol.for('nodejs.util.inspect.custom'), {
-    value: () => ({ ...visible, token: '[REDACTED]' }),
-    enumerable: false,
-  });
-  return grant as unknown as Grant;
+  return new GrantHandle(record, token, getSignal);
 }

@@ -425,7 +425,7 @@ async function runGranted(
   }
 
   const lifetime = grantLifetime(runtime, record.expiresAt);
-  const onAbort = () => lifetime.end(new Error('aborted by the caller'));
+  const onAbort = () => lifetime.end('aborted by the caller');
   context.signal?.addEventListener('abort', onAbort);
   const grant = createGrantHandle(record, token, lifetime.signal);
 
@@ -437,27 +437,28 @@ async function runGranted(
     failure = { error };
   } finally {
     context.signal?.removeEventListener('abort', onAbort);
-    lifetime.end(new Error('grant revoked'));
+    lifetime.end('grant revoked');
   }
 
+  const outcome = failure ? 'failed' : 'executed';
+  const detail = failure ? errorText(failure.error) : null;
   let recordError: unknown = null;
   try {
-    await revoke(runtime, record, request);
+    // Without a request the outcome is audited in the revocation's own write.
+    const extra = request
+      ? []
+      : [{ ...subjectDraft(runtime, outcome, prepared, ruleId), grantId: record.id, detail }];
+    await revoke(runtime, record, request, extra);
   } catch (error) {
     recordError = error;
   }
-  try {
-    const outcome = failure ? 'failed' : 'executed';
-    const detail = failure ? errorText(failure.error) : null;
-    if (request) {
+  if (request) {
+    try {
       const saved = await runtime.settle(request, outcome, detail, { grantId: record.id });
       if (saved === null) recordError ??= new Error('request changed while its action ran');
-    } else {
-      const draft = { ...subjectDraft(runtime, outcome, prepared, ruleId), grantId: record.id, detail };
-      await runtime.append([draft], null);
+    } catch (error) {
+      recordError ??= error;
     }
-  } catch (error) {
-    recordError ??= error;
   }
   if (failure) throw failure.error;
   if (recordError !== null) throw new OutcomeNotRecordedError(request?.id ?? null, recordError);
@@ -471,43 +472,54 @@ async function runGranted(
  */
 function grantLifetime(runtime: Runtime, expiresAt: number) {
   const { clock } = runtime.options;
-  let ended: Error | null = null;
+  // Reasons are words until a signal exists to carry them: an Error costs a stack trace.
+  let ended: string | null = null;
   let controller: AbortController | null = null;
   let expiry: unknown = null;
-  const end = (reason: Error) => {
+  const end = (reason: string) => {
     if (ended !== null) return;
     ended = reason;
     if (expiry !== null) clock.clearTimeout(expiry);
-    controller?.abort(reason);
+    controller?.abort(new Error(reason));
   };
   const signal = () => {
     if (controller === null) {
       controller = new AbortController();
       const remaining = expiresAt - runtime.now();
-      if (ended === null && remaining <= 0) ended = new Error('grant expired');
-      if (ended !== null) controller.abort(ended);
-      else expiry = clock.setTimeout(() => end(new Error('grant expired')), remaining);
+      if (ended === null && remaining <= 0) ended = 'grant expired';
+      if (ended !== null) controller.abort(new Error(ended));
+      else expiry = clock.setTimeout(() => end('grant expired'), remaining);
     }
     return controller.signal;
   };
   return { end, signal };
 }
 
-async function revoke(runtime: Runtime, record: GrantRecord, request: ApprovalRequest | null): Promise<void> {
-  const draft: AuditDraft = {
-    ...emptyDraft('revoked', runtime.now()),
-    requestId: record.requestId,
-    grantId: record.id,
-    actor: record.actor,
-    sessionId: record.sessionId,
-    fingerprint: record.fingerprint,
-    ruleId: record.ruleId,
-    detail: 'the action ended',
-  };
+/** Revokes the grant and audits it, with `also` written in the same atomic step. */
+async function revoke(
+  runtime: Runtime,
+  record: GrantRecord,
+  request: ApprovalRequest | null,
+  also: AuditDraft[],
+): Promise<void> {
+  const drafts: AuditDraft[] = [
+    {
+      ...emptyDraft('revoked', runtime.now()),
+      requestId: record.requestId,
+      grantId: record.id,
+      actor: record.actor,
+      sessionId: record.sessionId,
+      fingerprint: record.fingerprint,
+      ruleId: record.ruleId,
+      detail: 'the action ended',
+    },
+    ...also,
+  ];
   const revoked = await runtime.call('revokeGrant', () =>
-    runtime.store.revokeGrant(record.id, runtime.now(), [draft]),
+    runtime.store.revokeGrant(record.id, runtime.now(), drafts),
   );
-  if (revoked !== null) runtime.emit([draft], request);
+  if (revoked !== null) runtime.emit(drafts, request);
+  else if (also.length > 0) await runtime.append(also, request);
 }
 
 function errorText(error: unknown): string {
