@@ -70,6 +70,12 @@ interface Prepared {
   run: (grant: Grant) => unknown;
 }
 
+/**
+ * Why a delivery signal aborts: the wait for this request is over. One frozen reason, because
+ * `abort()` without one builds a DOMException and its stack trace on every request.
+ */
+const DELIVERY_OVER = Object.freeze(new Error('the request no longer needs delivering'));
+
 /** Lost compare-and-set races are retried; each loss means another writer made progress. */
 const MAX_WRITE_ATTEMPTS = 50;
 
@@ -238,7 +244,7 @@ async function awaitApproval(
   let wake: (() => void) | null = null;
   const removeWaiter = runtime.waiters.add(initial.id, () => wake?.());
   const onAbort = () => {
-    delivery.abort();
+    delivery.abort(DELIVERY_OVER);
     wake?.();
   };
   signal?.addEventListener('abort', onAbort);
@@ -294,7 +300,7 @@ async function awaitApproval(
             );
             continue;
           }
-          delivery.abort();
+          delivery.abort(DELIVERY_OVER);
           return await runGranted(runtime, prepared, request, request.ruleId, request.grantTtlMs);
         }
         case 'denied': {
@@ -311,7 +317,7 @@ async function awaitApproval(
       }
     }
   } finally {
-    delivery.abort();
+    delivery.abort(DELIVERY_OVER);
     removeWaiter();
     signal?.removeEventListener('abort', onAbort);
   }
