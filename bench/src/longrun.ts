@@ -5,7 +5,7 @@ import { DIRECTORY, guardedRead, POLICY } from './fixtures.js';
 import { formatBytes, heapUsed } from './harness.js';
 
 /**
- * One million allow-path guards (grant issued, consumed, revoked; five audit entries each)
+ * One million allow-path guards (grant issued, consumed, revoked; four audit entries each)
  * through a memory store with retention. Heap after GC is sampled every 100,000 calls; with
  * retention the heap must stay flat once the retained window is full.
  */

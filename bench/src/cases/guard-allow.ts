@@ -36,7 +36,7 @@ export async function guardAllow(): Promise<CaseResult> {
     )),
     baseline: true,
   };
-  const guard = await time('guard() allow path (grant issued, consumed, revoked; 5 audit entries)', guarded, {
+  const guard = await time('guard() allow path (grant issued, consumed, revoked; 4 audit entries)', guarded, {
     perCall: true,
   });
   const entries = (await cs.audit.head())?.seq ?? 0;
