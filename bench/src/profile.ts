@@ -2,7 +2,7 @@ import { createBenchCountersign, guardedRead } from './fixtures.js';
 
 /**
  * Tight loops for `node --cpu-prof`: `allow`, `round`, `audit` or `verify`, then a count.
- * pnpm --filter @countersign/bench profile allow 50000
+ * pnpm --filter @countersign/bench run profile allow 50000
  */
 const which = process.argv[2] ?? 'allow';
 const n = Number(process.argv[3] ?? 50_000);
