@@ -72,8 +72,12 @@ export interface AuditHead {
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-export function hashAuditEntry(entry: Omit<AuditEntry, 'hash'>): string {
-  return sha256Hex(auditEntryJson(entry) ?? canonicalJson(entry));
+/** SHA-256 of the canonical JSON of an entry without its own `hash` member, if it has one. */
+export function hashAuditEntry(entry: Omit<AuditEntry, 'hash'> & { hash?: string }): string {
+  const json = auditEntryJson(entry);
+  if (json !== undefined) return sha256Hex(json);
+  const { hash: _, ...body } = entry;
+  return sha256Hex(canonicalJson(body));
 }
 
 /** An entry body's members in RFC 8785 order; `action` and the two numbers are handled apart. */
@@ -98,8 +102,9 @@ const BODY_MEMBERS = TEXT_MEMBERS.length + 6;
  * members, each of its expected type. Anything else returns undefined and goes the general way,
  * so the output is the same string either way. Hashing runs for every entry written and verified.
  */
-function auditEntryJson(entry: Omit<AuditEntry, 'hash'>): string | undefined {
-  if (Object.keys(entry).length !== BODY_MEMBERS) return undefined;
+function auditEntryJson(entry: Omit<AuditEntry, 'hash'> & { hash?: string }): string | undefined {
+  const members = Object.keys(entry).length - (entry.hash === undefined ? 0 : 1);
+  if (members !== BODY_MEMBERS) return undefined;
   const { action, at, seq, sessionId, type, via } = entry;
   if (!Number.isFinite(at) || !Number.isFinite(seq) || typeof type !== 'string') return undefined;
   if (typeof action !== 'object' || !isTextOrNull(sessionId) || !isTextOrNull(via)) return undefined;
@@ -259,8 +264,7 @@ export class AuditVerifier {
         return this.fail(entry.seq, `entry ${entry.seq} does not link to entry ${this.previous.seq}`);
       }
     }
-    const { hash, ...body } = entry;
-    if (hashAuditEntry(body) !== hash)
+    if (hashAuditEntry(entry) !== entry.hash)
       return this.fail(entry.seq, `entry ${entry.seq} was altered after it was written`);
     if (this.options.head && entry.seq === this.options.head.seq) {
       if (entry.hash !== this.options.head.hash) {
