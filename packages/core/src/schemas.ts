@@ -231,7 +231,7 @@ const isPlainGrant = hasShape({
 
 /** A copy of plain JSON data: new objects and arrays, shared strings. */
 function copyData<T>(value: T): T {
-  if (typeof value !== 'object' || value === null) return value;
+  if (typeof value !== 'object' || value === null || isDeepFrozen(value)) return value;
   if (Array.isArray(value)) return value.map(copyData) as T;
   const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
   for (const key of Object.keys(copy)) {
@@ -241,7 +241,19 @@ function copyData<T>(value: T): T {
   return copy as T;
 }
 
-/** What `approvalRequestSchema.parse(raw)` returns, or null when only the schema can tell. */
+/** Whether nothing in `value` can change any more, so sharing it is as safe as copying it. */
+function isDeepFrozen(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (!Object.isFrozen(value)) return false;
+  for (const member of Object.values(value)) if (!isDeepFrozen(member)) return false;
+  return true;
+}
+
+/**
+ * What `approvalRequestSchema.parse(raw)` returns, or null when only the schema can tell. Deeply
+ * frozen parts (the memory store's records, a call's frozen action) are shared rather than copied:
+ * they cannot change, and the action keeps its cached canonical JSON for the audit entries.
+ */
 export function plainRequest(raw: unknown): ApprovalRequest | null {
   return isPlainRequest(raw) ? copyData(raw as ApprovalRequest) : null;
 }

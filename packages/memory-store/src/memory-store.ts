@@ -243,6 +243,9 @@ function idempotencyIndex(actor: string, key: string): string {
  */
 function frozenCopy<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
+  // Nothing in it can change, so sharing is as good as copying, and core's cached canonical
+  // JSON of a frozen action stays valid for every version of the request.
+  if (isDeepFrozen(value)) return value;
   if (Array.isArray(value)) return Object.freeze(value.map(frozenCopy)) as T;
   if (Object.getPrototypeOf(value) !== Object.prototype) return deepFreeze(structuredClone(value));
   // Spread, then replace nested members: adding many keys one by one would leave V8 a slow
@@ -256,7 +259,14 @@ function frozenCopy<T>(value: T): T {
 }
 
 function deepFreeze<T>(value: T): T {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  if (typeof value !== 'object' || value === null || isDeepFrozen(value)) return value;
   for (const child of Object.values(value)) deepFreeze(child);
   return Object.freeze(value);
+}
+
+function isDeepFrozen(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (!Object.isFrozen(value)) return false;
+  for (const child of Object.values(value)) if (!isDeepFrozen(child)) return false;
+  return true;
 }

@@ -30,6 +30,27 @@ describe('memory store', () => {
     expect(Object.isFrozen(read.action.params.nested)).toBe(true);
   });
 
+  test('deep-frozen parts are shared, not copied, and mutable parts are copied', async () => {
+    const store = createMemoryStore();
+    const base = sampleRequest();
+    const action = Object.freeze({
+      ...base.action,
+      params: Object.freeze({ table: 'customers' }),
+      redactedPaths: Object.freeze([]) as unknown as string[],
+    });
+    const request = { ...base, action };
+    await store.createRequest(request, []);
+    const read = (await store.getRequest(request.id))!;
+    expect(read.action).toBe(action);
+    expect(read.approvers).not.toBe(request.approvers);
+    const shallow = sampleRequest();
+    const shallowAction = Object.freeze({ ...shallow.action });
+    await store.createRequest({ ...shallow, action: shallowAction }, []);
+    const copied = (await store.getRequest(shallow.id))!;
+    expect(copied.action).not.toBe(shallowAction);
+    expect(Object.isFrozen(copied.action.params)).toBe(true);
+  });
+
   test('retention drops the oldest settled requests and finished grants, never pending ones', async () => {
     const store = createMemoryStore({ retention: { maxSettledRequests: 2, maxFinishedGrants: 1 } });
     const pending = sampleRequest();
