@@ -80,46 +80,35 @@ export function hashAuditEntry(entry: Omit<AuditEntry, 'hash'> & { hash?: string
   return sha256Hex(canonicalJson(body));
 }
 
-/** An entry body's members in RFC 8785 order; `action` and the two numbers are handled apart. */
-const TEXT_MEMBERS = [
-  'actor',
-  'approver',
-  'comment',
-  'detail',
-  'fingerprint',
-  'grantId',
-  'onBehalfOf',
-  'outcome',
-  'prevHash',
-  'reason',
-  'requestId',
-  'ruleId',
-] as const;
-const BODY_MEMBERS = TEXT_MEMBERS.length + 6;
+/** Members of an entry besides `hash`. */
+const BODY_MEMBERS = 18;
 
 /**
  * `canonicalJson(entry)` without sorting keys, for the shape every entry has: exactly the known
- * members, each of its expected type. Anything else returns undefined and goes the general way,
- * so the output is the same string either way. Hashing runs for every entry written and verified.
+ * members, each of its expected type, written in RFC 8785 order. Anything else returns undefined
+ * and goes the general way, so the output is the same string either way. Members are read by
+ * name, not in a loop over keys, because hashing runs for every entry written and verified.
  */
 function auditEntryJson(entry: Omit<AuditEntry, 'hash'> & { hash?: string }): string | undefined {
   const members = Object.keys(entry).length - (entry.hash === undefined ? 0 : 1);
   if (members !== BODY_MEMBERS) return undefined;
-  const { action, at, seq, sessionId, type, via } = entry;
-  if (!Number.isFinite(at) || !Number.isFinite(seq) || typeof type !== 'string') return undefined;
-  if (typeof action !== 'object' || !isTextOrNull(sessionId) || !isTextOrNull(via)) return undefined;
-  let out = `{"action":${action === null ? 'null' : canonicalJson(action)}`;
-  for (const key of TEXT_MEMBERS) {
-    const value = entry[key];
-    if (!isTextOrNull(value)) return undefined;
-    out += `,"${key}":${value === null ? 'null' : quote(value)}`;
-    if (key === 'approver') out += `,"at":${JSON.stringify(at)}`;
-    else if (key === 'ruleId') out += `,"seq":${JSON.stringify(seq)}`;
-  }
-  return `${out},"sessionId":${jsonText(sessionId)},"type":${quote(type)},"via":${jsonText(via)}}`;
+  const { action, actor, approver, at, comment, detail, fingerprint, grantId, onBehalfOf } = entry;
+  const { outcome, prevHash, reason, requestId, ruleId, seq, sessionId, type, via } = entry;
+  if (!Number.isFinite(at) || !Number.isFinite(seq) || typeof action !== 'object') return undefined;
+  const texts = [actor, approver, comment, detail, fingerprint, grantId, onBehalfOf, outcome, prevHash];
+  if (!texts.every(isTextOrNull) || typeof type !== 'string') return undefined;
+  if (![reason, requestId, ruleId, sessionId, via].every(isTextOrNull)) return undefined;
+  return (
+    `{"action":${action === null ? 'null' : canonicalJson(action)},"actor":${text(actor)}` +
+    `,"approver":${text(approver)},"at":${JSON.stringify(at)},"comment":${text(comment)}` +
+    `,"detail":${text(detail)},"fingerprint":${text(fingerprint)},"grantId":${text(grantId)}` +
+    `,"onBehalfOf":${text(onBehalfOf)},"outcome":${text(outcome)},"prevHash":${text(prevHash)}` +
+    `,"reason":${text(reason)},"requestId":${text(requestId)},"ruleId":${text(ruleId)}` +
+    `,"seq":${JSON.stringify(seq)},"sessionId":${text(sessionId)},"type":${quote(type)},"via":${text(via)}}`
+  );
 }
 
-function jsonText(value: string | null): string {
+function text(value: string | null): string {
   return value === null ? 'null' : quote(value);
 }
 
@@ -163,12 +152,31 @@ export function sealAuditEntries(head: AuditHead | null, drafts: readonly AuditD
   let prevHash = head?.hash ?? GENESIS_HASH;
   return drafts.map((draft) => {
     seq += 1;
-    const body: Omit<AuditEntry, 'hash'> & { hash?: string } = { ...draft, seq, prevHash };
-    const hash = hashAuditEntry(body);
-    prevHash = hash;
-    // Added in place rather than spread into a second copy: sealing runs for every entry.
-    body.hash = hash;
-    return body as AuditEntry;
+    // Built member by member rather than spread, so every entry shares one compact shape.
+    const entry: AuditEntry = {
+      type: draft.type,
+      at: draft.at,
+      requestId: draft.requestId,
+      grantId: draft.grantId,
+      actor: draft.actor,
+      onBehalfOf: draft.onBehalfOf,
+      sessionId: draft.sessionId,
+      action: draft.action,
+      fingerprint: draft.fingerprint,
+      ruleId: draft.ruleId,
+      reason: draft.reason,
+      approver: draft.approver,
+      outcome: draft.outcome,
+      comment: draft.comment,
+      via: draft.via,
+      detail: draft.detail,
+      seq,
+      prevHash,
+      hash: '',
+    };
+    entry.hash = hashAuditEntry(entry);
+    prevHash = entry.hash;
+    return entry;
   });
 }
 
