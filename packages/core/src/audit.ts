@@ -98,6 +98,13 @@ function auditEntryJson(entry: Omit<AuditEntry, 'hash'> & { hash?: string }): st
   const texts = [actor, approver, comment, detail, fingerprint, grantId, onBehalfOf, outcome, prevHash];
   if (!texts.every(isTextOrNull) || typeof type !== 'string') return undefined;
   if (![reason, requestId, ruleId, sessionId, via].every(isTextOrNull)) return undefined;
+  return knownEntryJson(entry);
+}
+
+/** The canonical JSON of an entry already known to have exactly the members and types of the schema. */
+function knownEntryJson(entry: Omit<AuditEntry, 'hash'>): string {
+  const { action, actor, approver, at, comment, detail, fingerprint, grantId, onBehalfOf } = entry;
+  const { outcome, prevHash, reason, requestId, ruleId, seq, sessionId, type, via } = entry;
   return (
     `{"action":${action === null ? 'null' : canonicalJson(action)},"actor":${text(actor)}` +
     `,"approver":${text(approver)},"at":${JSON.stringify(at)},"comment":${text(comment)}` +
@@ -248,11 +255,15 @@ export class AuditVerifier {
     if (this.failure) return false;
     const position = this.previous ? this.previous.seq + 1 : 1;
     let entry: AuditEntry;
-    if (isPlainAuditEntry(raw)) entry = raw;
-    else {
+    let hash: string;
+    if (isPlainAuditEntry(raw)) {
+      entry = raw;
+      hash = sha256Hex(knownEntryJson(entry));
+    } else {
       const parsed = auditEntrySchema.safeParse(raw);
       if (!parsed.success) return this.fail(position, `entry after seq ${position - 1} is malformed`);
       entry = parsed.data;
+      hash = hashAuditEntry(entry);
     }
     this.count += 1;
     if (this.previous === null) {
@@ -272,7 +283,7 @@ export class AuditVerifier {
         return this.fail(entry.seq, `entry ${entry.seq} does not link to entry ${this.previous.seq}`);
       }
     }
-    if (hashAuditEntry(entry) !== entry.hash)
+    if (hash !== entry.hash)
       return this.fail(entry.seq, `entry ${entry.seq} was altered after it was written`);
     if (this.options.head && entry.seq === this.options.head.seq) {
       if (entry.hash !== this.options.head.hash) {
