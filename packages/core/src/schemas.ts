@@ -170,7 +170,7 @@ export const isJsonValue: Check = (value) => {
       return false;
   }
 };
-const isJsonObject: Check = (value) => isPlainObject(value) && isJsonValue(value);
+const isJsonObject: Check = (value) => isPlainObject(value) && Object.values(value).every(isJsonValue);
 const isStringRecord: Check = (value) => isPlainObject(value) && Object.values(value).every(isText);
 
 /** `redactedActionSchema`. */
