@@ -106,3 +106,18 @@ export function createCountingClock(): CountingClock {
     live: () => live.size,
   };
 }
+
+/**
+ * countersign's policy semantics in casbin terms, for the casbin baselines: the first matching
+ * rule decides (priority effect) and `*` globs match like countersign's (keyMatch).
+ */
+export const CASBIN_MODEL = `
+[request_definition]
+r = sub, obj, act
+[policy_definition]
+p = sub, obj, act, eft
+[policy_effect]
+e = priority(p.eft) || deny
+[matchers]
+m = keyMatch(r.sub, p.sub) && keyMatch(r.obj, p.obj) && keyMatch(r.act, p.act)
+`;

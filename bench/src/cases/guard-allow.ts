@@ -1,18 +1,7 @@
 import { newEnforcer, newModelFromString, StringAdapter } from 'casbin';
-import { createBenchCountersign, guardedRead } from '../fixtures.js';
+import { CASBIN_MODEL, createBenchCountersign, guardedRead } from '../fixtures.js';
 import { type CaseResult, formatNs, time } from '../harness.js';
 
-/** The README policy in casbin terms: first matching rule decides, `*` globs like countersign's. */
-const CASBIN_MODEL = `
-[request_definition]
-r = sub, obj, act
-[policy_definition]
-p = sub, obj, act, eft
-[policy_effect]
-e = priority(p.eft) || deny
-[matchers]
-m = keyMatch(r.sub, p.sub) && keyMatch(r.obj, p.obj) && keyMatch(r.act, p.act)
-`;
 const CASBIN_POLICY = `
 p, *, *, db.read*, allow
 p, *, prod/*, db.export, deny

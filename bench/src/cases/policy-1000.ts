@@ -1,6 +1,7 @@
 import { createCountersign, type PolicyRule } from '@countersign/core';
 import { createMemoryStore } from '@countersign/memory-store';
 import { newEnforcer, newModelFromString, StringAdapter } from 'casbin';
+import { CASBIN_MODEL } from '../fixtures.js';
 import { type CaseResult, formatNs, time } from '../harness.js';
 
 const RULES = 1_000;
@@ -99,16 +100,7 @@ export async function policy1000(): Promise<CaseResult> {
       throw new Error(`policy and the linear scan disagree on ${JSON.stringify(subject)}`);
     }
   }
-  const model = newModelFromString(`
-[request_definition]
-r = sub, obj, act
-[policy_definition]
-p = sub, obj, act, eft
-[policy_effect]
-e = priority(p.eft) || deny
-[matchers]
-m = keyMatch(r.sub, p.sub) && keyMatch(r.obj, p.obj) && keyMatch(r.act, p.act)
-`);
+  const model = newModelFromString(CASBIN_MODEL);
   const csv = list
     .map((rule) => {
       const m = rule.match;
