@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../src/index.js';
 
@@ -23,4 +26,23 @@ export async function dropSchema(schema: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A migrated store in a fresh schema, and an empty file to which child processes append one line
+ * each time their action runs. What undoes both is pushed onto `cleanups`.
+ */
+export async function storeWithRunLog(
+  cleanups: (() => void | Promise<void>)[],
+): Promise<{ store: PostgresStore; ranFile: string }> {
+  const store = await freshStore();
+  const dir = mkdtempSync(join(tmpdir(), 'cs-pg-'));
+  const ranFile = join(dir, 'ran.log');
+  writeFileSync(ranFile, '');
+  cleanups.push(async () => {
+    await store.close();
+    await dropSchema(store.schema);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { store, ranFile };
 }

@@ -1,12 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createCountersign } from '@countersign/core';
 import { afterEach, describe, expect, test } from 'vitest';
-import { createPostgresStore, type PostgresStore } from '../src/index.js';
+import { createPostgresStore } from '../src/index.js';
 import { killChildren, spawnChild } from './children.js';
 import { policy } from './fixtures/policy.js';
-import { dropSchema, freshStore, PG_URL } from './helpers.js';
+import { PG_URL, storeWithRunLog } from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -14,18 +12,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(): Promise<{ store: PostgresStore; ranFile: string }> {
-  const store = await freshStore();
-  const dir = mkdtempSync(join(tmpdir(), 'cs-pg-'));
-  const ranFile = join(dir, 'ran.log');
-  writeFileSync(ranFile, '');
-  cleanups.push(async () => {
-    await store.close();
-    await dropSchema(store.schema);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { store, ranFile };
-}
+const setup = () => storeWithRunLog(cleanups);
 
 function ranLines(file: string): string[] {
   return readFileSync(file, 'utf8').split('\n').filter(Boolean);

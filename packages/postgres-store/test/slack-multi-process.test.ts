@@ -1,6 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createCountersign } from '@countersign/core';
 import { ACTION } from '@countersign/slack-transport';
 import { createSlackEmulator, DEFAULT_USERS, type SlackEmulator } from '@countersign/slack-transport/testing';
@@ -8,7 +6,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import type { PostgresStore } from '../src/index.js';
 import { type Child, killChildren, spawnChild } from './children.js';
 import { type SlackConfig, slackId, slackPolicy } from './fixtures/slack-policy.js';
-import { dropSchema, freshStore, PG_URL } from './helpers.js';
+import { PG_URL, storeWithRunLog } from './helpers.js';
 
 /** Alice asks (the agent acts for her); Bob, Dan and Erin approve; Mallory is nobody. */
 const USERS = [
@@ -46,15 +44,7 @@ async function startTopology(tables: string[]): Promise<Topology> {
     token: slack.token,
     signingSecret: slack.signingSecret,
   };
-  const store = await freshStore();
-  const dir = mkdtempSync(join(tmpdir(), 'cs-pg-slack-'));
-  const ranFile = join(dir, 'ran.log');
-  writeFileSync(ranFile, '');
-  cleanups.push(async () => {
-    await store.close();
-    await dropSchema(store.schema);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { store, ranFile } = await storeWithRunLog(cleanups);
   const shared = { url: PG_URL, schema: store.schema, slack: slackConfig };
   const approver = spawnChild('slack-approver', shared);
   const listening = await approver.waitFor((e) => e.event === 'listening');
