@@ -2,7 +2,7 @@ import { runTransportConformance } from '@countersign/core/testing';
 import { describe, expect, test } from 'vitest';
 import { createSlackTransport } from '../src/index.js';
 import { createSlackEmulator } from '../src/testing/index.js';
-import { CHANNEL, collectText, TEAM } from './helpers.js';
+import { collectText, emulatorOptions } from './helpers.js';
 
 describe('slack transport', () => {
   runTransportConformance(
@@ -11,13 +11,7 @@ describe('slack transport', () => {
       async create() {
         const slack = createSlackEmulator();
         await slack.start();
-        const transport = createSlackTransport({
-          token: slack.token,
-          signingSecret: slack.signingSecret,
-          channel: CHANNEL,
-          teamId: TEAM,
-          slackApiUrl: slack.apiUrl,
-        });
+        const transport = createSlackTransport(emulatorOptions(slack));
         const about = (requestId: string) =>
           [...slack.callsTo('chat.postMessage'), ...slack.callsTo('chat.update')].filter(
             (call) => call.response?.ok === true && JSON.stringify(call.args).includes(requestId),

@@ -77,6 +77,17 @@ export interface Asked {
   ran(): boolean;
 }
 
+/** The transport options that point at `slack`, the emulator, and its default channel and team. */
+export function emulatorOptions(slack: SlackEmulator) {
+  return {
+    token: slack.token,
+    signingSecret: slack.signingSecret,
+    channel: CHANNEL,
+    teamId: TEAM,
+    slackApiUrl: slack.apiUrl,
+  };
+}
+
 export async function setup(
   options: { transport?: Partial<SlackTransportOptions>; countersign?: Partial<CountersignOptions> } = {},
 ): Promise<Harness> {
@@ -85,11 +96,7 @@ export async function setup(
   await slack.start();
   const logs: string[] = [];
   const transport = createSlackTransport({
-    token: slack.token,
-    signingSecret: slack.signingSecret,
-    channel: CHANNEL,
-    teamId: TEAM,
-    slackApiUrl: slack.apiUrl,
+    ...emulatorOptions(slack),
     logger: { warn: (m) => logs.push(m), error: (m) => logs.push(m) },
     ...options.transport,
   });

@@ -1,6 +1,6 @@
 import { approvalRequestSchema } from '../approval.js';
 import { toJsonLines, verifyAuditLog } from '../audit.js';
-import { grantRecordSchema } from '../grants.js';
+import { type GrantRecord, grantRecordSchema } from '../grants.js';
 import type { Store } from '../store.js';
 import { SAMPLE_TIME, sampleDraft, sampleGrant, sampleRequest } from './fixtures.js';
 import type { ConformanceRunner } from './runner.js';
@@ -14,6 +14,11 @@ export interface StoreConformanceOptions {
   racers?: number;
   /** Test names to skip, each with the reason, e.g. `{ 'notifies subscribers': 'no push support' }`. */
   skip?: Record<string, string>;
+}
+
+/** What a resource presents to consume `grant`, without the time. */
+function matchOf(grant: GrantRecord) {
+  return { tokenHash: grant.tokenHash, fingerprint: grant.fingerprint, sessionId: grant.sessionId };
 }
 
 /**
@@ -164,11 +169,7 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
     test('a grant is consumed once, and only for its fingerprint, session and lifetime', async (store) => {
       const grant = sampleGrant();
       await store.createGrant(grant, []);
-      const match = {
-        tokenHash: grant.tokenHash,
-        fingerprint: grant.fingerprint,
-        sessionId: grant.sessionId,
-      };
+      const match = matchOf(grant);
       const now = SAMPLE_TIME + 1000;
       expect(
         await store.consumeGrant({ ...match, fingerprint: 'other', now }, [sampleDraft('consumed')]),
@@ -189,11 +190,7 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
     test('concurrent consumers of one grant: exactly one wins', async (store) => {
       const grant = sampleGrant();
       await store.createGrant(grant, []);
-      const match = {
-        tokenHash: grant.tokenHash,
-        fingerprint: grant.fingerprint,
-        sessionId: grant.sessionId,
-      };
+      const match = matchOf(grant);
       const results = await Promise.all(
         Array.from({ length: racers }, () =>
           store.consumeGrant({ ...match, now: SAMPLE_TIME + 1 }, [sampleDraft('consumed')]),
@@ -210,11 +207,7 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
       expect(revoked?.revokedAt).toBe(SAMPLE_TIME + 5);
       expect(await store.revokeGrant(grant.id, SAMPLE_TIME + 6, [sampleDraft('revoked')])).toBeNull();
       expect(await store.revokeGrant('grt_missing', SAMPLE_TIME + 6, [])).toBeNull();
-      const match = {
-        tokenHash: grant.tokenHash,
-        fingerprint: grant.fingerprint,
-        sessionId: grant.sessionId,
-      };
+      const match = matchOf(grant);
       expect(await store.consumeGrant({ ...match, now: SAMPLE_TIME + 7 }, [])).toBeNull();
       expect(await store.readAudit(0, 10)).toHaveLength(1);
     });
