@@ -91,14 +91,33 @@ const BODY_MEMBERS = 18;
  */
 function auditEntryJson(entry: Omit<AuditEntry, 'hash'> & { hash?: string }): string | undefined {
   const members = Object.keys(entry).length - (entry.hash === undefined ? 0 : 1);
-  if (members !== BODY_MEMBERS) return undefined;
+  return members === BODY_MEMBERS ? typedEntryJson(entry) : undefined;
+}
+
+/** {@link auditEntryJson} for an entry whose members are known to be exactly the schema's. */
+function typedEntryJson(entry: Omit<AuditEntry, 'hash'>): string | undefined {
   const { action, actor, approver, at, comment, detail, fingerprint, grantId, onBehalfOf } = entry;
   const { outcome, prevHash, reason, requestId, ruleId, seq, sessionId, type, via } = entry;
-  if (!Number.isFinite(at) || !Number.isFinite(seq) || typeof action !== 'object') return undefined;
-  const texts = [actor, approver, comment, detail, fingerprint, grantId, onBehalfOf, outcome, prevHash];
-  if (!texts.every(isTextOrNull) || typeof type !== 'string') return undefined;
-  if (![reason, requestId, ruleId, sessionId, via].every(isTextOrNull)) return undefined;
-  return knownEntryJson(entry);
+  const known =
+    Number.isFinite(at) &&
+    Number.isFinite(seq) &&
+    typeof action === 'object' &&
+    typeof type === 'string' &&
+    isTextOrNull(actor) &&
+    isTextOrNull(approver) &&
+    isTextOrNull(comment) &&
+    isTextOrNull(detail) &&
+    isTextOrNull(fingerprint) &&
+    isTextOrNull(grantId) &&
+    isTextOrNull(onBehalfOf) &&
+    isTextOrNull(outcome) &&
+    isTextOrNull(prevHash) &&
+    isTextOrNull(reason) &&
+    isTextOrNull(requestId) &&
+    isTextOrNull(ruleId) &&
+    isTextOrNull(sessionId) &&
+    isTextOrNull(via);
+  return known ? knownEntryJson(entry) : undefined;
 }
 
 /** The canonical JSON of an entry already known to have exactly the members and types of the schema. */
@@ -181,7 +200,8 @@ export function sealAuditEntries(head: AuditHead | null, drafts: readonly AuditD
       prevHash,
       hash: '',
     };
-    entry.hash = hashAuditEntry(entry);
+    const json = typedEntryJson(entry);
+    entry.hash = json === undefined ? hashAuditEntry(entry) : sha256Hex(json);
     prevHash = entry.hash;
     return entry;
   });

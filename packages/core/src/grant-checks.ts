@@ -5,7 +5,7 @@ import { fingerprintAction } from './fingerprint.js';
 import type { GrantCheck, GrantRecord } from './grants.js';
 import { sha256Hex } from './ids.js';
 import { checkGrant, type Runtime } from './runtime.js';
-import { grantCheckSchema, parseInput } from './schemas.js';
+import { grantCheckSchema, parseInput, plainGrantCheck } from './schemas.js';
 
 /**
  * The resource side of a grant: accepts a token once, for exactly the action, resource, params
@@ -15,7 +15,7 @@ export async function consumeGrant(runtime: Runtime, token: string, check: Grant
   if (typeof token !== 'string' || token.length === 0 || token.length > 256) {
     throw new ValidationError('grant token', ['must be the token string from grant.token']);
   }
-  const parsed = parseInput(grantCheckSchema, check, 'grant check');
+  const parsed = plainGrantCheck(check) ?? parseInput(grantCheckSchema, check, 'grant check');
   let fingerprint: string;
   try {
     fingerprint = fingerprintAction({

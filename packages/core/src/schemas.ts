@@ -241,13 +241,20 @@ function copyData<T>(value: T): T {
   return copy as T;
 }
 
+/** Objects found deep-frozen: they stay so, which spares walking the parts records share. */
+const deepFrozen = new WeakSet<object>();
+
 /** Whether nothing in `value` can change any more, so sharing it is as safe as copying it. */
 function isDeepFrozen(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return true;
+  if (typeof value !== 'object' || value === null || deepFrozen.has(value)) return true;
   if (!Object.isFrozen(value)) return false;
   for (const member of Object.values(value)) if (!isDeepFrozen(member)) return false;
+  deepFrozen.add(value);
   return true;
 }
+
+/** Deep-frozen requests that passed the check: nothing about them can have changed since. */
+const checkedRequests = new WeakSet<object>();
 
 /**
  * What `approvalRequestSchema.parse(raw)` returns, or null when only the schema can tell. Deeply
@@ -255,7 +262,11 @@ function isDeepFrozen(value: unknown): boolean {
  * they cannot change, and the action keeps its cached canonical JSON for the audit entries.
  */
 export function plainRequest(raw: unknown): ApprovalRequest | null {
-  return isPlainRequest(raw) ? copyData(raw as ApprovalRequest) : null;
+  if (typeof raw === 'object' && raw !== null && checkedRequests.has(raw)) return raw as ApprovalRequest;
+  if (!isPlainRequest(raw)) return null;
+  const request = copyData(raw as ApprovalRequest);
+  if (request === raw) checkedRequests.add(request);
+  return request;
 }
 
 /** What `grantRecordSchema.parse(raw)` returns, or null when only the schema can tell. */
@@ -306,5 +317,19 @@ export function plainGuardInput(action: unknown, context: unknown): GuardInput |
     actor: actor as string,
     sessionId: sessionId as string,
     reason: trimmed,
+  };
+}
+
+/** What `grantCheckSchema` gives for the common, well-formed check; else null. */
+export function plainGrantCheck(check: unknown): z.infer<typeof grantCheckSchema> | null {
+  if (!isPlainObject(check)) return null;
+  const { name, resource, params, sessionId } = check;
+  if (!isName(name) || !isResource(resource) || !isName(sessionId)) return null;
+  if (params !== undefined && (!isPlainObject(params) || Object.getPrototypeOf(params) === null)) return null;
+  return {
+    name: name as string,
+    resource: resource as string | null | undefined,
+    params: params === undefined ? undefined : { ...(params as Record<string, unknown>) },
+    sessionId: sessionId as string,
   };
 }

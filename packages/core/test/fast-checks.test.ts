@@ -2,9 +2,11 @@ import { describe, expect, test } from 'vitest';
 import { approvalRequestSchema } from '../src/approval.js';
 import { grantRecordSchema } from '../src/grants.js';
 import {
+  grantCheckSchema,
   guardActionSchema,
   guardContextSchema,
   plainGrant,
+  plainGrantCheck,
   plainGuardInput,
   plainRequest,
 } from '../src/schemas.js';
@@ -136,5 +138,37 @@ describe('plainGuardInput accepts only what the guard schemas accept, and reads 
     expect(fast.reason).toBe('why');
     expect(fast.params).toEqual(action.params);
     expect(fast.params).not.toBe(action.params);
+  });
+});
+
+describe('plainGrantCheck accepts only what grantCheckSchema accepts, and reads the same', () => {
+  const base = { name: 'db.read', resource: 'prod/x', params: { a: 1 }, sessionId: 's1' };
+  const cases: [string, unknown][] = [
+    ['a valid check', base],
+    ['no resource or params', { name: 'db.read', sessionId: 's1' }],
+    ['a null resource', { ...base, resource: null }],
+    ['an extra member, which the schema strips', { ...base, extra: 1 }],
+    ['an empty name', { ...base, name: '' }],
+    ['a control character in the session', { ...base, sessionId: 's\u0000' }],
+    ['no session', { ...base, sessionId: undefined }],
+    ['a numeric resource', { ...base, resource: 7 }],
+    ['params as an array', { ...base, params: [1] }],
+    ['null-prototype params', { ...base, params: Object.create(null) }],
+    ['params with a symbol key', { ...base, params: { [Symbol('s')]: 1 } }],
+    ['a class instance', Object.assign(new Box(), base)],
+    ['null', null],
+  ];
+  test.each(cases)('%s', (_what, raw) => {
+    const fast = plainGrantCheck(raw);
+    const parsed = grantCheckSchema.safeParse(raw);
+    if (fast !== null) {
+      expect(parsed.success).toBe(true);
+      expect(fast).toEqual(parsed.data);
+    }
+  });
+  test('a well-formed check takes the fast path, with params copied', () => {
+    const fast = plainGrantCheck(base)!;
+    expect(fast).toEqual(base);
+    expect(fast.params).not.toBe(base.params);
   });
 });

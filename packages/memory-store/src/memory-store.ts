@@ -184,7 +184,7 @@ class MemoryStore implements Store {
   /** Synchronous, so nothing interleaves between reading the head and appending after it. */
   private appendNow(drafts: readonly AuditDraft[]): AuditEntry[] {
     if (drafts.length === 0) return [];
-    const sealed = sealAuditEntries(this.head, drafts).map(deepFreeze);
+    const sealed = sealAuditEntries(this.head, drafts).map(freezeEntry);
     for (const entry of sealed) this.audit.push(entry);
     const last = sealed[sealed.length - 1]!;
     this.head = { seq: last.seq, hash: last.hash };
@@ -246,7 +246,7 @@ function frozenCopy<T>(value: T): T {
   // Nothing in it can change, so sharing is as good as copying, and core's cached canonical
   // JSON of a frozen action stays valid for every version of the request.
   if (isDeepFrozen(value)) return value;
-  if (Array.isArray(value)) return Object.freeze(value.map(frozenCopy)) as T;
+  if (Array.isArray(value)) return markFrozen(value.map(frozenCopy)) as T;
   if (Object.getPrototypeOf(value) !== Object.prototype) return deepFreeze(structuredClone(value));
   // Spread, then replace nested members: adding many keys one by one would leave V8 a slow
   // dictionary object, three times the size.
@@ -255,18 +255,35 @@ function frozenCopy<T>(value: T): T {
     const member = copy[key];
     if (typeof member === 'object' && member !== null) copy[key] = frozenCopy(member);
   }
-  return Object.freeze(copy) as T;
+  return markFrozen(copy) as T;
+}
+
+/** Freezes a value whose members are already deep-frozen or primitive. */
+function markFrozen<T extends object>(value: T): T {
+  Object.freeze(value);
+  deepFrozen.add(value);
+  return value;
+}
+
+/** Only `action` can hold objects; every other member of a sealed entry is a string, number or null. */
+function freezeEntry(entry: AuditEntry): AuditEntry {
+  if (entry.action !== null) deepFreeze(entry.action);
+  return Object.freeze(entry);
 }
 
 function deepFreeze<T>(value: T): T {
   if (typeof value !== 'object' || value === null || isDeepFrozen(value)) return value;
   for (const child of Object.values(value)) deepFreeze(child);
-  return Object.freeze(value);
+  return markFrozen(value);
 }
 
+/** Objects found deep-frozen: versions of a record share most parts, which need no second walk. */
+const deepFrozen = new WeakSet<object>();
+
 function isDeepFrozen(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return true;
+  if (typeof value !== 'object' || value === null || deepFrozen.has(value)) return true;
   if (!Object.isFrozen(value)) return false;
   for (const child of Object.values(value)) if (!isDeepFrozen(child)) return false;
+  deepFrozen.add(value);
   return true;
 }
