@@ -241,15 +241,11 @@ function copyData<T>(value: T): T {
   return copy as T;
 }
 
-/** Objects found deep-frozen: they stay so, which spares walking the parts records share. */
-const deepFrozen = new WeakSet<object>();
-
 /** Whether nothing in `value` can change any more, so sharing it is as safe as copying it. */
 function isDeepFrozen(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || deepFrozen.has(value)) return true;
+  if (typeof value !== 'object' || value === null) return true;
   if (!Object.isFrozen(value)) return false;
   for (const member of Object.values(value)) if (!isDeepFrozen(member)) return false;
-  deepFrozen.add(value);
   return true;
 }
 

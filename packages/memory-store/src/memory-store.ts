@@ -95,7 +95,7 @@ class MemoryStore implements Store {
   async updateRequest(next: ApprovalRequest, audit: readonly AuditDraft[]): Promise<ApprovalRequest | null> {
     const current = this.requests.get(next.id);
     if (!current || current.version !== next.version - 1) return null;
-    const stored = frozenCopy(next);
+    const stored = frozenVersion(next, current);
     this.requests.set(stored.id, stored);
     this.appendNow(audit);
     if (isTerminal(stored.status)) this.retireRequest(stored.id);
@@ -246,7 +246,7 @@ function frozenCopy<T>(value: T): T {
   // Nothing in it can change, so sharing is as good as copying, and core's cached canonical
   // JSON of a frozen action stays valid for every version of the request.
   if (isDeepFrozen(value)) return value;
-  if (Array.isArray(value)) return markFrozen(value.map(frozenCopy)) as T;
+  if (Array.isArray(value)) return Object.freeze(value.map(frozenCopy)) as T;
   if (Object.getPrototypeOf(value) !== Object.prototype) return deepFreeze(structuredClone(value));
   // Spread, then replace nested members: adding many keys one by one would leave V8 a slow
   // dictionary object, three times the size.
@@ -255,14 +255,25 @@ function frozenCopy<T>(value: T): T {
     const member = copy[key];
     if (typeof member === 'object' && member !== null) copy[key] = frozenCopy(member);
   }
-  return markFrozen(copy) as T;
+  return Object.freeze(copy) as T;
 }
 
-/** Freezes a value whose members are already deep-frozen or primitive. */
-function markFrozen<T extends object>(value: T): T {
-  Object.freeze(value);
-  deepFrozen.add(value);
-  return value;
+/**
+ * `frozenCopy(next)` where `previous` is a stored version: members `next` took over from it
+ * unchanged (the action, the approvers, usually the decisions) are deep-frozen already, so
+ * they are shared without walking them again.
+ */
+function frozenVersion<T extends object>(next: T, previous: T): T {
+  if (Object.getPrototypeOf(next) !== Object.prototype) return frozenCopy(next);
+  const copy: Record<string, unknown> = { ...(next as Record<string, unknown>) };
+  const before = previous as Record<string, unknown>;
+  for (const key of Object.keys(copy)) {
+    const member = copy[key];
+    if (typeof member === 'object' && member !== null && member !== before[key]) {
+      copy[key] = frozenCopy(member);
+    }
+  }
+  return Object.freeze(copy) as T;
 }
 
 /** Only `action` can hold objects; every other member of a sealed entry is a string, number or null. */
@@ -274,16 +285,12 @@ function freezeEntry(entry: AuditEntry): AuditEntry {
 function deepFreeze<T>(value: T): T {
   if (typeof value !== 'object' || value === null || isDeepFrozen(value)) return value;
   for (const child of Object.values(value)) deepFreeze(child);
-  return markFrozen(value);
+  return Object.freeze(value);
 }
 
-/** Objects found deep-frozen: versions of a record share most parts, which need no second walk. */
-const deepFrozen = new WeakSet<object>();
-
 function isDeepFrozen(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || deepFrozen.has(value)) return true;
+  if (typeof value !== 'object' || value === null) return true;
   if (!Object.isFrozen(value)) return false;
   for (const child of Object.values(value)) if (!isDeepFrozen(child)) return false;
-  deepFrozen.add(value);
   return true;
 }

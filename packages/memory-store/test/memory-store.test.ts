@@ -51,6 +51,24 @@ describe('memory store', () => {
     expect(Object.isFrozen(copied.action.params)).toBe(true);
   });
 
+  test('an update shares the members it kept from the stored version and freezes copies of the rest', async () => {
+    const store = createMemoryStore();
+    const request = sampleRequest();
+    await store.createRequest(request, []);
+    const first = (await store.getRequest(request.id))!;
+    const receipt = { transport: 'slack', ref: { ts: '1.2' }, at: 5 };
+    const next = { ...first, version: 2, deliveries: [receipt] };
+    await store.updateRequest(next, []);
+    receipt.ref.ts = 'forged';
+    next.deliveries.push({ transport: 'x', ref: {}, at: 6 });
+    const second = (await store.getRequest(request.id))!;
+    expect(second.action).toBe(first.action);
+    expect(second.approvers).toBe(first.approvers);
+    expect(second.deliveries).toEqual([{ transport: 'slack', ref: { ts: '1.2' }, at: 5 }]);
+    expect(Object.isFrozen(second.deliveries[0]!.ref)).toBe(true);
+    expect(Object.isFrozen(second)).toBe(true);
+  });
+
   test('retention drops the oldest settled requests and finished grants, never pending ones', async () => {
     const store = createMemoryStore({ retention: { maxSettledRequests: 2, maxFinishedGrants: 1 } });
     const pending = sampleRequest();
