@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { type ApprovalRequest, redactedActionSchema } from './approval.js';
-import { canonicalJson, quote } from './canonical-json.js';
+import { type ApprovalRequest, type RedactedAction, redactedActionSchema } from './approval.js';
+import { cachedCanonicalJson, canonicalJson, quote } from './canonical-json.js';
 import { sha256Hex } from './ids.js';
 import {
   hasShape,
   isFiniteNumber,
   isPlainAction,
+  isPlainObject,
   isPositiveInt,
   isText,
   isTextOrNull,
@@ -125,7 +126,7 @@ function knownEntryJson(entry: Omit<AuditEntry, 'hash'>): string {
   const { action, actor, approver, at, comment, detail, fingerprint, grantId, onBehalfOf } = entry;
   const { outcome, prevHash, reason, requestId, ruleId, seq, sessionId, type, via } = entry;
   return (
-    `{"action":${action === null ? 'null' : canonicalJson(action)},"actor":${text(actor)}` +
+    `{"action":${actionJson(action)},"actor":${text(actor)}` +
     `,"approver":${text(approver)},"at":${JSON.stringify(at)},"comment":${text(comment)}` +
     `,"detail":${text(detail)},"fingerprint":${text(fingerprint)},"grantId":${text(grantId)}` +
     `,"onBehalfOf":${text(onBehalfOf)},"outcome":${text(outcome)},"prevHash":${text(prevHash)}` +
@@ -133,6 +134,24 @@ function knownEntryJson(entry: Omit<AuditEntry, 'hash'>): string {
     `,"seq":${JSON.stringify(seq)},"sessionId":${text(sessionId)},"type":${quote(type)},"via":${text(via)}}`
   );
 }
+
+/** `canonicalJson(action)`, with the five members of an action written in order, unsorted. */
+function actionJson(action: RedactedAction | null): string {
+  if (action === null) return 'null';
+  const cached = cachedCanonicalJson(action);
+  if (cached !== undefined) return cached;
+  if (!isPlainObject(action) || Object.keys(action).length !== ACTION_MEMBERS) return canonicalJson(action);
+  const { name, params, paramsHash, redactedPaths, resource } = action;
+  if (typeof name !== 'string' || typeof paramsHash !== 'string' || !isTextOrNull(resource))
+    return canonicalJson(action);
+  return (
+    `{"name":${quote(name)},"params":${canonicalJson(params)},"paramsHash":${quote(paramsHash)}` +
+    `,"redactedPaths":${canonicalJson(redactedPaths)},"resource":${text(resource)}}`
+  );
+}
+
+/** Members of a redacted action. */
+const ACTION_MEMBERS = 5;
 
 function text(value: string | null): string {
   return value === null ? 'null' : quote(value);

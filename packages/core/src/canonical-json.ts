@@ -37,6 +37,11 @@ export function canonicalJson(value: unknown): string {
   return checked(value, '', new Set());
 }
 
+/** The canonical JSON {@link freezeCanonical} remembered for `value`, if it did. */
+export function cachedCanonicalJson(value: object): string | undefined {
+  return frozenJson.get(value);
+}
+
 /**
  * Deep-freezes a plain JSON value that core built itself and remembers its canonical JSON, so
  * the audit entries that repeat it (every step of one call) serialise it once. Throws as

@@ -35,6 +35,18 @@ describe('canonical JSON fast paths give the same answers as the checked path', 
     expect(() => freezeCanonical({ a: Number.NaN })).toThrow(/finite/);
   });
 
+  const action = sampleDraft('allowed').action!;
+  const oddActions: unknown[] = [
+    { resource: 'r', redactedPaths: ['b', 'a'], paramsHash: 'h', params: { b: 1, a: 2 }, name: 'n' },
+    { ...action, extra: 'not a member' },
+    { ...action, name: 7 },
+    { ...action, resource: 1 },
+    { ...action, paramsHash: null },
+    { ...action, redactedPaths: [1, 'x'] },
+    Object.assign(Object.create(null), action),
+    freezeCanonical({ ...action, params: { z: [1, 2], a: 'é' } }),
+  ];
+
   test('audit entries hash as the SHA-256 of their canonical JSON, whatever their shape', () => {
     const drafts: AuditDraft[] = [
       sampleDraft('requested', 'd'),
@@ -54,6 +66,7 @@ describe('canonical JSON fast paths give the same answers as the checked path', 
       },
       { ...sampleDraft('granted'), at: 1.5 },
       { ...sampleDraft('granted'), extra: 'not a member' } as AuditDraft,
+      ...oddActions.map((action) => ({ ...sampleDraft('allowed'), action }) as AuditDraft),
     ];
     for (const entry of sealAuditEntries(null, drafts)) {
       const { hash, ...body } = entry;
