@@ -9,7 +9,7 @@ import {
 } from './errors.js';
 import { scrubText } from './redact.js';
 import type { Runtime } from './runtime.js';
-import { decisionInputSchema, parseInput } from './schemas.js';
+import { decisionInputSchema, parseInput, plainDecisionInput } from './schemas.js';
 import type { DecisionInput, DecisionResult } from './transport.js';
 
 /** Lost compare-and-set races are retried; each retry means another writer made progress. */
@@ -20,7 +20,7 @@ export async function decide(
   requestId: string,
   input: DecisionInput,
 ): Promise<DecisionResult> {
-  const decision = parseInput(decisionInputSchema, input, 'decision');
+  const decision = plainDecisionInput(input) ?? parseInput(decisionInputSchema, input, 'decision');
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const request = await runtime.load(requestId);
     if (request === null) throw new RequestNotFoundError(requestId);

@@ -329,3 +329,20 @@ export function plainGrantCheck(check: unknown): z.infer<typeof grantCheckSchema
     sessionId: sessionId as string,
   };
 }
+
+const isOutcome = oneOf(['approve', 'deny']);
+
+/** What `decisionInputSchema` gives for the common, well-formed decision; else null. */
+export function plainDecisionInput(input: unknown): z.infer<typeof decisionInputSchema> | null {
+  if (!isPlainObject(input)) return null;
+  const { approver, outcome, comment, via } = input;
+  if (!isName(approver) || !isOutcome(outcome)) return null;
+  if (comment !== undefined && !(typeof comment === 'string' && comment.length <= 2000)) return null;
+  if (via !== undefined && !(isName(via) && (via as string).length <= 64)) return null;
+  return {
+    approver: approver as string,
+    outcome: outcome as 'approve' | 'deny',
+    comment: comment as string | undefined,
+    via: via as string | undefined,
+  };
+}

@@ -2,9 +2,11 @@ import { describe, expect, test } from 'vitest';
 import { approvalRequestSchema } from '../src/approval.js';
 import { grantRecordSchema } from '../src/grants.js';
 import {
+  decisionInputSchema,
   grantCheckSchema,
   guardActionSchema,
   guardContextSchema,
+  plainDecisionInput,
   plainGrant,
   plainGrantCheck,
   plainGuardInput,
@@ -171,4 +173,35 @@ describe('plainGrantCheck accepts only what grantCheckSchema accepts, and reads 
     expect(fast).toEqual(base);
     expect(fast.params).not.toBe(base.params);
   });
+});
+
+describe('plainDecisionInput accepts only what decisionInputSchema accepts, and reads the same', () => {
+  const base = { approver: 'user:bob', outcome: 'approve', comment: 'ok', via: 'slack' };
+  const cases: [string, unknown][] = [
+    ['a full decision', base],
+    ['approver and outcome only', { approver: 'user:bob', outcome: 'deny' }],
+    ['an extra member, which the schema strips', { ...base, extra: 1 }],
+    ['an empty approver', { ...base, approver: '' }],
+    ['a long approver', { ...base, approver: 'u'.repeat(257) }],
+    ['a bidi mark in the approver', { ...base, approver: 'user:\u202ebob' }],
+    ['a maybe outcome', { ...base, outcome: 'maybe' }],
+    ['a numeric comment', { ...base, comment: 1 }],
+    ['a null comment', { ...base, comment: null }],
+    ['a long comment', { ...base, comment: 'c'.repeat(2001) }],
+    ['a comment at the limit', { ...base, comment: 'c'.repeat(2000) }],
+    ['a long via', { ...base, via: 'v'.repeat(65) }],
+    ['a via at the limit', { ...base, via: 'v'.repeat(64) }],
+    ['an empty via', { ...base, via: '' }],
+    ['a class instance', Object.assign(new Box(), base)],
+    ['a string', 'approve'],
+  ];
+  test.each(cases)('%s', (_what, raw) => {
+    const fast = plainDecisionInput(raw);
+    const parsed = decisionInputSchema.safeParse(raw);
+    if (fast !== null) {
+      expect(parsed.success).toBe(true);
+      expect(fast).toEqual(parsed.data);
+    }
+  });
+  test('a well-formed decision takes the fast path', () => expect(plainDecisionInput(base)).toEqual(base));
 });
