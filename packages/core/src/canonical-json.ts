@@ -17,6 +17,7 @@ const NOT_JSON = Symbol('not JSON');
 const PLAIN_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 /** Deeper than this, the fast path gives up and the checked path looks for a cycle. */
 const FAST_DEPTH = 256;
+const FLATTEN = /^/;
 /** Canonical JSON of values deep-frozen by {@link freezeCanonical}: they can no longer change. */
 const frozenJson = new WeakMap<object, string>();
 
@@ -49,6 +50,8 @@ export function cachedCanonicalJson(value: object): string | undefined {
  */
 export function freezeCanonical<T extends object>(value: T): T {
   const json = canonicalJson(value);
+  // Built with +=, the JSON is a rope of ~25 cons cells; a regexp flattens it in place (~1 KB -> ~0.2 KB).
+  FLATTEN.test(json);
   deepFreeze(value);
   frozenJson.set(value, json);
   return value;

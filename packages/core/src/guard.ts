@@ -29,6 +29,7 @@ import type { PolicyDecision, Risk } from './policy.js';
 import { scrubText } from './redact.js';
 import type { Runtime } from './runtime.js';
 import { guardActionSchema, guardContextSchema, parseInput, plainGuardInput } from './schemas.js';
+import type { DeliveryContext } from './transport.js';
 
 /** The privileged call to guard. `run` is called at most once, and only with a live grant. */
 export interface GuardAction<T> {
@@ -79,6 +80,91 @@ const DELIVERY_OVER = Object.freeze(new Error('the request no longer needs deliv
 /** Lost compare-and-set races are retried; each loss means another writer made progress. */
 const MAX_WRITE_ATTEMPTS = 50;
 
+/**
+ * One guard's wait for a decision. It keeps the request's id and deadline, not a version of the
+ * record; it is what the waiters wake; and it makes the AbortSignal transports see only when one
+ * reads it, since a Node 20 AbortController costs about 0.75 KB for as long as the guard waits.
+ */
+class ApprovalWait {
+  readonly requestId: string;
+  readonly expiresAt: number;
+  #deliveryOver = false;
+  #controller: AbortController | null = null;
+  /** Ends a delivery still in flight; set while one is. */
+  giveUpDelivery: (() => void) | null = null;
+  #resume: (() => void) | null = null;
+  #timer: unknown = null;
+  readonly #onTimer = () => {
+    this.#timer = null;
+    this.wake();
+  };
+
+  readonly #onAbort: (() => void) | null = null;
+
+  /** Starts waiting: the waiters can wake it, and the caller's abort ends delivery and wakes it. */
+  constructor(
+    private readonly runtime: Runtime,
+    request: ApprovalRequest,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.requestId = request.id;
+    this.expiresAt = request.expiresAt;
+    runtime.waiters.add(this.requestId, this);
+    if (signal) {
+      this.#onAbort = () => {
+        this.endDelivery();
+        this.wake();
+      };
+      signal.addEventListener('abort', this.#onAbort);
+    }
+  }
+
+  /** Stops waiting and leaves nothing behind: no timer, waiter, listener or delivery. */
+  close(): void {
+    this.wake();
+    this.endDelivery();
+    this.runtime.waiters.remove(this.requestId, this);
+    if (this.#onAbort) this.signal?.removeEventListener('abort', this.#onAbort);
+  }
+
+  /** Resolves after `ms`, or sooner when the request may have changed. */
+  pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#resume = resolve;
+      this.#timer = this.runtime.options.clock.setTimeout(this.#onTimer, ms);
+    });
+  }
+
+  /** Ends the current pause, if any, and its timer. */
+  wake(): void {
+    if (this.#timer !== null) this.runtime.options.clock.clearTimeout(this.#timer);
+    this.#timer = null;
+    const resume = this.#resume;
+    this.#resume = null;
+    resume?.();
+  }
+
+  get deliveryOver(): boolean {
+    return this.#deliveryOver;
+  }
+
+  /** Aborted once the request no longer needs delivering, however late a transport reads it. */
+  get deliverySignal(): AbortSignal {
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.#deliveryOver) this.#controller.abort(DELIVERY_OVER);
+    }
+    return this.#controller.signal;
+  }
+
+  endDelivery(): void {
+    if (this.#deliveryOver) return;
+    this.#deliveryOver = true;
+    this.#controller?.abort(DELIVERY_OVER);
+    this.giveUpDelivery?.();
+  }
+}
+
 export async function guard<T>(runtime: Runtime, action: GuardAction<T>, context: GuardContext): Promise<T> {
   const prepared = prepare(runtime, action, context);
   if (context.signal?.aborted)
@@ -96,8 +182,12 @@ export async function guard<T>(runtime: Runtime, action: GuardAction<T>, context
     const grantTtlMs = ttl(decision.rule?.grantTtl, runtime.options.grantTtlMs);
     return (await runGranted(runtime, prepared, null, decision.ruleId, grantTtlMs)) as T;
   }
-  const request = await openRequest(runtime, prepared, decision);
-  return (await awaitApproval(runtime, prepared, request)) as T;
+  const opened = await openRequest(runtime, prepared, decision);
+  const wait = new ApprovalWait(runtime, opened, context.signal);
+  const delivered = opened.status === 'pending' ? deliver(runtime, opened, wait) : null;
+  // Returned, not awaited, so that neither this frame (the caller's action, the first version of
+  // the request) nor a suspended caller stays in memory while the guard waits.
+  return awaitApproval(runtime, prepared, wait, delivered) as Promise<T>;
 }
 
 function prepare(runtime: Runtime, action: GuardAction<unknown>, context: GuardContext): Prepared {
@@ -237,45 +327,28 @@ function reattach(existing: ApprovalRequest, prepared: Prepared, key: string): A
 async function awaitApproval(
   runtime: Runtime,
   prepared: Prepared,
-  initial: ApprovalRequest,
+  wait: ApprovalWait,
+  delivered: Promise<void> | null,
 ): Promise<unknown> {
   const signal = prepared.context.signal;
-  const delivery = new AbortController();
-  let wake: (() => void) | null = null;
-  const removeWaiter = runtime.waiters.add(initial.id, () => wake?.());
-  const onAbort = () => {
-    delivery.abort(DELIVERY_OVER);
-    wake?.();
-  };
-  signal?.addEventListener('abort', onAbort);
-  const { clock, pollMs } = runtime.options;
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = clock.setTimeout(() => resolve(), ms);
-      wake = () => {
-        clock.clearTimeout(timer);
-        resolve();
-      };
-    }).finally(() => {
-      wake = null;
-    });
+  const { pollMs } = runtime.options;
   try {
-    if (initial.status === 'pending') await deliver(runtime, initial, delivery.signal);
+    await delivered;
     for (;;) {
       // A closing process stops waiting but leaves the request pending, for a restart to resume.
       if (runtime.closed) throw new ClosedError();
       let request: ApprovalRequest | null;
       try {
-        request = await runtime.load(initial.id);
+        request = await runtime.load(wait.requestId);
       } catch (error) {
         // A read grants nothing, so ride out a store outage until the deadline, then fail closed.
         const retry = isCountersignError(error, ErrorCode.StoreFailed) && !signal?.aborted;
-        if (!retry || runtime.now() >= initial.expiresAt) throw error;
-        await pause(Math.min(pollMs, initial.expiresAt - runtime.now()));
+        if (!retry || runtime.now() >= wait.expiresAt) throw error;
+        await wait.pause(Math.min(pollMs, wait.expiresAt - runtime.now()));
         continue;
       }
       if (request === null)
-        throw new ApprovalCancelledError(initial.id, 'the request vanished from the store');
+        throw new ApprovalCancelledError(wait.requestId, 'the request vanished from the store');
       switch (request.status) {
         case 'pending': {
           if (signal?.aborted) {
@@ -287,7 +360,7 @@ async function awaitApproval(
             await runtime.settle(request, 'expired', EXPIRED_REASON);
             continue;
           }
-          await pause(Math.min(remaining, pollMs));
+          await wait.pause(Math.min(remaining, pollMs));
           continue;
         }
         case 'approved': {
@@ -300,7 +373,7 @@ async function awaitApproval(
             );
             continue;
           }
-          delivery.abort(DELIVERY_OVER);
+          wait.endDelivery();
           return await runGranted(runtime, prepared, request, request.ruleId, request.grantTtlMs);
         }
         case 'denied': {
@@ -317,13 +390,11 @@ async function awaitApproval(
       }
     }
   } finally {
-    delivery.abort(DELIVERY_OVER);
-    removeWaiter();
-    signal?.removeEventListener('abort', onAbort);
+    wait.close();
   }
 }
 
-async function deliver(runtime: Runtime, request: ApprovalRequest, signal: AbortSignal): Promise<void> {
+async function deliver(runtime: Runtime, request: ApprovalRequest, wait: ApprovalWait): Promise<void> {
   const transports = [...runtime.options.transports.values()];
   if (transports.length === 0) return;
   const pending = transports.filter(
@@ -337,12 +408,18 @@ async function deliver(runtime: Runtime, request: ApprovalRequest, signal: Abort
   });
   deadline.catch(() => {});
   const timer = clock.setTimeout(giveUp, Math.max(0, request.expiresAt - runtime.now()));
-  signal.addEventListener('abort', giveUp);
+  wait.giveUpDelivery = giveUp;
+  if (wait.deliveryOver) giveUp();
+  const context: DeliveryContext = {
+    get signal() {
+      return wait.deliverySignal;
+    },
+  };
   const failures = (
     await Promise.all(
       pending.map(async (transport) => {
         try {
-          const ref = (await Promise.race([transport.deliver(request, { signal }), deadline])) ?? {};
+          const ref = (await Promise.race([transport.deliver(request, context), deadline])) ?? {};
           // Saved as soon as this transport answers, so a click served by another process finds it.
           await saveReceipt(runtime, request.id, { transport: transport.name, ref, at: runtime.now() });
           return [];
@@ -352,7 +429,7 @@ async function deliver(runtime: Runtime, request: ApprovalRequest, signal: Abort
       }),
     ).finally(() => {
       clock.clearTimeout(timer);
-      signal.removeEventListener('abort', giveUp);
+      wait.giveUpDelivery = null;
       // Settle the race's loser so no promise outlives the delivery.
       giveUp();
     })
@@ -365,7 +442,7 @@ async function deliver(runtime: Runtime, request: ApprovalRequest, signal: Abort
       runtime.draft('delivery_failed', current, { via: f.transport, detail: errorText(f.error) }),
     );
     // An abort is the caller's cancellation, which the wait loop records; not a delivery failure.
-    if (current.deliveries.length === 0 && current.status === 'pending' && !signal.aborted) {
+    if (current.deliveries.length === 0 && current.status === 'pending' && !wait.deliveryOver) {
       const cancelled = await runtime.update(
         current,
         { status: 'cancelled', closedReason: 'delivery failed' },

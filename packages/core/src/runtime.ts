@@ -33,13 +33,17 @@ export class Runtime {
   }
 
   /** Runs a store call; anything it throws becomes a StoreError so callers fail closed. */
-  async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    let pending: Promise<T>;
     try {
-      return await fn();
+      pending = Promise.resolve(fn());
     } catch (error) {
-      if (isCountersignError(error)) throw error;
-      throw new StoreError(`${this.store.name}.${operation}`, error);
+      pending = Promise.reject(error);
     }
+    // Not async: one derived promise per store call, not an async frame and its awaits.
+    return pending.then(undefined, (error: unknown) => {
+      throw isCountersignError(error) ? error : new StoreError(`${this.store.name}.${operation}`, error);
+    });
   }
 
   async load(id: string): Promise<ApprovalRequest | null> {
@@ -52,7 +56,7 @@ export class Runtime {
    * writer got there first (the caller re-reads and decides again).
    */
   async update(current: ApprovalRequest, changes: Partial<ApprovalRequest>, drafts: AuditDraft[]) {
-    const next: ApprovalRequest = { ...current, ...changes, version: current.version + 1 };
+    const next = withChanges(current, changes);
     if (next.status !== current.status && !canTransition(current.status, next.status)) {
       throw new Error(`illegal transition ${current.status} -> ${next.status}`);
     }
@@ -80,6 +84,7 @@ export class Runtime {
 
   /** Tells every transport that delivered the request about its new state. Never throws. */
   async notifyTransports(request: ApprovalRequest): Promise<void> {
+    if (!request.deliveries.some((receipt) => this.options.transports.get(receipt.transport)?.update)) return;
     await Promise.all(
       request.deliveries.map(async (receipt) => {
         const transport = this.options.transports.get(receipt.transport);
@@ -130,4 +135,34 @@ export function checkGrant(raw: unknown): GrantRecord {
   const parsed = grantRecordSchema.safeParse(raw);
   if (!parsed.success) throw new CorruptRecordError('grant', formatIssues(parsed.error));
   return parsed.data;
+}
+
+/** `{ ...current, ...changes, version + 1 }` as one fixed-shape literal: a spread of a frozen record is slow and large. */
+function withChanges(current: ApprovalRequest, changes: Partial<ApprovalRequest>): ApprovalRequest {
+  const pick = <K extends keyof ApprovalRequest>(key: K): ApprovalRequest[K] =>
+    (key in changes ? changes[key] : current[key]) as ApprovalRequest[K];
+  return {
+    id: pick('id'),
+    version: current.version + 1,
+    status: pick('status'),
+    fingerprint: pick('fingerprint'),
+    action: pick('action'),
+    actor: pick('actor'),
+    onBehalfOf: pick('onBehalfOf'),
+    reason: pick('reason'),
+    sessionId: pick('sessionId'),
+    idempotencyKey: pick('idempotencyKey'),
+    risk: pick('risk'),
+    ruleId: pick('ruleId'),
+    approvers: pick('approvers'),
+    quorum: pick('quorum'),
+    grantTtlMs: pick('grantTtlMs'),
+    decisions: pick('decisions'),
+    deliveries: pick('deliveries'),
+    createdAt: pick('createdAt'),
+    expiresAt: pick('expiresAt'),
+    decidedAt: pick('decidedAt'),
+    grantId: pick('grantId'),
+    closedReason: pick('closedReason'),
+  };
 }

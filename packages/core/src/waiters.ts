@@ -1,29 +1,37 @@
+/** A waiting guard; `wake()` makes it re-read its request. */
+export interface Waiter {
+  wake(): void;
+}
+
 /**
  * Wakes guards waiting on a request when something about it may have changed. A wake is only a
  * hint: the waiter re-reads the request from the store.
  */
 export class Waiters {
-  private readonly byRequest = new Map<string, Set<() => void>>();
+  // One waiter, the usual case, is kept as is; a Set only when several guards wait on one request.
+  private readonly byRequest = new Map<string, Waiter | Set<Waiter>>();
 
-  add(requestId: string, wake: () => void): () => void {
-    let set = this.byRequest.get(requestId);
-    if (!set) {
-      set = new Set();
-      this.byRequest.set(requestId, set);
-    }
-    set.add(wake);
-    return () => {
-      const current = this.byRequest.get(requestId);
-      if (!current) return;
-      current.delete(wake);
+  add(requestId: string, waiter: Waiter): void {
+    const current = this.byRequest.get(requestId);
+    if (current === undefined) this.byRequest.set(requestId, waiter);
+    else if (!(current instanceof Set)) this.byRequest.set(requestId, new Set([current, waiter]));
+    else current.add(waiter);
+  }
+
+  remove(requestId: string, waiter: Waiter): void {
+    const current = this.byRequest.get(requestId);
+    if (current === waiter) this.byRequest.delete(requestId);
+    else if (current instanceof Set) {
+      current.delete(waiter);
       if (current.size === 0) this.byRequest.delete(requestId);
-    };
+    }
   }
 
   wake(requestId: string): void {
-    const set = this.byRequest.get(requestId);
-    if (!set) return;
-    for (const wake of [...set]) wake();
+    const current = this.byRequest.get(requestId);
+    if (current === undefined) return;
+    if (current instanceof Set) for (const waiter of [...current]) waiter.wake();
+    else current.wake();
   }
 
   wakeAll(): void {

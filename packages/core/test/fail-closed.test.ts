@@ -104,6 +104,32 @@ describe('fail closed', () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 
+  test("a transport's delivery signal aborts once the request is decided, however late it is read", async () => {
+    let context: { signal: AbortSignal } | null = null;
+    let finish: (ref: Record<string, string>) => void = () => {};
+    const slow = {
+      name: 'slow',
+      deliver: (_request: unknown, ctx: { signal: AbortSignal }) => {
+        context = ctx;
+        return new Promise<Record<string, string>>((resolve) => {
+          finish = resolve;
+        });
+      },
+    };
+    const early = createRecordingTransport('early');
+    const { cs, clock } = setup({ transports: [slow, early] });
+    const run = cs.guard({ ...EXPORT, run: () => 'ran' }, CONTEXT);
+    const request = await early.nextDelivery();
+    await clock.flush();
+    await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
+    await cs.decide(request.id, { approver: 'user:carol', outcome: 'approve' });
+    finish({ id: 'late' });
+    expect(await run).toBe('ran');
+    // Read only now, after the decision: it must already say delivery is over.
+    expect(context!.signal.aborted).toBe(true);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
   test('one transport delivering is enough', async () => {
     const broken = createRecordingTransport('broken');
     const working = createRecordingTransport('working');

