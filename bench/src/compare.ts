@@ -1,0 +1,48 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Compares this checkout with another one (built with `pnpm build`), alternating one process of
+ * each so that both see the same machine, and prints each measurement and the median ratio.
+ *   pnpm --filter @countersign/bench compare ../old-checkout allow 5
+ * Measurements: allow (guard() p50/p99), round (approval round trip p50/p99), audit (append and
+ * verify, ns per entry).
+ */
+const [other, which = 'allow', rounds = '5'] = process.argv.slice(2);
+if (!other) throw new Error('usage: compare <other checkout> [allow|round|audit] [rounds]');
+const here = resolve(fileURLToPath(import.meta.url), '../../..');
+const there = resolve(other);
+if (!existsSync(`${there}/packages/core/dist/index.js`)) {
+  throw new Error(`${there} is not built: run pnpm install and pnpm build there first`);
+}
+const worker = fileURLToPath(new URL('./compare-worker.ts', import.meta.url));
+const counts: Record<string, string> = { allow: '30000', round: '10000', audit: '200000' };
+
+function measure(root: string): Record<string, number> {
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', '--expose-gc', worker, root, which, counts[which] ?? '20000'],
+    { encoding: 'utf8' },
+  );
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, number>;
+}
+
+const results: Record<'other' | 'this', Record<string, number>[]> = { other: [], this: [] };
+for (let i = 0; i < Number(rounds); i++) {
+  for (const [label, root] of [
+    ['other', there],
+    ['this', here],
+  ] as const) {
+    const result = measure(root);
+    results[label].push(result);
+    console.log(`${label.padEnd(5)} ${JSON.stringify(result)}`);
+  }
+}
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+for (const key of Object.keys(results.this[0] ?? {})) {
+  const a = median(results.other.map((r) => r[key] ?? 0));
+  const b = median(results.this.map((r) => r[key] ?? 0));
+  console.log(`${key}: ${a.toFixed(0)} → ${b.toFixed(0)} ns, ${(b / a).toFixed(2)} × (medians of ${rounds})`);
+}
