@@ -2,6 +2,7 @@ import { pathToFileURL } from 'node:url';
 import type * as Core from '@countersign/core';
 import type * as CoreTesting from '@countersign/core/testing';
 import type * as MemoryStore from '@countersign/memory-store';
+import { draft } from './cases/audit-log.js';
 import { BENCH_RETENTION, CONTEXT, DIRECTORY, EXPORT, POLICY, READ } from './fixtures.js';
 import { summarise } from './harness.js';
 
@@ -60,10 +61,7 @@ if (which === 'allow') {
   result = { p50, p99 };
 } else if (which === 'audit') {
   const store = createMemoryStore();
-  const drafts = Array.from({ length: n }, (_, i) => ({
-    ...auditDraft(i),
-    action: { ...EXPORT, resource: EXPORT.resource, paramsHash: 'a'.repeat(64), redactedPaths: [] },
-  }));
+  const drafts = Array.from({ length: n }, (_, i) => draft(i));
   let t0 = process.hrtime.bigint();
   for (const draft of drafts) await store.appendAudit([draft]);
   const append = Number(process.hrtime.bigint() - t0) / n;
@@ -77,23 +75,3 @@ if (which === 'allow') {
 }
 console.log(JSON.stringify(result));
 process.exit(0);
-
-function auditDraft(i: number): Omit<Core.AuditDraft, 'action'> {
-  return {
-    type: 'decided',
-    at: 1_767_225_600_000 + i,
-    requestId: `req_${i.toString(36).padStart(20, '0')}`,
-    grantId: null,
-    actor: CONTEXT.actor,
-    onBehalfOf: 'user:alice',
-    sessionId: CONTEXT.sessionId,
-    fingerprint: 'b'.repeat(64),
-    ruleId: 'exports-need-one',
-    reason: CONTEXT.reason,
-    approver: 'user:bob',
-    outcome: 'approve',
-    comment: null,
-    via: 'slack',
-    detail: null,
-  };
-}

@@ -6,7 +6,8 @@ import { type CaseResult, formatNs, formatRate } from '../harness.js';
 const APPENDS = 200_000;
 const VERIFIED = 100_000;
 
-function draft(i: number): AuditDraft {
+/** A typical decision entry; each call builds a new one, as a store receives them. */
+export function draft(i: number): AuditDraft {
   return {
     type: 'decided',
     at: 1_767_225_600_000 + i,
