@@ -76,6 +76,10 @@ interface Prepared {
  * `abort()` without one builds a DOMException and its stack trace on every request.
  */
 const DELIVERY_OVER = Object.freeze(new Error('the request no longer needs delivering'));
+/** Why a delivery still in flight was given up; one frozen error, as it ends every delivery race. */
+const DELIVERY_GIVEN_UP = Object.freeze(
+  new Error('delivery did not finish before the request expired or was cancelled'),
+);
 
 /** Lost compare-and-set races are retried; each loss means another writer made progress. */
 const MAX_WRITE_ATTEMPTS = 50;
@@ -404,7 +408,7 @@ async function deliver(runtime: Runtime, request: ApprovalRequest, wait: Approva
   const { clock } = runtime.options;
   let giveUp: () => void = () => {};
   const deadline = new Promise<never>((_, reject) => {
-    giveUp = () => reject(new Error('delivery did not finish before the request expired or was cancelled'));
+    giveUp = () => reject(DELIVERY_GIVEN_UP);
   });
   deadline.catch(() => {});
   const timer = clock.setTimeout(giveUp, Math.max(0, request.expiresAt - runtime.now()));

@@ -182,12 +182,25 @@ export const isPlainAction = hasShape({
   redactedPaths: isDenseArrayOf(isText),
 });
 
+/**
+ * Deep-frozen actions that passed {@link isPlainAction}. A call's action is one frozen object shared
+ * by every version of its request, so each later version skips checking and walking it again.
+ */
+const checkedActions = new WeakSet<object>();
+
+const isStoredAction: Check = (value) => {
+  if (typeof value === 'object' && value !== null && checkedActions.has(value)) return true;
+  if (!isPlainAction(value)) return false;
+  if (isDeepFrozen(value)) checkedActions.add(value as object);
+  return true;
+};
+
 const isPlainRequest = hasShape({
   id: isText,
   version: isPositiveInt,
   status: oneOf(REQUEST_STATUSES),
   fingerprint: isText,
-  action: isPlainAction,
+  action: isStoredAction,
   actor: isText,
   onBehalfOf: isTextOrNull,
   reason: isText,
@@ -243,7 +256,7 @@ function copyData<T>(value: T): T {
 
 /** Whether nothing in `value` can change any more, so sharing it is as safe as copying it. */
 function isDeepFrozen(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return true;
+  if (typeof value !== 'object' || value === null || checkedActions.has(value)) return true;
   if (!Object.isFrozen(value)) return false;
   for (const member of Object.values(value)) if (!isDeepFrozen(member)) return false;
   return true;
