@@ -126,13 +126,29 @@ function knownEntryJson(entry: Omit<AuditEntry, 'hash'>): string {
   const { action, actor, approver, at, comment, detail, fingerprint, grantId, onBehalfOf } = entry;
   const { outcome, prevHash, reason, requestId, ruleId, seq, sessionId, type, via } = entry;
   return (
-    `{"action":${actionJson(action)},"actor":${text(actor)}` +
-    `,"approver":${text(approver)},"at":${JSON.stringify(at)},"comment":${text(comment)}` +
-    `,"detail":${text(detail)},"fingerprint":${text(fingerprint)},"grantId":${text(grantId)}` +
-    `,"onBehalfOf":${text(onBehalfOf)},"outcome":${text(outcome)},"prevHash":${text(prevHash)}` +
-    `,"reason":${text(reason)},"requestId":${text(requestId)},"ruleId":${text(ruleId)}` +
-    `,"seq":${JSON.stringify(seq)},"sessionId":${text(sessionId)},"type":${quote(type)},"via":${text(via)}}`
+    `{"action":${actionJson(action)},"actor":${member(0, actor)}` +
+    `,"approver":${member(1, approver)},"at":${JSON.stringify(at)},"comment":${text(comment)}` +
+    `,"detail":${text(detail)},"fingerprint":${member(2, fingerprint)},"grantId":${text(grantId)}` +
+    `,"onBehalfOf":${member(3, onBehalfOf)},"outcome":${text(outcome)},"prevHash":${text(prevHash)}` +
+    `,"reason":${member(4, reason)},"requestId":${member(5, requestId)},"ruleId":${member(6, ruleId)}` +
+    `,"seq":${JSON.stringify(seq)},"sessionId":${member(7, sessionId)},"type":${quote(type)},"via":${member(8, via)}}`
   );
+}
+
+/**
+ * For each member a call's entries usually repeat, the last string quoted and its JSON. Chains are
+ * written and verified in order, and one call's entries share their actor, session, reason, rule
+ * and fingerprint, so most members are found here instead of being checked and quoted again.
+ */
+const lastQuoted: (string | null)[] = new Array(18).fill(null);
+
+function member(slot: number, value: string | null): string {
+  if (value === null) return 'null';
+  if (lastQuoted[slot * 2] === value) return lastQuoted[slot * 2 + 1]!;
+  const quoted = quote(value);
+  lastQuoted[slot * 2] = value;
+  lastQuoted[slot * 2 + 1] = quoted;
+  return quoted;
 }
 
 /** `canonicalJson(action)`, with the five members of an action written in order, unsorted. */
