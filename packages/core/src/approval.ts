@@ -103,6 +103,6 @@ export const approvalRequestSchema = z.object({
 export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
 
 /** Approvals counted towards quorum: one per distinct approver. */
-export function approvalsOf(request: ApprovalRequest): Decision[] {
+export function approvalsOf(request: Pick<ApprovalRequest, 'decisions'>): Decision[] {
   return request.decisions.filter((decision) => decision.outcome === 'approve');
 }

@@ -49,7 +49,7 @@ export async function decide(
       at: runtime.now(),
     };
     const decisions = [...request.decisions, recorded];
-    const approvals = approvalsOf({ ...request, decisions }).length;
+    const approvals = approvalsOf({ decisions }).length;
     const drafts = [
       runtime.draft('decided', request, {
         approver: recorded.approver,

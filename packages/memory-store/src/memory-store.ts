@@ -73,7 +73,7 @@ class MemoryStore implements Store {
     }
     if (this.requests.has(request.id))
       throw new Error(`[countersign] [memory] request ${request.id} already exists`);
-    const stored = frozenCopy(request);
+    const stored = frozenRequest(request, null);
     this.requests.set(stored.id, stored);
     if (stored.idempotencyKey !== null) {
       this.byIdempotencyKey.set(idempotencyIndex(stored.actor, stored.idempotencyKey), stored.id);
@@ -95,7 +95,7 @@ class MemoryStore implements Store {
   async updateRequest(next: ApprovalRequest, audit: readonly AuditDraft[]): Promise<ApprovalRequest | null> {
     const current = this.requests.get(next.id);
     if (!current || current.version !== next.version - 1) return null;
-    const stored = frozenVersion(next, current);
+    const stored = frozenRequest(next, current);
     this.requests.set(stored.id, stored);
     this.appendNow(audit);
     if (isTerminal(stored.status)) this.retireRequest(stored.id);
@@ -259,21 +259,38 @@ function frozenCopy<T>(value: T): T {
 }
 
 /**
- * `frozenCopy(next)` where `previous` is a stored version: members `next` took over from it
- * unchanged (the action, the approvers, usually the decisions) are deep-frozen already, so
- * they are shared without walking them again.
+ * A deep-frozen copy of a request, written as one literal so that every stored request shares one
+ * hidden class. (Copies made key by key went to V8 dictionary mode, 1.4 KB more per request,
+ * depending on which other shapes the process had seen.) Members taken over unchanged from
+ * `previous`, a stored version and so deep-frozen already, are shared without walking them again.
  */
-function frozenVersion<T extends object>(next: T, previous: T): T {
-  if (Object.getPrototypeOf(next) !== Object.prototype) return frozenCopy(next);
-  const copy: Record<string, unknown> = Object.assign({}, next as Record<string, unknown>);
-  const before = previous as Record<string, unknown>;
-  for (const key of Object.keys(copy)) {
-    const member = copy[key];
-    if (typeof member === 'object' && member !== null && member !== before[key]) {
-      copy[key] = frozenCopy(member);
-    }
-  }
-  return Object.freeze(copy) as T;
+function frozenRequest(request: ApprovalRequest, previous: ApprovalRequest | null): ApprovalRequest {
+  const kept = <K extends 'action' | 'approvers' | 'decisions' | 'deliveries'>(key: K) =>
+    request[key] === previous?.[key] ? request[key] : frozenCopy(request[key]);
+  return Object.freeze({
+    id: request.id,
+    version: request.version,
+    status: request.status,
+    fingerprint: request.fingerprint,
+    action: kept('action'),
+    actor: request.actor,
+    onBehalfOf: request.onBehalfOf,
+    reason: request.reason,
+    sessionId: request.sessionId,
+    idempotencyKey: request.idempotencyKey,
+    risk: request.risk,
+    ruleId: request.ruleId,
+    approvers: kept('approvers'),
+    quorum: request.quorum,
+    grantTtlMs: request.grantTtlMs,
+    decisions: kept('decisions'),
+    deliveries: kept('deliveries'),
+    createdAt: request.createdAt,
+    expiresAt: request.expiresAt,
+    decidedAt: request.decidedAt,
+    grantId: request.grantId,
+    closedReason: request.closedReason,
+  });
 }
 
 /** Only `action` can hold objects; every other member of a sealed entry is a string, number or null. */
