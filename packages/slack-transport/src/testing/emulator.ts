@@ -478,19 +478,7 @@ class Emulator implements SlackEmulator {
         },
       ],
     };
-    const result = await deliverInteraction({
-      type: 'block_actions',
-      url: this.#requireInteractionUrl(options.url),
-      payload,
-      signingSecret: this.signingSecret,
-      timestamp: Math.floor(this.#now() / 1000),
-      forgery: options,
-      triggerId,
-      responseUrl,
-      track: (request) => this.#track(request),
-    });
-    this.#ledger.interactions.push(result);
-    return result;
+    return this.#interact('block_actions', payload, options, triggerId, responseUrl);
   }
 
   async submitView(options: SubmitViewOptions): Promise<InteractionResult> {
@@ -518,20 +506,32 @@ class Emulator implements SlackEmulator {
       enterprise: null,
       is_enterprise_install: false,
     };
+    const result = await this.#interact('view_submission', payload, options, triggerId, undefined);
+    entry.submissions.push(result);
+    this.#applyViewResponse(entry, result);
+    return result;
+  }
+
+  /** Signs and posts an interaction as Slack does, now, and records it in the ledger. */
+  async #interact<Payload extends Record<string, unknown>>(
+    type: InteractionResult['type'],
+    payload: Payload,
+    options: ForgeryOptions<Payload>,
+    triggerId: string,
+    responseUrl: string | undefined,
+  ): Promise<InteractionResult> {
     const result = await deliverInteraction({
-      type: 'view_submission',
+      type,
       url: this.#requireInteractionUrl(options.url),
       payload,
       signingSecret: this.signingSecret,
       timestamp: Math.floor(this.#now() / 1000),
       forgery: options,
       triggerId,
-      responseUrl: undefined,
+      responseUrl,
       track: (request) => this.#track(request),
     });
     this.#ledger.interactions.push(result);
-    entry.submissions.push(result);
-    this.#applyViewResponse(entry, result);
     return result;
   }
 
