@@ -13,6 +13,21 @@ import {
 } from './helpers.js';
 
 let h: Harness;
+
+/** Signs `body` with the workspace's secret at the test clock's time, as Slack would. */
+function signNow(body: string) {
+  return signSlackRequest({ signingSecret: h.slack.signingSecret, body, timestamp: h.clock.now() / 1000 });
+}
+
+/** POSTs a raw, correctly signed form body to the app's interaction URL. */
+function postSigned(body: string): Promise<Response> {
+  const signed = signNow(body);
+  return fetch(h.interactionUrl, {
+    method: 'POST',
+    headers: { ...signed.headers, 'content-type': 'application/x-www-form-urlencoded' },
+    body,
+  });
+}
 afterEach(async () => {
   await h?.close();
 });
@@ -365,17 +380,9 @@ describe('malformed input', () => {
   test('oversized bodies are refused with 413 before the signature is checked', async () => {
     h = await setup();
     const body = `payload=${'x'.repeat(70_000)}`;
-    const signed = signSlackRequest({
-      signingSecret: h.slack.signingSecret,
-      body,
-      timestamp: h.clock.now() / 1000,
-    });
-    const declared = await fetch(h.interactionUrl, {
-      method: 'POST',
-      headers: { ...signed.headers, 'content-type': 'application/x-www-form-urlencoded' },
-      body,
-    });
+    const declared = await postSigned(body);
     expect(declared.status).toBe(413);
+    const signed = signNow(body);
     const streamed = await h.transport.handleInteraction(
       new Request(h.interactionUrl, {
         method: 'POST',
@@ -390,19 +397,7 @@ describe('malformed input', () => {
 
   test('malformed but signed bodies are refused with 400', async () => {
     h = await setup();
-    const post = async (body: string) => {
-      const signed = signSlackRequest({
-        signingSecret: h.slack.signingSecret,
-        body,
-        timestamp: h.clock.now() / 1000,
-      });
-      const response = await fetch(h.interactionUrl, {
-        method: 'POST',
-        headers: { ...signed.headers, 'content-type': 'application/x-www-form-urlencoded' },
-        body,
-      });
-      return response.status;
-    };
+    const post = async (body: string) => (await postSigned(body)).status;
     expect(await post('payload=%7Bnot%20json')).toBe(400);
     expect(await post('nothing=here')).toBe(400);
     expect(await post(`payload=${encodeURIComponent('[1,2]')}`)).toBe(400);
