@@ -65,7 +65,10 @@ interface AppResponse {
   readonly contentType?: string;
 }
 
-/** A stand-in for the app's interactivity endpoint: records requests, answers what the test says. */
+/**
+ * A stand-in for the app's interactivity endpoint: records requests, answers what the test says,
+ * and closes after the test.
+ */
 async function startApp(
   answer: (request: ReceivedRequest) => AppResponse | Promise<AppResponse> = () => ({}),
 ) {
@@ -83,12 +86,18 @@ async function startApp(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/slack/interactions`,
-    requests,
-    close: () =>
+  cleanups.push(
+    () =>
       new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
-  };
+  );
+  return { url: `http://127.0.0.1:${port}/slack/interactions`, requests };
+}
+
+/** {@link startApp}, set as the workspace's interactivity URL. */
+async function startInteractionApp(answer?: Parameters<typeof startApp>[0]) {
+  const app = await startApp(answer);
+  slack.setInteractionUrl(app.url);
+  return app;
 }
 
 function payloadOf(body: string): Record<string, unknown> {
@@ -432,9 +441,7 @@ describe('rate limits and fault injection', () => {
 
 describe('interactions', () => {
   it('click POSTs a signed block_actions payload like Slack', async () => {
-    const app = await startApp(() => ({ status: 200, body: '' }));
-    cleanups.push(app.close);
-    slack.setInteractionUrl(app.url);
+    const app = await startInteractionApp(() => ({ status: 200, body: '' }));
     const { channel, ts } = await postApproval();
 
     const result = await slack.click({ user: 'U0ALICE', channel, ts, actionId: 'approve' });
@@ -491,9 +498,7 @@ describe('interactions', () => {
   });
 
   it('lets tests forge timestamp, signature, team, payload and body', async () => {
-    const app = await startApp();
-    cleanups.push(app.close);
-    slack.setInteractionUrl(app.url);
+    const app = await startInteractionApp();
     const { channel, ts } = await postApproval();
     const click = { user: 'U0ALICE', channel, ts, actionId: 'deny' } as const;
 
@@ -537,7 +542,6 @@ describe('interactions', () => {
       await new Promise((resolve) => setTimeout(resolve, 120));
       return { status: 401, body: 'bad signature', contentType: 'text/plain' };
     });
-    cleanups.push(app.close);
     const { channel, ts } = await postApproval();
     const result = await slack.click({ user: 'U0BOB', channel, ts, actionId: 'approve', url: app.url });
     expect(result).toMatchObject({
@@ -550,9 +554,7 @@ describe('interactions', () => {
   });
 
   it('refuses clicks Slack could not produce', async () => {
-    const app = await startApp();
-    cleanups.push(app.close);
-    slack.setInteractionUrl(app.url);
+    const app = await startInteractionApp();
     const { channel, ts } = await postApproval();
     const attempts = [
       slack.click({ user: 'U0ALICE', channel, ts, actionId: 'nope' }),
@@ -564,9 +566,7 @@ describe('interactions', () => {
   });
 
   it('clicks on ephemeral messages carry is_ephemeral and no message', async () => {
-    const app = await startApp();
-    cleanups.push(app.close);
-    slack.setInteractionUrl(app.url);
+    const app = await startInteractionApp();
     const ephemeral = await client.chat.postEphemeral({
       channel: 'C0APPROVALS',
       user: 'U0BOB',
@@ -586,9 +586,7 @@ describe('interactions', () => {
   });
 
   it('accepts response_url posts and applies replace_original', async () => {
-    const app = await startApp();
-    cleanups.push(app.close);
-    slack.setInteractionUrl(app.url);
+    await startInteractionApp();
     const { channel, ts } = await postApproval();
     const { responseUrl } = await slack.click({ user: 'U0ALICE', channel, ts, actionId: 'approve' });
 
@@ -607,9 +605,7 @@ describe('interactions', () => {
 
 describe('modals', () => {
   it('views.open accepts a fresh trigger_id once, then answers exchanged_trigger_id', async () => {
-    const app = await startApp();
-    cleanups.push(app.close);
-    slack.setInteractionUrl(app.url);
+    await startInteractionApp();
     const { channel, ts } = await postApproval();
     const { triggerId } = await slack.click({ user: 'U0ALICE', channel, ts, actionId: 'deny' });
 
@@ -647,9 +643,7 @@ describe('modals', () => {
 
   it('submitView delivers a signed view_submission and honours the response', async () => {
     let reply = JSON.stringify({ response_action: 'errors', errors: { reason: 'Say why' } });
-    const app = await startApp(() => ({ body: reply }));
-    cleanups.push(app.close);
-    slack.setInteractionUrl(app.url);
+    const app = await startInteractionApp(() => ({ body: reply }));
     const opened = await client.views.open({
       trigger_id: slack.issueTriggerId('U0ALICE'),
       view: reasonModal as never,
@@ -694,9 +688,7 @@ describe('modals', () => {
   });
 
   it('submitView refuses submissions Slack would not send', async () => {
-    const app = await startApp();
-    cleanups.push(app.close);
-    slack.setInteractionUrl(app.url);
+    const app = await startInteractionApp();
     const opened = await client.views.open({
       trigger_id: slack.issueTriggerId('U0ALICE'),
       view: reasonModal as never,
