@@ -204,31 +204,35 @@ class MemoryStore implements Store {
   }
 
   private retireRequest(id: string): void {
-    this.settled.add(id);
-    while (this.settled.size > this.maxSettled) {
-      const oldest = this.settled.values().next().value as string;
-      this.settled.delete(oldest);
+    retire(this.settled, id, this.maxSettled, (oldest) => {
       const request = this.requests.get(oldest);
       this.requests.delete(oldest);
       if (request?.idempotencyKey != null) {
         this.byIdempotencyKey.delete(idempotencyIndex(request.actor, request.idempotencyKey));
       }
-    }
+    });
   }
 
   private retireGrant(id: string): void {
-    this.finishedGrants.add(id);
-    while (this.finishedGrants.size > this.maxFinishedGrants) {
-      const oldest = this.finishedGrants.values().next().value as string;
-      this.finishedGrants.delete(oldest);
+    retire(this.finishedGrants, id, this.maxFinishedGrants, (oldest) => {
       const grant = this.grants.get(oldest);
       this.grants.delete(oldest);
       if (grant) this.grantByTokenHash.delete(grant.tokenHash);
-    }
+    });
   }
 
   private notify(requestId: string): void {
     for (const listener of this.listeners) listener(requestId);
+  }
+}
+
+/** Adds `id` to the finished ids, in order, and forgets the oldest beyond `max`. */
+function retire(finished: Set<string>, id: string, max: number, forget: (oldest: string) => void): void {
+  finished.add(id);
+  while (finished.size > max) {
+    const oldest = finished.values().next().value as string;
+    finished.delete(oldest);
+    forget(oldest);
   }
 }
 
