@@ -1,4 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
+import type { z } from 'zod';
 import {
   type ApprovalRequest,
   approvalRequestSchema,
@@ -122,18 +123,24 @@ export class Runtime {
 }
 
 export function checkRequest(raw: unknown): ApprovalRequest {
-  const plain = plainRequest(raw);
-  if (plain !== null) return plain;
-  const parsed = approvalRequestSchema.safeParse(raw);
-  if (!parsed.success) throw new CorruptRecordError('approval request', formatIssues(parsed.error));
-  return parsed.data;
+  return checkRecord(raw, plainRequest, approvalRequestSchema, 'approval request');
 }
 
 export function checkGrant(raw: unknown): GrantRecord {
-  const plain = plainGrant(raw);
-  if (plain !== null) return plain;
-  const parsed = grantRecordSchema.safeParse(raw);
-  if (!parsed.success) throw new CorruptRecordError('grant', formatIssues(parsed.error));
+  return checkRecord(raw, plainGrant, grantRecordSchema, 'grant');
+}
+
+/** A record read back from a store: the hand check first, then the schema; corrupt fails closed. */
+function checkRecord<T>(
+  raw: unknown,
+  plain: (raw: unknown) => T | null,
+  schema: z.ZodType<T>,
+  what: string,
+): T {
+  const fast = plain(raw);
+  if (fast !== null) return fast;
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new CorruptRecordError(what, formatIssues(parsed.error));
   return parsed.data;
 }
 
