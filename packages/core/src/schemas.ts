@@ -302,6 +302,13 @@ export interface GuardInput {
 }
 
 const isRisk = isOptional(oneOf(riskSchema.options));
+/** Absent, or an object with Object.prototype (a null-prototype one goes to the schema). */
+const isParamsInput: Check = (value) =>
+  value === undefined || (isPlainObject(value) && Object.getPrototypeOf(value) !== null);
+/** The copy `z.record()` would return. */
+function copyParams(params: unknown): Record<string, unknown> | undefined {
+  return params === undefined ? undefined : { ...(params as Record<string, unknown>) };
+}
 const isResource = isOptional(nullOr(isName));
 
 /** `guardActionSchema` and `guardContextSchema` for the common, well-formed call; else null. */
@@ -309,7 +316,7 @@ export function plainGuardInput(action: unknown, context: unknown): GuardInput |
   if (!isPlainObject(action) || !isPlainObject(context)) return null;
   const { name, resource, params, risk, run } = action;
   if (!isName(name) || !isResource(resource) || !isRisk(risk) || typeof run !== 'function') return null;
-  if (params !== undefined && (!isPlainObject(params) || Object.getPrototypeOf(params) === null)) return null;
+  if (!isParamsInput(params)) return null;
   const { actor, onBehalfOf, reason, sessionId, idempotencyKey, signal } = context;
   if (!isName(actor) || !isName(sessionId) || !isOptional(nullOr(isName))(onBehalfOf)) return null;
   if (!isOptional(nullOr(isName))(idempotencyKey) || typeof reason !== 'string') return null;
@@ -321,7 +328,7 @@ export function plainGuardInput(action: unknown, context: unknown): GuardInput |
   return {
     name: name as string,
     resource: resource as string | null | undefined,
-    params: params === undefined ? undefined : { ...(params as Record<string, unknown>) },
+    params: copyParams(params),
     risk: risk as GuardInput['risk'],
     actor: actor as string,
     sessionId: sessionId as string,
@@ -334,11 +341,11 @@ export function plainGrantCheck(check: unknown): z.infer<typeof grantCheckSchema
   if (!isPlainObject(check)) return null;
   const { name, resource, params, sessionId } = check;
   if (!isName(name) || !isResource(resource) || !isName(sessionId)) return null;
-  if (params !== undefined && (!isPlainObject(params) || Object.getPrototypeOf(params) === null)) return null;
+  if (!isParamsInput(params)) return null;
   return {
     name: name as string,
     resource: resource as string | null | undefined,
-    params: params === undefined ? undefined : { ...(params as Record<string, unknown>) },
+    params: copyParams(params),
     sessionId: sessionId as string,
   };
 }
