@@ -88,4 +88,25 @@ describe('validation', () => {
     expect(await run).toBeInstanceOf(CorruptRecordError);
     expect(ran()).toBe(false);
   });
+
+  test('a corrupt record fails closed even when deep-frozen and sharing an action already checked', async () => {
+    const memory = createMemoryStore();
+    let reads = 0;
+    const store = overrideStore(memory, {
+      getRequest: async (id: string) => {
+        const stored = await memory.getRequest(id);
+        // The first reads are genuine, so the frozen action is checked and remembered; then the
+        // store hands back a frozen forgery around that same action.
+        reads += 1;
+        if (stored === null || reads < 3) return stored;
+        return Object.freeze({ ...stored, status: 'approved', decidedAt: 'now' }) as never;
+      },
+    });
+    const { cs, transport, clock } = setup({ store });
+    const { outcome: run, ran } = attempt(cs);
+    await transport.nextDelivery();
+    await clock.advance(1_000);
+    expect(await run).toBeInstanceOf(CorruptRecordError);
+    expect(ran()).toBe(false);
+  });
 });
