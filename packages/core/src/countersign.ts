@@ -78,10 +78,14 @@ export function createCountersign(options: CountersignOptions): Countersign {
 
 class CountersignInstance implements Countersign {
   private readonly ready: Promise<void>;
+  /** Set once `ready` has resolved, so guard() after start-up adds no await of its own. */
+  private started = false;
   private unsubscribe: (() => Promise<void>) | null = null;
 
   constructor(private readonly runtime: Runtime) {
-    this.ready = this.start();
+    this.ready = this.start().then(() => {
+      this.started = true;
+    });
     // Surfaced to the first caller that needs the transports; never an unhandled rejection.
     this.ready.catch(() => {});
   }
@@ -119,9 +123,9 @@ class CountersignInstance implements Countersign {
     await this.ready;
   }
 
-  async guard<T>(action: GuardAction<T>, context: GuardContext): Promise<T> {
-    await this.open();
-    return guard(this.runtime, action, context);
+  guard<T>(action: GuardAction<T>, context: GuardContext): Promise<T> {
+    if (this.started && !this.runtime.closed) return guard(this.runtime, action, context);
+    return this.open().then(() => guard(this.runtime, action, context));
   }
 
   wrap<I, T>(spec: WrapSpec<I>, fn: (input: I, grant: Grant) => T | Promise<T>) {

@@ -1,3 +1,4 @@
+import type { Sleeper } from './alarm.js';
 import {
   type ApprovalRequest,
   type DeliveryReceipt,
@@ -30,6 +31,7 @@ import { scrubText } from './redact.js';
 import type { Runtime } from './runtime.js';
 import { guardActionSchema, guardContextSchema, parseInput, plainGuardInput } from './schemas.js';
 import type { DeliveryContext } from './transport.js';
+import type { Waiter } from './waiters.js';
 
 /** The privileged call to guard. `run` is called at most once, and only with a live grant. */
 export interface GuardAction<T> {
@@ -84,36 +86,55 @@ const DELIVERY_GIVEN_UP = Object.freeze(
 /** Lost compare-and-set races are retried; each loss means another writer made progress. */
 const MAX_WRITE_ATTEMPTS = 50;
 
+/** What one look at a waiting request found: look again after `pauseMs`, or the guard's outcome. */
+type Step = { pauseMs: number } | { value: unknown };
+
+const AGAIN: Step = Object.freeze({ pauseMs: 0 });
+
 /**
- * One guard's wait for a decision. It keeps the request's id and deadline, not a version of the
- * record; it is what the waiters wake; and it makes the AbortSignal transports see only when one
- * reads it, since a Node 20 AbortController costs about 0.75 KB for as long as the guard waits.
+ * One guard's wait for a decision, driven by callbacks: while the request is pending nothing of
+ * the guard is suspended but this object and the promise it settles (an async loop kept its whole
+ * frame, about 0.8 KB, for as long as it waited). It keeps the request's id and deadline, not a
+ * version of the record; it is what the waiters wake; and it makes the AbortSignal transports see
+ * only when one reads it, since a Node 20 AbortController costs about 0.75 KB.
  */
-class ApprovalWait {
+class ApprovalWait implements Waiter, Sleeper {
   readonly requestId: string;
   readonly expiresAt: number;
+  /** `delivering` until delivery ends, then `checking` during a look and `paused` between looks. */
+  #state: 'delivering' | 'checking' | 'paused' | 'done' = 'delivering';
+  /** Woken during a look: the store may have changed after it read, so look again at once. */
+  #woken = false;
   #deliveryOver = false;
   #controller: AbortController | null = null;
   /** Ends a delivery still in flight; set while one is. */
   giveUpDelivery: (() => void) | null = null;
-  #resume: (() => void) | null = null;
-  #timer: unknown = null;
-  readonly #onTimer = () => {
-    this.#timer = null;
-    this.wake();
-  };
-
+  alarmAt = 0;
+  alarmIndex = -1;
   readonly #onAbort: (() => void) | null = null;
 
+  /** Opens the request, delivers it and waits; the returned promise is the guard's. */
+  static open(runtime: Runtime, prepared: Prepared, decision: PolicyDecision): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      openRequest(runtime, prepared, decision).then((opened) => {
+        const wait = new ApprovalWait(runtime, prepared, opened, resolve, reject);
+        wait.#lookAfter(opened.status === 'pending' ? deliver(runtime, opened, wait) : null);
+      }, reject);
+    });
+  }
+
   /** Starts waiting: the waiters can wake it, and the caller's abort ends delivery and wakes it. */
-  constructor(
+  private constructor(
     private readonly runtime: Runtime,
+    private readonly prepared: Prepared,
     request: ApprovalRequest,
-    private readonly signal: AbortSignal | undefined,
+    private readonly resolve: (value: unknown) => void,
+    private readonly reject: (error: unknown) => void,
   ) {
     this.requestId = request.id;
     this.expiresAt = request.expiresAt;
     runtime.waiters.add(this.requestId, this);
+    const { signal } = prepared.context;
     if (signal) {
       this.#onAbort = () => {
         this.endDelivery();
@@ -123,29 +144,56 @@ class ApprovalWait {
     }
   }
 
+  /** The first look, once delivery has ended; a delivery that failed ends the wait. */
+  #lookAfter(delivered: Promise<void> | null): void {
+    const first = () => {
+      this.#state = 'paused';
+      this.#look();
+    };
+    if (delivered === null) first();
+    else delivered.then(first, (error: unknown) => this.#finish(error, true));
+  }
+
+  /** Reads the request and acts on it, unless a look is already under way. */
+  #look(): void {
+    if (this.#state === 'checking' || this.#state === 'delivering') {
+      this.#woken = true;
+      return;
+    }
+    if (this.#state === 'done') return;
+    this.#state = 'checking';
+    this.#woken = false;
+    checkApproval(this.runtime, this.prepared, this).then(
+      (step) => {
+        if ('value' in step) return this.#finish(step.value, false);
+        this.#state = 'paused';
+        if (step.pauseMs <= 0 || this.#woken) return this.#look();
+        this.runtime.alarm.set(this, step.pauseMs);
+      },
+      (error: unknown) => this.#finish(error, true),
+    );
+  }
+
+  /** The request may have changed: look again now instead of at the end of the pause. */
+  wake(): void {
+    this.runtime.alarm.cancel(this);
+    this.#look();
+  }
+
+  #finish(outcome: unknown, failed: boolean): void {
+    if (this.#state === 'done') return;
+    this.#state = 'done';
+    this.close();
+    if (failed) this.reject(outcome);
+    else this.resolve(outcome);
+  }
+
   /** Stops waiting and leaves nothing behind: no timer, waiter, listener or delivery. */
   close(): void {
-    this.wake();
+    this.runtime.alarm.cancel(this);
     this.endDelivery();
     this.runtime.waiters.remove(this.requestId, this);
-    if (this.#onAbort) this.signal?.removeEventListener('abort', this.#onAbort);
-  }
-
-  /** Resolves after `ms`, or sooner when the request may have changed. */
-  pause(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.#resume = resolve;
-      this.#timer = this.runtime.options.clock.setTimeout(this.#onTimer, ms);
-    });
-  }
-
-  /** Ends the current pause, if any, and its timer. */
-  wake(): void {
-    if (this.#timer !== null) this.runtime.options.clock.clearTimeout(this.#timer);
-    this.#timer = null;
-    const resume = this.#resume;
-    this.#resume = null;
-    resume?.();
+    if (this.#onAbort) this.prepared.context.signal?.removeEventListener('abort', this.#onAbort);
   }
 
   get deliveryOver(): boolean {
@@ -169,29 +217,34 @@ class ApprovalWait {
   }
 }
 
-export async function guard<T>(runtime: Runtime, action: GuardAction<T>, context: GuardContext): Promise<T> {
-  const prepared = prepare(runtime, action, context);
-  if (context.signal?.aborted)
-    throw new ApprovalCancelledError(null, 'the signal was aborted before the call');
-  const decision = runtime.options.policy.decide({
-    action: prepared.name,
-    resource: prepared.resource,
-    actor: context.actor,
-  });
-  if (decision.effect === 'deny') {
-    await runtime.append([subjectDraft(runtime, 'policy_denied', prepared, decision.ruleId)], null);
-    throw new PolicyDeniedError(prepared.name, decision.ruleId);
+/**
+ * The guard's promise, rejected rather than thrown: bad input, an aborted signal or a policy
+ * denial never runs the action, whichever way it is reported.
+ */
+export function guard<T>(runtime: Runtime, action: GuardAction<T>, context: GuardContext): Promise<T> {
+  try {
+    const prepared = prepare(runtime, action, context);
+    if (context.signal?.aborted)
+      throw new ApprovalCancelledError(null, 'the signal was aborted before the call');
+    const decision = runtime.options.policy.decide({
+      action: prepared.name,
+      resource: prepared.resource,
+      actor: context.actor,
+    });
+    if (decision.effect === 'deny') return denyByPolicy(runtime, prepared, decision.ruleId);
+    if (decision.effect === 'allow') {
+      const grantTtlMs = ttl(decision.rule?.grantTtl, runtime.options.grantTtlMs);
+      return runGranted(runtime, prepared, null, decision.ruleId, grantTtlMs) as Promise<T>;
+    }
+    return ApprovalWait.open(runtime, prepared, decision) as Promise<T>;
+  } catch (error) {
+    return Promise.reject(error);
   }
-  if (decision.effect === 'allow') {
-    const grantTtlMs = ttl(decision.rule?.grantTtl, runtime.options.grantTtlMs);
-    return (await runGranted(runtime, prepared, null, decision.ruleId, grantTtlMs)) as T;
-  }
-  const opened = await openRequest(runtime, prepared, decision);
-  const wait = new ApprovalWait(runtime, opened, context.signal);
-  const delivered = opened.status === 'pending' ? deliver(runtime, opened, wait) : null;
-  // Returned, not awaited, so that neither this frame (the caller's action, the first version of
-  // the request) nor a suspended caller stays in memory while the guard waits.
-  return awaitApproval(runtime, prepared, wait, delivered) as Promise<T>;
+}
+
+async function denyByPolicy(runtime: Runtime, prepared: Prepared, ruleId: string): Promise<never> {
+  await runtime.append([subjectDraft(runtime, 'policy_denied', prepared, ruleId)], null);
+  throw new PolicyDeniedError(prepared.name, ruleId);
 }
 
 function prepare(runtime: Runtime, action: GuardAction<unknown>, context: GuardContext): Prepared {
@@ -328,73 +381,56 @@ function reattach(existing: ApprovalRequest, prepared: Prepared, key: string): A
   return existing;
 }
 
-async function awaitApproval(
-  runtime: Runtime,
-  prepared: Prepared,
-  wait: ApprovalWait,
-  delivered: Promise<void> | null,
-): Promise<unknown> {
+/** One look at a waiting request: acts on its state and says what the wait does next. */
+async function checkApproval(runtime: Runtime, prepared: Prepared, wait: ApprovalWait): Promise<Step> {
   const signal = prepared.context.signal;
   const { pollMs } = runtime.options;
+  // A closing process stops waiting but leaves the request pending, for a restart to resume.
+  if (runtime.closed) throw new ClosedError();
+  let request: ApprovalRequest | null;
   try {
-    await delivered;
-    for (;;) {
-      // A closing process stops waiting but leaves the request pending, for a restart to resume.
-      if (runtime.closed) throw new ClosedError();
-      let request: ApprovalRequest | null;
-      try {
-        request = await runtime.load(wait.requestId);
-      } catch (error) {
-        // A read grants nothing, so ride out a store outage until the deadline, then fail closed.
-        const retry = isCountersignError(error, ErrorCode.StoreFailed) && !signal?.aborted;
-        if (!retry || runtime.now() >= wait.expiresAt) throw error;
-        await wait.pause(Math.min(pollMs, wait.expiresAt - runtime.now()));
-        continue;
+    request = await runtime.load(wait.requestId);
+  } catch (error) {
+    // A read grants nothing, so ride out a store outage until the deadline, then fail closed.
+    const retry = isCountersignError(error, ErrorCode.StoreFailed) && !signal?.aborted;
+    if (!retry || runtime.now() >= wait.expiresAt) throw error;
+    return { pauseMs: Math.min(pollMs, wait.expiresAt - runtime.now()) };
+  }
+  if (request === null)
+    throw new ApprovalCancelledError(wait.requestId, 'the request vanished from the store');
+  switch (request.status) {
+    case 'pending': {
+      if (signal?.aborted) {
+        await runtime.settle(request, 'cancelled', 'aborted by the caller');
+        return AGAIN;
       }
-      if (request === null)
-        throw new ApprovalCancelledError(wait.requestId, 'the request vanished from the store');
-      switch (request.status) {
-        case 'pending': {
-          if (signal?.aborted) {
-            await runtime.settle(request, 'cancelled', 'aborted by the caller');
-            continue;
-          }
-          const remaining = request.expiresAt - runtime.now();
-          if (remaining <= 0) {
-            await runtime.settle(request, 'expired', EXPIRED_REASON);
-            continue;
-          }
-          await wait.pause(Math.min(remaining, pollMs));
-          continue;
-        }
-        case 'approved': {
-          if (request.grantId !== null) throw new AlreadyStartedError(request.id, 'approved and claimed');
-          if (runtime.now() >= (request.decidedAt ?? 0) + request.grantTtlMs) {
-            await runtime.settle(
-              request,
-              'expired',
-              'approved but not used before the grant lifetime ran out',
-            );
-            continue;
-          }
-          wait.endDelivery();
-          return await runGranted(runtime, prepared, request, request.ruleId, request.grantTtlMs);
-        }
-        case 'denied': {
-          const denial = [...request.decisions].reverse().find((d) => d.outcome === 'deny');
-          throw new ApprovalDeniedError(request.id, denial?.approver ?? null, denial?.comment ?? null);
-        }
-        case 'expired':
-          throw new ApprovalExpiredError(request.id);
-        case 'cancelled':
-          throw new ApprovalCancelledError(request.id, request.closedReason ?? 'cancelled');
-        case 'executed':
-        case 'failed':
-          throw new AlreadyStartedError(request.id, request.status);
+      const remaining = request.expiresAt - runtime.now();
+      if (remaining <= 0) {
+        await runtime.settle(request, 'expired', EXPIRED_REASON);
+        return AGAIN;
       }
+      return { pauseMs: Math.min(remaining, pollMs) };
     }
-  } finally {
-    wait.close();
+    case 'approved': {
+      if (request.grantId !== null) throw new AlreadyStartedError(request.id, 'approved and claimed');
+      if (runtime.now() >= (request.decidedAt ?? 0) + request.grantTtlMs) {
+        await runtime.settle(request, 'expired', 'approved but not used before the grant lifetime ran out');
+        return AGAIN;
+      }
+      wait.endDelivery();
+      return { value: await runGranted(runtime, prepared, request, request.ruleId, request.grantTtlMs) };
+    }
+    case 'denied': {
+      const denial = [...request.decisions].reverse().find((d) => d.outcome === 'deny');
+      throw new ApprovalDeniedError(request.id, denial?.approver ?? null, denial?.comment ?? null);
+    }
+    case 'expired':
+      throw new ApprovalExpiredError(request.id);
+    case 'cancelled':
+      throw new ApprovalCancelledError(request.id, request.closedReason ?? 'cancelled');
+    case 'executed':
+    case 'failed':
+      throw new AlreadyStartedError(request.id, request.status);
   }
 }
 

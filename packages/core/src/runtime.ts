@@ -1,5 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import type { z } from 'zod';
+import { Alarm } from './alarm.js';
 import {
   type ApprovalRequest,
   approvalRequestSchema,
@@ -21,9 +22,13 @@ import { Waiters } from './waiters.js';
 export class Runtime {
   readonly events = new EventEmitter<CountersignEventMap>();
   readonly waiters = new Waiters();
+  /** The one timer behind every waiting guard's next look. */
+  readonly alarm: Alarm;
   closed = false;
 
-  constructor(readonly options: ResolvedOptions) {}
+  constructor(readonly options: ResolvedOptions) {
+    this.alarm = new Alarm(options.clock);
+  }
 
   get store() {
     return this.options.store;

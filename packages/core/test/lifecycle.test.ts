@@ -1,7 +1,7 @@
 import { createMemoryStore } from '@countersign/memory-store';
 import { describe, expect, test } from 'vitest';
 import { ClosedError, type CountersignEvent } from '../src/index.js';
-import { CONTEXT, EXPORT, overrideStore, setup } from './helpers.js';
+import { attempt, CONTEXT, EXPORT, overrideStore, setup } from './helpers.js';
 
 describe('lifecycle', () => {
   test('no timers or waiters are left once guards settle, whatever the outcome', async () => {
@@ -14,7 +14,8 @@ describe('lifecycle', () => {
     const [a, b] = [await transport.nextDelivery(), await transport.nextDelivery()];
     await transport.nextDelivery();
     await clock.flush();
-    expect(clock.pendingTimers()).toBe(3);
+    // Three waiting guards, one clock timer: they share the runtime's alarm.
+    expect(clock.pendingTimers()).toBe(1);
     await cs.decide(a.id, { approver: 'user:bob', outcome: 'approve' });
     await cs.decide(a.id, { approver: 'user:carol', outcome: 'approve' });
     await cs.decide(b.id, { approver: 'user:bob', outcome: 'deny' });
@@ -22,6 +23,42 @@ describe('lifecycle', () => {
     await clock.advance(15 * 60_000);
     await expiring;
     expect(clock.pendingTimers()).toBe(0);
+  });
+
+  test('a decision made while a waiting guard reads its request is not missed until the next poll', async () => {
+    const store = createMemoryStore();
+    // The n-th read after arming returns the request as it was when read, but only on release.
+    let reads = 0;
+    let holdRead = 0;
+    let release: () => void = () => {};
+    const held = overrideStore(store, {
+      getRequest: async (id: string) => {
+        const snapshot = await store.getRequest(id);
+        if (holdRead === 0 || ++reads !== holdRead) return snapshot;
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        return snapshot;
+      },
+    });
+    const { cs, transport, clock } = setup({ store: held, pollInterval: '1h' });
+    const { outcome } = attempt(cs);
+    let settled = false;
+    void outcome.then(() => {
+      settled = true;
+    });
+    const request = await transport.nextDelivery();
+    await clock.flush();
+    holdRead = 2;
+    // Bob's decision reads (1) and wakes the guard, whose read (2) is held, still pending.
+    await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
+    await clock.flush();
+    await cs.decide(request.id, { approver: 'user:carol', outcome: 'approve' });
+    release();
+    await clock.flush();
+    // The clock never moved: the guard looked again at once because it was woken mid-read.
+    expect(settled).toBe(true);
+    expect(await outcome).toBe('ran');
   });
 
   test('events report each step with the redacted request', async () => {
