@@ -92,6 +92,12 @@ type Step = { pauseMs: number } | { value: unknown };
 const AGAIN: Step = Object.freeze({ pauseMs: 0 });
 
 /**
+ * The empty list every new request starts with, shared: a 32 B array per list per pending request
+ * adds up, and frozen, no version can add to it in place (versions get new lists).
+ */
+const NONE = Object.freeze([]) as never[];
+
+/**
  * One guard's wait for a decision, driven by callbacks: while the request is pending nothing of
  * the guard is suspended but this object and the promise it settles (an async loop kept its whole
  * frame, about 0.8 KB, for as long as it waited). It keeps the request's id and deadline, not a
@@ -117,7 +123,7 @@ class ApprovalWait implements Waiter, Sleeper {
   static open(runtime: Runtime, prepared: Prepared, decision: PolicyDecision): Promise<unknown> {
     return new Promise((resolve, reject) => {
       openRequest(runtime, prepared, decision).then((opened) => {
-        const wait = new ApprovalWait(runtime, prepared, opened, resolve, reject);
+        const wait = new ApprovalWait(runtime, prepared, opened, resolve);
         wait.#lookAfter(opened.status === 'pending' ? deliver(runtime, opened, wait) : null);
       }, reject);
     });
@@ -128,8 +134,8 @@ class ApprovalWait implements Waiter, Sleeper {
     private readonly runtime: Runtime,
     private readonly prepared: Prepared,
     request: ApprovalRequest,
+    /** Rejects too, given a rejected promise: keeping `reject` as well costs 56 B per guard. */
     private readonly resolve: (value: unknown) => void,
-    private readonly reject: (error: unknown) => void,
   ) {
     this.requestId = request.id;
     this.expiresAt = request.expiresAt;
@@ -184,8 +190,7 @@ class ApprovalWait implements Waiter, Sleeper {
     if (this.#state === 'done') return;
     this.#state = 'done';
     this.close();
-    if (failed) this.reject(outcome);
-    else this.resolve(outcome);
+    this.resolve(failed ? Promise.reject(outcome) : outcome);
   }
 
   /** Stops waiting and leaves nothing behind: no timer, waiter, listener or delivery. */
@@ -279,7 +284,7 @@ function prepare(runtime: Runtime, action: GuardAction<unknown>, context: GuardC
       resource: resource === null ? null : scrubText(resource),
       params: redacted.params,
       paramsHash: hashes.paramsHash,
-      redactedPaths: redacted.redactedPaths,
+      redactedPaths: redacted.redactedPaths.length === 0 ? NONE : redacted.redactedPaths,
     }),
     context: { ...context, actor: input.actor, sessionId: input.sessionId },
     reason: scrubText(input.reason),
@@ -328,8 +333,10 @@ async function openRequest(
   }
   const rule = decision.rule!;
   const onBehalfOf = context.onBehalfOf ?? null;
-  const approvers = (runtime.options.eligible.get(rule.id) ?? []).filter(
-    (identity) => identity !== context.actor && identity !== onBehalfOf,
+  const approvers = eligibleApprovers(
+    runtime.options.eligible.get(rule.id) ?? NONE,
+    context.actor,
+    onBehalfOf,
   );
   const quorum = rule.quorum ?? 1;
   if (approvers.length < quorum) {
@@ -357,8 +364,8 @@ async function openRequest(
     approvers,
     quorum,
     grantTtlMs: ttl(rule.grantTtl, runtime.options.grantTtlMs),
-    decisions: [],
-    deliveries: [],
+    decisions: NONE,
+    deliveries: NONE,
     createdAt: now,
     expiresAt: now + ttl(rule.requestTtl, runtime.options.requestTtlMs),
     decidedAt: null,
@@ -372,6 +379,27 @@ async function openRequest(
   if (!result.created) return reattach(result.request, prepared, key ?? '');
   runtime.emit([draft], result.request);
   return result.request;
+}
+
+/** The last answer of {@link eligibleApprovers} for each rule's list. */
+const lastApprovers = new WeakMap<
+  readonly string[],
+  { actor: string; onBehalfOf: string | null; approvers: string[] }
+>();
+
+/**
+ * A rule's eligible approvers besides the actor and the person it acts for. Most calls of a rule
+ * come from one agent for one person, so the last answer per rule is kept, frozen, and shared
+ * by their requests.
+ */
+function eligibleApprovers(eligible: readonly string[], actor: string, onBehalfOf: string | null): string[] {
+  const last = lastApprovers.get(eligible);
+  if (last !== undefined && last.actor === actor && last.onBehalfOf === onBehalfOf) return last.approvers;
+  const approvers = Object.freeze(
+    eligible.filter((identity) => identity !== actor && identity !== onBehalfOf),
+  ) as string[];
+  lastApprovers.set(eligible, { actor, onBehalfOf, approvers });
+  return approvers;
 }
 
 function reattach(existing: ApprovalRequest, prepared: Prepared, key: string): ApprovalRequest {
