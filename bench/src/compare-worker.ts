@@ -70,8 +70,26 @@ if (which === 'allow') {
   const verified = await cs.audit.verify();
   if (!verified.ok) throw new Error('verify() failed on a good chain');
   result = { append, verify: Number(process.hrtime.bigint() - t0) / n };
+} else if (which === 'pending') {
+  const ids: string[] = [];
+  const cs = countersign([{ name: 'ids', deliver: async (request) => void ids.push(request.id) }]);
+  const actions = Array.from({ length: n }, (_, i) => ({ ...EXPORT, params: { row: i }, run: () => i }));
+  const heap = () => {
+    globalThis.gc?.();
+    return process.memoryUsage().heapUsed;
+  };
+  const before = heap();
+  const guards = actions.map((action) => cs.guard(action, CONTEXT));
+  while (ids.length < n) await new Promise((resolve) => setImmediate(resolve));
+  const heapPerRequest = (heap() - before) / n;
+  const order = ids.map((id) => ({ id, key: Math.random() })).sort((a, b) => a.key - b.key);
+  const t0 = process.hrtime.bigint();
+  const decided = order.map(({ id }) => cs.decide(id, { approver: 'user:bob', outcome: 'approve' }));
+  await Promise.all(guards);
+  result = { settle: Number(process.hrtime.bigint() - t0), heapPerRequest };
+  await Promise.all(decided);
 } else {
-  throw new Error(`unknown measurement ${which}: allow, round or audit`);
+  throw new Error(`unknown measurement ${which}: allow, round, audit or pending`);
 }
 console.log(JSON.stringify(result));
 process.exit(0);

@@ -8,17 +8,18 @@ import { fileURLToPath } from 'node:url';
  * each so that both see the same machine, and prints each measurement and the median ratio.
  *   pnpm --filter @countersign/bench compare ../old-checkout allow 5
  * Measurements: allow (guard() p50/p99), round (approval round trip p50/p99), audit (append and
- * verify, ns per entry).
+ * verify, ns per entry), pending (10,000 pending guards: settle time in ns after random
+ * decisions begin, and heap bytes per pending request).
  */
 const [other, which = 'allow', rounds = '5'] = process.argv.slice(2);
-if (!other) throw new Error('usage: compare <other checkout> [allow|round|audit] [rounds]');
+if (!other) throw new Error('usage: compare <other checkout> [allow|round|audit|pending] [rounds]');
 const here = resolve(fileURLToPath(import.meta.url), '../../..');
 const there = resolve(other);
 if (!existsSync(`${there}/packages/core/dist/index.js`)) {
   throw new Error(`${there} is not built: run pnpm install and pnpm build there first`);
 }
 const worker = fileURLToPath(new URL('./compare-worker.ts', import.meta.url));
-const counts: Record<string, string> = { allow: '30000', round: '10000', audit: '200000' };
+const counts: Record<string, string> = { allow: '30000', round: '10000', audit: '200000', pending: '10000' };
 
 function measure(root: string): Record<string, number> {
   const out = execFileSync(
@@ -44,5 +45,5 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 for (const key of Object.keys(results.this[0] ?? {})) {
   const a = median(results.other.map((r) => r[key] ?? 0));
   const b = median(results.this.map((r) => r[key] ?? 0));
-  console.log(`${key}: ${a.toFixed(0)} → ${b.toFixed(0)} ns, ${(b / a).toFixed(2)} × (medians of ${rounds})`);
+  console.log(`${key}: ${a.toFixed(0)} → ${b.toFixed(0)}, ${(b / a).toFixed(2)} × (medians of ${rounds})`);
 }

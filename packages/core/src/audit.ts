@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { type ApprovalRequest, type RedactedAction, redactedActionSchema } from './approval.js';
-import { cachedCanonicalJson, canonicalJson, quote } from './canonical-json.js';
+import { cachedCanonicalJson, canonicalJson, quote, rememberCanonicalJson } from './canonical-json.js';
 import { sha256Hex } from './ids.js';
 import {
   hasShape,
+  isCheckedFrozenAction,
   isFiniteNumber,
   isPlainAction,
   isPlainObject,
@@ -160,10 +161,12 @@ function actionJson(action: RedactedAction | null): string {
   const { name, params, paramsHash, redactedPaths, resource } = action;
   if (typeof name !== 'string' || typeof paramsHash !== 'string' || !isTextOrNull(resource))
     return canonicalJson(action);
-  return (
+  const json =
     `{"name":${quote(name)},"params":${canonicalJson(params)},"paramsHash":${quote(paramsHash)}` +
-    `,"redactedPaths":${canonicalJson(redactedPaths)},"resource":${text(resource)}}`
-  );
+    `,"redactedPaths":${canonicalJson(redactedPaths)},"resource":${text(resource)}}`;
+  // A request's action, read back from a store that froze it: its next entries will want it too.
+  if (isCheckedFrozenAction(action)) rememberCanonicalJson(action, json);
+  return json;
 }
 
 /** Members of a redacted action. */

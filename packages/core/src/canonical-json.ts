@@ -18,7 +18,7 @@ const PLAIN_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 /** Deeper than this, the fast path gives up and the checked path looks for a cycle. */
 const FAST_DEPTH = 256;
 const FLATTEN = /^/;
-/** Canonical JSON of values deep-frozen by {@link freezeCanonical}: they can no longer change. */
+/** Canonical JSON of deep-frozen values: they can no longer change. */
 const frozenJson = new WeakMap<object, string>();
 
 /**
@@ -38,9 +38,22 @@ export function canonicalJson(value: unknown): string {
   return checked(value, '', new Set());
 }
 
-/** The canonical JSON {@link freezeCanonical} remembered for `value`, if it did. */
+/** The canonical JSON remembered for `value`, if it still is. */
 export function cachedCanonicalJson(value: object): string | undefined {
   return frozenJson.get(value);
+}
+
+/** Remembers the canonical JSON of a value the caller knows to be deep-frozen. */
+export function rememberCanonicalJson(value: object, json: string): void {
+  frozenJson.set(value, json);
+}
+
+/**
+ * Forgets it while nothing is about to serialise `value`: an action's JSON (~0.2 KB) is wanted
+ * only by the audit entries written in a burst of steps, and its request can wait for hours.
+ */
+export function forgetCanonicalJson(value: object): void {
+  frozenJson.delete(value);
 }
 
 /**
@@ -53,7 +66,7 @@ export function freezeCanonical<T extends object>(value: T): T {
   // Built with +=, the JSON is a rope of ~25 cons cells; a regexp flattens it in place (~1 KB -> ~0.2 KB).
   FLATTEN.test(json);
   deepFreeze(value);
-  frozenJson.set(value, json);
+  rememberCanonicalJson(value, json);
   return value;
 }
 

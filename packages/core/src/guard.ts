@@ -6,7 +6,7 @@ import {
   type RedactedAction,
 } from './approval.js';
 import { type AuditDraft, emptyDraft } from './audit.js';
-import { freezeCanonical, type JsonObject, NotJsonError } from './canonical-json.js';
+import { forgetCanonicalJson, freezeCanonical, type JsonObject, NotJsonError } from './canonical-json.js';
 import { parseDuration } from './duration.js';
 import {
   AlreadyStartedError,
@@ -67,7 +67,12 @@ interface Prepared {
   resource: string | null;
   fingerprint: string;
   action: RedactedAction;
-  context: GuardContext;
+  // The caller's context, copied member by member: changing it after the call changes nothing.
+  actor: string;
+  onBehalfOf: string | null;
+  sessionId: string;
+  idempotencyKey: string | null;
+  signal: AbortSignal | undefined;
   reason: string;
   risk: Risk | undefined;
   run: (grant: Grant) => unknown;
@@ -107,17 +112,17 @@ const NONE = Object.freeze([]) as never[];
 class ApprovalWait implements Waiter, Sleeper {
   readonly requestId: string;
   readonly expiresAt: number;
-  /** `delivering` until delivery ends, then `checking` during a look and `paused` between looks. */
-  #state: 'delivering' | 'checking' | 'paused' | 'done' = 'delivering';
-  /** Woken during a look: the store may have changed after it read, so look again at once. */
-  #woken = false;
+  /**
+   * `delivering` until delivery ends, then `looking` during a look and `paused` between looks;
+   * `looking-again` when woken during a look, since the store may have changed after it read.
+   */
+  #state: 'delivering' | 'looking' | 'looking-again' | 'paused' | 'done' = 'delivering';
   #deliveryOver = false;
   #controller: AbortController | null = null;
   /** Ends a delivery still in flight; set while one is. */
   giveUpDelivery: (() => void) | null = null;
   alarmAt = 0;
   alarmIndex = -1;
-  readonly #onAbort: (() => void) | null = null;
 
   /** Opens the request, delivers it and waits; the returned promise is the guard's. */
   static open(runtime: Runtime, prepared: Prepared, decision: PolicyDecision): Promise<unknown> {
@@ -140,14 +145,14 @@ class ApprovalWait implements Waiter, Sleeper {
     this.requestId = request.id;
     this.expiresAt = request.expiresAt;
     runtime.waiters.add(this.requestId, this);
-    const { signal } = prepared.context;
-    if (signal) {
-      this.#onAbort = () => {
-        this.endDelivery();
-        this.wake();
-      };
-      signal.addEventListener('abort', this.#onAbort);
-    }
+    // This object is the listener (handleEvent), so no closure per guard.
+    prepared.signal?.addEventListener('abort', this);
+  }
+
+  /** The caller aborted: stop delivering, and look now, which cancels a pending request. */
+  handleEvent(): void {
+    this.endDelivery();
+    this.wake();
   }
 
   /** The first look, once delivery has ended; a delivery that failed ends the wait. */
@@ -162,18 +167,16 @@ class ApprovalWait implements Waiter, Sleeper {
 
   /** Reads the request and acts on it, unless a look is already under way. */
   #look(): void {
-    if (this.#state === 'checking' || this.#state === 'delivering') {
-      this.#woken = true;
-      return;
-    }
-    if (this.#state === 'done') return;
-    this.#state = 'checking';
-    this.#woken = false;
+    if (this.#state === 'looking') this.#state = 'looking-again';
+    if (this.#state !== 'paused') return;
+    this.#state = 'looking';
     checkApproval(this.runtime, this.prepared, this).then(
       (step) => {
         if ('value' in step) return this.#finish(step.value, false);
+        const again = this.#state === 'looking-again';
         this.#state = 'paused';
-        if (step.pauseMs <= 0 || this.#woken) return this.#look();
+        if (step.pauseMs <= 0 || again) return this.#look();
+        forgetCanonicalJson(this.prepared.action);
         this.runtime.alarm.set(this, step.pauseMs);
       },
       (error: unknown) => this.#finish(error, true),
@@ -198,7 +201,7 @@ class ApprovalWait implements Waiter, Sleeper {
     this.runtime.alarm.cancel(this);
     this.endDelivery();
     this.runtime.waiters.remove(this.requestId, this);
-    if (this.#onAbort) this.prepared.context.signal?.removeEventListener('abort', this.#onAbort);
+    this.prepared.signal?.removeEventListener('abort', this);
   }
 
   get deliveryOver(): boolean {
@@ -234,7 +237,7 @@ export function guard<T>(runtime: Runtime, action: GuardAction<T>, context: Guar
     const decision = runtime.options.policy.decide({
       action: prepared.name,
       resource: prepared.resource,
-      actor: context.actor,
+      actor: prepared.actor,
     });
     if (decision.effect === 'deny') return denyByPolicy(runtime, prepared, decision.ruleId);
     if (decision.effect === 'allow') {
@@ -286,7 +289,11 @@ function prepare(runtime: Runtime, action: GuardAction<unknown>, context: GuardC
       paramsHash: hashes.paramsHash,
       redactedPaths: redacted.redactedPaths.length === 0 ? NONE : redacted.redactedPaths,
     }),
-    context: { ...context, actor: input.actor, sessionId: input.sessionId },
+    actor: input.actor,
+    onBehalfOf: context.onBehalfOf ?? null,
+    sessionId: input.sessionId,
+    idempotencyKey: context.idempotencyKey ?? null,
+    signal: context.signal,
     reason: scrubText(input.reason),
     risk: input.risk,
     run: action.run as (grant: Grant) => unknown,
@@ -301,9 +308,9 @@ function subjectDraft(
 ): AuditDraft {
   return {
     ...emptyDraft(type, runtime.now()),
-    actor: prepared.context.actor,
-    onBehalfOf: prepared.context.onBehalfOf ?? null,
-    sessionId: prepared.context.sessionId,
+    actor: prepared.actor,
+    onBehalfOf: prepared.onBehalfOf ?? null,
+    sessionId: prepared.sessionId,
     action: prepared.action,
     fingerprint: prepared.fingerprint,
     ruleId,
@@ -320,11 +327,10 @@ async function openRequest(
   prepared: Prepared,
   decision: PolicyDecision,
 ): Promise<ApprovalRequest> {
-  const { context } = prepared;
-  const key = context.idempotencyKey ?? null;
+  const key = prepared.idempotencyKey ?? null;
   if (key !== null) {
     const raw = await runtime.call('findRequestByIdempotencyKey', () =>
-      runtime.store.findRequestByIdempotencyKey(context.actor, key),
+      runtime.store.findRequestByIdempotencyKey(prepared.actor, key),
     );
     if (raw !== null) {
       const existing = await runtime.load((raw as ApprovalRequest).id);
@@ -332,10 +338,10 @@ async function openRequest(
     }
   }
   const rule = decision.rule!;
-  const onBehalfOf = context.onBehalfOf ?? null;
+  const onBehalfOf = prepared.onBehalfOf ?? null;
   const approvers = eligibleApprovers(
     runtime.options.eligible.get(rule.id) ?? NONE,
-    context.actor,
+    prepared.actor,
     onBehalfOf,
   );
   const quorum = rule.quorum ?? 1;
@@ -354,10 +360,10 @@ async function openRequest(
     status: 'pending',
     fingerprint: prepared.fingerprint,
     action: prepared.action,
-    actor: context.actor,
+    actor: prepared.actor,
     onBehalfOf,
     reason: prepared.reason,
-    sessionId: context.sessionId,
+    sessionId: prepared.sessionId,
     idempotencyKey: key,
     risk: rule.risk ?? prepared.risk ?? 'medium',
     ruleId: rule.id,
@@ -403,7 +409,7 @@ function eligibleApprovers(eligible: readonly string[], actor: string, onBehalfO
 }
 
 function reattach(existing: ApprovalRequest, prepared: Prepared, key: string): ApprovalRequest {
-  if (existing.fingerprint !== prepared.fingerprint || existing.sessionId !== prepared.context.sessionId) {
+  if (existing.fingerprint !== prepared.fingerprint || existing.sessionId !== prepared.sessionId) {
     throw new IdempotencyConflictError(key, existing.id);
   }
   return existing;
@@ -411,7 +417,7 @@ function reattach(existing: ApprovalRequest, prepared: Prepared, key: string): A
 
 /** One look at a waiting request: acts on its state and says what the wait does next. */
 async function checkApproval(runtime: Runtime, prepared: Prepared, wait: ApprovalWait): Promise<Step> {
-  const signal = prepared.context.signal;
+  const signal = prepared.signal;
   const { pollMs } = runtime.options;
   // A closing process stops waiting but leaves the request pending, for a restart to resume.
   if (runtime.closed) throw new ClosedError();
@@ -543,16 +549,15 @@ async function runGranted(
   ruleId: string,
   grantTtlMs: number,
 ): Promise<unknown> {
-  const { context } = prepared;
   const now = runtime.now();
   const token = newGrantToken();
   const record: GrantRecord = {
     id: newGrantId(),
     tokenHash: sha256Hex(token),
     fingerprint: prepared.fingerprint,
-    sessionId: context.sessionId,
+    sessionId: prepared.sessionId,
     requestId: request?.id ?? null,
-    actor: context.actor,
+    actor: prepared.actor,
     ruleId,
     issuedAt: now,
     expiresAt: now + grantTtlMs,
@@ -577,7 +582,7 @@ async function runGranted(
 
   const lifetime = grantLifetime(runtime, record.expiresAt);
   const onAbort = () => lifetime.end('aborted by the caller');
-  context.signal?.addEventListener('abort', onAbort);
+  prepared.signal?.addEventListener('abort', onAbort);
   const grant = createGrantHandle(record, token, lifetime.signal);
 
   let result: unknown;
@@ -587,7 +592,7 @@ async function runGranted(
   } catch (error) {
     failure = { error };
   } finally {
-    context.signal?.removeEventListener('abort', onAbort);
+    prepared.signal?.removeEventListener('abort', onAbort);
     lifetime.end('grant revoked');
   }
 
@@ -611,6 +616,8 @@ async function runGranted(
       recordError ??= error;
     }
   }
+  // This call writes no more entries with its action.
+  forgetCanonicalJson(prepared.action);
   if (failure) throw failure.error;
   if (recordError !== null) throw new OutcomeNotRecordedError(request?.id ?? null, recordError);
   return result;

@@ -188,6 +188,11 @@ export const isPlainAction = hasShape({
  */
 const checkedActions = new WeakSet<object>();
 
+/** Whether `value` is an action already checked and known to be deep-frozen. */
+export function isCheckedFrozenAction(value: object): boolean {
+  return checkedActions.has(value);
+}
+
 const isStoredAction: Check = (value) => {
   if (typeof value === 'object' && value !== null && checkedActions.has(value)) return true;
   if (!isPlainAction(value)) return false;

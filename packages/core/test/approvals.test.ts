@@ -67,6 +67,42 @@ describe('state machine', () => {
   });
 });
 
+describe('what a waiting guard holds on to', () => {
+  test("changing the caller's context or params while it waits changes nothing it does", async () => {
+    const { cs, transport, clock } = setup();
+    const context = { ...CONTEXT };
+    const params: Record<string, unknown> = { table: 'customers', format: 'csv' };
+    let granted: { sessionId: string; fingerprint: string } | null = null;
+    const run = cs.guard(
+      {
+        ...EXPORT,
+        params,
+        run: (grant) => {
+          granted = { sessionId: grant.sessionId, fingerprint: grant.fingerprint };
+        },
+      },
+      context,
+    );
+    const request = await transport.nextDelivery();
+    await clock.flush();
+    Object.assign(context, { actor: 'user:bob', onBehalfOf: null, sessionId: 'sess_other' });
+    params.table = 'payroll';
+    await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
+    await cs.decide(request.id, { approver: 'user:carol', outcome: 'approve' });
+    await run;
+    expect(granted).toEqual({ sessionId: CONTEXT.sessionId, fingerprint: request.fingerprint });
+    const entries = await cs.audit.entries();
+    for (const entry of entries.filter((e) => e.requestId === request.id && e.actor !== null)) {
+      expect([entry.type, entry.actor, entry.sessionId]).toEqual([
+        entry.type,
+        CONTEXT.actor,
+        CONTEXT.sessionId,
+      ]);
+    }
+    expect(entries.find((e) => e.type === 'executed')?.action?.params).toEqual(EXPORT.params);
+  });
+});
+
 describe('approvers', () => {
   test('neither the actor nor the person it acts for may approve, admins included', async () => {
     const { cs, transport } = setup();
