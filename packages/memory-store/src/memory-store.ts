@@ -11,6 +11,7 @@ import {
   type Store,
   sealAuditEntries,
 } from '@countersign/core';
+import { FinishedQueue } from './finished-queue.js';
 
 /**
  * How much the store keeps. Pending requests and live grants are always kept. A long-running
@@ -47,10 +48,10 @@ class MemoryStore implements Store {
   readonly name = 'memory';
   private readonly requests = new Map<string, ApprovalRequest>();
   private readonly byIdempotencyKey = new Map<string, string>();
-  private readonly settled = new Set<string>();
+  private readonly settled = new FinishedQueue();
   private readonly grants = new Map<string, GrantRecord>();
   private readonly grantByTokenHash = new Map<string, string>();
-  private readonly finishedGrants = new Set<string>();
+  private readonly finishedGrants = new FinishedQueue();
   private audit: AuditEntry[] = [];
   private auditStart = 0;
   private head: AuditHead | null = null;
@@ -204,7 +205,7 @@ class MemoryStore implements Store {
   }
 
   private retireRequest(id: string): void {
-    retire(this.settled, id, this.maxSettled, (oldest) => {
+    this.settled.add(id, this.maxSettled, (oldest) => {
       const request = this.requests.get(oldest);
       this.requests.delete(oldest);
       if (request?.idempotencyKey != null) {
@@ -214,7 +215,7 @@ class MemoryStore implements Store {
   }
 
   private retireGrant(id: string): void {
-    retire(this.finishedGrants, id, this.maxFinishedGrants, (oldest) => {
+    this.finishedGrants.add(id, this.maxFinishedGrants, (oldest) => {
       const grant = this.grants.get(oldest);
       this.grants.delete(oldest);
       if (grant) this.grantByTokenHash.delete(grant.tokenHash);
@@ -223,16 +224,6 @@ class MemoryStore implements Store {
 
   private notify(requestId: string): void {
     for (const listener of this.listeners) listener(requestId);
-  }
-}
-
-/** Adds `id` to the finished ids, in order, and forgets the oldest beyond `max`. */
-function retire(finished: Set<string>, id: string, max: number, forget: (oldest: string) => void): void {
-  finished.add(id);
-  while (finished.size > max) {
-    const oldest = finished.values().next().value as string;
-    finished.delete(oldest);
-    forget(oldest);
   }
 }
 
