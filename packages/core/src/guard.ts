@@ -127,10 +127,12 @@ class ApprovalWait implements Waiter, Sleeper {
   /** Opens the request, delivers it and waits; the returned promise is the guard's. */
   static open(runtime: Runtime, prepared: Prepared, decision: PolicyDecision): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      openRequest(runtime, prepared, decision).then((opened) => {
-        const wait = new ApprovalWait(runtime, prepared, opened, resolve);
-        wait.#lookAfter(opened.status === 'pending' ? deliver(runtime, opened, wait) : null);
-      }, reject);
+      openRequest(runtime, prepared, decision)
+        .then((opened) => {
+          const wait = new ApprovalWait(runtime, prepared, opened, resolve);
+          wait.#lookAfter(opened.status === 'pending' ? deliver(runtime, opened, wait) : null);
+        })
+        .catch(reject);
     });
   }
 
@@ -170,17 +172,17 @@ class ApprovalWait implements Waiter, Sleeper {
     if (this.#state === 'looking') this.#state = 'looking-again';
     if (this.#state !== 'paused') return;
     this.#state = 'looking';
-    checkApproval(this.runtime, this.prepared, this).then(
-      (step) => {
+    checkApproval(this.runtime, this.prepared, this)
+      .then((step) => {
         if ('value' in step) return this.#finish(step.value, false);
         const again = this.#state === 'looking-again';
         this.#state = 'paused';
         if (step.pauseMs <= 0 || again) return this.#look();
         forgetCanonicalJson(this.prepared.action);
         this.runtime.alarm.set(this, step.pauseMs);
-      },
-      (error: unknown) => this.#finish(error, true),
-    );
+      })
+      // Whatever fails, the step or what follows it, ends the wait: the guard never hangs.
+      .catch((error: unknown) => this.#finish(error, true));
   }
 
   /** The request may have changed: look again now instead of at the end of the pause. */
@@ -309,7 +311,7 @@ function subjectDraft(
   return {
     ...emptyDraft(type, runtime.now()),
     actor: prepared.actor,
-    onBehalfOf: prepared.onBehalfOf ?? null,
+    onBehalfOf: prepared.onBehalfOf,
     sessionId: prepared.sessionId,
     action: prepared.action,
     fingerprint: prepared.fingerprint,
@@ -327,7 +329,7 @@ async function openRequest(
   prepared: Prepared,
   decision: PolicyDecision,
 ): Promise<ApprovalRequest> {
-  const key = prepared.idempotencyKey ?? null;
+  const key = prepared.idempotencyKey;
   if (key !== null) {
     const raw = await runtime.call('findRequestByIdempotencyKey', () =>
       runtime.store.findRequestByIdempotencyKey(prepared.actor, key),
@@ -338,7 +340,7 @@ async function openRequest(
     }
   }
   const rule = decision.rule!;
-  const onBehalfOf = prepared.onBehalfOf ?? null;
+  const onBehalfOf = prepared.onBehalfOf;
   const approvers = eligibleApprovers(
     runtime.options.eligible.get(rule.id) ?? NONE,
     prepared.actor,
