@@ -12,7 +12,7 @@ describe('Alarm', () => {
     const alarm = new Alarm(clock);
     const woke: string[] = [];
     const order = [50, 10, 40, 20, 30, 10];
-    order.forEach((ms, i) => alarm.set(sleeper(`${ms}ms#${i}`, woke), ms));
+    for (const [i, ms] of order.entries()) alarm.set(sleeper(`${ms}ms#${i}`, woke), ms);
     expect(clock.pendingTimers()).toBe(1);
     await clock.advance(25);
     expect(woke).toEqual(['10ms#1', '10ms#5', '20ms#3']);
@@ -27,7 +27,7 @@ describe('Alarm', () => {
     const alarm = new Alarm(clock);
     const woke: string[] = [];
     const sleepers = Array.from({ length: 8 }, (_, i) => sleeper(`s${i}`, woke));
-    sleepers.forEach((s, i) => alarm.set(s, (i + 1) * 10));
+    for (const [i, s] of sleepers.entries()) alarm.set(s, (i + 1) * 10);
     for (const i of [0, 3, 7, 5]) alarm.cancel(sleepers[i]!);
     alarm.cancel(sleepers[3]!);
     await clock.advance(100);
