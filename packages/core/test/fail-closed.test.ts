@@ -8,7 +8,7 @@ import {
   type Store,
   StoreError,
 } from '../src/index.js';
-import { createRecordingTransport } from '../src/testing/index.js';
+import { createRecordingTransport, createTestClock } from '../src/testing/index.js';
 import { attempt, CONTEXT, EXPORT, overrideStore, setup } from './helpers.js';
 
 /** A memory store whose named methods throw, to prove a broken store never lets an action run. */
@@ -189,6 +189,30 @@ describe('fail closed', () => {
     down = false;
     expect((await cs.getRequest(second.id))?.status).toBe('pending');
     expect(clock.pendingTimers()).toBe(0);
+  });
+
+  test('a clock that fails while a guard waits rejects the guard instead of leaving it pending', async () => {
+    const clock = createTestClock();
+    let timers = 0;
+    // The first timer is the delivery deadline; the second, the wait's next look, fails.
+    const failing = {
+      now: () => clock.now(),
+      clearTimeout: (handle: unknown) => clock.clearTimeout(handle),
+      setTimeout: (callback: () => void, ms: number) => {
+        timers += 1;
+        if (timers >= 2) throw new Error('timer service unavailable');
+        return clock.setTimeout(callback, ms);
+      },
+    };
+    const { cs, transport } = setup({ clock: failing });
+    const { outcome, ran } = attempt(cs);
+    await transport.nextDelivery();
+    await clock.flush();
+    const error = await outcome;
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toBe('timer service unavailable');
+    expect(ran()).toBe(false);
+    expect(timers).toBe(2);
   });
 
   test('a store failing after the action ran says so instead of reporting success', async () => {
