@@ -183,22 +183,32 @@ export const isPlainAction = hasShape({
 });
 
 /**
- * Deep-frozen actions that passed {@link isPlainAction}. A call's action is one frozen object shared
- * by every version of its request, so each later version skips checking and walking it again.
+ * Deep-frozen parts of requests that passed their member's check, one set per member (a part
+ * valid in one member can be invalid in another). A call's action is one frozen object shared by
+ * every version of its request, and so are the lists a version did not change (and a rule's
+ * approver list, across requests): later versions skip checking and walking them again.
  */
 const checkedActions = new WeakSet<object>();
+const checkedApprovers = new WeakSet<object>();
+const checkedDecisions = new WeakSet<object>();
+const checkedDeliveries = new WeakSet<object>();
 
 /** Whether `value` is an action already checked and known to be deep-frozen. */
 export function isCheckedFrozenAction(value: object): boolean {
   return checkedActions.has(value);
 }
 
-const isStoredAction: Check = (value) => {
-  if (typeof value === 'object' && value !== null && checkedActions.has(value)) return true;
-  if (!isPlainAction(value)) return false;
-  if (isDeepFrozen(value)) checkedActions.add(value as object);
-  return true;
-};
+/** `check`, remembered in `checked` for deep-frozen values that pass it. */
+function storedPart(check: Check, checked: WeakSet<object>): Check {
+  return (value) => {
+    if (typeof value === 'object' && value !== null && checked.has(value)) return true;
+    if (!check(value)) return false;
+    if (isDeepFrozen(value)) checked.add(value as object);
+    return true;
+  };
+}
+
+const isStoredAction = storedPart(isPlainAction, checkedActions);
 
 const isPlainRequest = hasShape({
   id: isText,
@@ -213,19 +223,25 @@ const isPlainRequest = hasShape({
   idempotencyKey: isTextOrNull,
   risk: oneOf(riskSchema.options),
   ruleId: isText,
-  approvers: isDenseArrayOf(isText),
+  approvers: storedPart(isDenseArrayOf(isText), checkedApprovers),
   quorum: isPositiveInt,
   grantTtlMs: isPositiveInt,
-  decisions: isDenseArrayOf(
-    hasShape({
-      approver: isText,
-      outcome: oneOf(['approve', 'deny']),
-      comment: isTextOrNull,
-      via: isText,
-      at: isFiniteNumber,
-    }),
+  decisions: storedPart(
+    isDenseArrayOf(
+      hasShape({
+        approver: isText,
+        outcome: oneOf(['approve', 'deny']),
+        comment: isTextOrNull,
+        via: isText,
+        at: isFiniteNumber,
+      }),
+    ),
+    checkedDecisions,
   ),
-  deliveries: isDenseArrayOf(hasShape({ transport: isText, ref: isStringRecord, at: isFiniteNumber })),
+  deliveries: storedPart(
+    isDenseArrayOf(hasShape({ transport: isText, ref: isStringRecord, at: isFiniteNumber })),
+    checkedDeliveries,
+  ),
   createdAt: isFiniteNumber,
   expiresAt: isFiniteNumber,
   decidedAt: isFiniteOrNull,
@@ -278,9 +294,24 @@ const checkedRequests = new WeakSet<object>();
 export function plainRequest(raw: unknown): ApprovalRequest | null {
   if (typeof raw === 'object' && raw !== null && checkedRequests.has(raw)) return raw as ApprovalRequest;
   if (!isPlainRequest(raw)) return null;
-  const request = copyData(raw as ApprovalRequest);
-  if (request === raw) checkedRequests.add(request);
+  const request = raw as ApprovalRequest;
+  if (!isFrozenRequest(request)) return copyData(request);
+  checkedRequests.add(request);
   return request;
+}
+
+/**
+ * Whether a request that passed the shape check is deep-frozen: its own members are strings,
+ * numbers and null, and each of its objects was remembered by its member's check if frozen.
+ */
+function isFrozenRequest(request: ApprovalRequest): boolean {
+  return (
+    Object.isFrozen(request) &&
+    checkedActions.has(request.action) &&
+    checkedApprovers.has(request.approvers) &&
+    checkedDecisions.has(request.decisions) &&
+    checkedDeliveries.has(request.deliveries)
+  );
 }
 
 /** What `grantRecordSchema.parse(raw)` returns, or null when only the schema can tell. */

@@ -109,4 +109,24 @@ describe('validation', () => {
     expect(await run).toBeInstanceOf(CorruptRecordError);
     expect(ran()).toBe(false);
   });
+
+  test('a list checked for one member does not pass unchecked in another', async () => {
+    const memory = createMemoryStore();
+    let reads = 0;
+    const store = overrideStore(memory, {
+      getRequest: async (id: string) => {
+        const stored = await memory.getRequest(id);
+        reads += 1;
+        if (stored === null || reads < 3) return stored;
+        // Its own approver list, frozen and already checked as approvers, handed back as decisions.
+        return Object.freeze({ ...stored, decisions: stored.approvers }) as never;
+      },
+    });
+    const { cs, transport, clock } = setup({ store });
+    const { outcome: run, ran } = attempt(cs);
+    await transport.nextDelivery();
+    await clock.advance(1_000);
+    expect(await run).toBeInstanceOf(CorruptRecordError);
+    expect(ran()).toBe(false);
+  });
 });
