@@ -572,10 +572,14 @@ async function runGranted(
   const expires = `grant expires ${new Date(record.expiresAt).toISOString()}`;
   if (request) {
     // Claiming the approval is the compare-and-set that makes its action run at most once.
-    const claimed = await runtime.update(request, { grantId: record.id }, [{ ...base, detail: expires }]);
+    const claimed = await runtime.updateAndCreateGrant(
+      request,
+      { grantId: record.id },
+      [{ ...base, detail: expires }],
+      record,
+    );
     if (claimed === null) throw new AlreadyStartedError(request.id, 'claimed by another process');
     request = claimed;
-    await runtime.call('createGrant', () => runtime.store.createGrant(record, []));
   } else {
     const drafts = [{ ...base, detail: expires }];
     await runtime.call('createGrant', () => runtime.store.createGrant(record, drafts));
@@ -598,26 +602,7 @@ async function runGranted(
     lifetime.end('grant revoked');
   }
 
-  const outcome = failure ? 'failed' : 'executed';
-  const detail = failure ? errorText(failure.error) : null;
-  let recordError: unknown = null;
-  try {
-    // Without a request the outcome is audited in the revocation's own write.
-    const extra = request
-      ? []
-      : [{ ...subjectDraft(runtime, outcome, prepared, ruleId), grantId: record.id, detail }];
-    await revoke(runtime, record, request, extra);
-  } catch (error) {
-    recordError = error;
-  }
-  if (request) {
-    try {
-      const saved = await runtime.settle(request, outcome, detail, { grantId: record.id });
-      if (saved === null) recordError ??= new Error('request changed while its action ran');
-    } catch (error) {
-      recordError ??= error;
-    }
-  }
+  const recordError = await recordOutcome(runtime, prepared, record, request, ruleId, failure);
   // This call writes no more entries with its action.
   forgetCanonicalJson(prepared.action);
   if (failure) throw failure.error;
@@ -655,6 +640,64 @@ function grantLifetime(runtime: Runtime, expiresAt: number) {
   return { end, signal };
 }
 
+/**
+ * Revokes the grant and records how the action ended; for a request, by settling it, in the same
+ * store call when the store can. Returns why the outcome could not be recorded, or null.
+ */
+async function recordOutcome(
+  runtime: Runtime,
+  prepared: Prepared,
+  record: GrantRecord,
+  request: ApprovalRequest | null,
+  ruleId: string,
+  failure: { error: unknown } | null,
+): Promise<unknown> {
+  const outcome = failure ? 'failed' : 'executed';
+  const detail = failure ? errorText(failure.error) : null;
+  const changed = () => new Error('request changed while its action ran');
+  if (request && runtime.store.revokeGrantAndUpdateRequest) {
+    try {
+      const revocation = { id: record.id, now: runtime.now(), drafts: [revokedDraft(runtime, record)] };
+      const saved = await runtime.settle(request, outcome, detail, { grantId: record.id }, revocation);
+      return saved === null ? changed() : null;
+    } catch (error) {
+      return error;
+    }
+  }
+  let recordError: unknown = null;
+  try {
+    // Without a request the outcome is audited in the revocation's own write.
+    const extra = request
+      ? []
+      : [{ ...subjectDraft(runtime, outcome, prepared, ruleId), grantId: record.id, detail }];
+    await revoke(runtime, record, request, extra);
+  } catch (error) {
+    recordError = error;
+  }
+  if (request) {
+    try {
+      const saved = await runtime.settle(request, outcome, detail, { grantId: record.id });
+      if (saved === null) recordError ??= changed();
+    } catch (error) {
+      recordError ??= error;
+    }
+  }
+  return recordError;
+}
+
+function revokedDraft(runtime: Runtime, record: GrantRecord): AuditDraft {
+  return {
+    ...emptyDraft('revoked', runtime.now()),
+    requestId: record.requestId,
+    grantId: record.id,
+    actor: record.actor,
+    sessionId: record.sessionId,
+    fingerprint: record.fingerprint,
+    ruleId: record.ruleId,
+    detail: 'the action ended',
+  };
+}
+
 /** Revokes the grant and audits it, with `also` written in the same atomic step. */
 async function revoke(
   runtime: Runtime,
@@ -662,19 +705,7 @@ async function revoke(
   request: ApprovalRequest | null,
   also: AuditDraft[],
 ): Promise<void> {
-  const drafts: AuditDraft[] = [
-    {
-      ...emptyDraft('revoked', runtime.now()),
-      requestId: record.requestId,
-      grantId: record.id,
-      actor: record.actor,
-      sessionId: record.sessionId,
-      fingerprint: record.fingerprint,
-      ruleId: record.ruleId,
-      detail: 'the action ended',
-    },
-    ...also,
-  ];
+  const drafts: AuditDraft[] = [revokedDraft(runtime, record), ...also];
   const revoked = await runtime.call('revokeGrant', () =>
     runtime.store.revokeGrant(record.id, runtime.now(), drafts),
   );

@@ -12,7 +12,7 @@ import { CorruptRecordError, isCountersignError, StoreError } from './errors.js'
 import type { CountersignEventMap } from './events.js';
 import { type GrantRecord, grantRecordSchema } from './grants.js';
 import type { ResolvedOptions } from './options.js';
-import { formatIssues, plainGrant, plainRequest } from './schemas.js';
+import { formatIssues, isPlainObject, plainGrant, plainRequest } from './schemas.js';
 import { Waiters } from './waiters.js';
 
 /**
@@ -62,11 +62,65 @@ export class Runtime {
    * writer got there first (the caller re-reads and decides again).
    */
   async update(current: ApprovalRequest, changes: Partial<ApprovalRequest>, drafts: AuditDraft[]) {
-    const next = withChanges(current, changes);
-    if (next.status !== current.status && !canTransition(current.status, next.status)) {
-      throw new Error(`illegal transition ${current.status} -> ${next.status}`);
-    }
+    const next = nextVersion(current, changes);
     const raw = await this.call('updateRequest', () => this.store.updateRequest(next, drafts));
+    return this.saved(raw, drafts);
+  }
+
+  /**
+   * {@link update}, and `grant` created only if it succeeds: in the same atomic step when the store
+   * can (`updateRequestAndCreateGrant`), else by a second call. Null, and no grant, when another
+   * writer got there first.
+   */
+  async updateAndCreateGrant(
+    current: ApprovalRequest,
+    changes: Partial<ApprovalRequest>,
+    drafts: AuditDraft[],
+    grant: GrantRecord,
+  ): Promise<ApprovalRequest | null> {
+    const { store } = this;
+    if (!store.updateRequestAndCreateGrant) {
+      const saved = await this.update(current, changes, drafts);
+      if (saved !== null) await this.call('createGrant', () => store.createGrant(grant, []));
+      return saved;
+    }
+    const next = nextVersion(current, changes);
+    const raw = await this.call('updateRequestAndCreateGrant', () =>
+      store.updateRequestAndCreateGrant!(next, drafts, grant),
+    );
+    return this.saved(raw, drafts);
+  }
+
+  /**
+   * {@link update}, and a grant revoked with `revoke.drafts`, in one atomic step: for stores with
+   * `revokeGrantAndUpdateRequest` only (the caller checks). Each applies on its own conditions;
+   * returns the saved request, or null when another writer got there first.
+   */
+  async updateAndRevokeGrant(
+    current: ApprovalRequest,
+    changes: Partial<ApprovalRequest>,
+    drafts: AuditDraft[],
+    revoke: { id: string; now: number; drafts: AuditDraft[] },
+  ): Promise<ApprovalRequest | null> {
+    const next = nextVersion(current, changes);
+    const result: unknown = await this.call('revokeGrantAndUpdateRequest', () =>
+      this.store.revokeGrantAndUpdateRequest!(
+        { id: revoke.id, now: revoke.now, audit: revoke.drafts },
+        { next, audit: drafts },
+      ),
+    );
+    if (!isPlainObject(result) || !('grant' in result) || !('request' in result)) {
+      throw new CorruptRecordError('revokeGrantAndUpdateRequest result', ['must be { grant, request }']);
+    }
+    if (result.grant !== null) {
+      checkGrant(result.grant);
+      this.emit(revoke.drafts, current);
+    }
+    return this.saved(result.request, drafts);
+  }
+
+  /** What a write returned: checked, announced and woken on; or null when it lost its race. */
+  private async saved(raw: unknown, drafts: AuditDraft[]): Promise<ApprovalRequest | null> {
     if (raw === null) return null;
     const saved = checkRequest(raw);
     await this.afterWrite(saved, drafts);
@@ -113,17 +167,22 @@ export class Runtime {
     return requestDraft(type, request, this.now(), extra);
   }
 
-  /** Moves a request to a terminal-ish status; returns null when it lost a race. */
+  /**
+   * Moves a request to a terminal-ish status, revoking a grant in the same step when given one
+   * (see {@link updateAndRevokeGrant}); returns null when it lost a race.
+   */
   settle(
     request: ApprovalRequest,
     status: RequestStatus,
     closedReason: string | null,
     extra: Partial<AuditDraft> = {},
+    revoke?: { id: string; now: number; drafts: AuditDraft[] },
   ) {
     const type = status as AuditType;
-    return this.update(request, { status, closedReason }, [
-      this.draft(type, request, { detail: closedReason, ...extra }),
-    ]);
+    const drafts = [this.draft(type, request, { detail: closedReason, ...extra })];
+    const changes = { status, closedReason };
+    if (revoke) return this.updateAndRevokeGrant(request, changes, drafts, revoke);
+    return this.update(request, changes, drafts);
   }
 }
 
@@ -147,6 +206,15 @@ function checkRecord<T>(
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new CorruptRecordError(what, formatIssues(parsed.error));
   return parsed.data;
+}
+
+/** The next version of `current`, refusing a transition the state machine does not allow. */
+function nextVersion(current: ApprovalRequest, changes: Partial<ApprovalRequest>): ApprovalRequest {
+  const next = withChanges(current, changes);
+  if (next.status !== current.status && !canTransition(current.status, next.status)) {
+    throw new Error(`illegal transition ${current.status} -> ${next.status}`);
+  }
+  return next;
 }
 
 /** `{ ...current, ...changes, version + 1 }` as one fixed-shape literal: a spread of a frozen record is slow and large. */

@@ -80,6 +80,30 @@ export interface Store {
    */
   revokeGrant(id: string, now: number, audit: readonly AuditDraft[]): Promise<GrantRecord | null>;
 
+  /**
+   * Optional, to save a round trip per approval: `updateRequest(next, audit)` and, only when it
+   * succeeds, `createGrant(grant, [])`, as one atomic step. Returns what `updateRequest` would;
+   * when it returns null, nothing was written, the grant included. Without it, core makes the two
+   * calls in turn.
+   */
+  updateRequestAndCreateGrant?(
+    next: ApprovalRequest,
+    audit: readonly AuditDraft[],
+    grant: GrantRecord,
+  ): Promise<ApprovalRequest | null>;
+
+  /**
+   * Optional, to save a round trip per approval: `revokeGrant(revoke.id, revoke.now, revoke.audit)`
+   * and `updateRequest(update.next, update.audit)` as one atomic step, each applied on its own
+   * conditions and with its own drafts only when it applies: the grant is revoked even when the
+   * request has moved on. The revocation's drafts come first in the chain. Returns what each would.
+   * Without it, core makes the two calls in turn.
+   */
+  revokeGrantAndUpdateRequest?(
+    revoke: { id: string; now: number; audit: readonly AuditDraft[] },
+    update: { next: ApprovalRequest; audit: readonly AuditDraft[] },
+  ): Promise<{ grant: GrantRecord | null; request: ApprovalRequest | null }>;
+
   /** Appends drafts to the chain atomically and returns them sealed, in order. */
   appendAudit(audit: readonly AuditDraft[]): Promise<AuditEntry[]>;
 

@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import {
   ApprovalCancelledError,
   ApprovalExpiredError,
+  CorruptRecordError,
   DeliveryError,
   OutcomeNotRecordedError,
   type Store,
@@ -213,6 +214,42 @@ describe('fail closed', () => {
     expect((error as Error).message).toBe('timer service unavailable');
     expect(ran()).toBe(false);
     expect(timers).toBe(2);
+  });
+
+  test('an approval whose claim and grant cannot be written runs nothing', async () => {
+    const { cs, transport, clock } = setup({ store: brokenStore('updateRequestAndCreateGrant') });
+    const { outcome, ran } = attempt(cs);
+    const request = await transport.nextDelivery();
+    await clock.flush();
+    await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
+    await cs.decide(request.id, { approver: 'user:carol', outcome: 'approve' });
+    expect(await outcome).toBeInstanceOf(StoreError);
+    expect(ran()).toBe(false);
+  });
+
+  test('an approved action whose outcome cannot be written says so', async () => {
+    const { cs, transport, clock } = setup({ store: brokenStore('revokeGrantAndUpdateRequest') });
+    const { outcome, ran } = attempt(cs);
+    const request = await transport.nextDelivery();
+    await clock.flush();
+    await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
+    await cs.decide(request.id, { approver: 'user:carol', outcome: 'approve' });
+    expect(await outcome).toBeInstanceOf(OutcomeNotRecordedError);
+    expect(ran()).toBe(true);
+  });
+
+  test('a store answering the combined write with garbage fails as a corrupt record', async () => {
+    const memory = createMemoryStore();
+    const store = overrideStore(memory, { revokeGrantAndUpdateRequest: async () => 'ok' });
+    const { cs, transport, clock } = setup({ store });
+    const { outcome } = attempt(cs);
+    const request = await transport.nextDelivery();
+    await clock.flush();
+    await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
+    await cs.decide(request.id, { approver: 'user:carol', outcome: 'approve' });
+    const error = await outcome;
+    expect(error).toBeInstanceOf(OutcomeNotRecordedError);
+    expect((error as OutcomeNotRecordedError).cause).toBeInstanceOf(CorruptRecordError);
   });
 
   test('a store failing after the action ran says so instead of reporting success', async () => {

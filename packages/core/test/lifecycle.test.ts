@@ -1,6 +1,6 @@
 import { createMemoryStore } from '@countersign/memory-store';
 import { describe, expect, test } from 'vitest';
-import { ClosedError, type CountersignEvent } from '../src/index.js';
+import { ClosedError, type CountersignEvent, type Grant, type Store } from '../src/index.js';
 import { attempt, CONTEXT, EXPORT, overrideStore, setup } from './helpers.js';
 
 describe('lifecycle', () => {
@@ -59,6 +59,40 @@ describe('lifecycle', () => {
     // The clock never moved: the guard looked again at once because it was woken mid-read.
     expect(settled).toBe(true);
     expect(await outcome).toBe('ran');
+  });
+
+  test('a store without the combined writes records the same steps, call by call', async () => {
+    // The action consumes its grant, so a grant the store never created shows as a refusal.
+    const approveThenRun = async (store: Store, fail: boolean) => {
+      const { cs, transport, clock, auditTypes } = setup({ store });
+      const run = async (grant: Grant) => {
+        await cs.grants.consume(grant.token, { ...EXPORT, sessionId: CONTEXT.sessionId });
+        if (fail) throw new Error('boom');
+        return 'done';
+      };
+      const outcome = cs.guard({ ...EXPORT, run }, CONTEXT).catch((error: unknown) => error);
+      const request = await transport.nextDelivery();
+      await clock.flush();
+      await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
+      await cs.decide(request.id, { approver: 'user:carol', outcome: 'approve' });
+      const result = await outcome;
+      const status = (await cs.getRequest(request.id))?.status;
+      expect((await cs.audit.verify()).ok).toBe(true);
+      return { result, status, types: await auditTypes() };
+    };
+    const withoutCombined = () =>
+      overrideStore(createMemoryStore(), {
+        updateRequestAndCreateGrant: undefined,
+        revokeGrantAndUpdateRequest: undefined,
+      });
+    for (const fail of [false, true]) {
+      const combined = await approveThenRun(createMemoryStore(), fail);
+      const separate = await approveThenRun(withoutCombined(), fail);
+      expect(combined.types).toContain('consumed');
+      expect(separate.status).toBe(combined.status);
+      expect(separate.types).toEqual(combined.types);
+      expect(String(separate.result)).toBe(String(combined.result));
+    }
   });
 
   test('events report each step with the redacted request', async () => {

@@ -96,12 +96,38 @@ class MemoryStore implements Store {
   async updateRequest(next: ApprovalRequest, audit: readonly AuditDraft[]): Promise<ApprovalRequest | null> {
     const current = this.requests.get(next.id);
     if (!current || current.version !== next.version - 1) return null;
-    const stored = frozenRequest(next, current);
-    this.requests.set(stored.id, stored);
+    const stored = this.replaceNow(next, current);
     this.appendNow(audit);
-    if (isTerminal(stored.status)) this.retireRequest(stored.id);
     this.notify(stored.id);
     return stored;
+  }
+
+  async updateRequestAndCreateGrant(
+    next: ApprovalRequest,
+    audit: readonly AuditDraft[],
+    grant: GrantRecord,
+  ): Promise<ApprovalRequest | null> {
+    const current = this.requests.get(next.id);
+    if (!current || current.version !== next.version - 1) return null;
+    this.refuseDuplicateGrant(grant);
+    const stored = this.replaceNow(next, current);
+    this.insertGrantNow(grant);
+    this.appendNow(audit);
+    this.notify(stored.id);
+    return stored;
+  }
+
+  async revokeGrantAndUpdateRequest(
+    revoke: { id: string; now: number; audit: readonly AuditDraft[] },
+    update: { next: ApprovalRequest; audit: readonly AuditDraft[] },
+  ): Promise<{ grant: GrantRecord | null; request: ApprovalRequest | null }> {
+    const grant = this.revokeNow(revoke.id, revoke.now);
+    const current = this.requests.get(update.next.id);
+    const matches = current !== undefined && current.version === update.next.version - 1;
+    const request = matches ? this.replaceNow(update.next, current) : null;
+    this.appendNow([...(grant ? revoke.audit : []), ...(request ? update.audit : [])]);
+    if (request) this.notify(request.id);
+    return { grant, request };
   }
 
   async listRequests(query: ListRequestsQuery): Promise<ApprovalRequest[]> {
@@ -115,11 +141,8 @@ class MemoryStore implements Store {
   }
 
   async createGrant(grant: GrantRecord, audit: readonly AuditDraft[]): Promise<void> {
-    if (this.grants.has(grant.id) || this.grantByTokenHash.has(grant.tokenHash)) {
-      throw new Error(`[countersign] [memory] grant ${grant.id} already exists`);
-    }
-    this.grants.set(grant.id, Object.freeze(Object.assign({}, grant)));
-    this.grantByTokenHash.set(grant.tokenHash, grant.id);
+    this.refuseDuplicateGrant(grant);
+    this.insertGrantNow(grant);
     this.appendNow(audit);
   }
 
@@ -148,12 +171,8 @@ class MemoryStore implements Store {
   }
 
   async revokeGrant(id: string, now: number, audit: readonly AuditDraft[]): Promise<GrantRecord | null> {
-    const grant = this.grants.get(id);
-    if (!grant || grant.revokedAt !== null) return null;
-    const revoked = Object.freeze(Object.assign({}, grant, { revokedAt: now }));
-    this.grants.set(id, revoked);
-    this.appendNow(audit);
-    this.retireGrant(id);
+    const revoked = this.revokeNow(id, now);
+    if (revoked !== null) this.appendNow(audit);
     return revoked;
   }
 
@@ -180,6 +199,35 @@ class MemoryStore implements Store {
 
   async close(): Promise<void> {
     this.listeners.clear();
+  }
+
+  /** Stores the next version of `current`; the caller checked the version. */
+  private replaceNow(next: ApprovalRequest, current: ApprovalRequest): ApprovalRequest {
+    const stored = frozenRequest(next, current);
+    this.requests.set(stored.id, stored);
+    if (isTerminal(stored.status)) this.retireRequest(stored.id);
+    return stored;
+  }
+
+  private refuseDuplicateGrant(grant: GrantRecord): void {
+    if (this.grants.has(grant.id) || this.grantByTokenHash.has(grant.tokenHash)) {
+      throw new Error(`[countersign] [memory] grant ${grant.id} already exists`);
+    }
+  }
+
+  private insertGrantNow(grant: GrantRecord): void {
+    this.grants.set(grant.id, Object.freeze(Object.assign({}, grant)));
+    this.grantByTokenHash.set(grant.tokenHash, grant.id);
+  }
+
+  /** The revoked grant, or null when it is unknown or already revoked. */
+  private revokeNow(id: string, now: number): GrantRecord | null {
+    const grant = this.grants.get(id);
+    if (!grant || grant.revokedAt !== null) return null;
+    const revoked = Object.freeze(Object.assign({}, grant, { revokedAt: now }));
+    this.grants.set(id, revoked);
+    this.retireGrant(id);
+    return revoked;
   }
 
   /** Synchronous, so nothing interleaves between reading the head and appending after it. */

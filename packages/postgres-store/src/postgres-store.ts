@@ -207,25 +207,38 @@ class PgStore implements PostgresStore {
 
   async createGrant(grant: GrantRecord, audit: readonly AuditDraft[]): Promise<void> {
     await this.transaction(async (client) => {
-      await client.query(
-        `INSERT INTO ${this.s}.grants
-           (id, token_hash, fingerprint, session_id, request_id, actor, rule_id, issued_at, expires_at, consumed_at, revoked_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-        [
-          grant.id,
-          grant.tokenHash,
-          grant.fingerprint,
-          grant.sessionId,
-          grant.requestId,
-          grant.actor,
-          grant.ruleId,
-          grant.issuedAt,
-          grant.expiresAt,
-          grant.consumedAt,
-          grant.revokedAt,
-        ],
-      );
+      await this.insertGrant(client, grant);
       await this.appendIn(client, audit);
+    });
+  }
+
+  async updateRequestAndCreateGrant(
+    next: ApprovalRequest,
+    audit: readonly AuditDraft[],
+    grant: GrantRecord,
+  ): Promise<ApprovalRequest | null> {
+    return this.transaction(async (client) => {
+      const stored = await this.replaceRequest(client, next);
+      if (stored === null) return new Rollback(null);
+      await this.insertGrant(client, grant);
+      await this.appendIn(client, audit);
+      await this.notifyIn(client, stored.id);
+      return stored;
+    });
+  }
+
+  async revokeGrantAndUpdateRequest(
+    revoke: { id: string; now: number; audit: readonly AuditDraft[] },
+    update: { next: ApprovalRequest; audit: readonly AuditDraft[] },
+  ): Promise<{ grant: GrantRecord | null; request: ApprovalRequest | null }> {
+    return this.transaction(async (client) => {
+      // Grant row, then request row, then the audit head: no other transaction locks a request
+      // before an existing grant, so this order cannot deadlock.
+      const grant = await this.revokeIn(client, revoke.id, revoke.now);
+      const request = await this.replaceRequest(client, update.next);
+      await this.appendIn(client, [...(grant ? revoke.audit : []), ...(request ? update.audit : [])]);
+      if (request) await this.notifyIn(client, request.id);
+      return { grant, request };
     });
   }
 
@@ -254,13 +267,10 @@ class PgStore implements PostgresStore {
 
   async revokeGrant(id: string, now: number, audit: readonly AuditDraft[]): Promise<GrantRecord | null> {
     return this.transaction(async (client) => {
-      const { rows } = await client.query<GrantRow>(
-        `UPDATE ${this.s}.grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING *`,
-        [id, now],
-      );
-      if (!rows[0]) return new Rollback(null);
+      const revoked = await this.revokeIn(client, id, now);
+      if (revoked === null) return new Rollback(null);
       await this.appendIn(client, audit);
-      return grantFromRow(rows[0]);
+      return revoked;
     });
   }
 
@@ -371,6 +381,36 @@ class PgStore implements PostgresStore {
         client.release();
       }
     }
+  }
+
+  private async insertGrant(client: pg.PoolClient, grant: GrantRecord): Promise<void> {
+    await client.query(
+      `INSERT INTO ${this.s}.grants
+         (id, token_hash, fingerprint, session_id, request_id, actor, rule_id, issued_at, expires_at, consumed_at, revoked_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [
+        grant.id,
+        grant.tokenHash,
+        grant.fingerprint,
+        grant.sessionId,
+        grant.requestId,
+        grant.actor,
+        grant.ruleId,
+        grant.issuedAt,
+        grant.expiresAt,
+        grant.consumedAt,
+        grant.revokedAt,
+      ],
+    );
+  }
+
+  /** The revoked grant, or null when it is unknown or already revoked. */
+  private async revokeIn(client: pg.PoolClient, id: string, now: number): Promise<GrantRecord | null> {
+    const { rows } = await client.query<GrantRow>(
+      `UPDATE ${this.s}.grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING *`,
+      [id, now],
+    );
+    return rows[0] ? grantFromRow(rows[0]) : null;
   }
 
   private async selectRequest(

@@ -224,6 +224,80 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
       expect(await store.readAudit(0, 1000)).toHaveLength(1);
     });
 
+    test('updateRequestAndCreateGrant, if present, writes both or neither', async (store) => {
+      if (!store.updateRequestAndCreateGrant) return;
+      const request = sampleRequest({ status: 'approved' });
+      await store.createRequest(request, []);
+      const grant = sampleGrant({ requestId: request.id });
+      const next = { ...request, version: 2, grantId: grant.id };
+      expect(await store.updateRequestAndCreateGrant(next, [sampleDraft('granted')], grant)).toEqual(next);
+      expect(grantRecordSchema.parse(await store.getGrantByTokenHash(grant.tokenHash))).toEqual(grant);
+      const late = sampleGrant({ requestId: request.id });
+      const stale = { ...request, version: 2, grantId: late.id };
+      expect(await store.updateRequestAndCreateGrant(stale, [sampleDraft('granted')], late)).toBeNull();
+      expect(await store.getGrantByTokenHash(late.tokenHash)).toBeNull();
+      expect((await store.getRequest(request.id))?.grantId).toBe(grant.id);
+      expect((await store.readAudit(0, 10)).map((entry) => entry.type)).toEqual(['granted']);
+    });
+
+    test('updateRequestAndCreateGrant, if present: of concurrent claims one wins, with its grant only', async (store) => {
+      if (!store.updateRequestAndCreateGrant) return;
+      const request = sampleRequest({ status: 'approved' });
+      await store.createRequest(request, []);
+      const grants = Array.from({ length: racers }, () => sampleGrant({ requestId: request.id }));
+      const results = await Promise.all(
+        grants.map((grant) =>
+          store.updateRequestAndCreateGrant!({ ...request, version: 2, grantId: grant.id }, [], grant),
+        ),
+      );
+      const winners = results.filter((r) => r !== null);
+      expect(winners).toHaveLength(1);
+      const created = await Promise.all(grants.map((grant) => store.getGrantByTokenHash(grant.tokenHash)));
+      expect(created.filter((g) => g !== null).map((g) => g?.id)).toEqual([winners[0]?.grantId]);
+    });
+
+    test('revokeGrantAndUpdateRequest, if present, applies each part on its own conditions', async (store) => {
+      if (!store.revokeGrantAndUpdateRequest) return;
+      const types = async () => (await store.readAudit(0, 100)).map((entry) => entry.detail);
+      const request = sampleRequest({ status: 'approved' });
+      await store.createRequest(request, []);
+      const grant = sampleGrant({ requestId: request.id });
+      await store.createGrant(grant, []);
+      const revoke = (id: string, detail: string) => ({
+        id,
+        now: SAMPLE_TIME + 5,
+        audit: [sampleDraft('revoked', detail)],
+      });
+      const update = (version: number, detail: string) => ({
+        next: { ...request, version, status: 'executed' as const, closedReason: detail },
+        audit: [sampleDraft('executed', detail)],
+      });
+      // Both apply: the revocation's drafts first.
+      const both = await store.revokeGrantAndUpdateRequest(revoke(grant.id, 'r1'), update(2, 'u1'));
+      expect(both.grant?.revokedAt).toBe(SAMPLE_TIME + 5);
+      expect(both.request?.closedReason).toBe('u1');
+      expect(await types()).toEqual(['r1', 'u1']);
+      // Neither: the grant is already revoked and the version moved on.
+      const neither = await store.revokeGrantAndUpdateRequest(revoke(grant.id, 'r2'), update(2, 'u2'));
+      expect(neither).toEqual({ grant: null, request: null });
+      // The grant alone: revoked even though the request moved on.
+      const other = sampleGrant({ requestId: request.id });
+      await store.createGrant(other, []);
+      const grantOnly = await store.revokeGrantAndUpdateRequest(revoke(other.id, 'r3'), update(2, 'u3'));
+      expect(grantOnly.grant?.id).toBe(other.id);
+      expect(grantOnly.request).toBeNull();
+      // The request alone: an unknown grant does not stop the update.
+      const requestOnly = await store.revokeGrantAndUpdateRequest(
+        revoke('grt_missing', 'r4'),
+        update(3, 'u4'),
+      );
+      expect(requestOnly.grant).toBeNull();
+      expect(requestOnly.request?.version).toBe(3);
+      expect(await types()).toEqual(['r1', 'u1', 'r3', 'u4']);
+      const entries = await store.readAudit(0, 100);
+      expect(verifyAuditLog(toJsonLines(entries)).ok).toBe(true);
+    });
+
     test('notifies subscribers when a request changes', async (store) => {
       if (!store.subscribe) return;
       const request = sampleRequest();
