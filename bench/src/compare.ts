@@ -31,11 +31,14 @@ function measure(root: string): Record<string, number> {
 }
 
 const results: Record<'other' | 'this', Record<string, number>[]> = { other: [], this: [] };
+// The order flips every round: the second process of a pair measured up to 10 % slower on this
+// host (pending settle time, the same code swapped between places), so a fixed order biases.
 for (let i = 0; i < Number(rounds); i++) {
-  for (const [label, root] of [
+  const pair = [
     ['other', there],
     ['this', here],
-  ] as const) {
+  ] as const;
+  for (const [label, root] of i % 2 === 0 ? pair : [...pair].reverse()) {
     const result = measure(root);
     results[label].push(result);
     console.log(`${label.padEnd(5)} ${JSON.stringify(result)}`);

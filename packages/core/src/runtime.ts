@@ -12,7 +12,7 @@ import { CorruptRecordError, isCountersignError, StoreError } from './errors.js'
 import type { CountersignEventMap } from './events.js';
 import { type GrantRecord, grantRecordSchema } from './grants.js';
 import type { ResolvedOptions } from './options.js';
-import { formatIssues, isPlainObject, plainGrant, plainRequest } from './schemas.js';
+import { formatIssues, isGrantRecord, isPlainObject, plainGrant, plainRequest } from './schemas.js';
 import { Waiters } from './waiters.js';
 
 /**
@@ -113,7 +113,8 @@ export class Runtime {
       throw new CorruptRecordError('revokeGrantAndUpdateRequest result', ['must be { grant, request }']);
     }
     if (result.grant !== null) {
-      checkGrant(result.grant);
+      // Only whether it was revoked matters here: checked, not copied.
+      if (!isGrantRecord(result.grant)) checkGrant(result.grant);
       this.emit(revoke.drafts, current);
     }
     return this.saved(result.request, drafts);

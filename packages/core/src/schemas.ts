@@ -314,6 +314,11 @@ function isFrozenRequest(request: ApprovalRequest): boolean {
   );
 }
 
+/** Whether `raw` is a grant record `grantRecordSchema` accepts unchanged; no copy made. */
+export function isGrantRecord(raw: unknown): raw is GrantRecord {
+  return isPlainGrant(raw);
+}
+
 /** What `grantRecordSchema.parse(raw)` returns, or null when only the schema can tell. */
 export function plainGrant(raw: unknown): GrantRecord | null {
   return isPlainGrant(raw) ? { ...(raw as GrantRecord) } : null;
