@@ -121,10 +121,12 @@ class MemoryStore implements Store {
     revoke: { id: string; now: number; audit: readonly AuditDraft[] },
     update: { next: ApprovalRequest; audit: readonly AuditDraft[] },
   ): Promise<{ grant: GrantRecord | null; request: ApprovalRequest | null }> {
-    const grant = this.revokeNow(revoke.id, revoke.now);
     const current = this.requests.get(update.next.id);
     const matches = current !== undefined && current.version === update.next.version - 1;
-    const request = matches ? this.replaceNow(update.next, current) : null;
+    // The copy first: it is what can throw, and then nothing has been written.
+    const copy = matches ? frozenRequest(update.next, current) : null;
+    const grant = this.revokeNow(revoke.id, revoke.now);
+    const request = copy === null ? null : this.storeNow(copy);
     this.appendNow([...(grant ? revoke.audit : []), ...(request ? update.audit : [])]);
     if (request) this.notify(request.id);
     return { grant, request };
@@ -203,7 +205,10 @@ class MemoryStore implements Store {
 
   /** Stores the next version of `current`; the caller checked the version. */
   private replaceNow(next: ApprovalRequest, current: ApprovalRequest): ApprovalRequest {
-    const stored = frozenRequest(next, current);
+    return this.storeNow(frozenRequest(next, current));
+  }
+
+  private storeNow(stored: ApprovalRequest): ApprovalRequest {
     this.requests.set(stored.id, stored);
     if (isTerminal(stored.status)) this.retireRequest(stored.id);
     return stored;

@@ -93,6 +93,26 @@ describe('memory store', () => {
     expect(await store.getGrantByTokenHash(b.tokenHash)).not.toBeNull();
   });
 
+  test('a combined revoke and update that cannot store its request writes nothing at all', async () => {
+    const store = createMemoryStore();
+    const request = sampleRequest({ status: 'approved' });
+    await store.createRequest(request, []);
+    const grant = sampleGrant({ requestId: request.id });
+    await store.createGrant(grant, []);
+    // structuredClone cannot copy a function inside a Map: the request's copy fails.
+    const receipt = { transport: 'x', ref: new Map([['id', () => 'not data']]), at: 1 };
+    const next = { ...request, version: 2, status: 'executed' as const, deliveries: [receipt] };
+    await expect(
+      store.revokeGrantAndUpdateRequest!(
+        { id: grant.id, now: 5, audit: [sampleDraft('revoked')] },
+        { next: next as never, audit: [sampleDraft('executed')] },
+      ),
+    ).rejects.toThrow();
+    expect((await store.getGrantByTokenHash(grant.tokenHash))?.revokedAt).toBeNull();
+    expect((await store.getRequest(request.id))?.version).toBe(1);
+    expect(await store.readAudit(0, 10)).toEqual([]);
+  });
+
   test('audit retention keeps the newest entries, still chained', async () => {
     const store = createMemoryStore({ retention: { maxAuditEntries: 10 } });
     for (let i = 0; i < 35; i++) await store.appendAudit([sampleDraft('decided', `e${i}`)]);
