@@ -10,7 +10,7 @@ import {
   StoreError,
 } from '../src/index.js';
 import { createRecordingTransport, createTestClock } from '../src/testing/index.js';
-import { attempt, CONTEXT, EXPORT, overrideStore, setup } from './helpers.js';
+import { approveNextDelivery, attempt, CONTEXT, EXPORT, overrideStore, setup } from './helpers.js';
 
 /** A memory store whose named methods throw, to prove a broken store never lets an action run. */
 function brokenStore(...methods: (keyof Store)[]): Store {
@@ -219,10 +219,7 @@ describe('fail closed', () => {
   test('an approval whose claim and grant cannot be written runs nothing', async () => {
     const { cs, transport, clock } = setup({ store: brokenStore('updateRequestAndCreateGrant') });
     const { outcome, ran } = attempt(cs);
-    const request = await transport.nextDelivery();
-    await clock.flush();
-    await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
-    await cs.decide(request.id, { approver: 'user:carol', outcome: 'approve' });
+    await approveNextDelivery(cs, transport, clock);
     expect(await outcome).toBeInstanceOf(StoreError);
     expect(ran()).toBe(false);
   });
@@ -230,10 +227,7 @@ describe('fail closed', () => {
   test('an approved action whose outcome cannot be written says so', async () => {
     const { cs, transport, clock } = setup({ store: brokenStore('revokeGrantAndUpdateRequest') });
     const { outcome, ran } = attempt(cs);
-    const request = await transport.nextDelivery();
-    await clock.flush();
-    await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
-    await cs.decide(request.id, { approver: 'user:carol', outcome: 'approve' });
+    await approveNextDelivery(cs, transport, clock);
     expect(await outcome).toBeInstanceOf(OutcomeNotRecordedError);
     expect(ran()).toBe(true);
   });
@@ -243,10 +237,7 @@ describe('fail closed', () => {
     const store = overrideStore(memory, { revokeGrantAndUpdateRequest: async () => 'ok' });
     const { cs, transport, clock } = setup({ store });
     const { outcome } = attempt(cs);
-    const request = await transport.nextDelivery();
-    await clock.flush();
-    await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
-    await cs.decide(request.id, { approver: 'user:carol', outcome: 'approve' });
+    await approveNextDelivery(cs, transport, clock);
     const error = await outcome;
     expect(error).toBeInstanceOf(OutcomeNotRecordedError);
     expect((error as OutcomeNotRecordedError).cause).toBeInstanceOf(CorruptRecordError);

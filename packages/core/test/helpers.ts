@@ -110,3 +110,16 @@ export function attempt(
     .catch((error: unknown) => error);
   return { outcome, ran: () => ran };
 }
+
+/** Approves the next delivered request with the two approvals the export rule needs. */
+export async function approveNextDelivery(
+  cs: Countersign,
+  transport: { nextDelivery(): Promise<{ id: string }> },
+  clock: { flush(): Promise<void> },
+): Promise<string> {
+  const request = await transport.nextDelivery();
+  await clock.flush();
+  await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
+  await cs.decide(request.id, { approver: 'user:carol', outcome: 'approve' });
+  return request.id;
+}

@@ -1,6 +1,7 @@
 import { createMemoryStore } from '@countersign/memory-store';
 import { describe, expect, test } from 'vitest';
 import {
+  type ApprovalRequest,
   ConfigError,
   CorruptRecordError,
   createCountersign,
@@ -89,44 +90,42 @@ describe('validation', () => {
     expect(ran()).toBe(false);
   });
 
-  test('a corrupt record fails closed even when deep-frozen and sharing an action already checked', async () => {
+  /**
+   * Runs a guarded export against a store whose first two reads are genuine (so the frozen parts
+   * they return are checked and remembered) and whose later reads return `forge(stored)`.
+   */
+  async function withForgedReads(forge: (stored: ApprovalRequest) => object) {
     const memory = createMemoryStore();
     let reads = 0;
     const store = overrideStore(memory, {
       getRequest: async (id: string) => {
         const stored = await memory.getRequest(id);
-        // The first reads are genuine, so the frozen action is checked and remembered; then the
-        // store hands back a frozen forgery around that same action.
         reads += 1;
         if (stored === null || reads < 3) return stored;
-        return Object.freeze({ ...stored, status: 'approved', decidedAt: 'now' }) as never;
+        return Object.freeze(forge(stored));
       },
     });
     const { cs, transport, clock } = setup({ store });
-    const { outcome: run, ran } = attempt(cs);
+    const { outcome, ran } = attempt(cs);
     await transport.nextDelivery();
     await clock.advance(1_000);
-    expect(await run).toBeInstanceOf(CorruptRecordError);
-    expect(ran()).toBe(false);
+    return { error: await outcome, ran: ran() };
+  }
+
+  test('a corrupt record fails closed even when deep-frozen and sharing an action already checked', async () => {
+    const { error, ran } = await withForgedReads((stored) => ({
+      ...stored,
+      status: 'approved',
+      decidedAt: 'now',
+    }));
+    expect(error).toBeInstanceOf(CorruptRecordError);
+    expect(ran).toBe(false);
   });
 
   test('a list checked for one member does not pass unchecked in another', async () => {
-    const memory = createMemoryStore();
-    let reads = 0;
-    const store = overrideStore(memory, {
-      getRequest: async (id: string) => {
-        const stored = await memory.getRequest(id);
-        reads += 1;
-        if (stored === null || reads < 3) return stored;
-        // Its own approver list, frozen and already checked as approvers, handed back as decisions.
-        return Object.freeze({ ...stored, decisions: stored.approvers }) as never;
-      },
-    });
-    const { cs, transport, clock } = setup({ store });
-    const { outcome: run, ran } = attempt(cs);
-    await transport.nextDelivery();
-    await clock.advance(1_000);
-    expect(await run).toBeInstanceOf(CorruptRecordError);
-    expect(ran()).toBe(false);
+    // Its own approver list, frozen and already checked as approvers, handed back as decisions.
+    const { error, ran } = await withForgedReads((stored) => ({ ...stored, decisions: stored.approvers }));
+    expect(error).toBeInstanceOf(CorruptRecordError);
+    expect(ran).toBe(false);
   });
 });
