@@ -134,6 +134,30 @@ describe('approvers', () => {
     expect(request.approvers).toEqual(['user:bob', 'user:carol', 'user:dave']);
   });
 
+  test('each request excludes its own actor and principal, whoever asked before it', async () => {
+    const { cs, transport } = setup();
+    const deploy = { name: 'infra.deploy', run: () => 1 };
+    const callers = [
+      { actor: 'agent:a', onBehalfOf: 'user:alice' },
+      { actor: 'agent:a', onBehalfOf: 'user:alice' },
+      { actor: 'agent:a', onBehalfOf: 'user:bob' },
+      { actor: 'user:carol', onBehalfOf: null },
+      { actor: 'agent:a', onBehalfOf: 'user:alice' },
+    ];
+    const seen: string[][] = [];
+    for (const caller of callers) {
+      void cs.guard(deploy, { ...CONTEXT, ...caller }).catch(() => {});
+      seen.push([...(await transport.nextDelivery()).approvers]);
+    }
+    expect(seen).toEqual([
+      ['user:bob', 'user:carol'],
+      ['user:bob', 'user:carol'],
+      ['user:alice', 'user:carol'],
+      ['user:alice', 'user:bob'],
+      ['user:bob', 'user:carol'],
+    ]);
+  });
+
   test('only eligible approvers count', async () => {
     const { cs, transport } = setup();
     void cs.guard({ ...EXPORT, run: () => 1 }, CONTEXT).catch(() => {});
