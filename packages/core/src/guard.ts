@@ -566,22 +566,18 @@ async function runGranted(
     consumedAt: null,
     revokedAt: null,
   };
-  const base = request
-    ? runtime.draft('granted', request, { grantId: record.id })
-    : { ...subjectDraft(runtime, 'allowed', prepared, ruleId), grantId: record.id };
-  const expires = `grant expires ${new Date(record.expiresAt).toISOString()}`;
+  const detail = `grant expires ${new Date(record.expiresAt).toISOString()}`;
+  const drafts: AuditDraft[] = [
+    request
+      ? runtime.draft('granted', request, { grantId: record.id, detail })
+      : { ...subjectDraft(runtime, 'allowed', prepared, ruleId), grantId: record.id, detail },
+  ];
   if (request) {
     // Claiming the approval is the compare-and-set that makes its action run at most once.
-    const claimed = await runtime.updateAndCreateGrant(
-      request,
-      { grantId: record.id },
-      [{ ...base, detail: expires }],
-      record,
-    );
+    const claimed = await runtime.updateAndCreateGrant(request, { grantId: record.id }, drafts, record);
     if (claimed === null) throw new AlreadyStartedError(request.id, 'claimed by another process');
     request = claimed;
   } else {
-    const drafts = [{ ...base, detail: expires }];
     await runtime.call('createGrant', () => runtime.store.createGrant(record, drafts));
     runtime.emit(drafts, null);
   }
