@@ -1,0 +1,2 @@
+// @countersign/ai-sdk: work in progress.
+export {};

@@ -1,0 +1,2 @@
+// @countersign/audit: work in progress.
+export {};

@@ -1,0 +1,2 @@
+// @countersign/cli: work in progress.
+export {};

@@ -1,0 +1,2 @@
+// @countersign/credentials: work in progress.
+export {};

@@ -1,0 +1,2 @@
+// @countersign/http: work in progress.
+export {};

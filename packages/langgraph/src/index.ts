@@ -1,0 +1,2 @@
+// @countersign/langgraph: work in progress.
+export {};

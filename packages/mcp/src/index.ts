@@ -1,0 +1,2 @@
+// @countersign/mcp: work in progress.
+export {};

@@ -1,0 +1,2 @@
+// @countersign/openai-agents: work in progress.
+export {};

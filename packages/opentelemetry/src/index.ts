@@ -1,0 +1,2 @@
+// @countersign/opentelemetry: work in progress.
+export {};

@@ -1,0 +1,2 @@
+// @countersign/teams-transport: work in progress.
+export {};
