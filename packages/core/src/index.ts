@@ -50,6 +50,15 @@ export type {
   Risk,
   RuleMatch,
 } from './policy.js';
+export {
+  decisionProblem,
+  type PresentOptions,
+  paramsText,
+  presentRequest,
+  type RequestPresentation,
+  STATUS_HEADLINES,
+  UNVERIFIED_REASON_LABEL,
+} from './presentation.js';
 export { createRedactor, REDACTED, type Redactor, scrubText } from './redact.js';
 export type { ConsumeGrantMatch, CreateRequestResult, ListRequestsQuery, Store } from './store.js';
 export type {
