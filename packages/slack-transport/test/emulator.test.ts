@@ -3,6 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   ErrorCode,
+  type Logger,
   LogLevel,
   type WebAPIHTTPError,
   type WebAPIPlatformError,
@@ -122,6 +123,28 @@ async function rejection(promise: Promise<unknown>): Promise<Error & Record<stri
 let slack: SlackEmulator;
 let client: WebClient;
 let cleanups: (() => Promise<void>)[] = [];
+/** What the official client logged at error level, instead of printing it into the test output. */
+let clientErrors: string[] = [];
+
+/** The client's logger: errors are kept for the test to assert (and fail it if unexpected). */
+const recordingLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: (...messages: unknown[]) => {
+    clientErrors.push(messages.join(' '));
+  },
+  setLevel: () => {},
+  getLevel: () => LogLevel.ERROR,
+  setName: () => {},
+};
+
+/** Takes the errors the client logged so far; the test asserts them. */
+function takeClientErrors(): string[] {
+  const taken = clientErrors;
+  clientErrors = [];
+  return taken;
+}
 
 async function startSlack(options: SlackEmulatorOptions = {}): Promise<SlackEmulator> {
   const emulator = createSlackEmulator(options);
@@ -135,7 +158,7 @@ function webClient(token: string | undefined = slack.token): WebClient {
     slackApiUrl: slack.apiUrl,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
-    logLevel: LogLevel.ERROR,
+    logger: recordingLogger,
   });
 }
 
@@ -152,6 +175,8 @@ beforeEach(async () => {
 afterEach(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
   cleanups = [];
+  // An error the client logged that no test expected is a real failure: never silently dropped.
+  expect(takeClientErrors()).toEqual([]);
 });
 
 describe('Web API through the official WebClient', () => {
@@ -264,6 +289,9 @@ describe('Web API through the official WebClient', () => {
     expect(data.error).toBe('invalid_blocks');
     expect(data.response_metadata?.messages?.[0]).toContain('/blocks/0/elements/0/text/text');
     expect(slack.messages).toHaveLength(0);
+    expect(takeClientErrors()).toEqual([
+      expect.stringContaining('[json-pointer:/blocks/0/elements/0/text/text]'),
+    ]);
   });
 
   it('chat.postEphemeral records a message only the user sees', async () => {
@@ -708,6 +736,7 @@ describe('modals', () => {
     const longTitle = { ...reasonModal, title: { type: 'plain_text', text: 'x'.repeat(25) } };
     const error = await rejection(client.views.open({ trigger_id: trigger, view: longTitle as never }));
     expect((error as unknown as WebAPIPlatformError).data.error).toBe('invalid_arguments');
+    expect(takeClientErrors()).toEqual([expect.stringContaining('[json-pointer:/view/title/text]')]);
     await expect(
       client.views.open({ trigger_id: trigger, view: reasonModal as never }),
     ).resolves.toMatchObject({
