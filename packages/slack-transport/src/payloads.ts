@@ -44,6 +44,8 @@ export const modalOriginSchema = z.object({
 });
 
 export type Interaction =
+  /** Slack checking the URL's certificate: answered 200, decides nothing. */
+  | { kind: 'ssl_check' }
   | { kind: 'block_actions'; payload: BlockActions }
   | { kind: 'view_submission'; payload: ViewSubmission }
   | { kind: 'other'; type: string };
@@ -55,6 +57,8 @@ export type ParsedInteraction =
 /** Parses `payload=<JSON>` from a form body, as Slack sends interactions. Never throws. */
 export function parseInteraction(rawBody: Uint8Array): ParsedInteraction {
   const form = new URLSearchParams(Buffer.from(rawBody).toString('utf8'));
+  // Checked first, so a body that also carries a payload still decides nothing.
+  if (form.get('ssl_check') === '1') return { ok: true, teamId: null, interaction: { kind: 'ssl_check' } };
   const payload = form.get('payload');
   if (payload === null) return { ok: false, problem: 'no payload field' };
   let json: unknown;

@@ -281,6 +281,8 @@ class SlackTransportImpl implements SlackTransport {
       return text(400, 'malformed interaction');
     }
     const { interaction } = parsed;
+    // Slack's certificate check (documented for request URLs; bolt answers it the same way).
+    if (interaction.kind === 'ssl_check') return new Response(null, { status: 200 });
     if (parsed.teamId !== this.options.teamId) {
       this.track(this.refuseForeignTeam(parsed.teamId, interaction));
       return text(403, 'this app accepts interactions from one workspace only');

@@ -252,6 +252,54 @@ describe('forged and replayed clicks', () => {
   });
 });
 
+describe("Slack's ssl_check", () => {
+  test('a signed ssl_check=1 gets an empty 200 and decides, logs and audits nothing', async () => {
+    h = await setup();
+    const asked = await h.ask();
+    const check = await postSigned('ssl_check=1&token=legacy-verification-token');
+    expect(check.status).toBe(200);
+    expect(await check.text()).toBe('');
+    // A real click's body (captured unsigned), sent signed with ssl_check=1 in front: not a click.
+    const captured = await click('U0BOB', asked, ACTION.Approve, { signingSecret: 'capture-only' });
+    expect(captured.status).toBe(401);
+    h.logs.length = 0;
+    const smuggled = await postSigned(`ssl_check=1&${captured.rawBody}`);
+    expect(smuggled.status).toBe(200);
+    await h.transport.idle();
+    expect((await h.cs.getRequest(asked.request.id))?.decisions).toEqual([]);
+    expect(await refusals()).toEqual([]);
+    expect(h.slack.ephemerals).toEqual([]);
+    expect(h.logs).toEqual([]);
+    // The same body without ssl_check is a valid click: it was the ssl_check that decided nothing.
+    expect((await postSigned(captured.rawBody)).status).toBe(200);
+    await h.transport.idle();
+    expect((await h.cs.getRequest(asked.request.id))?.decisions).toHaveLength(1);
+  });
+
+  test('an unsigned or forged ssl_check is refused with 401', async () => {
+    h = await setup();
+    const body = 'ssl_check=1&token=legacy-verification-token';
+    const unsigned = await fetch(h.interactionUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+    const forged = signSlackRequest({
+      signingSecret: 'not-the-secret',
+      body,
+      timestamp: h.clock.now() / 1000,
+    });
+    const wrongSecret = await fetch(h.interactionUrl, {
+      method: 'POST',
+      headers: { ...forged.headers, 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+    expect([unsigned.status, wrongSecret.status]).toEqual([401, 401]);
+    expect(h.logs.join('\n')).toContain('missing_timestamp');
+    expect(h.logs.join('\n')).toContain('signature_mismatch');
+  });
+});
+
 describe('who may decide', () => {
   test('the person the agent acts for cannot approve: refused, told, audited', async () => {
     h = await setup();
