@@ -7,16 +7,25 @@ import {
   type VerifyOptions,
   type VerifyResult,
 } from './audit.js';
+import { type WaitForDecisionOptions, waitForDecision } from './decision-wait.js';
 import { decide, refuse } from './decisions.js';
 import { ClosedError, ConfigError, RequestNotFoundError } from './errors.js';
 import type { CountersignEventMap, CountersignEventName } from './events.js';
 import { consumeGrant } from './grant-checks.js';
 import type { Grant, GrantCheck, GrantRecord } from './grants.js';
 import { type GuardAction, type GuardContext, guard } from './guard.js';
+import {
+  type CheckResult,
+  checkCall,
+  type OpenAction,
+  type OpenContext,
+  type OpenResult,
+  openCall,
+} from './open.js';
 import { type CountersignOptions, resolveOptions } from './options.js';
 import type { PolicyDecision } from './policy.js';
 import { checkRequest, Runtime } from './runtime.js';
-import { identitySchema, parseInput } from './schemas.js';
+import { identitySchema, parseInput, waitForDecisionSchema } from './schemas.js';
 import type { DecisionInput, DecisionResult, TransportHost } from './transport.js';
 
 /** Describes a function to guard once, for `countersign.wrap`. */
@@ -40,6 +49,19 @@ export interface Countersign {
     spec: WrapSpec<I>,
     fn: (input: I, grant: Grant) => T | Promise<T>,
   ): (input: I, context: GuardContext) => Promise<T>;
+  /**
+   * Evaluates policy for the call and creates (or re-attaches to) its request, delivers it, and
+   * returns at once: `allowed`, `pending` with `requestId` and `expiresAt`, `approved` (a guard
+   * with the same idempotency key or `requestId` runs it), or `denied` (final). Nothing runs.
+   */
+  open(action: OpenAction, context: OpenContext): Promise<OpenResult>;
+  /** The policy's decision for a call, validated like a guard's; a denial is audited (`policy_denied`). */
+  check(action: OpenAction, context: OpenContext): Promise<CheckResult>;
+  /**
+   * Resolves with the request once it is no longer pending (decided, cancelled, or expired at its
+   * deadline). Runs nothing. Aborting `signal` rejects with `ApprovalPendingError`.
+   */
+  waitForDecision(requestId: string, options?: WaitForDecisionOptions): Promise<ApprovalRequest>;
   /** Records an approver's decision. Throws on self-approval, ineligibility or a settled request. */
   decide(requestId: string, decision: DecisionInput): Promise<DecisionResult>;
   /** What the policy would decide, without running or recording anything. */
@@ -118,14 +140,30 @@ class CountersignInstance implements Countersign {
     }
   }
 
-  private async open(): Promise<void> {
+  private async whenReady(): Promise<void> {
     if (this.runtime.closed) throw new ClosedError();
     await this.ready;
   }
 
   guard<T>(action: GuardAction<T>, context: GuardContext): Promise<T> {
     if (this.started && !this.runtime.closed) return guard(this.runtime, action, context);
-    return this.open().then(() => guard(this.runtime, action, context));
+    return this.whenReady().then(() => guard(this.runtime, action, context));
+  }
+
+  async open(action: OpenAction, context: OpenContext): Promise<OpenResult> {
+    await this.whenReady();
+    return openCall(this.runtime, action, context);
+  }
+
+  async check(action: OpenAction, context: OpenContext): Promise<CheckResult> {
+    await this.whenReady();
+    return checkCall(this.runtime, action, context);
+  }
+
+  async waitForDecision(requestId: string, options: WaitForDecisionOptions = {}): Promise<ApprovalRequest> {
+    await this.whenReady();
+    parseInput(waitForDecisionSchema, { requestId, options }, 'waitForDecision arguments');
+    return waitForDecision(this.runtime, requestId, options);
   }
 
   wrap<I, T>(spec: WrapSpec<I>, fn: (input: I, grant: Grant) => T | Promise<T>) {
@@ -143,7 +181,7 @@ class CountersignInstance implements Countersign {
   }
 
   async decide(requestId: string, decision: DecisionInput): Promise<DecisionResult> {
-    await this.open();
+    await this.whenReady();
     return decide(this.runtime, requestId, decision);
   }
 
@@ -162,7 +200,7 @@ class CountersignInstance implements Countersign {
   }
 
   async sweep(limit = 100): Promise<number> {
-    await this.open();
+    await this.whenReady();
     const now = this.runtime.now();
     const stale = await this.runtime.call('listRequests', () =>
       this.runtime.store.listRequests({ status: 'pending', expiresAtOrBefore: now, limit }),

@@ -20,6 +20,8 @@ export const ErrorCode = {
   GrantRefused: 'grant_refused',
   OutcomeNotRecorded: 'outcome_not_recorded',
   Closed: 'closed',
+  ApprovalPending: 'approval_pending',
+  TooManyPending: 'too_many_pending',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -184,12 +186,46 @@ export class NotEligibleError extends CountersignError {
 }
 
 export class IdempotencyConflictError extends CountersignError {
-  constructor(key: string, requestId: string) {
+  /** What differs between the call and the request the key (or id) names. */
+  readonly differs: readonly string[];
+  constructor(key: string, requestId: string, differs: readonly string[] = ['action, resource or params']) {
     super(
       ErrorCode.IdempotencyConflict,
-      `idempotency key "${key}" already belongs to request ${requestId} for a different action, resource or params; use a new key`,
+      `"${key}" already belongs to request ${requestId} for a call with a different ${differs.join(', ')}; use a new idempotency key`,
       { requestId },
     );
+    this.differs = differs;
+  }
+}
+
+/**
+ * The request is waiting for people (`wait: false`, or a detached wait). Nothing ran; call again
+ * later with the same idempotency key or `requestId` to run it once approved.
+ */
+export class ApprovalPendingError extends CountersignError {
+  readonly expiresAt: number;
+  declare readonly requestId: string;
+  constructor(requestId: string, expiresAt: number) {
+    super(
+      ErrorCode.ApprovalPending,
+      `request ${requestId} is waiting for approval until ${new Date(expiresAt).toISOString()}; call again with the same idempotency key or requestId to run it once approved`,
+      { requestId },
+    );
+    this.expiresAt = expiresAt;
+  }
+}
+
+/** The actor already has as many pending requests as `maxPendingPerActor` allows. */
+export class TooManyPendingError extends CountersignError {
+  readonly actor: string;
+  readonly limit: number;
+  constructor(actor: string, limit: number) {
+    super(
+      ErrorCode.TooManyPending,
+      `${actor} already has ${limit} pending approval requests (maxPendingPerActor); wait for them to be decided before asking again`,
+    );
+    this.actor = actor;
+    this.limit = limit;
   }
 }
 

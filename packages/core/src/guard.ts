@@ -13,6 +13,7 @@ import {
   ApprovalCancelledError,
   ApprovalDeniedError,
   ApprovalExpiredError,
+  ApprovalPendingError,
   ClosedError,
   DeliveryError,
   ErrorCode,
@@ -21,6 +22,7 @@ import {
   NoEligibleApproversError,
   OutcomeNotRecordedError,
   PolicyDeniedError,
+  RequestNotFoundError,
   ValidationError,
 } from './errors.js';
 import { hashAction } from './fingerprint.js';
@@ -46,23 +48,52 @@ export interface GuardAction<T> {
   run: (grant: Grant) => T | Promise<T>;
 }
 
-/** Who is asking, for whom and why. */
+/**
+ * Who is asking, for whom and why. Identities, `sessionId` and `idempotencyKey` are 1–256
+ * characters without control or bidirectional characters; `reason` is 1–2,000 after trimming.
+ */
 export interface GuardContext {
   /** The agent or pipeline identity, e.g. `'agent:report-bot'`. */
   actor: string;
   /** The person the agent acts for; they cannot approve either. */
   onBehalfOf?: string | null | undefined;
-  /** The agent's stated reason. Shown to approvers as unverified. */
+  /**
+   * The agent's stated reason, shown to approvers as unverified. A framework without one can pass
+   * the user's last message or the tool call's description: something a person can judge.
+   */
   reason: string;
-  /** Grants are bound to this session. */
+  /**
+   * Grants are bound to this session. Use the framework's thread, run or conversation id; without
+   * one, one id per agent task (never one constant for every task: it is what a grant binds).
+   */
   sessionId: string;
-  /** Re-attach to the same request after a restart instead of asking again. Scoped to the actor. */
+  /**
+   * Re-attach to the same request after a restart or a pause instead of asking again. Scoped to
+   * the actor and the session, so a framework's tool-call ids (`call_0`) never collide across sessions.
+   */
   idempotencyKey?: string | null | undefined;
-  /** Aborting cancels a pending request; during `run` it aborts `grant.signal`. */
+  /** Resume this request (from `open()` or an `ApprovalPendingError`); it must be for this exact call. */
+  requestId?: string | null | undefined;
+  /**
+   * Default `true`: wait for the decision. `false`: a request that is still pending rejects with
+   * `ApprovalPendingError` (after delivery) instead; call again later to run it once approved.
+   */
+  wait?: boolean | undefined;
+  /**
+   * What aborting `signal` does to a pending request: `'cancel'` (default) cancels it for good;
+   * `'detach'` stops waiting, rejects with `ApprovalPendingError` and leaves it pending to resume.
+   * During `run`, aborting always aborts `grant.signal`.
+   */
+  onAbort?: 'cancel' | 'detach' | undefined;
+  /** Aborting stops waiting (see `onAbort`); during `run` it aborts `grant.signal`. */
   signal?: AbortSignal | undefined;
 }
 
-interface Prepared {
+/** How a call goes through the guard path: run it, or only open its request (`open()`). */
+type Mode = 'run' | 'open';
+
+/** A call's checked input, copied once: changing the caller's objects afterwards changes nothing. */
+export interface Prepared {
   name: string;
   resource: string | null;
   fingerprint: string;
@@ -71,11 +102,16 @@ interface Prepared {
   actor: string;
   onBehalfOf: string | null;
   sessionId: string;
+  /** Scoped to the session (see {@link scopedKey}). */
   idempotencyKey: string | null;
+  requestId: string | null;
   signal: AbortSignal | undefined;
   reason: string;
   risk: Risk | undefined;
   run: (grant: Grant) => unknown;
+  wait: boolean;
+  detach: boolean;
+  mode: Mode;
 }
 
 /**
@@ -232,9 +268,28 @@ class ApprovalWait implements Waiter, Sleeper {
  * denial never runs the action, whichever way it is reported.
  */
 export function guard<T>(runtime: Runtime, action: GuardAction<T>, context: GuardContext): Promise<T> {
+  return guardCall(runtime, action, context, 'run') as Promise<T>;
+}
+
+/** What `open()` found, when it did not throw: the call is allowed, pending or approved. */
+export type Opened =
+  | { status: 'allowed'; ruleId: string | null }
+  | { status: 'pending'; requestId: string; expiresAt: number; ruleId: string }
+  | { status: 'approved'; requestId: string; ruleId: string };
+
+/**
+ * The guard path for `run` (runs the action) and `open` (resolves with {@link Opened} where `run`
+ * would run or wait). Everything before, policy, requests, delivery and every check, is shared.
+ */
+export function guardCall(
+  runtime: Runtime,
+  action: GuardAction<unknown>,
+  context: GuardContext,
+  mode: Mode,
+): Promise<unknown> {
   try {
-    const prepared = prepare(runtime, action, context);
-    if (context.signal?.aborted)
+    const prepared = prepare(runtime, action, context, mode);
+    if (prepared.signal?.aborted)
       throw new ApprovalCancelledError(null, 'the signal was aborted before the call');
     const decision = runtime.options.policy.decide({
       action: prepared.name,
@@ -243,13 +298,19 @@ export function guard<T>(runtime: Runtime, action: GuardAction<T>, context: Guar
     });
     if (decision.effect === 'deny') return denyByPolicy(runtime, prepared, decision.ruleId);
     if (decision.effect === 'allow') {
+      if (mode === 'open') return Promise.resolve({ status: 'allowed', ruleId: decision.ruleId } as Opened);
       const grantTtlMs = ttl(decision.rule?.grantTtl, runtime.options.grantTtlMs);
-      return runGranted(runtime, prepared, null, decision.ruleId, grantTtlMs) as Promise<T>;
+      return runGranted(runtime, prepared, null, decision.ruleId, grantTtlMs);
     }
-    return ApprovalWait.open(runtime, prepared, decision) as Promise<T>;
+    return ApprovalWait.open(runtime, prepared, decision);
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/** The session-scoped idempotency key stores see: unambiguous, whatever either part contains. */
+export function scopedKey(sessionId: string, key: string): string {
+  return JSON.stringify([sessionId, key]);
 }
 
 async function denyByPolicy(runtime: Runtime, prepared: Prepared, ruleId: string): Promise<never> {
@@ -257,7 +318,17 @@ async function denyByPolicy(runtime: Runtime, prepared: Prepared, ruleId: string
   throw new PolicyDeniedError(prepared.name, ruleId);
 }
 
-function prepare(runtime: Runtime, action: GuardAction<unknown>, context: GuardContext): Prepared {
+/** Validates and copies a call as `open()` and `check()` see it. */
+export function prepareCall(runtime: Runtime, action: GuardAction<unknown>, context: GuardContext): Prepared {
+  return prepare(runtime, action, context, 'open');
+}
+
+function prepare(
+  runtime: Runtime,
+  action: GuardAction<unknown>,
+  context: GuardContext,
+  mode: Mode,
+): Prepared {
   const input = plainGuardInput(action, context) ?? {
     ...parseInput(guardActionSchema, action, 'action'),
     ...parseInput(guardContextSchema, context, 'guard context'),
@@ -292,13 +363,17 @@ function prepare(runtime: Runtime, action: GuardAction<unknown>, context: GuardC
       redactedPaths: redacted.redactedPaths.length === 0 ? NONE : redacted.redactedPaths,
     }),
     actor: input.actor,
-    onBehalfOf: context.onBehalfOf ?? null,
+    onBehalfOf: input.onBehalfOf ?? null,
     sessionId: input.sessionId,
-    idempotencyKey: context.idempotencyKey ?? null,
-    signal: context.signal,
+    idempotencyKey: input.idempotencyKey == null ? null : scopedKey(input.sessionId, input.idempotencyKey),
+    requestId: input.requestId ?? null,
+    signal: input.signal,
     reason: scrubText(input.reason),
     risk: input.risk,
     run: action.run as (grant: Grant) => unknown,
+    wait: mode === 'run' && input.wait !== false,
+    detach: input.onAbort === 'detach',
+    mode,
   };
 }
 
@@ -329,6 +404,11 @@ async function openRequest(
   prepared: Prepared,
   decision: PolicyDecision,
 ): Promise<ApprovalRequest> {
+  if (prepared.requestId !== null) {
+    const existing = await runtime.load(prepared.requestId);
+    if (existing === null) throw new RequestNotFoundError(prepared.requestId);
+    return reattach(existing, prepared, `request id ${prepared.requestId}`);
+  }
   const key = prepared.idempotencyKey;
   if (key !== null) {
     const raw = await runtime.call('findRequestByIdempotencyKey', () =>
@@ -410,11 +490,31 @@ function eligibleApprovers(eligible: readonly string[], actor: string, onBehalfO
   return approvers;
 }
 
+/** The request a key or id named, if it is for this exact call; else what differs. */
 function reattach(existing: ApprovalRequest, prepared: Prepared, key: string): ApprovalRequest {
-  if (existing.fingerprint !== prepared.fingerprint || existing.sessionId !== prepared.sessionId) {
-    throw new IdempotencyConflictError(key, existing.id);
-  }
+  const differs: string[] = [];
+  if (existing.actor !== prepared.actor) differs.push('actor');
+  if (existing.sessionId !== prepared.sessionId) differs.push('session');
+  if (existing.action.name !== prepared.name) differs.push('action name');
+  if (existing.action.resource !== prepared.action.resource) differs.push('resource');
+  if (existing.action.paramsHash !== prepared.action.paramsHash) differs.push('params');
+  if (differs.length === 0 && existing.fingerprint !== prepared.fingerprint) differs.push('fingerprint');
+  if (differs.length > 0) throw new IdempotencyConflictError(key, existing.id, differs);
   return existing;
+}
+
+/** A request still waiting when the caller will not wait: what `open()` returns, or the guard's error. */
+function notYet(prepared: Prepared, request: ApprovalRequest): Step {
+  if (prepared.mode === 'open') {
+    const opened: Opened = {
+      status: 'pending',
+      requestId: request.id,
+      expiresAt: request.expiresAt,
+      ruleId: request.ruleId,
+    };
+    return { value: opened };
+  }
+  throw new ApprovalPendingError(request.id, request.expiresAt);
 }
 
 /** One look at a waiting request: acts on its state and says what the wait does next. */
@@ -436,7 +536,7 @@ async function checkApproval(runtime: Runtime, prepared: Prepared, wait: Approva
     throw new ApprovalCancelledError(wait.requestId, 'the request vanished from the store');
   switch (request.status) {
     case 'pending': {
-      if (signal?.aborted) {
+      if (signal?.aborted && !prepared.detach) {
         await runtime.settle(request, 'cancelled', 'aborted by the caller');
         return AGAIN;
       }
@@ -445,6 +545,7 @@ async function checkApproval(runtime: Runtime, prepared: Prepared, wait: Approva
         await runtime.settle(request, 'expired', EXPIRED_REASON);
         return AGAIN;
       }
+      if (!prepared.wait || signal?.aborted) return notYet(prepared, request);
       return { pauseMs: Math.min(remaining, pollMs) };
     }
     case 'approved': {
@@ -453,6 +554,12 @@ async function checkApproval(runtime: Runtime, prepared: Prepared, wait: Approva
         await runtime.settle(request, 'expired', 'approved but not used before the grant lifetime ran out');
         return AGAIN;
       }
+      if (prepared.mode === 'open') {
+        const opened: Opened = { status: 'approved', requestId: request.id, ruleId: request.ruleId };
+        return { value: opened };
+      }
+      // A detached caller that aborted runs nothing; the approval stays usable for a resume.
+      if (signal?.aborted) throw new ApprovalPendingError(request.id, request.expiresAt);
       wait.endDelivery();
       return { value: await runGranted(runtime, prepared, request, request.ruleId, request.grantTtlMs) };
     }

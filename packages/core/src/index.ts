@@ -29,6 +29,7 @@ export {
 export { canonicalJson, type JsonObject, type JsonValue } from './canonical-json.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
 export { type Countersign, createCountersign, type WrapSpec } from './countersign.js';
+export type { WaitForDecisionOptions } from './decision-wait.js';
 export { type Duration, parseDuration } from './duration.js';
 export * from './errors.js';
 export type {
@@ -40,7 +41,9 @@ export type {
 export { type ActionIdentity, fingerprintAction } from './fingerprint.js';
 export type { Grant, GrantCheck, GrantRecord } from './grants.js';
 export type { GuardAction, GuardContext } from './guard.js';
+export type { CheckResult, OpenAction, OpenContext, OpenResult } from './open.js';
 export type { CountersignOptions } from './options.js';
+export { describeOutcome, type OutcomeDescription } from './outcome.js';
 export type {
   ApproverSpec,
   Effect,

@@ -46,7 +46,15 @@ export const guardContextSchema = z.object({
   reason: z.string().trim().min(1, 'must say why the action is needed').max(2000),
   sessionId: nameSchema,
   idempotencyKey: nameSchema.nullable().optional(),
+  requestId: nameSchema.nullable().optional(),
+  wait: z.boolean().optional(),
+  onAbort: z.enum(['cancel', 'detach']).optional(),
   signal: abortSignalSchema.optional(),
+});
+
+export const waitForDecisionSchema = z.object({
+  requestId: nameSchema,
+  options: z.strictObject({ signal: abortSignalSchema.optional() }),
 });
 
 export const decisionInputSchema = z.object({
@@ -338,8 +346,14 @@ export interface GuardInput {
   params: Record<string, unknown> | undefined;
   risk: z.infer<typeof riskSchema> | undefined;
   actor: string;
+  onBehalfOf: string | null | undefined;
   sessionId: string;
   reason: string;
+  idempotencyKey: string | null | undefined;
+  requestId: string | null | undefined;
+  wait: boolean | undefined;
+  onAbort: 'cancel' | 'detach' | undefined;
+  signal: AbortSignal | undefined;
 }
 
 const isRisk = isOptional(oneOf(riskSchema.options));
@@ -358,9 +372,12 @@ export function plainGuardInput(action: unknown, context: unknown): GuardInput |
   const { name, resource, params, risk, run } = action;
   if (!isName(name) || !isResource(resource) || !isRisk(risk) || typeof run !== 'function') return null;
   if (!isParamsInput(params)) return null;
-  const { actor, onBehalfOf, reason, sessionId, idempotencyKey, signal } = context;
+  const { actor, onBehalfOf, reason, sessionId, idempotencyKey, requestId, wait, onAbort, signal } = context;
   if (!isName(actor) || !isName(sessionId) || !isOptional(nullOr(isName))(onBehalfOf)) return null;
   if (!isOptional(nullOr(isName))(idempotencyKey) || typeof reason !== 'string') return null;
+  if (!isOptional(nullOr(isName))(requestId) || !isOptional((value) => typeof value === 'boolean')(wait))
+    return null;
+  if (!isOptional(oneOf(['cancel', 'detach']))(onAbort)) return null;
   if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal))
     return null;
   if (signal !== undefined && !('addEventListener' in (signal as object))) return null;
@@ -372,8 +389,14 @@ export function plainGuardInput(action: unknown, context: unknown): GuardInput |
     params: copyParams(params),
     risk: risk as GuardInput['risk'],
     actor: actor as string,
+    onBehalfOf: onBehalfOf as string | null | undefined,
     sessionId: sessionId as string,
     reason: trimmed,
+    idempotencyKey: idempotencyKey as string | null | undefined,
+    requestId: requestId as string | null | undefined,
+    wait: wait as boolean | undefined,
+    onAbort: onAbort as 'cancel' | 'detach' | undefined,
+    signal: signal as AbortSignal | undefined,
   };
 }
 

@@ -133,8 +133,22 @@ describe('plainGuardInput accepts only what the guard schemas accept, and reads 
     if (fast !== null) {
       expect(parsedAction.success && parsedContext.success).toBe(true);
       const { name, resource, params, risk } = parsedAction.data!;
-      const { actor, sessionId, reason } = parsedContext.data!;
-      expect(fast).toEqual({ name, resource, params, risk, actor, sessionId, reason });
+      const ctx = parsedContext.data!;
+      expect(fast).toEqual({
+        name,
+        resource,
+        params,
+        risk,
+        actor: ctx.actor,
+        onBehalfOf: ctx.onBehalfOf,
+        sessionId: ctx.sessionId,
+        reason: ctx.reason,
+        idempotencyKey: ctx.idempotencyKey,
+        requestId: ctx.requestId,
+        wait: ctx.wait,
+        onAbort: ctx.onAbort,
+        signal: ctx.signal,
+      });
     }
   });
   test('a well-formed call takes the fast path, with the reason trimmed and params copied', () => {
