@@ -3,9 +3,20 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { beforeEach, inject } from 'vitest';
+import type {} from '../../../vitest.postgres.js';
 import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../src/index.js';
 
-export const PG_URL = process.env.COUNTERSIGN_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+// The root's global setup (vitest.postgres.ts) checked the server once for the whole run. Every
+// test of a file that imports these helpers skips when it does not answer, outside CI; the setup
+// printed the one line that says why and what to do.
+const postgres = inject('postgres');
+if (postgres.skip !== null) {
+  const reason = postgres.skip;
+  beforeEach((context) => context.skip(reason));
+}
+
+export const PG_URL = postgres.url;
 
 export function randomSchema(prefix = 'cs_test'): string {
   return `${prefix}_${randomBytes(6).toString('hex')}`;
