@@ -1,0 +1,111 @@
+// Shared fixtures: a countersign instance with a recording transport, an OIDC issuer's keys, relays.
+import { randomBytes } from 'node:crypto';
+import { type ApprovalRequest, type Countersign, createCountersign, type Store } from '@countersign/core';
+import { createRecordingTransport, type RecordingTransport } from '@countersign/core/testing';
+import { createMemoryStore } from '@countersign/memory-store';
+import { exportJWK, generateKeyPair, type JSONWebKeySet, type JWTPayload, SignJWT } from 'jose';
+
+export const ISSUER = 'https://id.example.test';
+export const AUDIENCE = 'countersign-api';
+
+export interface TestIssuer {
+  jwks: JSONWebKeySet;
+  token(
+    claims?: JWTPayload,
+    options?: {
+      expiresIn?: string | number;
+      kid?: string;
+      issuer?: string;
+      audience?: string;
+      notBefore?: string | number;
+    },
+  ): Promise<string>;
+}
+
+export async function testIssuer(kid = 'key-1'): Promise<TestIssuer> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
+  return {
+    jwks: { keys: [jwk] },
+    async token(claims = {}, options = {}) {
+      const jwt = new SignJWT({ ...claims })
+        .setProtectedHeader({ alg: 'ES256', kid: options.kid ?? kid })
+        .setIssuer(options.issuer ?? ISSUER)
+        .setAudience(options.audience ?? AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime(options.expiresIn ?? '5m');
+      if (options.notBefore !== undefined) jwt.setNotBefore(options.notBefore);
+      return jwt.sign(privateKey);
+    },
+  };
+}
+
+export function hmacSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+export interface Fixture {
+  cs: Countersign;
+  store: Store;
+  transport: RecordingTransport;
+  /** Starts a guarded export that needs approval; resolves once it is pending. */
+  pending(
+    params?: Record<string, unknown>,
+    reason?: string,
+  ): Promise<{ request: ApprovalRequest; outcome: Promise<unknown> }>;
+  close(): Promise<void>;
+}
+
+export function fixture(options: { quorum?: number; store?: Store } = {}): Fixture {
+  const store = options.store ?? createMemoryStore();
+  const transport = createRecordingTransport();
+  const cs = createCountersign({
+    store,
+    transports: [transport],
+    directory: {
+      'user:alice': { groups: ['data-owners'] },
+      'user:bob': { groups: ['data-owners'] },
+      'user:carol': { groups: ['data-owners'] },
+      'bot:oncall': { groups: ['data-owners'] },
+      'user:mallory': { groups: ['interns'] },
+    },
+    policy: [
+      {
+        id: 'exports-need-approval',
+        match: { action: 'db.export' },
+        effect: 'require_approval',
+        approvers: { groups: ['data-owners'] },
+        quorum: options.quorum ?? 1,
+        requestTtl: '15m',
+        grantTtl: '60s',
+      },
+    ],
+  });
+  let n = 0;
+  return {
+    cs,
+    store,
+    transport,
+    async pending(params = { table: 'customers' }, reason = 'Alice asked for the churn report') {
+      n += 1;
+      const outcome = cs
+        .guard(
+          { name: 'db.export', resource: 'prod/customers', params, run: () => 'exported' },
+          { actor: 'agent:report-bot', onBehalfOf: 'user:alice', sessionId: `sess_${n}`, reason },
+        )
+        .then(
+          (value) => ({ ok: value }),
+          (error: unknown) => ({ error }),
+        );
+      const delivered = await transport.nextDelivery();
+      // Delivery is recorded just after the transport returns: wait for it, so tests see a settled log.
+      for (let i = 0; i < 1_000; i++) {
+        const request = await cs.getRequest(delivered.id);
+        if (request !== null && request.deliveries.length > 0) return { request, outcome };
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      throw new Error('the request was never recorded as delivered');
+    },
+    close: () => cs.close(),
+  };
+}
