@@ -1,0 +1,208 @@
+// The Adaptive Card 1.5 for an approval request, rendered from core's presentation model.
+import { type ApprovalRequest, presentRequest, type RequestPresentation } from '@countersign/core';
+import { inertText } from './escape.js';
+
+/** `verb`s of the card's actions; anything else is refused. */
+export const VERB = {
+  Approve: 'countersign.approve',
+  Deny: 'countersign.deny',
+  Refresh: 'countersign.refresh',
+} as const;
+
+/** The id of the reason input of "Deny with a reason", as it arrives in the action's data. */
+export const REASON_INPUT = { id: 'countersignReason', maxLength: 500 } as const;
+
+export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
+
+/** An Adaptive Card element or action, as JSON. */
+export type CardElement = { readonly type: string } & Readonly<Record<string, unknown>>;
+
+export interface AdaptiveCard {
+  readonly type: 'AdaptiveCard';
+  readonly $schema: string;
+  readonly version: '1.5';
+  readonly body: readonly CardElement[];
+  readonly actions?: readonly CardElement[] | undefined;
+  /** Universal Actions' refresh: these users' clients fetch a personal view of the card. */
+  readonly refresh?: { readonly action: CardElement; readonly userIds: readonly string[] } | undefined;
+  readonly fallbackText: string;
+}
+
+/** How the card is personalised for one viewer (an invoke response or a refresh). */
+export interface CardViewer {
+  /** One sentence for this viewer alone, e.g. why their click changed nothing. */
+  note?: string | undefined;
+  /** False hides the buttons from this viewer (they voted, or may not decide). Default true. */
+  canDecide?: boolean | undefined;
+}
+
+export interface RenderCardOptions {
+  viewer?: CardViewer | undefined;
+  /** Teams user ids (`29:…`) whose clients fetch a personal view with `refresh` (at most 60). */
+  refreshUserIds?: readonly string[] | undefined;
+}
+
+/** Teams rejects cards over about 28 KB; these budgets keep the whole card well under it. */
+const PARAMS_BUDGET = 2_600;
+const REASON_BUDGET = 1_500;
+const VALUE_BUDGET = 300;
+const MAX_REFRESH_USERS = 60;
+
+const run = (text: string, extra: Record<string, unknown> = {}): CardElement => ({
+  type: 'TextRun',
+  text,
+  ...extra,
+});
+
+/** A label and an untrusted value: TextRuns are never parsed as markdown, so the value stays text. */
+function fact(label: string, value: string | null, absent = '(none)'): CardElement {
+  return {
+    type: 'RichTextBlock',
+    inlines: [
+      run(`${label}: `, { weight: 'Bolder' }),
+      value === null
+        ? run(absent, { isSubtle: true })
+        : run(inertText(value, VALUE_BUDGET), { fontType: 'Monospace' }),
+    ],
+  };
+}
+
+function block(label: string, value: string, budget: number, note?: string): CardElement[] {
+  const elements: CardElement[] = [
+    { type: 'TextBlock', text: label, weight: 'Bolder', wrap: true, spacing: 'Medium' },
+    {
+      type: 'RichTextBlock',
+      inlines: [run(inertText(value, budget, true), { fontType: 'Monospace' })],
+    },
+  ];
+  if (note !== undefined)
+    elements.push({ type: 'TextBlock', text: note, isSubtle: true, wrap: true, size: 'Small' });
+  return elements;
+}
+
+function executeAction(title: string, verb: string, requestId: string, style?: string): CardElement {
+  return {
+    type: 'Action.Execute',
+    title,
+    verb,
+    data: { requestId },
+    ...(style === undefined ? {} : { style }),
+    // Clients without Universal Actions send the same verb and data as a message activity.
+    fallback: { type: 'Action.Submit', title, data: { countersignVerb: verb, requestId } },
+  };
+}
+
+function actions(p: RequestPresentation): CardElement[] {
+  return [
+    executeAction('Approve', VERB.Approve, p.id, 'positive'),
+    executeAction('Deny', VERB.Deny, p.id, 'destructive'),
+    {
+      type: 'Action.ShowCard',
+      title: 'Deny with a reason',
+      card: {
+        type: 'AdaptiveCard',
+        body: [
+          {
+            type: 'Input.Text',
+            id: REASON_INPUT.id,
+            label: 'Reason (sent back to the agent)',
+            isMultiline: true,
+            isRequired: true,
+            maxLength: REASON_INPUT.maxLength,
+            errorMessage: 'Say why you deny the request.',
+          },
+        ],
+        actions: [executeAction('Deny', VERB.Deny, p.id, 'destructive')],
+      },
+    },
+  ];
+}
+
+function statusElements(p: RequestPresentation, viewer: CardViewer | undefined): CardElement[] {
+  const elements: CardElement[] = [
+    {
+      type: 'RichTextBlock',
+      spacing: 'Medium',
+      inlines: [run('Status: ', { weight: 'Bolder' }), run(inertText(p.statusText, VALUE_BUDGET * 2))],
+    },
+  ];
+  if (p.denial?.comment) elements.push(...block('Reason given:', p.denial.comment, REASON_BUDGET));
+  if (viewer?.note !== undefined) {
+    elements.push({ type: 'TextBlock', text: viewer.note, wrap: true, weight: 'Bolder', color: 'Attention' });
+  }
+  return elements;
+}
+
+/**
+ * The card for a request in its current state: who asks and for whom, the action, resource and
+ * exact (redacted) params with their hash, the agent's reason labelled unverified, the rule,
+ * quorum progress and expiry. Buttons only while the request is open (and the viewer may decide).
+ * Every value from the request is a TextRun, which Adaptive Cards never parse as markdown, so no
+ * value can format, link, mention or hide anything; the card carries no mention entities.
+ */
+export function renderApprovalCard(request: ApprovalRequest, options: RenderCardOptions = {}): AdaptiveCard {
+  const p = presentRequest(request, { paramsBudget: PARAMS_BUDGET });
+  const { what } = p;
+  const redacted =
+    what.redactedPaths.length === 0
+      ? ''
+      : ` · Redacted: ${what.redactedPaths.slice(0, 10).join(', ')}${what.redactedPaths.length > 10 ? ` and ${what.redactedPaths.length - 10} more` : ''}`;
+  const body: CardElement[] = [
+    { type: 'TextBlock', text: p.headline, size: 'Large', weight: 'Bolder', wrap: true, style: 'heading' },
+    fact('Agent', p.who.actor),
+    fact('On behalf of', p.who.onBehalfOf, '(nobody)'),
+    fact('Action', what.action),
+    fact('Resource', what.resource),
+    fact('Risk', what.risk),
+    fact('Policy rule', p.ruleId),
+    fact('Quorum', `${p.quorum.required} of ${p.approvers.length} eligible approvers`),
+    fact('Expires', new Date(p.expiresAt).toISOString()),
+    ...block(`The agent's stated reason (${p.why.label}):`, p.why.reason, REASON_BUDGET),
+    ...block(
+      'Exact parameters (secrets redacted):',
+      what.paramsText,
+      PARAMS_BUDGET + 200,
+      what.paramsTruncated ? 'Truncated: the params hash below covers all of them.' : undefined,
+    ),
+    {
+      type: 'RichTextBlock',
+      inlines: [
+        run(
+          inertText(`Params hash sha256:${what.paramsHash}${redacted} · Request ${p.id}`, VALUE_BUDGET * 2),
+          {
+            size: 'Small',
+            isSubtle: true,
+          },
+        ),
+      ],
+    },
+    ...statusElements(p, options.viewer),
+  ];
+  const showButtons = p.open && options.viewer?.canDecide !== false;
+  const userIds = (options.refreshUserIds ?? []).slice(0, MAX_REFRESH_USERS);
+  return {
+    type: 'AdaptiveCard',
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    version: '1.5',
+    fallbackText: `${p.headline}: ${inertText(what.action, 100)} requested by ${inertText(p.who.actor, 100)}`,
+    body,
+    ...(showButtons ? { actions: actions(p) } : {}),
+    ...(p.open && userIds.length > 0
+      ? {
+          refresh: {
+            action: { type: 'Action.Execute', verb: VERB.Refresh, data: { requestId: p.id } },
+            userIds: [...userIds],
+          },
+        }
+      : {}),
+  };
+}
+
+/** The message activity that carries the card: no text to parse, no mention entities. */
+export function cardActivity(card: AdaptiveCard): Record<string, unknown> {
+  return {
+    type: 'message',
+    summary: card.fallbackText,
+    attachments: [{ contentType: ADAPTIVE_CARD_CONTENT_TYPE, content: card }],
+  };
+}

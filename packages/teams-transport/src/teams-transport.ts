@@ -1,0 +1,432 @@
+// createTeamsTransport: posts approval cards to a Teams channel and turns verified clicks into decisions.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type ApprovalRequest,
+  type Clock,
+  type DeliveryContext,
+  type DeliveryReceipt,
+  decisionProblem,
+  isCountersignError,
+  type Transport,
+  type TransportHost,
+} from '@countersign/core';
+import { AccessTokenCache } from './access-token.js';
+import { type CardAction, KNOWN_VERBS, parseActivity, readEnvelope } from './activity.js';
+import type { TeamsTransportLogger } from './call-error.js';
+import { type CardViewer, cardActivity, renderApprovalCard, VERB } from './card.js';
+import { ConnectorClient } from './connector.js';
+import { readCapped, toNodeHandler } from './http.js';
+import { invokeCard, invokeError, invokeMessage } from './invoke-response.js';
+import { OpenIdKeys } from './openid-keys.js';
+import {
+  PREFIX,
+  type ResolvedOptions,
+  resolveOptions,
+  type TeamsTransportOptions,
+  type TeamsUser,
+} from './options.js';
+import { verifyConnectorToken } from './verify-token.js';
+
+export interface TeamsTransport extends Transport {
+  start(host: TransportHost): void;
+  deliver(request: ApprovalRequest, context: DeliveryContext): Promise<Record<string, string>>;
+  /** Replaces the card in place (`PUT …/activities/{id}`); buttons go once the request is settled. */
+  update(request: ApprovalRequest, receipt: DeliveryReceipt): Promise<void>;
+  /** Stops accepting activities and waits for those in flight. Idempotent. */
+  close(): Promise<void>;
+  /**
+   * The bot's messaging endpoint, in Fetch API form: verifies the connector's token, then answers
+   * an `adaptiveCard/action` invoke with the updated card (or why nothing changed).
+   */
+  handleActivity(request: Request): Promise<Response>;
+  /** The same handler for `node:http`: `createServer(transport.nodeHandler)`. */
+  readonly nodeHandler: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+const CHANNEL_ID = 'msteams';
+/** How long an update may wait out rate limits: updates have no deadline of their own. */
+const UPDATE_RETRY_BUDGET_MS = 60_000;
+/** Requests and activity ids remembered per process. */
+const MEMORY_LIMIT = 10_000;
+const REQUEST_ID = /^[A-Za-z0-9_-]{1,100}$/;
+const MAX_UPDATE_ROUNDS = 5;
+
+/** What the clicker is told; shown only to them. */
+const SAY = {
+  notFound: 'This approval request no longer exists. Nothing was recorded.',
+  wrongCard:
+    'This card does not belong to the request it names. Nothing was recorded, and the attempt was audited.',
+  otherTenant: 'This bot accepts decisions from its own organisation only. The attempt was audited.',
+  noAccount:
+    'Only people signed in to your organisation can decide approval requests. The attempt was audited.',
+  unmapped:
+    'Your Teams account is not linked to an approver identity, so you cannot decide this request. The attempt was audited.',
+  self: 'You cannot decide this request: it was made by you or on your behalf. The attempt was audited.',
+  notEligible: 'You are not an approver for this request. The attempt was audited.',
+  voted: 'You have already decided on this request.',
+  replayed: 'This click was already processed; nothing else changed.',
+  failed:
+    'Countersign could not record your decision, so nothing changed. Try again, or tell whoever runs it.',
+} as const;
+
+/** What was done with a click: the invoke's answer, as a card for the clicker or a message. */
+type Outcome =
+  | { card: ApprovalRequest; viewer: CardViewer }
+  | { message: string }
+  | { error: number; message: string };
+
+/**
+ * Posts approval requests to a Teams channel as Adaptive Cards with Approve, Deny and Deny with a
+ * reason, and records verified clicks through core. Serve `handleActivity` (or `nodeHandler`) at
+ * the bot's messaging endpoint.
+ */
+export function createTeamsTransport(options: TeamsTransportOptions): TeamsTransport {
+  return new TeamsTransportImpl(resolveOptions(options));
+}
+
+class TeamsTransportImpl implements TeamsTransport {
+  readonly name: string;
+  readonly nodeHandler: (req: IncomingMessage, res: ServerResponse) => void;
+  private readonly options: TeamsTransportOptions;
+  private readonly logger: TeamsTransportLogger;
+  private readonly connector: ConnectorClient;
+  private readonly keys: OpenIdKeys;
+  private host: TransportHost | null = null;
+  private closed = false;
+  private readonly posts = new Map<string, Promise<Record<string, string>>>();
+  /** Where each request was posted from this process, for clicks that beat the stored receipt. */
+  private readonly posted = new Map<string, Record<string, string>>();
+  private readonly shown = new Map<string, { version: number; queue: Promise<void> }>();
+  /** Teams user ids who clicked a request's card: their clients refresh to a personal view. */
+  private readonly clickers = new Map<string, Set<string>>();
+  /** Activity ids already acted on: a replayed invoke changes nothing. */
+  private readonly seen = new Map<string, true>();
+  private readonly inflight = new Set<Promise<unknown>>();
+
+  constructor(private readonly resolved: ResolvedOptions) {
+    this.options = resolved.options;
+    this.name = this.options.name ?? 'teams';
+    this.logger = this.options.logger ?? console;
+    const clock: Clock = {
+      now: () => this.clock.now(),
+      setTimeout: (f, ms) => this.clock.setTimeout(f, ms),
+      clearTimeout: (h) => this.clock.clearTimeout(h),
+    };
+    const tokens = new AccessTokenCache({
+      tokenUrl: resolved.tokenUrl,
+      appId: this.options.appId,
+      appPassword: this.options.appPassword,
+      clock,
+      timeoutMs: resolved.timeoutMs,
+    });
+    this.connector = new ConnectorClient({
+      tokens,
+      allowedOrigins: resolved.allowedOrigins,
+      clock,
+      timeoutMs: resolved.timeoutMs,
+    });
+    this.keys = new OpenIdKeys({
+      metadataUrl: resolved.openIdMetadataUrl,
+      clock,
+      timeoutMs: resolved.timeoutMs,
+    });
+    this.nodeHandler = toNodeHandler((request) => this.handleActivity(request), resolved.maxBodyBytes);
+  }
+
+  private get clock(): Clock {
+    const clock = this.options.clock ?? this.host?.clock;
+    if (!clock)
+      throw new Error(`[countersign] ${PREFIX} not started: pass the transport to createCountersign`);
+    return clock;
+  }
+
+  start(host: TransportHost): void {
+    this.host = host;
+  }
+
+  async deliver(request: ApprovalRequest, { signal }: DeliveryContext): Promise<Record<string, string>> {
+    if (this.closed) throw new Error(`[countersign] ${PREFIX} closed: cannot deliver ${request.id}`);
+    const existing = this.posts.get(request.id);
+    if (existing) return existing;
+    const posting = this.post(request, signal);
+    remember(this.posts, request.id, posting);
+    // A failed post may be tried again by a later deliver.
+    posting.catch(() => this.posts.delete(request.id));
+    return posting;
+  }
+
+  private async post(request: ApprovalRequest, signal: AbortSignal): Promise<Record<string, string>> {
+    const { serviceUrl, conversationId } = this.options;
+    const activityId = await this.connector.postActivity(
+      serviceUrl,
+      conversationId,
+      cardActivity(renderApprovalCard(request)),
+      { deadline: request.expiresAt, signal },
+    );
+    const ref = { serviceUrl, conversationId, activityId };
+    remember(this.posted, request.id, ref);
+    this.markShown(request.id, request.version);
+    return ref;
+  }
+
+  async update(request: ApprovalRequest, receipt: DeliveryReceipt): Promise<void> {
+    if (this.closed) return;
+    const { serviceUrl, conversationId, activityId } = receipt.ref;
+    if (
+      typeof serviceUrl !== 'string' ||
+      typeof conversationId !== 'string' ||
+      typeof activityId !== 'string'
+    ) {
+      throw new Error(
+        `[countersign] ${PREFIX} receipt for ${request.id} has no serviceUrl, conversationId and activityId`,
+      );
+    }
+    const state = this.shown.get(request.id) ?? { version: 0, queue: Promise.resolve() };
+    const run = state.queue.then(async () => {
+      // Updates can arrive out of order; an older state must never replace a newer one.
+      let latest: ApprovalRequest | null = request;
+      for (
+        let round = 0;
+        latest !== null && latest.version > state.version && round < MAX_UPDATE_ROUNDS;
+        round++
+      ) {
+        const card = renderApprovalCard(latest, {
+          refreshUserIds: [...(this.clickers.get(request.id) ?? [])],
+        });
+        await this.connector.updateActivity(serviceUrl, conversationId, activityId, cardActivity(card), {
+          deadline: this.clock.now() + UPDATE_RETRY_BUDGET_MS,
+        });
+        state.version = Math.max(state.version, latest.version);
+        // Another process may have changed the request while this update was in flight.
+        latest = (await this.host?.getRequest(request.id).catch(() => null)) ?? null;
+      }
+    });
+    state.queue = run.catch(() => {});
+    remember(this.shown, request.id, state);
+    await run;
+  }
+
+  private markShown(requestId: string, version: number): void {
+    const state = this.shown.get(requestId) ?? { version: 0, queue: Promise.resolve() };
+    state.version = Math.max(state.version, version);
+    remember(this.shown, requestId, state);
+  }
+
+  async handleActivity(request: Request): Promise<Response> {
+    const host = this.host;
+    if (this.closed || host === null) return text(503, 'not accepting activities');
+    if (request.method !== 'POST') return text(405, 'POST only', { allow: 'POST' });
+    const authorization = request.headers.get('authorization');
+    if (authorization === null) {
+      await request.body?.cancel().catch(() => {});
+      this.logger.warn(`[countersign] ${PREFIX} refused an activity: missing`);
+      return text(401, 'unauthorized');
+    }
+    const body = await readCapped(request, this.resolved.maxBodyBytes);
+    if (body === null) return text(413, 'request body too large');
+    const envelope = readEnvelope(body);
+    if (envelope === null) return text(400, 'malformed activity');
+    const check = await verifyConnectorToken({
+      authorization,
+      keys: this.keys,
+      appId: this.options.appId,
+      channelId: envelope.channelId,
+      serviceUrl: envelope.serviceUrl,
+      now: this.clock.now(),
+    });
+    if (!check.ok) {
+      this.logger.warn(`[countersign] ${PREFIX} refused an activity: ${check.reason}`);
+      return check.reason === 'keys_unavailable'
+        ? text(503, 'cannot verify tokens now')
+        : text(401, 'unauthorized');
+    }
+    if (envelope.channelId !== CHANNEL_ID) return text(400, 'this bot serves Microsoft Teams only');
+    const parsed = parseActivity(envelope);
+    if (!parsed.ok) {
+      this.logger.warn(`[countersign] ${PREFIX} refused an authenticated activity: ${parsed.problem}`);
+      return text(400, 'malformed activity');
+    }
+    if (parsed.action === null) return new Response(null, { status: 200 });
+    const action = parsed.action;
+    const work = this.act(action);
+    this.inflight.add(work);
+    void work.finally(() => this.inflight.delete(work)).catch(() => {});
+    const outcome = await work.catch((error: unknown): Outcome => {
+      this.logger.error(`[countersign] ${PREFIX} processing a card action failed: ${describe(error)}`);
+      return { message: SAY.failed };
+    });
+    // The fallback Action.Submit arrives as a message: Teams shows no answer, the card update is the answer.
+    if (action.kind === 'submit') return new Response(null, { status: 200 });
+    if ('card' in outcome) {
+      return invokeCard(
+        renderApprovalCard(outcome.card, {
+          viewer: outcome.viewer,
+          refreshUserIds: [...(this.clickers.get(outcome.card.id) ?? [])],
+        }),
+      );
+    }
+    if ('error' in outcome) return invokeError(outcome.error, outcome.message);
+    return invokeMessage(outcome.message);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Everything after authentication: tenant, card, identity, then core's decision. */
+  private async act(action: CardAction): Promise<Outcome> {
+    const host = this.host!;
+    if (!KNOWN_VERBS.includes(action.verb)) return { error: 400, message: 'Unknown action.' };
+    if (action.verb !== VERB.Refresh) {
+      if (this.seen.has(action.activityId)) return { message: SAY.replayed };
+      remember(this.seen, action.activityId, true);
+    }
+    const rawIdentity = `teams:${action.tenantId ?? 'unknown'}:${action.from.aadObjectId ?? action.from.id}`;
+    if (action.requestId === null || !REQUEST_ID.test(action.requestId)) return { message: SAY.notFound };
+    const request = await host.getRequest(action.requestId);
+    if (request === null) return { message: SAY.notFound };
+    if (action.tenantId !== this.options.tenantId) {
+      await this.audit(request.id, rawIdentity, 'click from another Microsoft Entra tenant');
+      return { error: 403, message: SAY.otherTenant };
+    }
+    if (!this.isPostedCard(request, action)) {
+      await this.audit(request.id, rawIdentity, 'card does not match the message posted for this request');
+      return { error: 403, message: SAY.wrongCard };
+    }
+    if (action.from.aadObjectId === null) {
+      await this.audit(request.id, rawIdentity, 'Teams account without an Entra object id');
+      return { message: SAY.noAccount };
+    }
+    const approver = await this.identify({
+      aadObjectId: action.from.aadObjectId,
+      tenantId: action.tenantId,
+      teamsUserId: action.from.id,
+      name: action.from.name,
+    });
+    if (approver === null) {
+      await this.audit(request.id, rawIdentity, 'Teams user has no approver identity');
+      return { message: SAY.unmapped };
+    }
+    if (action.verb === VERB.Refresh) return { card: request, viewer: this.view(request, approver) };
+    this.noteClicker(request.id, action.from.id);
+    try {
+      const result = await host.decide(request.id, {
+        approver,
+        outcome: action.verb === VERB.Approve ? 'approve' : 'deny',
+        comment: action.reason === null || action.reason.length === 0 ? undefined : action.reason,
+        via: 'teams',
+      });
+      const did = action.verb === VERB.Approve ? 'You approved this request.' : 'You denied this request.';
+      return { card: result.request, viewer: { canDecide: false, note: did } };
+    } catch (error) {
+      const code = isCountersignError(error) ? error.code : null;
+      switch (code) {
+        case 'self_approval':
+          return { message: SAY.self };
+        case 'not_eligible':
+          return { message: SAY.notEligible };
+        case 'already_voted':
+          return { message: SAY.voted };
+        case 'already_decided':
+          return { message: alreadyDecided((error as { status?: string }).status ?? 'settled') };
+        case 'request_not_found':
+          return { message: SAY.notFound };
+        default:
+          this.logger.error(
+            `[countersign] ${PREFIX} recording a decision on ${request.id} failed: ${describe(error)}`,
+          );
+          return { message: SAY.failed };
+      }
+    }
+  }
+
+  /** The card's view for one person: buttons only if they may still decide. */
+  private view(request: ApprovalRequest, approver: string): CardViewer {
+    const problem = decisionProblem(request, approver, this.clock.now());
+    if (problem === null) return { canDecide: true };
+    const note: Record<typeof problem, string | undefined> = {
+      not_pending: undefined,
+      expired: undefined,
+      self_approval: 'You cannot decide this request: it was made by you or on your behalf.',
+      not_eligible: 'You are not an approver for this request.',
+      already_voted: SAY.voted,
+    };
+    return { canDecide: false, note: note[problem] };
+  }
+
+  /**
+   * True only if the action came from the card this transport posted for the request: the stored
+   * receipt (so any process can serve the click) or, before it is stored, this process's post. In a
+   * channel the click's conversation is the post's thread: `{channel};messageid={activityId}`.
+   */
+  private isPostedCard(request: ApprovalRequest, action: CardAction): boolean {
+    const receipts = request.deliveries.filter((r) => r.transport === this.name).map((r) => r.ref);
+    const refs = receipts.length > 0 ? receipts : [this.posted.get(request.id)];
+    return refs.some((ref) => {
+      if (ref === undefined || action.replyToId === null || ref.activityId !== action.replyToId) return false;
+      return (
+        action.conversationId === ref.conversationId ||
+        action.conversationId === `${ref.conversationId};messageid=${ref.activityId}`
+      );
+    });
+  }
+
+  private async identify(user: TeamsUser): Promise<string | null> {
+    const resolve = this.options.resolveApprover ?? defaultResolveApprover;
+    try {
+      const identity = await resolve(user);
+      return typeof identity === 'string' && identity.length > 0 ? identity : null;
+    } catch (error) {
+      this.logger.error(
+        `[countersign] ${PREFIX} resolveApprover threw for ${user.aadObjectId}: ${describe(error)}`,
+      );
+      return null;
+    }
+  }
+
+  private noteClicker(requestId: string, teamsUserId: string): void {
+    const set = this.clickers.get(requestId) ?? new Set<string>();
+    set.add(teamsUserId);
+    remember(this.clickers, requestId, set);
+  }
+
+  /** Audits a refusal the transport made itself. Never throws: the refusal stands either way. */
+  private async audit(requestId: string, approver: string, why: string): Promise<void> {
+    try {
+      await this.host!.recordRefusal(requestId, { approver, via: 'teams', why });
+    } catch (error) {
+      this.logger.error(
+        `[countersign] ${PREFIX} could not audit a refusal on ${requestId}: ${describe(error)}`,
+      );
+    }
+  }
+}
+
+/** `teams:TENANT:AADOBJECTID`, the identity used when no `resolveApprover` is given. */
+export function defaultResolveApprover(user: TeamsUser): string {
+  return `teams:${user.tenantId}:${user.aadObjectId}`;
+}
+
+function alreadyDecided(status: string): string {
+  return `This request is already ${status}; your click changed nothing.`;
+}
+
+function text(status: number, body: string, headers: Record<string, string> = {}): Response {
+  return new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers } });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Sets a key, dropping the oldest entries beyond {@link MEMORY_LIMIT}. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  while (map.size > MEMORY_LIMIT) {
+    const oldest = map.keys().next().value;
+    if (oldest === undefined) break;
+    map.delete(oldest);
+  }
+}
