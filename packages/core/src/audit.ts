@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { type ApprovalRequest, type RedactedAction, redactedActionSchema } from './approval.js';
 import { cachedCanonicalJson, canonicalJson, quote, rememberCanonicalJson } from './canonical-json.js';
 import { sha256Hex } from './ids.js';
+import { lineProblem } from './line-problem.js';
 import {
+  formatIssues,
   hasShape,
   isCheckedFrozenAction,
   isFiniteNumber,
@@ -124,16 +126,25 @@ function typedEntryJson(entry: Omit<AuditEntry, 'hash'>): string | undefined {
 
 /** The canonical JSON of an entry already known to have exactly the members and types of the schema. */
 function knownEntryJson(entry: Omit<AuditEntry, 'hash'>): string {
+  const [head, tail] = knownEntryParts(entry);
+  return head + tail;
+}
+
+/**
+ * {@link knownEntryJson} cut where the `hash` member goes in RFC 8785 order (after `grantId`), so
+ * the hash input and the exported line are built from the same two strings.
+ */
+function knownEntryParts(entry: Omit<AuditEntry, 'hash'>): [string, string] {
   const { action, actor, approver, at, comment, detail, fingerprint, grantId, onBehalfOf } = entry;
   const { outcome, prevHash, reason, requestId, ruleId, seq, sessionId, type, via } = entry;
-  return (
+  return [
     `{"action":${actionJson(action)},"actor":${member(0, actor)}` +
-    `,"approver":${member(1, approver)},"at":${JSON.stringify(at)},"comment":${text(comment)}` +
-    `,"detail":${text(detail)},"fingerprint":${member(2, fingerprint)},"grantId":${text(grantId)}` +
+      `,"approver":${member(1, approver)},"at":${JSON.stringify(at)},"comment":${text(comment)}` +
+      `,"detail":${text(detail)},"fingerprint":${member(2, fingerprint)},"grantId":${text(grantId)}`,
     `,"onBehalfOf":${member(3, onBehalfOf)},"outcome":${text(outcome)},"prevHash":${text(prevHash)}` +
-    `,"reason":${member(4, reason)},"requestId":${member(5, requestId)},"ruleId":${member(6, ruleId)}` +
-    `,"seq":${JSON.stringify(seq)},"sessionId":${member(7, sessionId)},"type":${quote(type)},"via":${member(8, via)}}`
-  );
+      `,"reason":${member(4, reason)},"requestId":${member(5, requestId)},"ruleId":${member(6, ruleId)}` +
+      `,"seq":${JSON.stringify(seq)},"sessionId":${member(7, sessionId)},"type":${quote(type)},"via":${member(8, via)}}`,
+  ];
 }
 
 /**
@@ -205,6 +216,25 @@ const isEntryShape = hasShape({
  */
 export function isPlainAuditEntry(raw: unknown): raw is AuditEntry {
   return isEntryShape(raw);
+}
+
+const ENTRY_MEMBER_NAMES: ReadonlySet<string> = new Set(Object.keys(auditEntrySchema.shape));
+const ACTION_MEMBER_NAMES: ReadonlySet<string> = new Set(Object.keys(redactedActionSchema.shape));
+
+/** Why `raw` is not an entry, naming the member: only called once it has failed the shape check. */
+function entryProblem(raw: unknown): string {
+  if (!isPlainObject(raw)) return 'it is not a plain JSON object';
+  const stray =
+    strayMember(raw, ENTRY_MEMBER_NAMES, '') ??
+    (isPlainObject(raw.action) ? strayMember(raw.action, ACTION_MEMBER_NAMES, 'action.') : null);
+  if (stray !== null) return `member "${stray}" is not part of the entry format`;
+  const parsed = auditEntrySchema.safeParse(raw);
+  return parsed.success ? 'it is not plain JSON data' : formatIssues(parsed.error).join('; ');
+}
+
+function strayMember(record: Record<string, unknown>, known: ReadonlySet<string>, prefix: string) {
+  const stray = Object.keys(record).find((key) => !known.has(key));
+  return stray === undefined ? null : prefix + stray;
 }
 
 /**
@@ -299,7 +329,19 @@ export type VerifyResult =
   | { ok: true; entries: number; head: AuditHead | null }
   | { ok: false; entries: number; brokenAt: number; problem: string };
 
-/** Checks every link of the chain, in order. Stops at the first problem. */
+/** One line of an exported log, for the verifier to hold to the byte. */
+export interface AuditLine {
+  /** The line without its terminating `\n`. */
+  text: string;
+  /** 1-based. */
+  number: number;
+}
+
+/**
+ * Checks every link of the chain, in order. Stops at the first problem. An entry must have
+ * exactly the members of the entry format, and a line exactly the bytes of its entry's canonical
+ * encoding: nothing is stripped or normalised before hashing, so nothing unverified survives.
+ */
 export class AuditVerifier {
   private count = 0;
   private previous: AuditHead | null = null;
@@ -308,21 +350,20 @@ export class AuditVerifier {
 
   constructor(private readonly options: VerifyOptions = {}) {}
 
-  /** Feeds the next entry; returns false once the chain is broken. */
-  add(raw: unknown): boolean {
+  /** Feeds the next entry, and the line it was parsed from if any; returns false once the chain is broken. */
+  add(raw: unknown, line?: AuditLine): boolean {
     if (this.failure) return false;
     const position = this.previous ? this.previous.seq + 1 : 1;
-    let entry: AuditEntry;
-    let hash: string;
-    if (isPlainAuditEntry(raw)) {
-      entry = raw;
-      hash = sha256Hex(knownEntryJson(entry));
-    } else {
-      const parsed = auditEntrySchema.safeParse(raw);
-      if (!parsed.success) return this.fail(position, `entry after seq ${position - 1} is malformed`);
-      entry = parsed.data;
-      hash = hashAuditEntry(entry);
+    const where = line ? `line ${line.number}` : `entry after seq ${position - 1}`;
+    if (!isPlainAuditEntry(raw)) return this.fail(position, `${where} is malformed: ${entryProblem(raw)}`);
+    const entry = raw;
+    const [head, tail] = knownEntryParts(entry);
+    if (line !== undefined) {
+      const canonical = `${head},"hash":${quote(entry.hash)}${tail}`;
+      if (line.text !== canonical)
+        return this.fail(position, `${where} ${lineProblem(line.text, canonical)}`);
     }
+    const hash = sha256Hex(head + tail);
     this.count += 1;
     if (this.previous === null) {
       if (entry.seq !== 1 && !this.options.allowPruned) {
@@ -380,23 +421,44 @@ export class AuditVerifier {
 
 /**
  * Verifies an exported log (JSON lines, as `audit.export()` writes) without the store, so an
- * auditor can check a copy offline.
+ * auditor can check a copy offline. Every line must be the canonical encoding of its entry,
+ * terminated by `\n` (the last one may omit it); an empty line is an error.
  */
 export function verifyAuditLog(jsonl: string, options?: VerifyOptions): VerifyResult {
   const verifier = new AuditVerifier(options);
-  const lines = jsonl.split('\n').filter((line) => line.trim().length > 0);
-  for (const [i, line] of lines.entries()) {
+  const lines = jsonl.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  for (const [i, text] of lines.entries()) {
+    const number = i + 1;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(line);
+      parsed = JSON.parse(text);
     } catch {
-      return { ok: false, entries: i, brokenAt: i + 1, problem: `line ${i + 1} is not JSON` };
+      const problem = text.trim() === '' ? 'is empty' : 'is not JSON';
+      return { ok: false, entries: i, brokenAt: number, problem: `line ${number} ${problem}` };
     }
-    if (!verifier.add(parsed)) break;
+    if (!verifier.add(parsed, { text, number })) break;
   }
   return verifier.result();
 }
 
+/** The log as `verifyAuditLog` reads it: each entry's canonical encoding and a `\n`. */
 export function toJsonLines(entries: readonly AuditEntry[]): string {
-  return entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
+  return entries.map((entry) => `${auditLine(entry)}\n`).join('');
+}
+
+/**
+ * RFC 8785 canonical JSON of a whole entry, `hash` included. An entry that is not well formed is
+ * still written as it is (canonically when it is JSON at all), for the verifier to reject.
+ */
+function auditLine(entry: AuditEntry): string {
+  if (isPlainAuditEntry(entry)) {
+    const [head, tail] = knownEntryParts(entry);
+    return `${head},"hash":${quote(entry.hash)}${tail}`;
+  }
+  try {
+    return canonicalJson(entry);
+  } catch {
+    return JSON.stringify(entry);
+  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { type AuditEntry, sealAuditEntries, verifyAuditLog } from '../src/index.js';
+import { type AuditEntry, canonicalJson, sealAuditEntries, verifyAuditLog } from '../src/index.js';
 import { sampleDraft } from '../src/testing/index.js';
 import { CONTEXT, EXPORT, setup } from './helpers.js';
 
@@ -10,7 +10,8 @@ function chain(n: number): AuditEntry[] {
   );
 }
 
-const jsonl = (entries: readonly unknown[]) => entries.map((e) => JSON.stringify(e)).join('\n');
+/** An export as `audit.export()` writes it: each entry's RFC 8785 canonical JSON on its own line. */
+const jsonl = (entries: readonly unknown[]) => entries.map((e) => canonicalJson(e)).join('\n');
 
 describe('audit chain', () => {
   test('an intact chain verifies and reports its head', () => {

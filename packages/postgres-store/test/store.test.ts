@@ -1,4 +1,4 @@
-import { verifyAuditLog } from '@countersign/core';
+import { canonicalJson, verifyAuditLog } from '@countersign/core';
 import { sampleDraft, sampleGrant, sampleRequest } from '@countersign/core/testing';
 import pg from 'pg';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -20,7 +20,7 @@ async function tracked(store: PostgresStore): Promise<PostgresStore> {
 
 async function exportLog(store: PostgresStore): Promise<string> {
   const entries = await store.readAudit(0, 100_000);
-  return entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
+  return entries.map((entry) => `${canonicalJson(entry)}\n`).join('');
 }
 
 describe('migrate', () => {
