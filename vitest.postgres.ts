@@ -63,7 +63,7 @@ export default async function setup(project: TestProject): Promise<void> {
   } else if (problem !== null) {
     skip = `no PostgreSQL at ${shown} (${problem})`;
     console.warn(
-      `PostgreSQL tests skipped: ${skip}. Start PostgreSQL there (trust auth, a database "test"; see README "Development") or set COUNTERSIGN_PG_URL.`,
+      `PostgreSQL tests skipped: ${skip}. Start PostgreSQL there, with trust auth and a database "test", or set COUNTERSIGN_PG_URL.`,
     );
   }
   project.provide('postgres', { url, skip });
