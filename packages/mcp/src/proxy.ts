@@ -1,0 +1,269 @@
+// The guarding proxy: relays MCP between a client and a server unchanged, except that every tool call goes through countersign.
+import { randomUUID } from 'node:crypto';
+import type { Readable, Writable } from 'node:stream';
+import type { Countersign, Risk } from '@countersign/core';
+import { guardedCall } from './guarded-call.js';
+import { idempotencyKeyFor } from './idempotency-key.js';
+import { readLines } from './json-lines.js';
+import { type StdioUpstream, spawnUpstream } from './stdio-upstream.js';
+import { refusalResult } from './tool-result.js';
+import { waitingMessage } from './waiting-message.js';
+
+/** How one upstream tool is presented to the policy. */
+export interface ProxiedTool {
+  /** Default `mcp.<server>.<tool>`. */
+  action?: string | undefined;
+  resource?: string | undefined;
+  risk?: Risk | undefined;
+}
+
+export interface McpProxyOptions {
+  countersign: Countersign;
+  upstream: StdioUpstream;
+  /** Names the server in default action names: `mcp.<serverName>.<tool>`. */
+  serverName: string;
+  /** The agent identity every call is made as, e.g. `'agent:claude-desktop'`. */
+  actor: string;
+  /** The person the client acts for; they cannot approve. */
+  onBehalfOf?: string | null | undefined;
+  /** Grants are bound to it. Default: a new id per proxy process, i.e. per client session. */
+  sessionId?: string | undefined;
+  tools?: Readonly<Record<string, ProxiedTool>> | undefined;
+  /** The reason shown to approvers. Default: `"<tool>" on MCP server "<server>"`. */
+  reason?: string | undefined;
+  progressIntervalMs?: number | undefined;
+  /** What a client's cancellation does to a pending request. Default `'cancel'`. */
+  onAbort?: 'cancel' | 'detach' | undefined;
+  /** Where the client's messages come from. Default `process.stdin`. */
+  input?: Readable | undefined;
+  /** Where the client's messages go. Default `process.stdout`. */
+  output?: Writable | undefined;
+  /** Diagnostics; never written to `output`. Default: standard error. */
+  log?: ((message: string) => void) | undefined;
+}
+
+export interface McpProxy {
+  /** Resolves with the upstream server's exit code once the relay has stopped. */
+  readonly done: Promise<number | null>;
+  /** Stops relaying and ends the upstream server. */
+  close(): Promise<void>;
+}
+
+type Id = string | number;
+type Message = Record<string, unknown>;
+
+interface InterceptedCall {
+  readonly controller: AbortController;
+  /** Set once the call has been sent upstream; settles with its raw response line (null: none coming). */
+  answer: ((line: Buffer | null) => void) | null;
+}
+
+const JSONRPC_INVALID_REQUEST = -32600;
+const JSONRPC_INVALID_PARAMS = -32602;
+const JSONRPC_INTERNAL_ERROR = -32603;
+
+/**
+ * Starts the upstream server and relays. Messages pass byte for byte, tool calls included once
+ * countersign lets them through; a refused call is answered by the proxy with an `isError`
+ * result and never reaches the server.
+ */
+export function startMcpProxy(options: McpProxyOptions): McpProxy {
+  const input = options.input ?? process.stdin;
+  const output = options.output ?? process.stdout;
+  const log =
+    options.log ?? ((message: string) => process.stderr.write(`[countersign-mcp-proxy] ${message}\n`));
+  const sessionId = options.sessionId ?? `mcp-proxy:${randomUUID()}`;
+  const calls = new Map<string, InterceptedCall>();
+  const child = spawnUpstream(options.upstream);
+  let stopped = false;
+
+  const toClient = (line: Buffer | string) => {
+    if (!stopped)
+      output.write(typeof line === 'string' ? `${line}\n` : Buffer.concat([line, Buffer.from('\n')]));
+  };
+  const toUpstream = (line: Buffer | string) => {
+    if (!stopped && child.stdin.writable) {
+      child.stdin.write(typeof line === 'string' ? `${line}\n` : Buffer.concat([line, Buffer.from('\n')]));
+    }
+  };
+  const errorResponse = (id: Id | null, code: number, message: string) =>
+    toClient(
+      JSON.stringify({ jsonrpc: '2.0', id, error: { code, message: `[countersign-mcp-proxy] ${message}` } }),
+    );
+
+  const intercept = async (message: Message, raw: Buffer | string, id: Id) => {
+    const key = JSON.stringify(id);
+    if (calls.has(key)) return errorResponse(id, JSONRPC_INVALID_REQUEST, 'a call with this id is in flight');
+    const params = asObject(message.params);
+    const tool = params?.name;
+    const args = params?.arguments === undefined ? {} : asObject(params.arguments);
+    if (typeof tool !== 'string' || args === null) {
+      return errorResponse(
+        id,
+        JSONRPC_INVALID_PARAMS,
+        'tools/call needs a tool name and an arguments object',
+      );
+    }
+    const progressToken = asObject(params?._meta)?.progressToken;
+    const configured = options.tools?.[tool];
+    const call: InterceptedCall = { controller: new AbortController(), answer: null };
+    calls.set(key, call);
+    try {
+      const outcome = await guardedCall(
+        options.countersign,
+        {
+          name: configured?.action ?? `mcp.${options.serverName}.${tool}`,
+          resource: configured?.resource ?? null,
+          params: args,
+          risk: configured?.risk,
+          run: () =>
+            new Promise<Buffer | null>((resolve) => {
+              call.answer = resolve;
+              toUpstream(raw);
+            }),
+        },
+        {
+          actor: options.actor,
+          onBehalfOf: options.onBehalfOf ?? null,
+          reason: options.reason ?? `"${tool}" on MCP server "${options.serverName}"`,
+          sessionId,
+          idempotencyKey: idempotencyKeyFor(sessionId, id),
+          signal: call.controller.signal,
+        },
+        {
+          progressIntervalMs: options.progressIntervalMs ?? 10_000,
+          onAbort: options.onAbort,
+          onWaiting:
+            typeof progressToken === 'string' || typeof progressToken === 'number'
+              ? ({ count, expiresAt }) =>
+                  toClient(
+                    JSON.stringify({
+                      jsonrpc: '2.0',
+                      method: 'notifications/progress',
+                      params: { progressToken, progress: count, message: waitingMessage(expiresAt) },
+                    }),
+                  )
+              : undefined,
+        },
+      );
+      // A cancelled request gets no response, as MCP asks.
+      if (call.controller.signal.aborted) return;
+      if (!outcome.ok)
+        return toClient(JSON.stringify({ jsonrpc: '2.0', id, result: refusalResult(outcome) }));
+      if (outcome.value !== null) toClient(outcome.value);
+    } catch (error) {
+      log(`tool call "${tool}" failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (!call.controller.signal.aborted)
+        errorResponse(id, JSONRPC_INTERNAL_ERROR, 'the call could not be completed');
+    } finally {
+      calls.delete(key);
+    }
+  };
+
+  const fromClient = (message: Message, raw: Buffer | string) => {
+    const id = message.id;
+    if (message.method === 'tools/call' && (typeof id === 'string' || typeof id === 'number')) {
+      void intercept(message, raw, id);
+      return;
+    }
+    if (message.method === 'notifications/cancelled') {
+      const call = calls.get(JSON.stringify(asObject(message.params)?.requestId));
+      if (call !== undefined) {
+        call.controller.abort();
+        const sent = call.answer !== null;
+        call.answer?.(null);
+        // The server never saw a call still waiting for approval, so it hears nothing of it.
+        if (!sent) return;
+      }
+    }
+    toUpstream(raw);
+  };
+
+  readLines(
+    input,
+    (line) => {
+      const parsed = parse(line);
+      if (parsed === undefined) return log('dropped a client line that is not JSON');
+      // Batches (older protocol versions) are taken apart so that no tool call slips through inside one.
+      if (Array.isArray(parsed)) {
+        for (const item of parsed) {
+          const message = asObject(item);
+          if (message !== null) fromClient(message, JSON.stringify(message));
+        }
+        return;
+      }
+      const message = asObject(parsed);
+      if (message === null) return log('dropped a client line that is not a JSON-RPC message');
+      fromClient(message, line);
+    },
+    () => log('dropped a client message larger than 16 MiB'),
+  );
+
+  readLines(
+    child.stdout,
+    (line) => {
+      const message = asObject(parse(line));
+      const id = message?.id;
+      if (
+        message !== null &&
+        message.method === undefined &&
+        (typeof id === 'string' || typeof id === 'number')
+      ) {
+        const call = calls.get(JSON.stringify(id));
+        if (call !== undefined) {
+          call.answer?.(line);
+          return;
+        }
+      }
+      toClient(line);
+    },
+    () => log('dropped a server message larger than 16 MiB'),
+  );
+
+  const done = new Promise<number | null>((resolve) => {
+    child.on('error', (error) => {
+      log(`could not run the upstream server: ${error.message}`);
+      stop();
+      resolve(null);
+    });
+    child.on('exit', (code) => {
+      for (const call of calls.values()) call.answer?.(null);
+      stop();
+      resolve(code);
+    });
+  });
+  done.catch(() => {});
+
+  function stop() {
+    stopped = true;
+  }
+
+  input.on('end', () => {
+    void proxy.close();
+  });
+
+  const proxy: McpProxy = {
+    done,
+    async close() {
+      for (const call of calls.values()) call.controller.abort();
+      if (child.exitCode === null && child.signalCode === null) {
+        child.stdin.end();
+        child.kill('SIGTERM');
+      }
+      await done;
+    },
+  };
+  return proxy;
+}
+
+function parse(line: Buffer): unknown {
+  try {
+    return JSON.parse(line.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function asObject(value: unknown): Message | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Message) : null;
+}
