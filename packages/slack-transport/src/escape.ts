@@ -1,3 +1,4 @@
+// Escaping untrusted text for Slack mrkdwn: entities, visible backticks and invisible characters.
 /**
  * Code points that hide, reorder or fake text: C0 and C1 controls, soft hyphen, bidi marks,
  * embeddings, overrides and isolates, zero-width and other invisible characters, line and

@@ -1,3 +1,4 @@
+// Reading a capped request body, and the node:http adapter over the Fetch-style handler.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** The body, or null once it exceeds `maxBytes`: the cap holds before anything is hashed or parsed. */

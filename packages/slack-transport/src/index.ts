@@ -1,3 +1,6 @@
+// The package's public API: the transport, its renderer and signature check, and their types.
+
+export { defaultResolveApprover, type ResolveApprover, type SlackUser } from './approver-identity.js';
 export { type EscapeOptions, escapeMrkdwn } from './escape.js';
 export {
   ACTION,
@@ -13,10 +16,4 @@ export {
   verifySlackSignature,
 } from './signature.js';
 export { SlackCallError, type SlackTransportLogger } from './slack-api.js';
-export {
-  createSlackTransport,
-  defaultResolveApprover,
-  type SlackTransport,
-  type SlackTransportOptions,
-  type SlackUser,
-} from './slack-transport.js';
+export { createSlackTransport, type SlackTransport, type SlackTransportOptions } from './slack-transport.js';

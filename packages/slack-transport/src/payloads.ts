@@ -1,3 +1,4 @@
+// Parsing Slack's interaction payloads (and its ssl_check) from a verified form body.
 import { z } from 'zod';
 import { REASON_MODAL } from './render.js';
 

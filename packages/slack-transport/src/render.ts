@@ -1,4 +1,5 @@
-import { type ApprovalRequest, approvalsOf, type Decision } from '@countersign/core';
+// Block Kit for a request, rendered from core's presentation model and escaped for Slack mrkdwn.
+import { type ApprovalRequest, presentRequest, type RequestPresentation } from '@countersign/core';
 import type { KnownBlock, ModalView, SectionBlock } from '@slack/types';
 import { code, codeBlock } from './escape.js';
 
@@ -21,15 +22,11 @@ export const REASON_MODAL = {
 const PARAMS_BUDGET = 2_600;
 const REASON_BUDGET = 1_500;
 
-const HEADERS: Readonly<Record<ApprovalRequest['status'], string>> = {
-  pending: 'Approval needed',
-  approved: 'Approved',
-  denied: 'Denied',
-  expired: 'Expired',
-  cancelled: 'Cancelled',
-  executed: 'Approved: the action ran',
-  failed: 'Approved: the action failed',
-};
+/**
+ * The whole params text: it is cut after escaping, by {@link codeBlock}, because escaping lengthens
+ * it (`<` becomes `&lt;`) and the section limit applies to the escaped text.
+ */
+const WHOLE_PARAMS = { paramsBudget: Number.MAX_SAFE_INTEGER } as const;
 
 export interface RenderedMessage {
   /** Notification and fallback text. */
@@ -45,42 +42,40 @@ export function slackDate(ms: number): string {
   return `<!date^${seconds}^{date_short_pretty} at {time}|${new Date(ms).toISOString()}>`;
 }
 
-function who(decisions: readonly Decision[]): string {
-  return decisions.map((d) => code(d.approver, 120)).join(', ');
+function who(identities: readonly string[]): string {
+  return identities.map((identity) => code(identity, 120)).join(', ');
 }
 
-function statusLine(request: ApprovalRequest): string {
-  const approvals = approvalsOf(request);
-  const progress = `${approvals.length} of ${request.quorum} approval${request.quorum === 1 ? '' : 's'}`;
-  const voters = approvals.length > 0 ? ` (${who(approvals)})` : '';
-  const decided = request.decidedAt === null ? '' : ` on ${slackDate(request.decidedAt)}`;
-  switch (request.status) {
+function statusLine(p: RequestPresentation): string {
+  const { approvedBy, approvals, required } = p.quorum;
+  const progress = `${approvals} of ${required} approval${required === 1 ? '' : 's'}`;
+  const voters = approvedBy.length > 0 ? ` (${who(approvedBy)})` : '';
+  const decided = p.decidedAt === null ? '' : ` on ${slackDate(p.decidedAt)}`;
+  switch (p.status) {
     case 'pending':
       return `*Waiting:* ${progress}${voters}`;
     case 'approved':
-      return `:white_check_mark: *Approved* by ${who(approvals)}${decided}`;
+      return `:white_check_mark: *Approved* by ${who(approvedBy)}${decided}`;
     case 'executed':
-      return `:white_check_mark: *Approved* by ${who(approvals)}${decided}. The action ran.`;
+      return `:white_check_mark: *Approved* by ${who(approvedBy)}${decided}. The action ran.`;
     case 'failed':
-      return `:warning: *Approved* by ${who(approvals)}${decided}. The action failed.`;
+      return `:warning: *Approved* by ${who(approvedBy)}${decided}. The action failed.`;
     case 'denied': {
-      const denial = [...request.decisions].reverse().find((d) => d.outcome === 'deny');
-      const by = denial ? ` by ${code(denial.approver, 120)}` : '';
-      const reason = denial?.comment
-        ? `\n*Reason given:*\n${codeBlock(denial.comment, REASON_BUDGET).text}`
+      const by = p.denial ? ` by ${code(p.denial.approver, 120)}` : '';
+      const reason = p.denial?.comment
+        ? `\n*Reason given:*\n${codeBlock(p.denial.comment, REASON_BUDGET).text}`
         : '';
       return `:no_entry: *Denied*${by}${decided}${reason}`;
     }
     case 'expired':
       return `:hourglass: *Expired* with ${progress}${voters}: nobody can decide it any more.`;
     case 'cancelled':
-      return `:heavy_multiplication_x: *Cancelled*${request.closedReason ? `: ${code(request.closedReason, 200)}` : ''}`;
+      return `:heavy_multiplication_x: *Cancelled*${p.closedReason ? `: ${code(p.closedReason, 200)}` : ''}`;
   }
 }
 
-function paramsSection(request: ApprovalRequest): SectionBlock {
-  const json = JSON.stringify(request.action.params, null, 2);
-  const block = codeBlock(json, PARAMS_BUDGET);
+function paramsSection(p: RequestPresentation): SectionBlock {
+  const block = codeBlock(p.what.paramsText, PARAMS_BUDGET);
   const cut =
     block.omitted === 0
       ? ''
@@ -92,6 +87,12 @@ function paramsSection(request: ApprovalRequest): SectionBlock {
   };
 }
 
+/** `db.export on prod/customers`, escaped: the subject of the notification text and the modal. */
+function subject(p: RequestPresentation): string {
+  const { action, resource } = p.what;
+  return `${code(action, 100)}${resource === null ? '' : ` on ${code(resource, 100)}`}`;
+}
+
 /**
  * The Block Kit message for a request in its current state: who asks and for whom, the action,
  * resource and exact (redacted) params with their hash, the agent's unverified reason, the policy
@@ -99,56 +100,53 @@ function paramsSection(request: ApprovalRequest): SectionBlock {
  * the request is escaped, so nothing in it can mention, link, format or hide text.
  */
 export function renderApprovalMessage(request: ApprovalRequest): RenderedMessage {
-  const { action } = request;
+  const p = presentRequest(request, WHOLE_PARAMS);
+  const { who: asker, what, why } = p;
   const redacted =
-    action.redactedPaths.length === 0
+    what.redactedPaths.length === 0
       ? ''
-      : ` · Redacted: ${action.redactedPaths
+      : ` · Redacted: ${what.redactedPaths
           .slice(0, 10)
-          .map((p) => code(p, 80))
-          .join(
-            ', ',
-          )}${action.redactedPaths.length > 10 ? ` and ${action.redactedPaths.length - 10} more` : ''}`;
+          .map((path) => code(path, 80))
+          .join(', ')}${what.redactedPaths.length > 10 ? ` and ${what.redactedPaths.length - 10} more` : ''}`;
   const blocks: KnownBlock[] = [
     {
       type: 'header',
       block_id: 'countersign_header',
-      text: { type: 'plain_text', text: HEADERS[request.status], emoji: false },
+      text: { type: 'plain_text', text: p.headline, emoji: false },
     },
     {
       type: 'section',
       block_id: 'countersign_summary',
       fields: [
-        mrkdwn(`*Agent*\n${code(request.actor)}`),
-        mrkdwn(`*On behalf of*\n${request.onBehalfOf === null ? '_nobody_' : code(request.onBehalfOf)}`),
-        mrkdwn(`*Action*\n${code(action.name)}`),
-        mrkdwn(`*Resource*\n${action.resource === null ? '_none_' : code(action.resource)}`),
-        mrkdwn(`*Risk*\n${code(request.risk)}`),
-        mrkdwn(`*Policy rule*\n${code(request.ruleId)}`),
-        mrkdwn(`*Quorum*\n${request.quorum} of ${request.approvers.length} eligible approvers`),
-        mrkdwn(`*Expires*\n${slackDate(request.expiresAt)}`),
+        mrkdwn(`*Agent*\n${code(asker.actor)}`),
+        mrkdwn(`*On behalf of*\n${asker.onBehalfOf === null ? '_nobody_' : code(asker.onBehalfOf)}`),
+        mrkdwn(`*Action*\n${code(what.action)}`),
+        mrkdwn(`*Resource*\n${what.resource === null ? '_none_' : code(what.resource)}`),
+        mrkdwn(`*Risk*\n${code(what.risk)}`),
+        mrkdwn(`*Policy rule*\n${code(p.ruleId)}`),
+        mrkdwn(`*Quorum*\n${p.quorum.required} of ${p.approvers.length} eligible approvers`),
+        mrkdwn(`*Expires*\n${slackDate(p.expiresAt)}`),
       ],
     },
     {
       type: 'section',
       block_id: 'countersign_reason',
       text: mrkdwn(
-        `*The agent's stated reason* (unverified, written by the agent):\n${codeBlock(request.reason, REASON_BUDGET).text}`,
+        `*The agent's stated reason* _(${why.label})_:\n${codeBlock(why.reason, REASON_BUDGET).text}`,
       ),
     },
-    paramsSection(request),
+    paramsSection(p),
     {
       type: 'context',
       block_id: 'countersign_meta',
       elements: [
-        mrkdwn(
-          `Params hash ${code(`sha256:${action.paramsHash}`, 80)}${redacted} · Request ${code(request.id, 80)}`,
-        ),
+        mrkdwn(`Params hash ${code(`sha256:${what.paramsHash}`, 80)}${redacted} · Request ${code(p.id, 80)}`),
       ],
     },
-    { type: 'section', block_id: 'countersign_status', text: mrkdwn(statusLine(request)) },
+    { type: 'section', block_id: 'countersign_status', text: mrkdwn(statusLine(p)) },
   ];
-  if (request.status === 'pending') {
+  if (p.open) {
     blocks.push({
       type: 'actions',
       block_id: 'countersign_actions',
@@ -158,26 +156,25 @@ export function renderApprovalMessage(request: ApprovalRequest): RenderedMessage
           action_id: ACTION.Approve,
           text: { type: 'plain_text', text: 'Approve', emoji: false },
           style: 'primary',
-          value: request.id,
+          value: p.id,
         },
         {
           type: 'button',
           action_id: ACTION.Deny,
           text: { type: 'plain_text', text: 'Deny', emoji: false },
           style: 'danger',
-          value: request.id,
+          value: p.id,
         },
         {
           type: 'button',
           action_id: ACTION.DenyWithReason,
           text: { type: 'plain_text', text: 'Deny with a reason', emoji: false },
-          value: request.id,
+          value: p.id,
         },
       ],
     });
   }
-  const subject = `${code(action.name, 100)}${action.resource === null ? '' : ` on ${code(action.resource, 100)}`}`;
-  const text = `${HEADERS[request.status]}: ${subject} for ${code(request.actor, 100)}`;
+  const text = `${p.headline}: ${subject(p)} for ${code(asker.actor, 100)}`;
   return { text, blocks };
 }
 
@@ -190,7 +187,7 @@ export interface ModalOrigin {
 
 /** The modal opened by "Deny with a reason". The reason is sent to the agent in its denial error. */
 export function renderReasonModal(request: ApprovalRequest, origin: ModalOrigin): ModalView {
-  const subject = `${code(request.action.name, 100)}${request.action.resource === null ? '' : ` on ${code(request.action.resource, 100)}`}`;
+  const p = presentRequest(request);
   return {
     type: 'modal',
     callback_id: REASON_MODAL.callbackId,
@@ -201,7 +198,7 @@ export function renderReasonModal(request: ApprovalRequest, origin: ModalOrigin)
     blocks: [
       {
         type: 'section',
-        text: mrkdwn(`Deny ${subject} for ${code(request.actor, 100)}?`),
+        text: mrkdwn(`Deny ${subject(p)} for ${code(p.who.actor, 100)}?`),
       },
       {
         type: 'input',

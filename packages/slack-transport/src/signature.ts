@@ -1,3 +1,4 @@
+// Verifying Slack's request signature (v0 HMAC-SHA256) within its five-minute window.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** Slack's replay window: a request signed more than five minutes away from now is refused. */

@@ -1,3 +1,4 @@
+// The Slack Web API client as the transport uses it: no retries of its own, typed failures, rate-limit waits.
 import type { Clock } from '@countersign/core';
 import { ErrorCode, type Logger, LogLevel, WebClient } from '@slack/web-api';
 
@@ -56,6 +57,11 @@ function clientLogger(logger: SlackTransportLogger): Logger {
     getLevel: () => level,
     setName: () => {},
   };
+}
+
+/** The message of anything thrown, for a log line. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Turns whatever the client threw into a {@link SlackCallError} naming Slack's error code. */

@@ -321,6 +321,25 @@ describe('who may decide', () => {
     expect((await refusals()).map((r) => r.detail)).toEqual(['self-approval']);
   });
 
+  test('deny-with-reason on a settled request is answered as core would: settled first, nothing audited', async () => {
+    h = await setup();
+    const asked = await h.ask();
+    // Clicks on the message while it was pending (the person the agent acts for, and an approver),
+    // captured unsigned and arriving, signed, only after the request was denied.
+    const late = [];
+    for (const user of ['U0ALICE', 'U0BOB']) {
+      late.push((await click(user, asked, ACTION.DenyWithReason, { signingSecret: 'capture-only' })).rawBody);
+    }
+    await click('U0ERIN', asked, ACTION.Deny);
+    await expect(asked.result).rejects.toMatchObject({ code: 'approval_denied' });
+    for (const body of late) expect((await postSigned(body)).status).toBe(200);
+    await h.transport.idle();
+    expect(h.slack.views).toEqual([]);
+    expect(ephemeralsFor(h.slack, 'U0ALICE')).toEqual([expect.stringContaining('already denied')]);
+    expect(ephemeralsFor(h.slack, 'U0BOB')).toEqual([expect.stringContaining('already denied')]);
+    expect(await refusals()).toEqual([]);
+  });
+
   test('a non-approver is refused, told and audited', async () => {
     h = await setup();
     const asked = await h.ask();

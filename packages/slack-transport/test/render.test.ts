@@ -1,3 +1,4 @@
+import { presentRequest, UNVERIFIED_REASON_LABEL } from '@countersign/core';
 import { sampleRequest } from '@countersign/core/testing';
 import { describe, expect, test } from 'vitest';
 import { ACTION, escapeMrkdwn, renderApprovalMessage } from '../src/index.js';
@@ -39,6 +40,16 @@ describe('renderApprovalMessage', () => {
     expect(all).toContain('Alice asked for the Q3 churn report');
     expect(all).toContain('0 of 2 approvals');
     expect(all).toContain('*Expires*');
+  });
+
+  test("renders core's presentation: its reason label, and params in the order the hash covers", () => {
+    const base = sampleRequest();
+    const request = sampleRequest({ action: { ...base.action, params: { zeta: 1, alpha: { b: 2, a: 3 } } } });
+    const all = texts(request).join('\n');
+    expect(all).toContain(UNVERIFIED_REASON_LABEL);
+    expect(all).toContain(presentRequest(request).what.paramsText);
+    expect(all.indexOf('"alpha"')).toBeLessThan(all.indexOf('"zeta"'));
+    expect(all.indexOf('"a": 3')).toBeLessThan(all.indexOf('"b": 2'));
   });
 
   test('buttons while pending, carrying the request id; none once settled', () => {

@@ -1,3 +1,4 @@
+// Block Kit validation as the emulator applies it: block and modal shapes and their limits.
 import { z } from 'zod';
 import { SlackApiFailure } from './errors.js';
 import { generatedElementId } from './ids.js';

@@ -1,3 +1,4 @@
+// createSlackEmulator: a local Slack Web API over HTTP, plus the interaction side (clicks, modals).
 import {
   type ClientRequest,
   createServer,

@@ -1,3 +1,4 @@
+// The emulator's own error, for test-side requests that could not happen in Slack.
 /**
  * Thrown by the emulator's test-side helpers (`click`, `submitView`, configuration) when the test asks for
  * something that cannot happen in Slack, such as clicking a button that is not in the message. Never sent

@@ -1,3 +1,4 @@
+// Faults to inject into Web API calls: errors, rate limits, delays.
 /**
  * A fault to inject into the next call of a Web API method. Every variant may carry `delayMs`, which holds
  * the answer back (a slow Slack); a fault with only `delayMs` delays an otherwise normal answer.

@@ -1,3 +1,4 @@
+// The emulator's HTTP side: reading Web API requests and writing Slack-shaped answers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isRecord } from './blocks.js';
 import { SlackEmulatorError } from './errors.js';

@@ -1,3 +1,4 @@
+// Identifiers the emulator mints as Slack does: message timestamps, trigger, view and block ids.
 import { randomBytes, randomInt } from 'node:crypto';
 
 /**

@@ -1,3 +1,4 @@
+// The public testing API: the Slack emulator, request signing and their types.
 export type { ModalDefinition, SlackBlock } from './blocks.js';
 export type {
   ClickOptions,

@@ -1,3 +1,4 @@
+// Sending interactions to the app as Slack does: payloads, signing, forgeries for tests.
 import { type ClientRequest, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { performance } from 'node:perf_hooks';

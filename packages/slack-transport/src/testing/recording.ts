@@ -1,3 +1,4 @@
+// What the emulator records: messages and their revisions, ephemerals, views, calls.
 import type { ModalDefinition, SlackBlock } from './blocks.js';
 
 /** A message as Slack stores it and returns it (`chat.postMessage` `message`, `block_actions` `message`). */

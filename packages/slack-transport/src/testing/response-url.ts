@@ -1,3 +1,4 @@
+// Response URLs: the limited-use URLs Slack hands an app with each interaction.
 import { isRecord, normalizeBlocks, parseBlocksArgument, type SlackBlock } from './blocks.js';
 import { SlackApiFailure } from './errors.js';
 import type { SlackMessage } from './recording.js';

@@ -1,3 +1,4 @@
+// Signing a request body exactly as Slack does, for tests that send their own.
 import { createHmac } from 'node:crypto';
 
 /** Input of {@link signSlackRequest}. */

@@ -1,3 +1,4 @@
+// The emulated Web API methods: chat, users, views, auth.
 import { normalizeBlocks, parseBlocksArgument, parseModal, type SlackBlock } from './blocks.js';
 import { SlackApiFailure } from './errors.js';
 import type { IdMint } from './ids.js';

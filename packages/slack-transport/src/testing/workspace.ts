@@ -1,3 +1,4 @@
+// The emulated workspace: its team, users, channels and tokens.
 import { SlackEmulatorError } from './errors.js';
 
 /** The workspace ("team") the emulated app is installed in. */
