@@ -5,11 +5,25 @@ export {
   createBearerVerifier,
   type OidcOptions,
 } from './bearer-auth.js';
+export {
+  type CountersignCloudEvent,
+  cloudEventType,
+  EVENT_TYPES,
+  type RequestEventData,
+  type RequestEventType,
+} from './cloud-event.js';
 export { API_ROUTES, approvalUrl, createDecisionApi, type DecisionApiOptions } from './decision-api.js';
+export { type Listening, listen } from './listen.js';
 export { OPENAPI_PATH, openApiDocument } from './openapi.js';
 export { PROBLEM_TYPE_BASE, type Problem } from './problem.js';
 export type { RelayOptions } from './relay-auth.js';
 export { createMemoryReplayGuard, type ReplayGuard } from './replay-guard.js';
+export {
+  createWebhookReceiver,
+  type ReceivedEvent,
+  type WebhookReceiver,
+  type WebhookReceiverOptions,
+} from './webhook-receiver.js';
 export {
   createWebhookSigner,
   createWebhookVerifier,
@@ -22,3 +36,10 @@ export {
   type WebhookVerifyingKey,
   webhookPublicKey,
 } from './webhook-signature.js';
+export {
+  createWebhookTransport,
+  WebhookDeliveryError,
+  type WebhookTransport,
+  type WebhookTransportLogger,
+  type WebhookTransportOptions,
+} from './webhook-transport.js';

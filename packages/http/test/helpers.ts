@@ -1,6 +1,12 @@
 // Shared fixtures: a countersign instance with a recording transport, an OIDC issuer's keys, relays.
 import { randomBytes } from 'node:crypto';
-import { type ApprovalRequest, type Countersign, createCountersign, type Store } from '@countersign/core';
+import {
+  type ApprovalRequest,
+  type Countersign,
+  createCountersign,
+  type Store,
+  type Transport,
+} from '@countersign/core';
 import { createRecordingTransport, type RecordingTransport } from '@countersign/core/testing';
 import { createMemoryStore } from '@countersign/memory-store';
 import { exportJWK, generateKeyPair, type JSONWebKeySet, type JWTPayload, SignJWT } from 'jose';
@@ -56,12 +62,14 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export function fixture(options: { quorum?: number; store?: Store } = {}): Fixture {
+export function fixture(
+  options: { quorum?: number; store?: Store; transports?: Transport[]; recording?: boolean } = {},
+): Fixture {
   const store = options.store ?? createMemoryStore();
   const transport = createRecordingTransport();
   const cs = createCountersign({
     store,
-    transports: [transport],
+    transports: [...(options.recording === false ? [] : [transport]), ...(options.transports ?? [])],
     directory: {
       'user:alice': { groups: ['data-owners'] },
       'user:bob': { groups: ['data-owners'] },
