@@ -1,0 +1,66 @@
+// A tool definition made into a guarded tool: its execute runs only through cs.guard, with the exact arguments.
+import { isCountersignError } from '@countersign/core';
+import type { Tool, ToolExecuteFunction, ToolExecutionOptions } from 'ai';
+import type { Binding, ToolSpec } from './binding.js';
+import { withReason } from './reason-schema.js';
+import { ToolCallRefusedError } from './tool-call-refused.js';
+
+/** The optional argument every guarded tool gains (unless `reasonArgument: false`). */
+export interface ReasonArgument {
+  /** Why the model makes this call; shown to approvers as unverified, never part of the approved arguments. */
+  reason?: string | undefined;
+}
+
+/** A tool whose `execute` exists and goes through countersign. */
+export type GuardedTool<INPUT, OUTPUT> = Tool<INPUT & ReasonArgument, OUTPUT> & {
+  execute: ToolExecuteFunction<INPUT & ReasonArgument, OUTPUT, unknown>;
+};
+
+/** What `guard.tool()` accepts: any AI SDK tool with an `execute`, e.g. the result of `tool({...})`. */
+export type ExecutableDefinition<INPUT, OUTPUT> = Tool<INPUT, OUTPUT> & {
+  execute: ToolExecuteFunction<INPUT, OUTPUT, unknown>;
+};
+
+export function guardTool<INPUT, OUTPUT>(
+  binding: Binding,
+  spec: ToolSpec,
+  definition: ExecutableDefinition<INPUT, OUTPUT>,
+): GuardedTool<INPUT, OUTPUT> {
+  const original = definition.execute;
+  const execute = async (input: INPUT & ReasonArgument, options: ToolExecutionOptions<unknown>) => {
+    const call = binding.prepare(spec, input, options.toolCallId, options.abortSignal);
+    if (call === null) throw new TypeError('[countersign] [ai-sdk] tool input must be an object');
+    try {
+      return await binding.cs.guard(
+        {
+          ...call.action,
+          // Only the arguments that were approved reach the tool, and its signal is the grant's.
+          run: (grant) => settle(original(call.args as INPUT, { ...options, abortSignal: grant.signal })),
+        },
+        call.context,
+      );
+    } catch (error) {
+      if (isCountersignError(error)) throw new ToolCallRefusedError(error);
+      throw error;
+    }
+  };
+  const inputSchema = spec.reasonArgument
+    ? withReason(definition.inputSchema, 'reason')
+    : definition.inputSchema;
+  const guarded = { ...definition, inputSchema, execute };
+  binding.specs.set(guarded, spec);
+  return guarded as unknown as GuardedTool<INPUT, OUTPUT>;
+}
+
+/**
+ * The tool's final output. A streaming execute is drained while the grant is live, because the
+ * grant is revoked the moment `run` settles; its preliminary outputs are not passed on.
+ */
+async function settle<OUTPUT>(result: AsyncIterable<OUTPUT> | PromiseLike<OUTPUT> | OUTPUT): Promise<OUTPUT> {
+  if (typeof result === 'object' && result !== null && Symbol.asyncIterator in result) {
+    let last: OUTPUT | undefined;
+    for await (const value of result as AsyncIterable<OUTPUT>) last = value;
+    return last as OUTPUT;
+  }
+  return await result;
+}
