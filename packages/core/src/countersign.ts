@@ -14,6 +14,7 @@ import type { CountersignEventMap, CountersignEventName } from './events.js';
 import { consumeGrant } from './grant-checks.js';
 import type { Grant, GrantCheck, GrantRecord } from './grants.js';
 import { type GuardAction, type GuardContext, guard } from './guard.js';
+import { readMembers } from './input.js';
 import {
   type CheckResult,
   checkCall,
@@ -25,7 +26,7 @@ import {
 import { type CountersignOptions, resolveOptions } from './options.js';
 import type { PolicyDecision } from './policy.js';
 import { checkRequest, Runtime } from './runtime.js';
-import { identitySchema, parseInput, waitForDecisionSchema } from './schemas.js';
+import { explainSchema, idSchema, pageSchema, parseInput, waitOptionsSchema } from './schemas.js';
 import type { DecisionInput, DecisionResult, TransportHost } from './transport.js';
 
 /** Describes a function to guard once, for `countersign.wrap`. */
@@ -94,6 +95,22 @@ export interface Countersign {
 
 const AUDIT_PAGE = 1_000;
 
+let warnedNoTransports = false;
+
+/**
+ * No transport is a legitimate set-up (requests are decided through the shared store, by an
+ * approval server or inbox), but a misconfigured one looks the same: say so, once per process.
+ */
+function announceNoTransports(runtime: Runtime): void {
+  const message =
+    'countersign: no transports are configured, so approval requests reach people only through the shared store (an approval server, inbox or decide()).';
+  // After the constructor returns, so listeners added right after creation hear it.
+  queueMicrotask(() => runtime.events.emit('notice', { code: 'no_transports', message }));
+  if (warnedNoTransports) return;
+  warnedNoTransports = true;
+  process.emitWarning(message, { code: 'COUNTERSIGN_NO_TRANSPORTS' });
+}
+
 export function createCountersign(options: CountersignOptions): Countersign {
   return new CountersignInstance(new Runtime(resolveOptions(options)));
 }
@@ -114,6 +131,7 @@ class CountersignInstance implements Countersign {
 
   private async start(): Promise<void> {
     const { store, transports, clock } = this.runtime.options;
+    if (transports.size === 0) announceNoTransports(this.runtime);
     const host: TransportHost = {
       decide: (requestId, decision) => this.decide(requestId, decision),
       getRequest: (requestId) => this.getRequest(requestId),
@@ -162,8 +180,13 @@ class CountersignInstance implements Countersign {
 
   async waitForDecision(requestId: string, options: WaitForDecisionOptions = {}): Promise<ApprovalRequest> {
     await this.whenReady();
-    parseInput(waitForDecisionSchema, { requestId, options }, 'waitForDecision arguments');
-    return waitForDecision(this.runtime, requestId, options);
+    parseInput(idSchema, requestId, 'request id');
+    const read = parseInput(
+      waitOptionsSchema,
+      readMembers(options, ['signal'], 'waitForDecision options'),
+      'waitForDecision options',
+    );
+    return waitForDecision(this.runtime, requestId, read);
   }
 
   wrap<I, T>(spec: WrapSpec<I>, fn: (input: I, grant: Grant) => T | Promise<T>) {
@@ -186,16 +209,21 @@ class CountersignInstance implements Countersign {
   }
 
   explain(subject: { action: string; resource?: string | null | undefined; actor: string }): PolicyDecision {
-    parseInput(identitySchema, subject.actor, 'actor');
+    const read = parseInput(
+      explainSchema,
+      readMembers(subject, ['action', 'resource', 'actor'], 'explain subject'),
+      'explain subject',
+    );
     return this.runtime.options.policy.decide({
-      action: subject.action,
-      resource: subject.resource ?? null,
-      actor: subject.actor,
+      action: read.action,
+      resource: read.resource ?? null,
+      actor: read.actor,
     });
   }
 
   async getRequest(requestId: string): Promise<ApprovalRequest | null> {
     if (this.runtime.closed) throw new ClosedError();
+    parseInput(idSchema, requestId, 'request id');
     return this.runtime.load(requestId);
   }
 
@@ -224,6 +252,7 @@ class CountersignInstance implements Countersign {
 
   readonly audit = {
     verify: async (options?: VerifyOptions) => {
+      if (options !== undefined) readMembers(options, ['head', 'allowPruned'], 'verify options');
       const verifier = new AuditVerifier(options);
       for await (const page of this.auditPages()) {
         if (!page.every((entry) => verifier.add(entry))) break;
@@ -235,8 +264,10 @@ class CountersignInstance implements Countersign {
       for await (const page of this.auditPages()) entries.push(...page);
       return toJsonLines(entries);
     },
-    entries: (afterSeq = 0, limit = AUDIT_PAGE) =>
-      this.runtime.call('readAudit', () => this.runtime.store.readAudit(afterSeq, limit)),
+    entries: async (afterSeq = 0, limit = AUDIT_PAGE) => {
+      parseInput(pageSchema, { afterSeq, limit }, 'audit page');
+      return this.runtime.call('readAudit', () => this.runtime.store.readAudit(afterSeq, limit));
+    },
     head: () => this.runtime.call('auditHead', () => this.runtime.store.auditHead()),
   };
 

@@ -6,10 +6,12 @@ import {
   NotEligibleError,
   RequestNotFoundError,
   SelfApprovalError,
+  ValidationError,
 } from './errors.js';
+import { readMembers } from './input.js';
 import { scrubText } from './redact.js';
 import type { Runtime } from './runtime.js';
-import { decisionInputSchema, parseInput, plainDecisionInput } from './schemas.js';
+import { DECISION_KEYS, decisionInputSchema, parseInput, plainDecisionInput } from './schemas.js';
 import type { DecisionInput, DecisionResult } from './transport.js';
 
 /** Lost compare-and-set races are retried; each retry means another writer made progress. */
@@ -20,7 +22,11 @@ export async function decide(
   requestId: string,
   input: DecisionInput,
 ): Promise<DecisionResult> {
-  const decision = plainDecisionInput(input) ?? parseInput(decisionInputSchema, input, 'decision');
+  if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > 256) {
+    throw new ValidationError('request id', ['must be the id string of an approval request']);
+  }
+  const members = readMembers(input, DECISION_KEYS, 'decision');
+  const decision = plainDecisionInput(members) ?? parseInput(decisionInputSchema, members, 'decision');
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const request = await runtime.load(requestId);
     if (request === null) throw new RequestNotFoundError(requestId);

@@ -4,11 +4,22 @@ const PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 /** A duration as milliseconds or a string such as `'500ms'`, `'60s'`, `'15m'`, `'2h'`, `'1d'`. */
 export type Duration = number | `${number}${keyof typeof UNIT_MS}`;
 
-/** Returns milliseconds, or null when the value is not a positive finite duration. */
+/**
+ * The longest duration accepted anywhere: 366 days. Bounded so that a deadline computed from it
+ * is always a valid date, and a duration that passes option checks never makes a record invalid.
+ */
+export const MAX_DURATION_MS = 366 * 86_400_000;
+
+/** Returns whole milliseconds, or null unless the value is a duration from 1 ms to 366 days. */
 export function parseDuration(value: Duration | string): number | null {
-  if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? value : null;
-  const match = PATTERN.exec(value.trim());
-  if (!match) return null;
-  const ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
-  return ms > 0 ? Math.round(ms) : null;
+  let ms: number;
+  if (typeof value === 'number') ms = value;
+  else if (typeof value === 'string') {
+    const match = PATTERN.exec(value.trim());
+    if (!match) return null;
+    ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  } else return null;
+  if (!Number.isFinite(ms)) return null;
+  const rounded = Math.round(ms);
+  return rounded >= 1 && rounded <= MAX_DURATION_MS ? rounded : null;
 }

@@ -16,7 +16,15 @@ export interface TransportErrorEvent {
   error: unknown;
 }
 
+/** Something an operator should know about the instance's set-up; not an audited step. */
+export interface NoticeEvent {
+  /** `no_transports`: requests reach people only through the shared store (an approval server). */
+  code: 'no_transports';
+  message: string;
+}
+
 export type CountersignEventMap = { [K in AuditType]: [event: CountersignEvent] } & {
   transport_error: [event: TransportErrorEvent];
+  notice: [event: NoticeEvent];
 };
 export type CountersignEventName = keyof CountersignEventMap;

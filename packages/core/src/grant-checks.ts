@@ -1,11 +1,11 @@
 import { emptyDraft } from './audit.js';
-import type { JsonObject } from './canonical-json.js';
 import { GrantRefusal, GrantRefusedError, ValidationError } from './errors.js';
 import { fingerprintAction } from './fingerprint.js';
 import type { GrantCheck, GrantRecord } from './grants.js';
 import { sha256Hex } from './ids.js';
+import { copyJsonParams, readMembers } from './input.js';
 import { checkGrant, type Runtime } from './runtime.js';
-import { grantCheckSchema, parseInput, plainGrantCheck } from './schemas.js';
+import { GRANT_CHECK_KEYS, grantCheckSchema, parseInput, plainGrantCheck } from './schemas.js';
 
 /**
  * The resource side of a grant: accepts a token once, for exactly the action, resource, params
@@ -15,17 +15,13 @@ export async function consumeGrant(runtime: Runtime, token: string, check: Grant
   if (typeof token !== 'string' || token.length === 0 || token.length > 256) {
     throw new ValidationError('grant token', ['must be the token string from grant.token']);
   }
-  const parsed = plainGrantCheck(check) ?? parseInput(grantCheckSchema, check, 'grant check');
-  let fingerprint: string;
-  try {
-    fingerprint = fingerprintAction({
-      name: parsed.name,
-      resource: parsed.resource ?? null,
-      params: (parsed.params ?? {}) as JsonObject,
-    });
-  } catch {
-    throw new ValidationError('grant check', ['params must be plain JSON']);
-  }
+  const members = readMembers(check, GRANT_CHECK_KEYS, 'grant check');
+  const parsed = plainGrantCheck(members) ?? parseInput(grantCheckSchema, members, 'grant check');
+  const fingerprint = fingerprintAction({
+    name: parsed.name,
+    resource: parsed.resource ?? null,
+    params: copyJsonParams(parsed.params, 'grant check'),
+  });
   const tokenHash = sha256Hex(token);
   const raw = await runtime.call('getGrantByTokenHash', () => runtime.store.getGrantByTokenHash(tokenHash));
   const known = raw === null ? null : checkGrant(raw);

@@ -6,7 +6,7 @@ import {
   type RedactedAction,
 } from './approval.js';
 import { type AuditDraft, emptyDraft } from './audit.js';
-import { forgetCanonicalJson, freezeCanonical, type JsonObject, NotJsonError } from './canonical-json.js';
+import { forgetCanonicalJson, freezeCanonical, NotJsonError } from './canonical-json.js';
 import { parseDuration } from './duration.js';
 import {
   AlreadyStartedError,
@@ -28,10 +28,18 @@ import {
 import { hashAction } from './fingerprint.js';
 import { createGrantHandle, type Grant, type GrantRecord } from './grants.js';
 import { newGrantId, newGrantToken, newRequestId, sha256Hex } from './ids.js';
+import { copyJsonParams, readMembers } from './input.js';
 import type { PolicyDecision, Risk } from './policy.js';
 import { scrubText } from './redact.js';
 import type { Runtime } from './runtime.js';
-import { guardActionSchema, guardContextSchema, parseInput, plainGuardInput } from './schemas.js';
+import {
+  ACTION_KEYS,
+  CONTEXT_KEYS,
+  guardActionSchema,
+  guardContextSchema,
+  parseInput,
+  plainGuardInput,
+} from './schemas.js';
 import type { DeliveryContext } from './transport.js';
 import type { Waiter } from './waiters.js';
 
@@ -329,11 +337,14 @@ function prepare(
   context: GuardContext,
   mode: Mode,
 ): Prepared {
-  const input = plainGuardInput(action, context) ?? {
-    ...parseInput(guardActionSchema, action, 'action'),
-    ...parseInput(guardContextSchema, context, 'guard context'),
+  // One read of each member, unknown keys refused, before anything else looks at them.
+  const actionIn = readMembers(action, ACTION_KEYS, 'action');
+  const contextIn = readMembers(context, CONTEXT_KEYS, 'guard context');
+  const input = plainGuardInput(actionIn, contextIn) ?? {
+    ...parseInput(guardActionSchema, actionIn, 'action'),
+    ...parseInput(guardContextSchema, contextIn, 'guard context'),
   };
-  const params = (input.params ?? {}) as JsonObject;
+  const params = copyJsonParams(input.params, 'action params');
   const resource = input.resource ?? null;
   let hashes: ReturnType<typeof hashAction>;
   try {
@@ -370,7 +381,7 @@ function prepare(
     signal: input.signal,
     reason: scrubText(input.reason),
     risk: input.risk,
-    run: action.run as (grant: Grant) => unknown,
+    run: input.run as (grant: Grant) => unknown,
     wait: mode === 'run' && input.wait !== false,
     detach: input.onAbort === 'detach',
     mode,

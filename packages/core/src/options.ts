@@ -3,9 +3,16 @@ import { type Directory, resolveEligibleApprovers } from './approvers.js';
 import { type Clock, systemClock } from './clock.js';
 import { type Duration, parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
+import { readMembers } from './input.js';
 import { Policy, type PolicyRule } from './policy.js';
 import { createRedactor, type Redactor } from './redact.js';
-import { durationSchema, formatIssues, identitySchema, policyRuleSchema } from './schemas.js';
+import {
+  durationSchema,
+  formatIssues,
+  identitySchema,
+  policyRuleSchema,
+  policyRuleShape,
+} from './schemas.js';
 import type { Store } from './store.js';
 import type { Transport } from './transport.js';
 
@@ -28,8 +35,13 @@ export interface CountersignOptions {
   grantTtl?: Duration | undefined;
   /** How often a waiting guard re-reads its request, in case a notification was lost. Default `'1s'`. */
   pollInterval?: Duration | undefined;
-  /** Largest canonical JSON size of an action's params, in bytes. Default 65536. */
+  /** Largest canonical JSON size of an action's params, in bytes. Default 65536, at most 16 MiB. */
   maxParamsBytes?: number | undefined;
+  /**
+   * Most requests one actor may have pending at once in this process; past it `guard` and `open`
+   * throw `TooManyPendingError` (audited, nothing delivered). Default 20.
+   */
+  maxPendingPerActor?: number | undefined;
   /** Time source; inject a test clock in tests. */
   clock?: Clock | undefined;
 }
@@ -45,6 +57,7 @@ export interface ResolvedOptions {
   grantTtlMs: number;
   pollMs: number;
   maxParamsBytes: number;
+  maxPendingPerActor: number;
 }
 
 const STORE_METHODS = [
@@ -88,13 +101,57 @@ const optionsSchema = z.object({
   requestTtl: durationSchema.optional(),
   grantTtl: durationSchema.optional(),
   pollInterval: durationSchema.optional(),
-  maxParamsBytes: z.number().int().min(64).optional(),
+  maxParamsBytes: z
+    .number()
+    .int()
+    .min(64)
+    .max(16 * 1024 * 1024)
+    .optional(),
+  maxPendingPerActor: z.number().int().min(1).max(100_000).optional(),
   clock: z
     .custom<Clock>(hasMethods(['now', 'setTimeout', 'clearTimeout']), 'must implement Clock')
     .optional(),
 });
 
-export function resolveOptions(options: CountersignOptions): ResolvedOptions {
+const OPTION_KEYS = Object.keys(optionsSchema.shape);
+const RULE_KEYS = Object.keys(policyRuleShape);
+const MATCH_KEYS = ['action', 'resource', 'actor'];
+const APPROVER_KEYS = ['users', 'groups'];
+
+/**
+ * The options with every object read once and no unknown key anywhere: a misspelled `transports`
+ * or `onBehalf` is a ConfigError naming it, never silently ignored.
+ */
+function readOptions(options: unknown): CountersignOptions {
+  const top = readMembers(options, OPTION_KEYS, 'options', 'config');
+  if (Array.isArray(top.policy)) {
+    top.policy = top.policy.map((rule: unknown, i: number) => {
+      const copy = readMembers(rule, RULE_KEYS, `policy[${i}]`, 'config');
+      if (copy.match !== undefined)
+        copy.match = readMembers(copy.match, MATCH_KEYS, `policy[${i}].match`, 'config');
+      if (copy.approvers !== undefined) {
+        copy.approvers = readMembers(copy.approvers, APPROVER_KEYS, `policy[${i}].approvers`, 'config');
+      }
+      return copy;
+    });
+  }
+  if (typeof top.directory === 'object' && top.directory !== null) {
+    const directory = readMembers(top.directory, Object.keys(top.directory), 'directory', 'config');
+    for (const [identity, entry] of Object.entries(directory)) {
+      directory[identity] = readMembers(
+        entry,
+        ['groups'],
+        `directory[${JSON.stringify(identity)}]`,
+        'config',
+      );
+    }
+    top.directory = directory;
+  }
+  return top as unknown as CountersignOptions;
+}
+
+export function resolveOptions(raw: CountersignOptions): ResolvedOptions {
+  const options = readOptions(raw);
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) throw new ConfigError(`invalid options: ${formatIssues(parsed.error).join('; ')}`);
   const ids = new Set<string>();
@@ -122,5 +179,6 @@ export function resolveOptions(options: CountersignOptions): ResolvedOptions {
     grantTtlMs: parseDuration(options.grantTtl ?? '60s') ?? 60_000,
     pollMs: parseDuration(options.pollInterval ?? '1s') ?? 1_000,
     maxParamsBytes: options.maxParamsBytes ?? 65_536,
+    maxPendingPerActor: options.maxPendingPerActor ?? 20,
   };
 }

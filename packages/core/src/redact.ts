@@ -107,7 +107,10 @@ function redactValue(
   }
   const out: JsonObject = {};
   for (const [key, child] of Object.entries(value)) {
-    out[key] = redactChild(child, [...path, key], isSecretKey(key), patterns, redacted);
+    // Keys leave the process too (`{ routes: { "xoxb-…": "#deploys" } }`): scrubbed like values.
+    const shown = uniqueKey(out, scrubText(key));
+    if (shown !== key) redacted.push(formatPath([...path, shown]));
+    out[shown] = redactChild(child, [...path, shown], isSecretKey(key), patterns, redacted);
   }
   return out;
 }
@@ -124,6 +127,14 @@ function redactChild(
     return REDACTED;
   }
   return redactValue(value, path, patterns, redacted);
+}
+
+/** Two keys scrubbed to the same text stay two members: `[REDACTED:jwt]`, `[REDACTED:jwt]#2`. */
+function uniqueKey(out: JsonObject, key: string): string {
+  if (!Object.hasOwn(out, key)) return key;
+  let n = 2;
+  while (Object.hasOwn(out, `${key}#${n}`)) n++;
+  return `${key}#${n}`;
 }
 
 function matchesPath(pattern: readonly string[], path: readonly string[]): boolean {

@@ -24,18 +24,18 @@ export const durationSchema = z
   .union([z.number(), z.string()])
   .refine(
     (value) => parseDuration(value) !== null,
-    'must be a positive duration such as 500ms, 60s, 15m or 2h',
+    'must be a duration from 1ms to 366d, such as 500ms, 60s, 15m or 2h',
   );
 
-const abortSignalSchema = z.custom<AbortSignal>(
-  (value) => typeof value === 'object' && value !== null && 'aborted' in value && 'addEventListener' in value,
-  'must be an AbortSignal',
-);
+/** A real AbortSignal: a look-alike's listener methods could throw or never fire. */
+export const isAbortSignal = (value: unknown): value is AbortSignal => value instanceof AbortSignal;
+const abortSignalSchema = z.custom<AbortSignal>(isAbortSignal, 'must be an AbortSignal');
 
 export const guardActionSchema = z.object({
   name: nameSchema,
   resource: nameSchema.nullable().optional(),
-  params: z.record(z.string(), z.unknown()).optional(),
+  /** Checked and copied by `copyJsonParams`, which refuses what JSON cannot carry. */
+  params: z.unknown().optional(),
   risk: riskSchema.optional(),
   run: z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', 'must be a function'),
 });
@@ -52,9 +52,16 @@ export const guardContextSchema = z.object({
   signal: abortSignalSchema.optional(),
 });
 
-export const waitForDecisionSchema = z.object({
-  requestId: nameSchema,
-  options: z.strictObject({ signal: abortSignalSchema.optional() }),
+export const idSchema = nameSchema;
+export const waitOptionsSchema = z.object({ signal: abortSignalSchema.optional() });
+export const explainSchema = z.object({
+  action: nameSchema,
+  resource: nameSchema.nullable().optional(),
+  actor: identitySchema,
+});
+export const pageSchema = z.object({
+  afterSeq: z.number().int().min(0),
+  limit: z.number().int().min(1).max(10_000),
 });
 
 export const decisionInputSchema = z.object({
@@ -67,30 +74,39 @@ export const decisionInputSchema = z.object({
 export const grantCheckSchema = z.object({
   name: nameSchema,
   resource: nameSchema.nullable().optional(),
-  params: z.record(z.string(), z.unknown()).optional(),
+  params: z.unknown().optional(),
   sessionId: nameSchema,
 });
 
+/** The members each argument may have: anything else is an unknown key, and an error. */
+export const ACTION_KEYS = Object.keys(guardActionSchema.shape);
+export const CONTEXT_KEYS = Object.keys(guardContextSchema.shape);
+export const DECISION_KEYS = Object.keys(decisionInputSchema.shape);
+export const GRANT_CHECK_KEYS = Object.keys(grantCheckSchema.shape);
+
 const patternsSchema = z.union([nameSchema, z.array(nameSchema).min(1)]);
 
+/** A rule's members, defined once: the schema below and the unknown-key check both read them. */
+export const policyRuleShape = {
+  id: nameSchema,
+  match: z.object({
+    action: patternsSchema.optional(),
+    resource: patternsSchema.optional(),
+    actor: patternsSchema.optional(),
+  }),
+  effect: z.enum(['allow', 'deny', 'require_approval']),
+  approvers: z
+    .object({ users: z.array(identitySchema).optional(), groups: z.array(nameSchema).optional() })
+    .optional(),
+  quorum: z.number().int().min(1).max(100).optional(),
+  requestTtl: durationSchema.optional(),
+  grantTtl: durationSchema.optional(),
+  risk: riskSchema.optional(),
+  description: z.string().max(2000).optional(),
+};
+
 export const policyRuleSchema = z
-  .object({
-    id: nameSchema,
-    match: z.object({
-      action: patternsSchema.optional(),
-      resource: patternsSchema.optional(),
-      actor: patternsSchema.optional(),
-    }),
-    effect: z.enum(['allow', 'deny', 'require_approval']),
-    approvers: z
-      .object({ users: z.array(identitySchema).optional(), groups: z.array(nameSchema).optional() })
-      .optional(),
-    quorum: z.number().int().min(1).max(100).optional(),
-    requestTtl: durationSchema.optional(),
-    grantTtl: durationSchema.optional(),
-    risk: riskSchema.optional(),
-    description: z.string().optional(),
-  })
+  .object(policyRuleShape)
   .refine(
     (rule) =>
       rule.effect === 'require_approval' || (rule.approvers === undefined && rule.quorum === undefined),
@@ -343,8 +359,9 @@ const isOptional =
 export interface GuardInput {
   name: string;
   resource: string | null | undefined;
-  params: Record<string, unknown> | undefined;
+  params: unknown;
   risk: z.infer<typeof riskSchema> | undefined;
+  run: (...args: never[]) => unknown;
   actor: string;
   onBehalfOf: string | null | undefined;
   sessionId: string;
@@ -357,13 +374,6 @@ export interface GuardInput {
 }
 
 const isRisk = isOptional(oneOf(riskSchema.options));
-/** Absent, or an object with Object.prototype (a null-prototype one goes to the schema). */
-const isParamsInput: Check = (value) =>
-  value === undefined || (isPlainObject(value) && Object.getPrototypeOf(value) !== null);
-/** The copy `z.record()` would return. */
-function copyParams(params: unknown): Record<string, unknown> | undefined {
-  return params === undefined ? undefined : { ...(params as Record<string, unknown>) };
-}
 const isResource = isOptional(nullOr(isName));
 
 /** `guardActionSchema` and `guardContextSchema` for the common, well-formed call; else null. */
@@ -371,23 +381,21 @@ export function plainGuardInput(action: unknown, context: unknown): GuardInput |
   if (!isPlainObject(action) || !isPlainObject(context)) return null;
   const { name, resource, params, risk, run } = action;
   if (!isName(name) || !isResource(resource) || !isRisk(risk) || typeof run !== 'function') return null;
-  if (!isParamsInput(params)) return null;
   const { actor, onBehalfOf, reason, sessionId, idempotencyKey, requestId, wait, onAbort, signal } = context;
   if (!isName(actor) || !isName(sessionId) || !isOptional(nullOr(isName))(onBehalfOf)) return null;
   if (!isOptional(nullOr(isName))(idempotencyKey) || typeof reason !== 'string') return null;
   if (!isOptional(nullOr(isName))(requestId) || !isOptional((value) => typeof value === 'boolean')(wait))
     return null;
   if (!isOptional(oneOf(['cancel', 'detach']))(onAbort)) return null;
-  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal))
-    return null;
-  if (signal !== undefined && !('addEventListener' in (signal as object))) return null;
+  if (signal !== undefined && !isAbortSignal(signal)) return null;
   const trimmed = reason.trim();
   if (trimmed.length < 1 || trimmed.length > 2000) return null;
   return {
     name: name as string,
     resource: resource as string | null | undefined,
-    params: copyParams(params),
+    params,
     risk: risk as GuardInput['risk'],
+    run: run as GuardInput['run'],
     actor: actor as string,
     onBehalfOf: onBehalfOf as string | null | undefined,
     sessionId: sessionId as string,
@@ -405,11 +413,10 @@ export function plainGrantCheck(check: unknown): z.infer<typeof grantCheckSchema
   if (!isPlainObject(check)) return null;
   const { name, resource, params, sessionId } = check;
   if (!isName(name) || !isResource(resource) || !isName(sessionId)) return null;
-  if (!isParamsInput(params)) return null;
   return {
     name: name as string,
     resource: resource as string | null | undefined,
-    params: copyParams(params),
+    params,
     sessionId: sessionId as string,
   };
 }

@@ -65,7 +65,9 @@ describe('validation', () => {
     expect(() => createCountersign({ ...base, policy: [...POLICY, POLICY[0]!] })).toThrow(
       /share the id "reads-ok"/,
     );
-    expect(() => createCountersign({ ...base, requestTtl: 'soon' as never })).toThrow(/positive duration/);
+    expect(() => createCountersign({ ...base, requestTtl: 'soon' as never })).toThrow(
+      /duration from 1ms to 366d/,
+    );
     expect(() =>
       createCountersign({ ...base, policy: [{ id: 'x', match: {}, effect: 'allow', quorum: 2 }] }),
     ).toThrow(/only apply to require_approval/);

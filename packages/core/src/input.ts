@@ -1,0 +1,287 @@
+// Reading untrusted arguments: one read per member, unknown keys refused, hostile values contained.
+import type { JsonObject } from './canonical-json.js';
+import { ConfigError, isCountersignError, ValidationError } from './errors.js';
+
+/** Deepest nesting accepted in params; deeper input is refused before anything walks it. */
+export const MAX_PARAMS_DEPTH = 64;
+/** Most values (objects, arrays and scalars) accepted in one params object. */
+export const MAX_PARAMS_VALUES = 100_000;
+
+type Kind = 'input' | 'config';
+
+/** A surrogate not paired with its other half: `\p{Cs}` matches only those under the `u` flag. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+function fail(kind: Kind, what: string, issues: string[]): never {
+  if (kind === 'config') throw new ConfigError(`invalid ${what}: ${issues.join('; ')}`);
+  throw new ValidationError(what, issues);
+}
+
+/** The closest known key within two edits (or differing only in case), for "did you mean". */
+export function closestKey(key: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = 3;
+  for (const candidate of known) {
+    if (candidate.toLowerCase() === key.toLowerCase()) return candidate;
+    const distance = editDistance(key, candidate, bestDistance);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  // A prefix such as `onBehalf` for `onBehalfOf` is a likely typo too.
+  if (best === null && key.length >= 4) best = known.find((candidate) => candidate.startsWith(key)) ?? null;
+  return best;
+}
+
+/** Levenshtein distance, giving up (returning `limit`) once it cannot be below `limit`. */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) >= limit) return limit;
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      const value = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      current.push(value);
+      rowMin = Math.min(rowMin, value);
+    }
+    if (rowMin >= limit) return limit;
+    previous = current;
+  }
+  return Math.min(previous[b.length]!, limit);
+}
+
+/** `unknown key "onBehalf" (did you mean "onBehalfOf"?)` */
+export function unknownKeyIssue(path: string, key: string, known: readonly string[]): string {
+  const near = closestKey(key, known);
+  const at = path ? `${path}: ` : '';
+  return `${at}unknown key ${JSON.stringify(key)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}`;
+}
+
+/**
+ * A copy of an object argument's own members, each read exactly once, refusing members not in
+ * `known`. Getters, proxies and odd prototypes that throw become a typed error, never a TypeError.
+ */
+export function readMembers(
+  value: unknown,
+  known: readonly string[],
+  what: string,
+  kind: Kind = 'input',
+): Record<string, unknown> {
+  try {
+    return readMembersOf(value, known, what, kind);
+  } catch (error) {
+    // A revoked proxy throws even from Array.isArray: whatever escaped is still the caller's input.
+    if (isCountersignError(error)) throw error;
+    fail(kind, what, [`could not be read (${errorText(error)})`]);
+  }
+}
+
+function readMembersOf(
+  value: unknown,
+  known: readonly string[],
+  what: string,
+  kind: Kind,
+): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail(kind, what, [`must be an object, not ${describeType(value)}`]);
+  }
+  let keys: (string | symbol)[];
+  try {
+    keys = Reflect.ownKeys(value);
+  } catch (error) {
+    fail(kind, what, [`its keys could not be read (${errorText(error)})`]);
+  }
+  const issues: string[] = [];
+  const copy: Record<string, unknown> = {};
+  for (const key of keys) {
+    if (typeof key === 'symbol') {
+      issues.push(`symbol keys are not allowed (${String(key.description ?? 'symbol')})`);
+      continue;
+    }
+    let descriptor: PropertyDescriptor | undefined;
+    try {
+      descriptor = Reflect.getOwnPropertyDescriptor(value, key);
+    } catch (error) {
+      issues.push(`${key}: could not be read (${errorText(error)})`);
+      continue;
+    }
+    if (descriptor === undefined || !descriptor.enumerable) continue;
+    if (!known.includes(key)) {
+      issues.push(unknownKeyIssue('', key, known));
+      continue;
+    }
+    if (!('value' in descriptor)) {
+      // An accessor could answer differently each time it is read; one read, here, is the value.
+      try {
+        copy[key] = (value as Record<string, unknown>)[key];
+      } catch (error) {
+        issues.push(`${key}: could not be read (${errorText(error)})`);
+      }
+    } else copy[key] = descriptor.value;
+  }
+  if (issues.length > 0) fail(kind, what, issues);
+  return copy;
+}
+
+/**
+ * Params as plain JSON, copied: every object a fresh plain object, every string well-formed, at
+ * most {@link MAX_PARAMS_DEPTH} deep and {@link MAX_PARAMS_VALUES} values. Walks with its own
+ * stack, never recursion, so no input can overflow the call stack. A member named `__proto__` is
+ * refused: copies made by ordinary assignment would silently drop it while the fingerprint bound it.
+ */
+export function copyJsonParams(params: unknown, what: string): JsonObject {
+  try {
+    return copyJson(params, what);
+  } catch (error) {
+    if (isCountersignError(error)) throw error;
+    throw new ValidationError(what, [`params could not be read (${errorText(error)})`]);
+  }
+}
+
+function copyJson(params: unknown, what: string): JsonObject {
+  if (params === undefined) return {};
+  if (!isObjectLike(params) || Array.isArray(params)) {
+    throw new ValidationError(what, [`params must be a plain object, not ${describeType(params)}`]);
+  }
+  if (!isPlainPrototype(params)) {
+    throw new ValidationError(what, [`params must be a plain object, not a ${constructorName(params)}`]);
+  }
+  const root: JsonObject = {};
+  let values = 0;
+  type Frame = {
+    source: object;
+    target: JsonObject | unknown[];
+    path: string;
+    depth: number;
+    parent: Frame | null;
+  };
+  const stack: Frame[] = [{ source: params, target: root, path: 'params', depth: 1, parent: null }];
+  const problem = (path: string, text: string): never => {
+    throw new ValidationError(what, [`${path} ${text}`]);
+  };
+  try {
+    while (stack.length > 0) {
+      const frame = stack.pop()!;
+      const { source, target, path, depth } = frame;
+      if (depth > MAX_PARAMS_DEPTH) problem(path, `is nested deeper than ${MAX_PARAMS_DEPTH} levels`);
+      const children: Frame[] = [];
+      for (const [key, child] of ownEntries(source, path, problem)) {
+        if (++values > MAX_PARAMS_VALUES) problem('params', `holds more than ${MAX_PARAMS_VALUES} values`);
+        const childPath = Array.isArray(target) ? `${path}[${key}]` : `${path}.${key}`;
+        const copied = copyScalar(child, childPath, problem);
+        if (copied !== NESTED) {
+          assign(target, key, copied);
+          continue;
+        }
+        const nested = child as object;
+        // Shared objects (a DAG) are copied each time; only an object inside itself is refused.
+        for (let up: Frame | null = frame; up !== null; up = up.parent) {
+          if (up.source === nested) problem(childPath, 'is circular');
+        }
+        const fresh: JsonObject | unknown[] = Array.isArray(nested) ? [] : {};
+        assign(target, key, fresh);
+        children.push({ source: nested, target: fresh, path: childPath, depth: depth + 1, parent: frame });
+      }
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+    }
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    throw new ValidationError(what, [`params could not be read (${errorText(error)})`]);
+  }
+  return root;
+}
+
+const NESTED = Symbol('nested');
+
+function copyScalar(value: unknown, path: string, problem: (path: string, text: string) => never): unknown {
+  switch (typeof value) {
+    case 'string':
+      if (LONE_SURROGATE.test(value)) problem(path, 'contains a lone surrogate, which is not valid Unicode');
+      return value;
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) problem(path, 'is not a finite number');
+      return value;
+    case 'object':
+      if (value === null) return null;
+      if (Array.isArray(value)) return NESTED;
+      if (isPlainPrototype(value)) return NESTED;
+      return problem(path, `is a ${constructorName(value)}, not plain JSON`);
+    default:
+      return problem(path, `is a ${typeof value}, which JSON cannot carry`);
+  }
+}
+
+function ownEntries(
+  source: object,
+  path: string,
+  problem: (path: string, text: string) => never,
+): [string, unknown][] {
+  const keys = Reflect.ownKeys(source);
+  const entries: [string, unknown][] = [];
+  if (Array.isArray(source)) {
+    const length = source.length;
+    for (let i = 0; i < length; i++) {
+      if (!Object.hasOwn(source, i)) problem(`${path}[${i}]`, 'is a hole in a sparse array');
+      entries.push([String(i), source[i]]);
+    }
+    return entries;
+  }
+  for (const key of keys) {
+    if (typeof key === 'symbol') problem(path, 'has a symbol key, which JSON cannot carry');
+    const name = key as string;
+    const descriptor = Reflect.getOwnPropertyDescriptor(source, name);
+    if (descriptor === undefined || !descriptor.enumerable) continue;
+    if (name === '__proto__') {
+      problem(`${path}.__proto__`, 'is not allowed: rename the member (it cannot be shown and bound alike)');
+    }
+    if (LONE_SURROGATE.test(name))
+      problem(path, 'has a key with a lone surrogate, which is not valid Unicode');
+    const value = 'value' in descriptor ? descriptor.value : (source as Record<string, unknown>)[name];
+    if (value === undefined) problem(`${path}.${name}`, 'is undefined; leave the member out instead');
+    entries.push([name, value]);
+  }
+  return entries;
+}
+
+function assign(target: JsonObject | unknown[], key: string, value: unknown): void {
+  if (Array.isArray(target)) target[Number(key)] = value;
+  else target[key] = value as JsonObject[string];
+}
+
+function isObjectLike(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
+}
+
+function isPlainPrototype(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function constructorName(value: object): string {
+  try {
+    const proto = Object.getPrototypeOf(value);
+    const name = proto?.constructor?.name;
+    return typeof name === 'string' && name !== '' ? name : 'non-plain object';
+  } catch {
+    return 'non-plain object';
+  }
+}
+
+export function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+function errorText(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message.slice(0, 200) : String(error).slice(0, 200);
+  } catch {
+    return 'unreadable error';
+  }
+}
