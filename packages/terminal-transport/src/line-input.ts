@@ -1,3 +1,4 @@
+// Reading answers line by line, only while a question is open (Ctrl-C and end of input included).
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 

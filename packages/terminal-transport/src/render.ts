@@ -1,36 +1,40 @@
-import { type ApprovalRequest, approvalsOf } from '@countersign/core';
+// What the terminal prints about a request, rendered from core's presentation model and sanitized.
+import { type ApprovalRequest, presentRequest } from '@countersign/core';
 import { sanitize } from './sanitize.js';
 
 const LABEL_WIDTH = 10;
 
+/** An approver at a terminal sees the params whole, however long. */
+const WHOLE_PARAMS = { paramsBudget: Number.MAX_SAFE_INTEGER } as const;
+
 /** The whole request as an approver needs to judge it; every request-derived string sanitized. */
 export function renderRequest(request: ApprovalRequest, now: number): string {
-  const { action } = request;
+  const p = presentRequest(request, WHOLE_PARAMS);
+  const { who, what, why } = p;
   const rows: [string, string][] = [];
   const field = (label: string, value: string) => rows.push([label, value]);
 
-  const onBehalf = request.onBehalfOf === null ? '' : `, on behalf of ${sanitize(request.onBehalfOf)}`;
-  field('who', `${sanitize(request.actor)}${onBehalf} (session ${sanitize(request.sessionId)})`);
-  field('action', sanitize(action.name));
-  field('resource', action.resource === null ? '(none)' : sanitize(action.resource));
-  field('params', JSON.stringify(action.params, null, 2).split('\n').map(sanitize).join('\n'));
-  if (action.redactedPaths.length > 0) field('redacted', action.redactedPaths.map(sanitize).join(', '));
-  field('hash', `${action.paramsHash} (sha256 of the original params)`);
-  field('risk', request.risk);
-  const approvals = approvalsOf(request).length;
-  const sofar = approvals > 0 ? `; ${approvals} so far` : '';
+  const onBehalf = who.onBehalfOf === null ? '' : `, on behalf of ${sanitize(who.onBehalfOf)}`;
+  field('who', `${sanitize(who.actor)}${onBehalf} (session ${sanitize(request.sessionId)})`);
+  field('action', sanitize(what.action));
+  field('resource', what.resource === null ? '(none)' : sanitize(what.resource));
+  field('params', what.paramsText.split('\n').map(sanitize).join('\n'));
+  if (what.redactedPaths.length > 0) field('redacted', what.redactedPaths.map(sanitize).join(', '));
+  field('hash', `${what.paramsHash} (sha256 of the original params)`);
+  field('risk', what.risk);
+  const sofar = p.quorum.approvals > 0 ? `; ${p.quorum.approvals} so far` : '';
   field(
     'rule',
-    `${sanitize(request.ruleId)}: needs ${request.quorum} approval(s) from ${request.approvers.map(sanitize).join(', ')}${sofar}`,
+    `${sanitize(p.ruleId)}: needs ${p.quorum.required} approval(s) from ${p.approvers.map(sanitize).join(', ')}${sofar}`,
   );
-  field('reason', `"${sanitize(request.reason)}"\n(stated by the agent, unverified)`);
-  field('expires', expiry(request.expiresAt, now));
+  field('reason', `"${sanitize(why.reason)}"\n(${lowerFirst(why.label)})`);
+  field('expires', expiry(p.expiresAt, now));
 
   const indent = ' '.repeat(LABEL_WIDTH + 2);
   const body = rows
     .map(([label, value]) => `  ${label.padEnd(LABEL_WIDTH)}${value.split('\n').join(`\n${indent}`)}`)
     .join('\n');
-  return `\n-- approval needed: ${sanitize(request.id)} ${'-'.repeat(24)}\n${body}\n`;
+  return `\n-- approval needed: ${sanitize(p.id)} ${'-'.repeat(24)}\n${body}\n`;
 }
 
 /**
@@ -41,24 +45,23 @@ export function renderChange(
   request: ApprovalRequest,
   previous: { status: string; decisions: number } | undefined,
 ): string | null {
-  const id = sanitize(request.id);
-  const status = request.status;
-  if (previous && previous.status === status && previous.decisions === request.decisions.length) return null;
-  const reason = request.closedReason === null ? '' : ` (${sanitize(request.closedReason)})`;
-  switch (status) {
+  if (previous && previous.status === request.status && previous.decisions === request.decisions.length) {
+    return null;
+  }
+  const p = presentRequest(request);
+  const id = sanitize(p.id);
+  const reason = p.closedReason === null ? '' : ` (${sanitize(p.closedReason)})`;
+  switch (p.status) {
     case 'pending': {
-      const latest = request.decisions[request.decisions.length - 1];
+      const latest = p.decisions[p.decisions.length - 1];
       if (!latest) return null;
-      return `${id}: ${sanitize(latest.approver)} approved (${approvalsOf(request).length} of ${request.quorum})`;
+      return `${id}: ${sanitize(latest.approver)} approved (${p.quorum.approvals} of ${p.quorum.required})`;
     }
     case 'approved':
-      return `${id}: approved by ${approvalsOf(request)
-        .map((d) => sanitize(d.approver))
-        .join(', ')}`;
+      return `${id}: approved by ${p.quorum.approvedBy.map(sanitize).join(', ')}`;
     case 'denied': {
-      const denial = request.decisions.find((d) => d.outcome === 'deny');
-      const comment = denial?.comment ? ` (${sanitize(denial.comment)})` : '';
-      return `${id}: denied${denial ? ` by ${sanitize(denial.approver)}` : ''}${comment}`;
+      const comment = p.denial?.comment ? ` (${sanitize(p.denial.comment)})` : '';
+      return `${id}: denied${p.denial ? ` by ${sanitize(p.denial.approver)}` : ''}${comment}`;
     }
     case 'executed':
       return `${id}: executed`;
@@ -66,8 +69,13 @@ export function renderChange(
       return `${id}: the action failed${reason}`;
     case 'expired':
     case 'cancelled':
-      return `${id}: ${status}${reason}`;
+      return `${id}: ${p.status}${reason}`;
   }
+}
+
+/** `Stated by…` as it reads inside a sentence. */
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 function expiry(expiresAt: number, now: number): string {

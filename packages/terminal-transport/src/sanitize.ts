@@ -1,3 +1,4 @@
+// Making request-derived text safe to print on a terminal line.
 /**
  * Code points a terminal acts on or that hide or reorder text: C0 and C1 controls (ESC starts
  * every ANSI sequence, U+009B is a one-byte CSI), line and paragraph separators, bidi marks,

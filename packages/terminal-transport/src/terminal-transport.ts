@@ -1,3 +1,4 @@
+// createTerminalTransport: asks the person at this terminal, one request at a time, and records the answer.
 import type { Writable } from 'node:stream';
 import {
   type ApprovalRequest,

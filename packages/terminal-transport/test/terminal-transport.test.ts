@@ -3,7 +3,9 @@ import {
   ApprovalExpiredError,
   type ApprovalRequest,
   isCountersignError,
+  presentRequest,
   type TransportHost,
+  UNVERIFIED_REASON_LABEL,
 } from '@countersign/core';
 import { createTestClock, sampleRequest } from '@countersign/core/testing';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -178,6 +180,21 @@ describe('the screen', () => {
     expect(screen).toContain('expires   in 15m');
     terminal.type('n\n');
     await outcome.catch(() => {});
+  });
+
+  test("prints core's presentation: params in the order the hash covers, and its reason label", async () => {
+    const { cs, terminal } = started();
+    const result = cs.guard(exportAction({ zeta: 1, alpha: { b: 2, a: 3 } }), context);
+    await terminal.waitFor(PROMPT);
+    terminal.type('n\n');
+    await deniedWith(result);
+    const screen = terminal.screen();
+    const request = (await cs.audit.entries()).find((entry) => entry.type === 'requested')!;
+    const stored = (await cs.getRequest(request.requestId ?? ''))!;
+    const indent = `\n${' '.repeat(12)}`;
+    expect(screen).toContain(presentRequest(stored).what.paramsText.split('\n').join(indent));
+    expect(screen.indexOf('"alpha"')).toBeLessThan(screen.indexOf('"zeta"'));
+    expect(screen.toLowerCase()).toContain(UNVERIFIED_REASON_LABEL.toLowerCase());
   });
 
   test('neutralises ANSI, control, bidi and zero-width characters from params and reason', async () => {
