@@ -13,6 +13,14 @@ export { type Checkpointer, type CheckpointerOptions, createCheckpointer } from 
 export { fileSink } from './file-sink.js';
 export { type HttpSinkOptions, httpSink } from './http-sink.js';
 export { exportPublicKey, type KeyInput, type PublicKeys } from './keys.js';
+export {
+  describeEntry,
+  OCSF_OUTCOMES,
+  type OcsfApiActivity,
+  type OcsfOptions,
+  toOcsf,
+  toOcsfEvent,
+} from './ocsf.js';
 export { type CheckpointSink, callbackSink } from './sink.js';
 export {
   type CheckpointProblem,

@@ -1,0 +1,237 @@
+// OCSF 1.8 export: each audit entry as an API Activity (6003) event, and NDJSON streams of them.
+import type { AuditEntry, AuditType } from '@countersign/core';
+
+/** An OCSF API Activity event as this exporter writes it. */
+export interface OcsfApiActivity {
+  activity_id: 99;
+  activity_name: AuditType;
+  category_uid: 6;
+  category_name: 'Application Activity';
+  class_uid: 6003;
+  class_name: 'API Activity';
+  type_uid: 600399;
+  type_name: 'API Activity: Other';
+  time: number;
+  severity_id: number;
+  severity: string;
+  message: string;
+  metadata: {
+    version: '1.8.0';
+    product: { name: 'countersign'; vendor_name: 'countersign'; version?: string };
+    profiles: ['security_control'];
+    uid: string;
+    sequence: number;
+    event_code: AuditType;
+    log_name: string;
+    correlation_uid?: string;
+  };
+  actor: { user?: { uid: string; name: string }; session?: { uid: string }; app_name: 'countersign' };
+  api: { operation: string; service: { name: 'countersign' }; request?: { uid: string } };
+  src_endpoint: { svc_name: string };
+  resources?: { name: string; type: 'resource' }[];
+  policy?: { uid: string; name: string; is_applied: true };
+  authorizations?: { decision: 'Approved' | 'Denied'; policy?: { uid: string; name: string } }[];
+  disposition_id?: number;
+  disposition?: string;
+  action_id?: number;
+  action?: string;
+  is_alert: boolean;
+  status_id?: 1 | 2;
+  status?: 'Success' | 'Failure';
+  status_detail?: string;
+  unmapped: Record<string, unknown>;
+}
+
+export interface OcsfOptions {
+  /** `metadata.product.version`, e.g. your countersign version. Default: omitted. */
+  productVersion?: string | undefined;
+  /** `metadata.log_name`. Default `'countersign.audit'`. */
+  logName?: string | undefined;
+}
+
+interface Outcome {
+  disposition?: [number, string];
+  action?: [number, string];
+  status?: [1, 'Success'] | [2, 'Failure'];
+  severity?: [number, string];
+  alert?: true;
+  decision?: 'Approved' | 'Denied';
+}
+
+const ALLOWED: [number, string] = [1, 'Allowed'];
+const DENIED: [number, string] = [2, 'Denied'];
+const BLOCKED: [number, string] = [2, 'Blocked'];
+const APPROVED: [number, string] = [8, 'Approved'];
+const UNAUTHORIZED: [number, string] = [26, 'Unauthorized'];
+const LOW: [number, string] = [2, 'Low'];
+const MEDIUM: [number, string] = [3, 'Medium'];
+
+/** The mapping of every audit type, documented as a table in the README. */
+export const OCSF_OUTCOMES: Readonly<Record<AuditType, Outcome>> = {
+  requested: { disposition: [14, 'Delayed'], action: [4, 'Modified'] },
+  delivered: { status: [1, 'Success'] },
+  delivery_failed: { status: [2, 'Failure'] },
+  decided: {},
+  refused: { disposition: UNAUTHORIZED, action: DENIED, severity: MEDIUM, alert: true },
+  approved: { disposition: APPROVED, action: ALLOWED, decision: 'Approved' },
+  denied: { disposition: BLOCKED, action: DENIED, severity: LOW, decision: 'Denied' },
+  expired: { disposition: BLOCKED, action: DENIED },
+  cancelled: { disposition: [16, 'No Action'] },
+  allowed: { disposition: ALLOWED, action: ALLOWED },
+  policy_denied: { disposition: BLOCKED, action: DENIED, severity: LOW },
+  granted: { disposition: ALLOWED, action: ALLOWED },
+  consumed: { disposition: ALLOWED, action: ALLOWED },
+  consume_refused: { disposition: UNAUTHORIZED, action: DENIED, severity: MEDIUM, alert: true },
+  executed: { status: [1, 'Success'] },
+  failed: { status: [2, 'Failure'] },
+  revoked: { disposition: [24, 'Access Revoked'] },
+};
+
+/** A single approver's vote: approve is Approved/Allowed, deny is Rejected/Denied. */
+const DECIDED: Record<'approve' | 'deny', Outcome> = {
+  approve: { disposition: APPROVED, action: ALLOWED, decision: 'Approved' },
+  deny: { disposition: [25, 'Rejected'], action: DENIED, decision: 'Denied' },
+};
+
+/** One audit entry as an OCSF 1.8 API Activity event. */
+export function toOcsfEvent(entry: AuditEntry, options: OcsfOptions = {}): OcsfApiActivity {
+  const outcome =
+    entry.type === 'decided' && entry.outcome !== null ? DECIDED[entry.outcome] : OCSF_OUTCOMES[entry.type];
+  const severity = outcome.severity ?? [1, 'Informational'];
+  const event: OcsfApiActivity = {
+    activity_id: 99,
+    activity_name: entry.type,
+    category_uid: 6,
+    category_name: 'Application Activity',
+    class_uid: 6003,
+    class_name: 'API Activity',
+    type_uid: 600399,
+    type_name: 'API Activity: Other',
+    time: entry.at,
+    severity_id: severity[0],
+    severity: severity[1],
+    message: describeEntry(entry),
+    metadata: {
+      version: '1.8.0',
+      product: {
+        name: 'countersign',
+        vendor_name: 'countersign',
+        ...(options.productVersion === undefined ? {} : { version: options.productVersion }),
+      },
+      profiles: ['security_control'],
+      uid: entry.hash,
+      sequence: entry.seq,
+      event_code: entry.type,
+      log_name: options.logName ?? 'countersign.audit',
+      ...(entry.requestId === null ? {} : { correlation_uid: entry.requestId }),
+    },
+    actor: {
+      ...(entry.actor === null ? {} : { user: { uid: entry.actor, name: entry.actor } }),
+      ...(entry.sessionId === null ? {} : { session: { uid: entry.sessionId } }),
+      app_name: 'countersign',
+    },
+    api: {
+      operation: entry.action?.name ?? `countersign.${entry.type}`,
+      service: { name: 'countersign' },
+      ...(entry.requestId === null ? {} : { request: { uid: entry.requestId } }),
+    },
+    src_endpoint: { svc_name: entry.via ?? 'countersign' },
+    is_alert: outcome.alert === true,
+    unmapped: unmapped(entry),
+  };
+  const resource = entry.action?.resource ?? null;
+  if (resource !== null) event.resources = [{ name: resource, type: 'resource' }];
+  if (entry.ruleId !== null) event.policy = { uid: entry.ruleId, name: entry.ruleId, is_applied: true };
+  if (outcome.decision !== undefined) {
+    event.authorizations = [
+      {
+        decision: outcome.decision,
+        ...(entry.ruleId === null ? {} : { policy: { uid: entry.ruleId, name: entry.ruleId } }),
+      },
+    ];
+  }
+  if (outcome.disposition) [event.disposition_id, event.disposition] = outcome.disposition;
+  if (outcome.action) [event.action_id, event.action] = outcome.action;
+  if (outcome.status) [event.status_id, event.status] = outcome.status;
+  if (entry.detail !== null) event.status_detail = entry.detail;
+  return event;
+}
+
+/**
+ * Audit entries as OCSF NDJSON, one line (ending in `\n`) per entry, produced as they are read:
+ * pipe it to a file, a socket or a SIEM collector without holding the log in memory.
+ */
+export async function* toOcsf(
+  entries: Iterable<AuditEntry> | AsyncIterable<AuditEntry>,
+  options: OcsfOptions = {},
+): AsyncGenerator<string> {
+  for await (const entry of entries) yield `${JSON.stringify(toOcsfEvent(entry, options))}\n`;
+}
+
+/** The facts OCSF has no attribute for, under their countersign names; nulls left out. */
+function unmapped(entry: AuditEntry): Record<string, unknown> {
+  const facts: Record<string, unknown> = {
+    seq: entry.seq,
+    hash: entry.hash,
+    prevHash: entry.prevHash,
+    grantId: entry.grantId,
+    onBehalfOf: entry.onBehalfOf,
+    reason: entry.reason,
+    fingerprint: entry.fingerprint,
+    approver: entry.approver,
+    outcome: entry.outcome,
+    comment: entry.comment,
+    via: entry.via,
+    params: entry.action?.params ?? null,
+    paramsHash: entry.action?.paramsHash ?? null,
+    redactedPaths: entry.action?.redactedPaths ?? null,
+  };
+  return Object.fromEntries(Object.entries(facts).filter(([, value]) => value !== null));
+}
+
+/** One readable sentence: who did what to which resource, and the outcome. */
+export function describeEntry(entry: AuditEntry): string {
+  const what = entry.action
+    ? `${entry.action.name}${entry.action.resource === null ? '' : ` on ${entry.action.resource}`}`
+    : 'a grant';
+  const who = entry.actor ?? 'someone';
+  const rule = entry.ruleId === null ? '' : ` (rule ${entry.ruleId})`;
+  const request = entry.requestId === null ? '' : ` [${entry.requestId}]`;
+  const detail = entry.detail === null ? '' : `: ${entry.detail}`;
+  switch (entry.type) {
+    case 'requested':
+      return `${who} asked to run ${what}${rule}${request}`;
+    case 'delivered':
+      return `request delivered via ${entry.via ?? 'a transport'}${request}`;
+    case 'delivery_failed':
+      return `delivery via ${entry.via ?? 'a transport'} failed${detail}${request}`;
+    case 'decided':
+      return `${entry.approver ?? 'an approver'} voted ${entry.outcome ?? 'on'} ${what}${entry.comment ? ` ("${entry.comment}")` : ''}${request}`;
+    case 'refused':
+      return `refused a decision by ${entry.approver ?? 'someone'} on ${what}${detail}${request}`;
+    case 'approved':
+      return `${what} for ${who} approved${rule}${request}`;
+    case 'denied':
+      return `${what} for ${who} denied${entry.approver ? ` by ${entry.approver}` : ''}${rule}${request}`;
+    case 'expired':
+      return `request for ${what} by ${who} expired${detail}${request}`;
+    case 'cancelled':
+      return `request for ${what} by ${who} cancelled${detail}${request}`;
+    case 'allowed':
+      return `${who} allowed to run ${what}${rule}`;
+    case 'policy_denied':
+      return `${who} denied ${what} by policy${rule}`;
+    case 'granted':
+      return `grant ${entry.grantId ?? ''} issued to ${who} for ${what}${request}`;
+    case 'consumed':
+      return `grant ${entry.grantId ?? ''} consumed for ${what}${request}`;
+    case 'consume_refused':
+      return `grant use refused for ${what}${detail}${request}`;
+    case 'executed':
+      return `${what} ran for ${who}${request}`;
+    case 'failed':
+      return `${what} failed for ${who}${detail}${request}`;
+    case 'revoked':
+      return `grant ${entry.grantId ?? ''} revoked${detail}`;
+  }
+}

@@ -1,0 +1,121 @@
+import { AUDIT_TYPES } from '@countersign/core';
+import { describe, expect, test } from 'vitest';
+import { OCSF_OUTCOMES, toOcsf, toOcsfEvent } from '../src/index.js';
+import { validateApiActivity } from './ocsf-schema.js';
+import { everyEntryType } from './scenario.js';
+
+describe('the OCSF schema check itself', () => {
+  test('rejects an unknown attribute, a missing required one, a bad enum value and a wrong caption', async () => {
+    const { cs, entries } = await everyEntryType();
+    await cs.close();
+    const event = JSON.parse(JSON.stringify(toOcsfEvent(entries[0]!))) as Record<string, unknown>;
+    expect(validateApiActivity(event)).toEqual([]);
+    const { api: _, ...noApi } = event;
+    expect(validateApiActivity(noApi)).toContain('api is required');
+    expect(validateApiActivity({ ...event, approver: 'user:bob' })).toContain(
+      'approver is not an attribute here',
+    );
+    expect(validateApiActivity({ ...event, disposition_id: 42 })).toEqual([
+      expect.stringMatching(/^disposition_id 42 is not one of 0, 1, 2/),
+    ]);
+    expect(validateApiActivity({ ...event, disposition: 'Blocked' })).toEqual([
+      'disposition must be "Allowed" for disposition_id 1',
+    ]);
+    expect(validateApiActivity({ ...event, actor: {} })).toEqual([
+      'actor. needs at least one of process, user, invoked_by, session, app_name, app_uid',
+    ]);
+    expect(
+      validateApiActivity({ ...event, metadata: { ...(event.metadata as object), profiles: [] } }),
+    ).toContain('disposition_id belongs to profile security_control, which metadata.profiles does not list');
+    expect(validateApiActivity({ ...event, time: '2026-01-01' })).toContain('time is not a timestamp_t');
+  });
+});
+
+describe('toOcsfEvent', () => {
+  test('every entry of a run that writes every audit type is a valid OCSF 1.8 API Activity event', async () => {
+    const { cs, entries } = await everyEntryType();
+    await cs.close();
+    expect(new Set(entries.map((entry) => entry.type))).toEqual(new Set(AUDIT_TYPES));
+    for (const entry of entries) {
+      const event = JSON.parse(JSON.stringify(toOcsfEvent(entry, { productVersion: '0.1.0' })));
+      expect({ type: entry.type, problems: validateApiActivity(event) }).toEqual({
+        type: entry.type,
+        problems: [],
+      });
+    }
+  });
+
+  test('maps outcomes: allowed, blocked by policy, approved with the approver, refused as an alert', async () => {
+    const { cs, entries } = await everyEntryType();
+    await cs.close();
+    const first = (type: string, where: (e: (typeof entries)[number]) => boolean = () => true) =>
+      toOcsfEvent(entries.find((entry) => entry.type === type && where(entry))!);
+    expect(first('allowed')).toMatchObject({
+      class_uid: 6003,
+      activity_name: 'allowed',
+      disposition_id: 1,
+      disposition: 'Allowed',
+      action_id: 1,
+      actor: { user: { uid: 'agent:report-bot' }, session: { uid: 'sess_1' } },
+      api: { operation: 'db.read' },
+      resources: [{ name: 'prod/customers', type: 'resource' }],
+      policy: { uid: 'reads-ok', is_applied: true },
+      is_alert: false,
+    });
+    expect(first('policy_denied')).toMatchObject({
+      disposition_id: 2,
+      disposition: 'Blocked',
+      policy: { uid: 'no-iam' },
+    });
+    const vote = first('decided', (e) => e.approver === 'user:bob');
+    expect(vote).toMatchObject({
+      disposition_id: 8,
+      disposition: 'Approved',
+      authorizations: [{ decision: 'Approved', policy: { uid: 'exports-need-one' } }],
+      src_endpoint: { svc_name: 'test' },
+      unmapped: { approver: 'user:bob', comment: 'fine', onBehalfOf: 'user:alice' },
+    });
+    expect(vote.message).toMatch(/^user:bob voted approve db\.export on prod\/customers \("fine"\) \[req_/);
+    expect(first('decided', (e) => e.outcome === 'deny')).toMatchObject({ disposition: 'Rejected' });
+    expect(first('denied')).toMatchObject({
+      disposition: 'Blocked',
+      authorizations: [{ decision: 'Denied' }],
+    });
+    expect(first('refused')).toMatchObject({ disposition: 'Unauthorized', is_alert: true, severity_id: 3 });
+    expect(first('consume_refused')).toMatchObject({ disposition: 'Unauthorized', is_alert: true });
+    expect(first('failed')).toMatchObject({
+      status_id: 2,
+      status: 'Failure',
+      status_detail: 'Error: disk full',
+    });
+    expect(first('executed')).toMatchObject({ status_id: 1, status: 'Success' });
+    const entry = entries[3]!;
+    expect(toOcsfEvent(entry)).toMatchObject({
+      time: entry.at,
+      metadata: { uid: entry.hash, sequence: entry.seq, event_code: entry.type, version: '1.8.0' },
+      unmapped: { seq: entry.seq, hash: entry.hash, prevHash: entry.prevHash },
+    });
+  });
+
+  test('the mapping table covers every audit type and nothing else', () => {
+    expect(Object.keys(OCSF_OUTCOMES).sort()).toEqual([...AUDIT_TYPES].sort());
+  });
+});
+
+describe('toOcsf', () => {
+  test('streams one NDJSON line per entry from an async iterable', async () => {
+    const { cs, entries } = await everyEntryType();
+    await cs.close();
+    async function* slowly() {
+      for (const entry of entries) yield entry;
+    }
+    const lines: string[] = [];
+    for await (const line of toOcsf(slowly())) lines.push(line);
+    expect(lines).toHaveLength(entries.length);
+    for (const [i, line] of lines.entries()) {
+      expect(line.endsWith('\n')).toBe(true);
+      expect(line.indexOf('\n')).toBe(line.length - 1);
+      expect(JSON.parse(line)).toEqual(JSON.parse(JSON.stringify(toOcsfEvent(entries[i]!))));
+    }
+  });
+});
