@@ -23,11 +23,11 @@ export interface CountersignTools {
    * arguments (without `reason`) as params and a grant that is live for exactly this call. Key
    * it as you like in your tool set; `toolNameFor(action)` gives the documented name.
    */
-  tool<INPUT, OUTPUT>(
+  tool<INPUT, OUTPUT, CONTEXT>(
     action: string,
-    definition: ExecutableDefinition<INPUT, OUTPUT>,
+    definition: ExecutableDefinition<INPUT, OUTPUT, CONTEXT>,
     options?: GuardToolOptions<INPUT> | undefined,
-  ): GuardedTool<INPUT, OUTPUT>;
+  ): GuardedTool<INPUT, OUTPUT, CONTEXT>;
   /**
    * Guards each tool of a record keyed by action name and keys the result by `toolNameFor`
    * (`'db.export'` → `db__export`).
@@ -50,11 +50,11 @@ export function countersignTools(cs: Countersign, options: CountersignToolsOptio
     throw new ConfigError('[ai-sdk] countersignTools() needs a countersign instance as its first argument');
   }
   const binding = new Binding(cs, resolveOptions(options));
-  const tool = <INPUT, OUTPUT>(
+  const tool = <INPUT, OUTPUT, CONTEXT>(
     action: string,
-    definition: ExecutableDefinition<INPUT, OUTPUT>,
+    definition: ExecutableDefinition<INPUT, OUTPUT, CONTEXT>,
     toolOptions: GuardToolOptions<INPUT> = {},
-  ): GuardedTool<INPUT, OUTPUT> => {
+  ): GuardedTool<INPUT, OUTPUT, CONTEXT> => {
     checkToolOptions(action, toolOptions);
     if (typeof action !== 'string' || action === '')
       throw new ConfigError('[ai-sdk] tool() needs an action name');
@@ -75,7 +75,10 @@ export function countersignTools(cs: Countersign, options: CountersignToolsOptio
     tools: (definitions) => {
       const result: Record<string, unknown> = {};
       for (const [action, definition] of Object.entries(definitions)) {
-        result[toolNameFor(action)] = tool(action, definition as ExecutableDefinition<unknown, unknown>);
+        result[toolNameFor(action)] = tool(
+          action,
+          definition as ExecutableDefinition<unknown, unknown, unknown>,
+        );
       }
       return result as never;
     },

@@ -12,22 +12,25 @@ export interface ReasonArgument {
 }
 
 /** A tool whose `execute` exists and goes through countersign. */
-export type GuardedTool<INPUT, OUTPUT> = Tool<INPUT & ReasonArgument, OUTPUT> & {
-  execute: ToolExecuteFunction<INPUT & ReasonArgument, OUTPUT, unknown>;
-};
+export type GuardedTool<INPUT, OUTPUT, CONTEXT = unknown> = {
+  execute: (input: INPUT & ReasonArgument, options: ToolExecutionOptions<CONTEXT>) => Promise<OUTPUT>;
+} & Tool<INPUT & ReasonArgument, OUTPUT, CONTEXT>;
 
 /** What `guard.tool()` accepts: any AI SDK tool with an `execute`, e.g. the result of `tool({...})`. */
-export type ExecutableDefinition<INPUT, OUTPUT> = Tool<INPUT, OUTPUT> & {
-  execute: ToolExecuteFunction<INPUT, OUTPUT, unknown>;
+export type ExecutableDefinition<INPUT, OUTPUT, CONTEXT = unknown> = Tool<INPUT, OUTPUT, CONTEXT> & {
+  execute: ToolExecuteFunction<INPUT, OUTPUT, CONTEXT>;
 };
 
-export function guardTool<INPUT, OUTPUT>(
+export function guardTool<INPUT, OUTPUT, CONTEXT>(
   binding: Binding,
   spec: ToolSpec,
-  definition: ExecutableDefinition<INPUT, OUTPUT>,
-): GuardedTool<INPUT, OUTPUT> {
+  definition: ExecutableDefinition<INPUT, OUTPUT, CONTEXT>,
+): GuardedTool<INPUT, OUTPUT, CONTEXT> {
   const original = definition.execute;
-  const execute = async (input: INPUT & ReasonArgument, options: ToolExecutionOptions<unknown>) => {
+  const execute = async (
+    input: INPUT & ReasonArgument,
+    options: ToolExecutionOptions<CONTEXT>,
+  ): Promise<OUTPUT> => {
     const call = binding.prepare(spec, input, options.toolCallId, options.abortSignal);
     if (call === null) throw new TypeError('[countersign] [ai-sdk] tool input must be an object');
     try {
@@ -49,7 +52,7 @@ export function guardTool<INPUT, OUTPUT>(
     : definition.inputSchema;
   const guarded = { ...definition, inputSchema, execute };
   binding.specs.set(guarded, spec);
-  return guarded as unknown as GuardedTool<INPUT, OUTPUT>;
+  return guarded as unknown as GuardedTool<INPUT, OUTPUT, CONTEXT>;
 }
 
 /**

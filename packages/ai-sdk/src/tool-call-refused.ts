@@ -25,4 +25,9 @@ export class ToolCallRefusedError extends Error {
     this.final = outcome.final;
     this.comment = outcome.comment;
   }
+
+  /** The AI SDK passes the model `error.toString()`; without this it would read the class name too. */
+  override toString(): string {
+    return this.message;
+  }
 }
