@@ -62,10 +62,12 @@ export async function runProxyFromConfig(config: ProxyConfig, io: ProxyIo = {}):
   try {
     const transports: Transport[] = [];
     for (const spec of config.transports ?? []) {
+      const token = secret(spec.tokenEnv, 'the Slack bot token');
+      const signingSecret = secret(spec.signingSecretEnv, 'the Slack signing secret');
       const slack = await importOptional<SlackModule>('@countersign/slack-transport', 'a Slack transport');
       const transport = slack.createSlackTransport({
-        token: secret(spec.tokenEnv, 'the Slack bot token'),
-        signingSecret: secret(spec.signingSecretEnv, 'the Slack signing secret'),
+        token,
+        signingSecret,
         channel: spec.channel,
         teamId: spec.teamId,
         slackApiUrl: spec.slackApiUrl,
