@@ -23,6 +23,7 @@ import {
   OutcomeNotRecordedError,
   PolicyDeniedError,
   RequestNotFoundError,
+  TooManyPendingError,
   ValidationError,
 } from './errors.js';
 import { hashAction } from './fingerprint.js';
@@ -430,6 +431,23 @@ async function openRequest(
       if (existing) return reattach(existing, prepared, key);
     }
   }
+  for (;;) {
+    const same = await pendingTwin(runtime, prepared);
+    if (same !== null) return same;
+    const created = await runtime.pending.once(prepared.actor, prepared.sessionId, callKey(prepared), () =>
+      createRequest(runtime, prepared, decision),
+    );
+    if (created !== null) return created;
+  }
+}
+
+/** A new request for the call, audited; or the existing one its idempotency key names. */
+async function createRequest(
+  runtime: Runtime,
+  prepared: Prepared,
+  decision: PolicyDecision,
+): Promise<ApprovalRequest> {
+  const key = prepared.idempotencyKey;
   const rule = decision.rule!;
   const onBehalfOf = prepared.onBehalfOf;
   const approvers = eligibleApprovers(
@@ -474,10 +492,60 @@ async function openRequest(
   const draft = runtime.draft('requested', request, {
     detail: `needs ${quorum} of ${approvers.length} eligible approvers; expires ${new Date(request.expiresAt).toISOString()}`,
   });
+  await checkPendingCap(runtime, prepared, rule.id);
   const result = await runtime.call('createRequest', () => runtime.store.createRequest(request, [draft]));
   if (!result.created) return reattach(result.request, prepared, key ?? '');
+  runtime.pending.add(request.actor, request.sessionId, callKey(prepared), request.id);
   runtime.emit([draft], result.request);
   return result.request;
+}
+
+/**
+ * The pending request of an identical call (same actor, session and fingerprint) made in this
+ * process, if there still is one: re-attaching to it is what keeps a looping or prompt-injected
+ * agent from sending the same question two hundred times.
+ */
+async function pendingTwin(runtime: Runtime, prepared: Prepared): Promise<ApprovalRequest | null> {
+  const id = runtime.pending.find(prepared.actor, prepared.sessionId, callKey(prepared));
+  if (id === undefined) return null;
+  const existing = await runtime.load(id);
+  if (
+    existing !== null &&
+    existing.status === 'pending' &&
+    existing.fingerprint === prepared.fingerprint &&
+    existing.onBehalfOf === prepared.onBehalfOf
+  ) {
+    return existing;
+  }
+  runtime.pending.remove(id);
+  return null;
+}
+
+/** What makes two calls of one actor and session the same request: the exact call, and for whom. */
+function callKey(prepared: Prepared): string {
+  return prepared.onBehalfOf === null
+    ? prepared.fingerprint
+    : `${prepared.fingerprint}\n${prepared.onBehalfOf}`;
+}
+
+/** Refuses a new request, audited and undelivered, when the actor has too many pending. */
+async function checkPendingCap(runtime: Runtime, prepared: Prepared, ruleId: string): Promise<void> {
+  const limit = runtime.options.maxPendingPerActor;
+  if (runtime.pending.count(prepared.actor) < limit) return;
+  // Another process may have settled some: look before refusing.
+  for (const id of runtime.pending.requestIds(prepared.actor)) {
+    const request = await runtime.load(id);
+    if (request === null || request.status !== 'pending' || request.expiresAt <= runtime.now()) {
+      runtime.pending.remove(id);
+    }
+  }
+  if (runtime.pending.count(prepared.actor) < limit) return;
+  const draft = subjectDraft(runtime, 'policy_denied', prepared, ruleId);
+  await runtime.append(
+    [{ ...draft, detail: `too many pending requests (maxPendingPerActor ${limit})` }],
+    null,
+  );
+  throw new TooManyPendingError(prepared.actor, limit);
 }
 
 /** The last answer of {@link eligibleApprovers} for each rule's list. */

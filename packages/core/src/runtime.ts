@@ -12,6 +12,7 @@ import { CorruptRecordError, isCountersignError, StoreError } from './errors.js'
 import type { CountersignEventMap } from './events.js';
 import { type GrantRecord, grantRecordSchema } from './grants.js';
 import type { ResolvedOptions } from './options.js';
+import { PendingIndex } from './pending-index.js';
 import { formatIssues, isGrantRecord, isPlainObject, plainGrant, plainRequest } from './schemas.js';
 import { Waiters } from './waiters.js';
 
@@ -22,6 +23,8 @@ import { Waiters } from './waiters.js';
 export class Runtime {
   readonly events = new EventEmitter<CountersignEventMap>();
   readonly waiters = new Waiters();
+  /** Requests this process opened that may still be pending: de-duplication and the per-actor cap. */
+  readonly pending = new PendingIndex();
   /** The one timer behind every waiting guard's next look. */
   readonly alarm: Alarm;
   closed = false;
@@ -134,6 +137,7 @@ export class Runtime {
   }
 
   async afterWrite(request: ApprovalRequest, drafts: AuditDraft[]): Promise<void> {
+    if (request.status !== 'pending') this.pending.remove(request.id);
     this.emit(drafts, request);
     this.waiters.wake(request.id);
     await this.notifyTransports(request);

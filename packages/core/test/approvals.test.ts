@@ -146,7 +146,8 @@ describe('approvers', () => {
     ];
     const seen: string[][] = [];
     for (const caller of callers) {
-      void cs.guard(deploy, { ...CONTEXT, ...caller }).catch(() => {});
+      // Distinct params: identical pending calls would share one request (de-duplication).
+      void cs.guard({ ...deploy, params: { n: seen.length } }, { ...CONTEXT, ...caller }).catch(() => {});
       seen.push([...(await transport.nextDelivery()).approvers]);
     }
     expect(seen).toEqual([

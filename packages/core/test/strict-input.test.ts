@@ -245,7 +245,7 @@ describe('what approvers see is exactly what the grant binds', () => {
   const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
   test('for 300 arbitrary params: transports, events and audit show what paramsHash and the fingerprint bind', async () => {
-    const { cs, transport } = setup();
+    const { cs, transport } = setup({ maxPendingPerActor: 1_000 });
     const shownInEvents: JsonObject[] = [];
     cs.on('requested', (event) => shownInEvents.push(event.entry.action!.params));
     for (let seed = 1; seed <= 300; seed++) {
