@@ -1,0 +1,18 @@
+// The ToolMessage a model receives when countersign refuses a tool call.
+import type { OutcomeDescription } from '@countersign/core';
+import { ToolMessage } from '@langchain/core/messages';
+
+/**
+ * An error ToolMessage with `describeOutcome`'s text, the approver's comment if any, and the code;
+ * `artifact` carries `{ code, final }` for code, not for the model.
+ */
+export function refusalMessage(outcome: OutcomeDescription, tool: string, toolCallId: string): ToolMessage {
+  const said = outcome.comment === undefined ? '' : ` Their comment: "${outcome.comment}"`;
+  return new ToolMessage({
+    status: 'error',
+    name: tool,
+    tool_call_id: toolCallId,
+    content: `${outcome.message}${said} (code: ${outcome.code})`,
+    artifact: { code: outcome.code, final: outcome.final },
+  });
+}
