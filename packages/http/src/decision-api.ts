@@ -13,7 +13,10 @@ import { Hono } from 'hono';
 import { type Authenticators, authenticate, type Caller } from './authenticate.js';
 import { createBearerVerifier, type OidcOptions } from './bearer-auth.js';
 import { readCappedBody } from './body.js';
+import { createChangeFeed } from './change-feed.js';
 import { errorResponse } from './error-status.js';
+import { INBOX_OPTION_KEYS, type InboxOptions, mountInbox } from './inbox/inbox.js';
+import { createSessionStore } from './inbox/sessions.js';
 import { OPENAPI_PATH, openApiDocument } from './openapi.js';
 import { checkKeys, PREFIX, positiveInteger } from './options.js';
 import { decidableRequests, decodeCursor, pageOf } from './pending-requests.js';
@@ -42,8 +45,13 @@ export interface DecisionApiOptions {
   maxScan?: number | undefined;
   /** Base URL the API is reachable at, for links such as the inbox's approval URL. */
   publicUrl?: string | undefined;
+  /** Serve the web approval inbox under `/inbox` (needs `oidc`: people sign in with a token). */
+  inbox?: InboxOptions | boolean | undefined;
   clock?: Clock | undefined;
 }
+
+/** The API as a Hono app (`app.fetch` is the Fetch handler); `close()` stops its live-update feed. */
+export type DecisionApi = Hono<{ Variables: ApiVariables }> & { close(): Promise<void> };
 
 export interface ApiVariables {
   caller: Caller;
@@ -59,6 +67,7 @@ const OPTION_KEYS = [
   'maxBodyBytes',
   'maxScan',
   'publicUrl',
+  'inbox',
   'clock',
 ] as const;
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,100}$/;
@@ -99,10 +108,7 @@ export function approvalUrl(publicUrl: string, requestId: string): string {
  * decision itself goes through `cs.decide`, so self-approval, eligibility, quorum and settled
  * requests are core's checks, refusals included in the audit log.
  */
-export function createDecisionApi(
-  cs: Countersign,
-  options: DecisionApiOptions,
-): Hono<{ Variables: ApiVariables }> {
+export function createDecisionApi(cs: Countersign, options: DecisionApiOptions): DecisionApi {
   checkKeys(options, OPTION_KEYS, 'createDecisionApi options');
   if (typeof options.store?.listRequests !== 'function') {
     throw new ConfigError(`${PREFIX} store is required (the store passed to createCountersign)`);
@@ -127,6 +133,32 @@ export function createDecisionApi(
   };
   const publicUrl = options.publicUrl;
   const app = new Hono<{ Variables: ApiVariables }>();
+  const feed = createChangeFeed(cs, store);
+  if (options.inbox !== undefined && options.inbox !== false) {
+    const inbox = options.inbox === true ? {} : options.inbox;
+    checkKeys(inbox, INBOX_OPTION_KEYS, 'inbox');
+    if (authenticators.bearer === null) {
+      throw new ConfigError(`${PREFIX} the inbox needs oidc: people sign in with a bearer token`);
+    }
+    const sessionTtlMs = positiveInteger(inbox.sessionTtlMs, 3_600_000, 'inbox.sessionTtlMs');
+    mountInbox(app, {
+      cs,
+      store,
+      bearer: authenticators.bearer,
+      clock,
+      auditors,
+      feed,
+      sessions: createSessionStore(sessionTtlMs),
+      maxBodyBytes,
+      maxScan,
+      publicOrigin: publicUrl === undefined ? null : new URL(publicUrl).origin,
+      secureCookies: inbox.secureCookies ?? publicUrl?.startsWith('https:') === true,
+      sessionTtlMs,
+      pageSize: positiveInteger(inbox.pageSize, 200, 'inbox.pageSize'),
+      maxStreams: positiveInteger(inbox.maxStreams, 1_000, 'inbox.maxStreams'),
+      keepAliveMs: positiveInteger(inbox.keepAliveSeconds, 15, 'inbox.keepAliveSeconds') * 1000,
+    });
+  }
 
   app.get('/healthz', async () => {
     try {
@@ -300,7 +332,7 @@ export function createDecisionApi(
     return request;
   }
 
-  return app;
+  return Object.assign(app, { close: () => feed.close() });
 }
 
 type ParsedDecision =

@@ -12,7 +12,15 @@ export {
   type RequestEventData,
   type RequestEventType,
 } from './cloud-event.js';
-export { API_ROUTES, approvalUrl, createDecisionApi, type DecisionApiOptions } from './decision-api.js';
+export {
+  API_ROUTES,
+  type ApiVariables,
+  approvalUrl,
+  createDecisionApi,
+  type DecisionApi,
+  type DecisionApiOptions,
+} from './decision-api.js';
+export type { InboxOptions } from './inbox/inbox.js';
 export { type Listening, listen } from './listen.js';
 export { OPENAPI_PATH, openApiDocument } from './openapi.js';
 export { PROBLEM_TYPE_BASE, type Problem } from './problem.js';

@@ -69,6 +69,7 @@ export function fixture(
   const transport = createRecordingTransport();
   const cs = createCountersign({
     store,
+    maxPendingPerActor: 1_000,
     transports: [...(options.recording === false ? [] : [transport]), ...(options.transports ?? [])],
     directory: {
       'user:alice': { groups: ['data-owners'] },
@@ -105,7 +106,12 @@ export function fixture(
           (value) => ({ ok: value }),
           (error: unknown) => ({ error }),
         );
-      const delivered = await transport.nextDelivery();
+      const delivered = await Promise.race([
+        transport.nextDelivery(),
+        outcome.then((settled) => {
+          throw new Error(`the guard settled before delivery: ${JSON.stringify(settled)}`);
+        }),
+      ]);
       // Delivery is recorded just after the transport returns: wait for it, so tests see a settled log.
       for (let i = 0; i < 1_000; i++) {
         const request = await cs.getRequest(delivered.id);
