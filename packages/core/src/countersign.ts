@@ -7,6 +7,7 @@ import {
   type VerifyOptions,
   type VerifyResult,
 } from './audit.js';
+import { checkAuditHead, checkAuditPage } from './audit-reads.js';
 import { type WaitForDecisionOptions, waitForDecision } from './decision-wait.js';
 import { decide, refuse } from './decisions.js';
 import { ClosedError, ConfigError, RequestNotFoundError } from './errors.js';
@@ -254,7 +255,8 @@ class CountersignInstance implements Countersign {
     verify: async (options?: VerifyOptions) => {
       if (options !== undefined) readMembers(options, ['head', 'allowPruned'], 'verify options');
       const verifier = new AuditVerifier(options);
-      for await (const page of this.auditPages()) {
+      // Unchecked pages: the verifier reports a bad entry as a failed verification, with its seq.
+      for await (const page of this.auditPages(false)) {
         if (!page.every((entry) => verifier.add(entry))) break;
       }
       return verifier.result();
@@ -266,18 +268,19 @@ class CountersignInstance implements Countersign {
     },
     entries: async (afterSeq = 0, limit = AUDIT_PAGE) => {
       parseInput(pageSchema, { afterSeq, limit }, 'audit page');
-      return this.runtime.call('readAudit', () => this.runtime.store.readAudit(afterSeq, limit));
+      const page = await this.runtime.call('readAudit', () => this.runtime.store.readAudit(afterSeq, limit));
+      return checkAuditPage(page, afterSeq, limit);
     },
-    head: () => this.runtime.call('auditHead', () => this.runtime.store.auditHead()),
+    head: async () =>
+      checkAuditHead(await this.runtime.call('auditHead', () => this.runtime.store.auditHead())),
   };
 
   /** The chain a page at a time: one await per page, not per entry. */
-  private async *auditPages(): AsyncGenerator<AuditEntry[]> {
+  private async *auditPages(check = true): AsyncGenerator<AuditEntry[]> {
     let after = 0;
     for (;;) {
-      const page = await this.runtime.call('readAudit', () =>
-        this.runtime.store.readAudit(after, AUDIT_PAGE),
-      );
+      const raw = await this.runtime.call('readAudit', () => this.runtime.store.readAudit(after, AUDIT_PAGE));
+      const page = check ? checkAuditPage(raw, after, AUDIT_PAGE) : (raw as AuditEntry[]);
       if (page.length > 0) yield page;
       const last = page[page.length - 1];
       if (page.length < AUDIT_PAGE || last === undefined) return;

@@ -50,8 +50,13 @@ export class CountersignError extends Error {
 }
 
 export function isCountersignError(value: unknown, code?: ErrorCode): value is CountersignError {
-  if (typeof value !== 'object' || value === null || !(BRAND in value)) return false;
-  return code === undefined || (value as CountersignError).code === code;
+  try {
+    if (typeof value !== 'object' || value === null || !(BRAND in value)) return false;
+    return code === undefined || (value as CountersignError).code === code;
+  } catch {
+    // A proxy whose traps throw is no countersign error.
+    return false;
+  }
 }
 
 export class ValidationError extends CountersignError {
@@ -273,6 +278,12 @@ export class ClosedError extends CountersignError {
   }
 }
 
+/** Words for any thrown value: a null-prototype object or a throwing toString must not throw here. */
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  try {
+    if (error instanceof Error) return String(error.message);
+    return String(error);
+  } catch {
+    return `an unprintable ${error === null ? 'null' : typeof error} was thrown`;
+  }
 }

@@ -5,6 +5,7 @@ import {
   EXPIRED_REASON,
   type RedactedAction,
 } from './approval.js';
+import { approvalProblems } from './approval-check.js';
 import { type AuditDraft, emptyDraft } from './audit.js';
 import { forgetCanonicalJson, freezeCanonical, NotJsonError } from './canonical-json.js';
 import { parseDuration } from './duration.js';
@@ -15,6 +16,7 @@ import {
   ApprovalExpiredError,
   ApprovalPendingError,
   ClosedError,
+  CorruptRecordError,
   DeliveryError,
   ErrorCode,
   IdempotencyConflictError,
@@ -582,6 +584,46 @@ function reattach(existing: ApprovalRequest, prepared: Prepared, key: string): A
   return existing;
 }
 
+/**
+ * Refuses, audited, an approved record that does not approve this exact call under its rule:
+ * the action never runs on a store's word alone.
+ */
+async function checkApproved(
+  runtime: Runtime,
+  prepared: Prepared,
+  requestId: string,
+  request: ApprovalRequest,
+): Promise<void> {
+  const problems = approvalProblems(
+    request,
+    {
+      requestId,
+      fingerprint: prepared.fingerprint,
+      sessionId: prepared.sessionId,
+      actor: prepared.actor,
+      onBehalfOf: prepared.onBehalfOf,
+    },
+    runtime.options,
+    runtime.now(),
+  );
+  if (problems.length === 0) return;
+  const error = new CorruptRecordError('approval', problems);
+  const draft = subjectDraft(runtime, 'refused', prepared, request.ruleId);
+  await runtime
+    .append(
+      [
+        {
+          ...draft,
+          requestId,
+          detail: scrubText(`corrupt record, not run: ${problems.join('; ')}`).slice(0, 1000),
+        },
+      ],
+      null,
+    )
+    .catch(() => {});
+  throw error;
+}
+
 /** A request still waiting when the caller will not wait: what `open()` returns, or the guard's error. */
 function notYet(prepared: Prepared, request: ApprovalRequest): Step {
   if (prepared.mode === 'open') {
@@ -639,6 +681,7 @@ async function checkApproval(runtime: Runtime, prepared: Prepared, wait: Approva
       }
       // A detached caller that aborted runs nothing; the approval stays usable for a resume.
       if (signal?.aborted) throw new ApprovalPendingError(request.id, request.expiresAt);
+      await checkApproved(runtime, prepared, wait.requestId, request);
       wait.endDelivery();
       return { value: await runGranted(runtime, prepared, request, request.ruleId, request.grantTtlMs) };
     }
@@ -762,6 +805,13 @@ async function runGranted(
     // Claiming the approval is the compare-and-set that makes its action run at most once.
     const claimed = await runtime.updateAndCreateGrant(request, { grantId: record.id }, drafts, record);
     if (claimed === null) throw new AlreadyStartedError(request.id, 'claimed by another process');
+    if (
+      claimed.id !== request.id ||
+      claimed.grantId !== record.id ||
+      claimed.fingerprint !== record.fingerprint
+    ) {
+      throw new CorruptRecordError('claimed approval', ['is not the approval this call claimed']);
+    }
     request = claimed;
   } else {
     await runtime.call('createGrant', () => runtime.store.createGrant(record, drafts));

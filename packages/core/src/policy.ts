@@ -69,14 +69,22 @@ interface CompiledRule {
 export class Policy {
   readonly rules: readonly PolicyRule[];
   readonly defaultEffect: 'allow' | 'deny';
+
+  /** The rule with this id, if the policy has one. */
+  ruleById(id: string): PolicyRule | undefined {
+    return this.byId.get(id);
+  }
   private readonly compiled: CompiledRule[];
   private readonly exact = new Map<string, CompiledRule[]>();
   private readonly prefixed = new Map<string, CompiledRule[]>();
   private readonly prefixLengths: number[];
   private readonly general: { match: GlobMatcher[] | null; rule: CompiledRule }[] = [];
 
+  private readonly byId = new Map<string, PolicyRule>();
+
   constructor(rules: readonly PolicyRule[], defaultEffect: 'allow' | 'deny') {
     this.rules = rules;
+    for (const rule of rules) this.byId.set(rule.id, rule);
     this.defaultEffect = defaultEffect;
     this.compiled = rules.map((rule, index) => ({
       index,
