@@ -1,8 +1,8 @@
 // Who clicked: Slack's own record of the account (users.info), turned into a directory identity or refused.
 import type { ApprovalRequest, Clock } from '@countersign/core';
 import type { WebClient } from '@slack/web-api';
-import { PREFIX, type Replies, SAY, type Where } from './replies.js';
-import { callSlack, describeError, type SlackTransportLogger } from './slack-api.js';
+import { type Replies, SAY, type Where } from './replies.js';
+import { callSlack, describeError, PREFIX, type SlackTransportLogger } from './slack-api.js';
 
 /** The Slack account behind a click, as `users.info` reports it. */
 export interface SlackUser {

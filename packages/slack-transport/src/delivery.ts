@@ -2,8 +2,7 @@
 import type { ApprovalRequest, Clock, DeliveryReceipt } from '@countersign/core';
 import type { WebClient } from '@slack/web-api';
 import { renderApprovalMessage } from './render.js';
-import { PREFIX } from './replies.js';
-import { callSlack } from './slack-api.js';
+import { callSlack, PREFIX } from './slack-api.js';
 
 /** Where a message was posted: what a delivery receipt's `ref` holds. */
 export interface PostedMessage {

@@ -2,6 +2,7 @@
 
 export { defaultResolveApprover, type ResolveApprover, type SlackUser } from './approver-identity.js';
 export { type EscapeOptions, escapeMrkdwn } from './escape.js';
+export type { SlackTransportOptions } from './options.js';
 export {
   ACTION,
   REASON_MODAL,
@@ -16,4 +17,4 @@ export {
   verifySlackSignature,
 } from './signature.js';
 export { SlackCallError, type SlackTransportLogger } from './slack-api.js';
-export { createSlackTransport, type SlackTransport, type SlackTransportOptions } from './slack-transport.js';
+export { createSlackTransport, type SlackTransport } from './slack-transport.js';

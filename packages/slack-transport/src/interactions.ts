@@ -21,9 +21,9 @@ import {
   type ViewSubmission,
 } from './payloads.js';
 import { ACTION, renderReasonModal } from './render.js';
-import { alreadyDecided, PREFIX, type Replies, SAY, VIA, type Where } from './replies.js';
+import { alreadyDecided, type Replies, SAY, VIA, type Where } from './replies.js';
 import { verifySlackSignature } from './signature.js';
-import { describeError, type SlackTransportLogger, toCallError } from './slack-api.js';
+import { describeError, PREFIX, type SlackTransportLogger, toCallError } from './slack-api.js';
 
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,100}$/;
 

@@ -1,9 +1,7 @@
 // What the person who clicked is told (ephemeral messages), and the refusals the transport audits itself.
 import type { TransportHost } from '@countersign/core';
 import type { WebClient } from '@slack/web-api';
-import { describeError, type SlackTransportLogger, toCallError } from './slack-api.js';
-
-export const PREFIX = '[countersign] [slack]';
+import { describeError, PREFIX, type SlackTransportLogger, toCallError } from './slack-api.js';
 
 /** The `via` recorded with every decision and refusal that comes through Slack. */
 export const VIA = 'slack';

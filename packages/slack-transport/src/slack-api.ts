@@ -1,6 +1,9 @@
-// The Slack Web API client as the transport uses it: no retries of its own, typed failures, rate-limit waits.
+// The Slack Web API client as the transport uses it (no retries of its own, typed failures, rate-limit waits), and its log prefix.
 import type { Clock } from '@countersign/core';
 import { ErrorCode, type Logger, LogLevel, WebClient } from '@slack/web-api';
+
+/** What every message, log line and error of this package starts with. */
+export const PREFIX = '[countersign] [slack]';
 
 /** What the transport logs: problems only, never a token or a request's params. */
 export interface SlackTransportLogger {
@@ -17,7 +20,7 @@ export class SlackCallError extends Error {
     options: { cause?: unknown; detail?: string } = {},
   ) {
     super(
-      `[countersign] [slack] ${method} failed: ${slackError}${options.detail ? ` (${options.detail})` : ''}`,
+      `${PREFIX} ${method} failed: ${slackError}${options.detail ? ` (${options.detail})` : ''}`,
       options.cause === undefined ? undefined : { cause: options.cause },
     );
     this.name = 'SlackCallError';
@@ -49,8 +52,8 @@ function clientLogger(logger: SlackTransportLogger): Logger {
   return {
     debug: () => {},
     info: () => {},
-    warn: (...messages: unknown[]) => logger.warn(`[countersign] [slack] ${messages.join(' ')}`),
-    error: (...messages: unknown[]) => logger.error(`[countersign] [slack] ${messages.join(' ')}`),
+    warn: (...messages: unknown[]) => logger.warn(`${PREFIX} ${messages.join(' ')}`),
+    error: (...messages: unknown[]) => logger.error(`${PREFIX} ${messages.join(' ')}`),
     setLevel: (next: LogLevel) => {
       level = next;
     },

@@ -1,4 +1,4 @@
-// createSlackTransport: checks the options and wires delivery, the interaction endpoint and approver identity into one Transport.
+// createSlackTransport: wires delivery, the interaction endpoint and approver identity into one Transport.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type {
   ApprovalRequest,
@@ -8,40 +8,13 @@ import type {
   Transport,
   TransportHost,
 } from '@countersign/core';
-import { ApproverIdentity, type ResolveApprover } from './approver-identity.js';
+import { ApproverIdentity } from './approver-identity.js';
 import { MessageDelivery } from './delivery.js';
 import { toNodeHandler } from './http.js';
 import { InteractionEndpoint } from './interactions.js';
-import { PREFIX, Replies } from './replies.js';
-import { createWebClient, type SlackTransportLogger } from './slack-api.js';
-
-export interface SlackTransportOptions {
-  /** Bot token (`xoxb-…`) with the `chat:write` and `users:read` scopes. */
-  token: string;
-  /** The app's signing secret; every click is verified against it. */
-  signingSecret: string;
-  /** Channel id (`C…`) where requests are posted. Invite the bot to it. */
-  channel: string;
-  /** The workspace id (`T…`). Clicks from any other workspace are refused. */
-  teamId: string;
-  /** Web API base URL. Default `https://slack.com/api/`; tests point it at the emulator. */
-  slackApiUrl?: string | undefined;
-  /**
-   * Maps the Slack account that clicked to a directory identity, or null to refuse it. Default
-   * `slack:TEAM:USER`. Deleted and bot users are refused before this is called.
-   */
-  resolveApprover?: ResolveApprover | undefined;
-  /** Time source for signature windows and rate-limit waits. Default: the clock core hands over. */
-  clock?: Clock | undefined;
-  /** Largest interaction body accepted, checked before hashing. Default 65536. */
-  maxBodyBytes?: number | undefined;
-  /** Per-call HTTP timeout for the Web API, in milliseconds. Default 10000. */
-  requestTimeoutMs?: number | undefined;
-  /** Transport name, unique per countersign instance. Default `'slack'`. */
-  name?: string | undefined;
-  /** Where problems are reported, the Web API client's own included. Default `console`. */
-  logger?: SlackTransportLogger | undefined;
-}
+import { type CheckedOptions, checkOptions, type SlackTransportOptions } from './options.js';
+import { Replies } from './replies.js';
+import { createWebClient, PREFIX } from './slack-api.js';
 
 export interface SlackTransport extends Transport {
   start(host: TransportHost): void;
@@ -67,16 +40,7 @@ export interface SlackTransport extends Transport {
  * `nodeHandler`) at the app's Interactivity Request URL.
  */
 export function createSlackTransport(options: SlackTransportOptions): SlackTransport {
-  for (const key of ['token', 'signingSecret', 'channel', 'teamId'] as const) {
-    if (typeof options[key] !== 'string' || options[key].length === 0) {
-      throw new TypeError(`${PREFIX} ${key} is required`);
-    }
-  }
-  const maxBodyBytes = options.maxBodyBytes ?? 65_536;
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1_024) {
-    throw new TypeError(`${PREFIX} maxBodyBytes must be an integer of at least 1024`);
-  }
-  return new SlackTransportImpl(options, maxBodyBytes);
+  return new SlackTransportImpl(checkOptions(options));
 }
 
 class SlackTransportImpl implements SlackTransport {
@@ -87,16 +51,13 @@ class SlackTransportImpl implements SlackTransport {
   private readonly delivery: MessageDelivery;
   private readonly interactions: InteractionEndpoint;
 
-  constructor(
-    private readonly options: SlackTransportOptions,
-    maxBodyBytes: number,
-  ) {
-    this.name = options.name ?? 'slack';
-    const logger = options.logger ?? console;
+  constructor(private readonly options: CheckedOptions) {
+    const { logger, maxBodyBytes } = options;
+    this.name = options.name;
     const client = createWebClient({
       token: options.token,
       slackApiUrl: options.slackApiUrl,
-      timeoutMs: options.requestTimeoutMs ?? 10_000,
+      timeoutMs: options.requestTimeoutMs,
       logger,
     });
     const clock = () => this.clock();

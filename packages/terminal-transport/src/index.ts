@@ -1,3 +1,5 @@
 // The package's public API: the terminal transport and its sanitizer.
+
+export type { TerminalTransportOptions } from './options.js';
 export { sanitize } from './sanitize.js';
-export { createTerminalTransport, type TerminalTransportOptions } from './terminal-transport.js';
+export { createTerminalTransport } from './terminal-transport.js';

@@ -4,31 +4,15 @@ import {
   type ApprovalRequest,
   type DeliveryContext,
   type DeliveryReceipt,
-  type Duration,
   isTerminal,
-  parseDuration,
   type TimerHandle,
   type Transport,
   type TransportHost,
 } from '@countersign/core';
 import { LineInput } from './line-input.js';
+import { checkOptions, type TerminalTransportOptions } from './options.js';
 import { formatDuration, renderChange, renderRequest } from './render.js';
 import { sanitize } from './sanitize.js';
-
-export interface TerminalTransportOptions {
-  /** Directory identity of the person at this terminal, e.g. `'user:you'`. Every answer is theirs. */
-  approver: string;
-  /** Where answers are read. Default `process.stdin`. */
-  input?: NodeJS.ReadableStream | undefined;
-  /** Where requests and prompts are printed. Default `process.stderr`, so stdout stays the program's. */
-  output?: NodeJS.WritableStream | undefined;
-  /** Whether a person can answer. Default: `input.isTTY`. Without one, every request is denied. */
-  isTTY?: boolean | undefined;
-  /** Deny when nobody answers within this long, e.g. `'5m'`. Default: wait until the request settles. */
-  promptTimeout?: Duration | undefined;
-  /** Transport name, unique per countersign instance. Default `'terminal'`. */
-  name?: string | undefined;
-}
 
 const PREFIX = '[countersign] [terminal]';
 
@@ -46,20 +30,15 @@ interface Prompt {
  * once the question is queued or shown; the answer is recorded later through `host.decide`.
  */
 export function createTerminalTransport(options: TerminalTransportOptions): Transport {
-  if (typeof options.approver !== 'string' || options.approver.length === 0) {
-    throw new TypeError(
-      `${PREFIX} approver is required: the directory identity of the person at this terminal`,
-    );
-  }
-  const timeoutMs = options.promptTimeout === undefined ? null : toMs(options.promptTimeout);
-  const input = options.input ?? process.stdin;
+  const checked = checkOptions(options);
+  const timeoutMs = checked.promptTimeoutMs;
   return new TerminalTransport(
-    options.approver,
-    input,
-    options.output ?? process.stderr,
-    options.isTTY ?? (input as { isTTY?: boolean }).isTTY === true,
+    checked.approver,
+    checked.input,
+    checked.output,
+    checked.isTTY,
     timeoutMs === null ? null : { ms: timeoutMs, label: formatDuration(timeoutMs) },
-    options.name ?? 'terminal',
+    checked.name,
   );
 }
 
@@ -275,14 +254,4 @@ class TerminalTransport implements Transport {
 function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return sanitize(message.split('\n')[0] ?? '');
-}
-
-function toMs(value: Duration): number {
-  const ms = parseDuration(value);
-  if (ms === null) {
-    throw new TypeError(
-      `${PREFIX} promptTimeout must be a positive duration such as 30000 or '5m', got ${String(value)}`,
-    );
-  }
-  return ms;
 }
