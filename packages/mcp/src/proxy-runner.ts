@@ -10,7 +10,6 @@ import {
   type Store,
   type Transport,
 } from '@countersign/core';
-import { createMemoryStore } from '@countersign/memory-store';
 import { type McpProxy, startMcpProxy } from './proxy.js';
 import type { ProxyConfig } from './proxy-config.js';
 
@@ -25,6 +24,10 @@ export interface ProxyIo {
 export interface RunningProxy extends McpProxy {
   /** The address of each Slack listener, in config order (useful with port 0). */
   readonly listening: readonly { port: number; host: string }[];
+}
+
+interface MemoryModule {
+  createMemoryStore(): Store;
 }
 
 interface PostgresModule {
@@ -140,7 +143,10 @@ async function openStore(
   secret: (name: string, what: string) => string,
 ): Promise<Store> {
   const spec = config.store ?? { type: 'memory' };
-  if (spec.type === 'memory') return createMemoryStore();
+  if (spec.type === 'memory') {
+    const memory = await importOptional<MemoryModule>('@countersign/memory-store', 'the memory store');
+    return memory.createMemoryStore();
+  }
   const postgres = await importOptional<PostgresModule>('@countersign/postgres-store', 'a postgres store');
   const store = postgres.createPostgresStore({
     connectionString: secret(spec.urlEnv, 'the PostgreSQL connection string'),
@@ -150,7 +156,7 @@ async function openStore(
   return store;
 }
 
-/** Plugins the config may name are optional: installed next to the proxy only when used. */
+/** Stores and transports are peers of the proxy, installed next to it: only the ones a config names load. */
 async function importOptional<T>(specifier: string, what: string): Promise<T> {
   try {
     return (await import(specifier)) as T;
