@@ -44,6 +44,11 @@ export interface TeamsTransportOptions {
   maxBodyBytes?: number | undefined;
   /** Per-call HTTP timeout, in milliseconds. Default 10000. */
   requestTimeoutMs?: number | undefined;
+  /**
+   * How long an invoke may wait for the decision (and core's card update) before it is answered
+   * with what is known; the decision still completes. Default 4000, inside Teams' invoke timeout.
+   */
+  invokeBudgetMs?: number | undefined;
   /** Transport name, unique per countersign instance. Default `'teams'`. */
   name?: string | undefined;
   /** Where problems are reported. Default `console`. */
@@ -65,6 +70,7 @@ const KEYS: readonly (keyof TeamsTransportOptions)[] = [
   'clock',
   'maxBodyBytes',
   'requestTimeoutMs',
+  'invokeBudgetMs',
   'name',
   'logger',
 ];
@@ -76,6 +82,7 @@ export interface ResolvedOptions {
   tokenUrl: string;
   maxBodyBytes: number;
   timeoutMs: number;
+  invokeBudgetMs: number;
 }
 
 function httpUrl(value: unknown, key: string): string {
@@ -119,6 +126,10 @@ export function resolveOptions(options: TeamsTransportOptions): ResolvedOptions 
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
     throw new ConfigError(`${PREFIX} requestTimeoutMs must be a positive integer`);
   }
+  const invokeBudgetMs = options.invokeBudgetMs ?? 4_000;
+  if (!Number.isInteger(invokeBudgetMs) || invokeBudgetMs < 1) {
+    throw new ConfigError(`${PREFIX} invokeBudgetMs must be a positive integer`);
+  }
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0)) {
     throw new ConfigError(`${PREFIX} name must be a non-empty string`);
   }
@@ -136,5 +147,6 @@ export function resolveOptions(options: TeamsTransportOptions): ResolvedOptions 
     ),
     maxBodyBytes,
     timeoutMs,
+    invokeBudgetMs,
   };
 }

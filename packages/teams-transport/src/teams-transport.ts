@@ -65,6 +65,7 @@ const SAY = {
   notEligible: 'You are not an approver for this request. The attempt was audited.',
   voted: 'You have already decided on this request.',
   replayed: 'This click was already processed; nothing else changed.',
+  recording: 'Your decision is being recorded; the card will show it shortly.',
   failed:
     'Countersign could not record your decision, so nothing changed. Try again, or tell whoever runs it.',
 } as const;
@@ -249,8 +250,7 @@ class TeamsTransportImpl implements TeamsTransport {
     if (parsed.action === null) return new Response(null, { status: 200 });
     const action = parsed.action;
     const work = this.act(action);
-    this.inflight.add(work);
-    void work.finally(() => this.inflight.delete(work)).catch(() => {});
+    this.track(work);
     const outcome = await work.catch((error: unknown): Outcome => {
       this.logger.error(`[countersign] ${PREFIX} processing a card action failed: ${describe(error)}`);
       return { message: SAY.failed };
@@ -310,15 +310,32 @@ class TeamsTransportImpl implements TeamsTransport {
     }
     if (action.verb === VERB.Refresh) return { card: request, viewer: this.view(request, approver) };
     this.noteClicker(request.id, action.from.id);
+    const outcome = action.verb === VERB.Approve ? 'approve' : 'deny';
+    // Core re-renders the card before decide resolves; Teams will not wait for rate-limited updates.
+    const deciding = this.decide(request.id, approver, outcome, action.reason);
+    this.track(deciding);
+    return this.withinBudget(deciding, async () => {
+      const now = await host.getRequest(request.id).catch(() => null);
+      const mine = now?.decisions.find((d) => d.approver === approver);
+      if (now === null || mine === undefined) return { message: SAY.recording };
+      return { card: now, viewer: { canDecide: false, note: did(mine.outcome) } };
+    });
+  }
+
+  private async decide(
+    requestId: string,
+    approver: string,
+    outcome: 'approve' | 'deny',
+    reason: string | null,
+  ): Promise<Outcome> {
     try {
-      const result = await host.decide(request.id, {
+      const result = await this.host!.decide(requestId, {
         approver,
-        outcome: action.verb === VERB.Approve ? 'approve' : 'deny',
-        comment: action.reason === null || action.reason.length === 0 ? undefined : action.reason,
+        outcome,
+        comment: reason === null || reason.length === 0 ? undefined : reason,
         via: 'teams',
       });
-      const did = action.verb === VERB.Approve ? 'You approved this request.' : 'You denied this request.';
-      return { card: result.request, viewer: { canDecide: false, note: did } };
+      return { card: result.request, viewer: { canDecide: false, note: did(outcome) } };
     } catch (error) {
       const code = isCountersignError(error) ? error.code : null;
       switch (code) {
@@ -334,11 +351,30 @@ class TeamsTransportImpl implements TeamsTransport {
           return { message: SAY.notFound };
         default:
           this.logger.error(
-            `[countersign] ${PREFIX} recording a decision on ${request.id} failed: ${describe(error)}`,
+            `[countersign] ${PREFIX} recording a decision on ${requestId} failed: ${describe(error)}`,
           );
           return { message: SAY.failed };
       }
     }
+  }
+
+  /** The outcome if it comes within the invoke budget, otherwise what is known by then. */
+  private async withinBudget(work: Promise<Outcome>, late: () => Promise<Outcome>): Promise<Outcome> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), this.resolved.invokeBudgetMs);
+    });
+    try {
+      return (await Promise.race([work, expired])) ?? (await late());
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private track(work: Promise<unknown>): void {
+    const tracked = work.catch(() => {});
+    this.inflight.add(tracked);
+    void tracked.finally(() => this.inflight.delete(tracked));
   }
 
   /** The card's view for one person: buttons only if they may still decide. */
@@ -406,6 +442,10 @@ class TeamsTransportImpl implements TeamsTransport {
 /** `teams:TENANT:AADOBJECTID`, the identity used when no `resolveApprover` is given. */
 export function defaultResolveApprover(user: TeamsUser): string {
   return `teams:${user.tenantId}:${user.aadObjectId}`;
+}
+
+function did(outcome: 'approve' | 'deny'): string {
+  return outcome === 'approve' ? 'You approved this request.' : 'You denied this request.';
 }
 
 function alreadyDecided(status: string): string {

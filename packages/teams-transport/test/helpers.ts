@@ -78,6 +78,8 @@ export function listen(server: Server): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
+let asks = 0;
+
 export async function setup(
   options: { transport?: Partial<TeamsTransportOptions>; countersign?: Partial<CountersignOptions> } = {},
 ): Promise<Harness> {
@@ -120,7 +122,8 @@ export async function setup(
             return 'ran';
           },
         },
-        { ...CONTEXT, ...context },
+        // Each ask is its own call: identical pending calls would share one request.
+        { ...CONTEXT, sessionId: `sess_${++asks}`, ...context },
       );
       result.catch(() => {});
       const settledFirst = result.then(() => {
