@@ -5,10 +5,9 @@ import {
   type AuditHead,
   type ConsumeGrantMatch,
   type CreateRequestResult,
-  EXPIRED_REASON,
   type GrantRecord,
   type ListRequestsQuery,
-  requestDraft,
+  lapse,
   type Store,
   sealAuditEntries,
 } from '@countersign/core';
@@ -34,7 +33,7 @@ export interface PostgresStoreOptions {
 }
 
 export interface SweepOptions {
-  /** Most requests expired in one call. Default 100. */
+  /** Most pending requests, and most approvals, closed in one call. Default 100. */
   limit?: number | undefined;
 }
 
@@ -46,9 +45,11 @@ export interface PostgresStore extends Store {
   /** Creates the schema and applies pending migrations. Idempotent and safe to call from many processes at once. */
   migrate(): Promise<void>;
   /**
-   * Expires pending requests whose deadline passed by the DATABASE clock, in one transaction
-   * that skips rows other sweepers hold, with the same record and audit change core's own
-   * expiry writes. Returns the ids it expired.
+   * Closes, by the DATABASE clock, what core's `sweep()` closes, as core's `lapse()` rules:
+   * pending requests past their deadline, and approvals whose grant lifetime has passed with no
+   * outcome recorded (never claimed: expired; action started: failed, grant revoked). One
+   * transaction that skips rows other sweepers or processes hold, writing the same records and
+   * audit as core. Returns the ids it closed.
    */
   sweepExpired(options?: SweepOptions): Promise<string[]>;
 }
@@ -301,7 +302,7 @@ class PgStore implements PostgresStore {
         'SELECT floor(extract(epoch FROM now()) * 1000)::double precision AS now',
       );
       const now = clock.rows[0]!.now;
-      const { rows } = await client.query(
+      const pending = await client.query(
         `SELECT record FROM ${this.s}.requests
          WHERE status = 'pending' AND expires_at <= $1
          ORDER BY expires_at, id
@@ -309,23 +310,42 @@ class PgStore implements PostgresStore {
          FOR UPDATE SKIP LOCKED`,
         [now, limit],
       );
-      const expired: string[] = [];
+      // When an approval lapses is core's rule (lapse()), not a column: read them, then lock the due ones.
+      const approved = await client.query(
+        `SELECT record FROM ${this.s}.requests WHERE status = 'approved' ORDER BY expires_at, id LIMIT $1`,
+        [limit],
+      );
+      const due = approved.rows
+        .map((row) => row.record as ApprovalRequest)
+        .filter((request) => lapse(request, now) !== null);
+      // Grants before requests, the order revokeGrantAndUpdateRequest locks them in; one a process holds is skipped.
+      const held = await client.query<{ id: string }>(
+        `SELECT id FROM ${this.s}.grants WHERE id = ANY($1) FOR UPDATE SKIP LOCKED`,
+        [due.flatMap((request) => (request.grantId === null ? [] : [request.grantId]))],
+      );
+      const grants = new Set(held.rows.map((row) => row.id));
+      const lapsed = await client.query(
+        `SELECT record FROM ${this.s}.requests
+         WHERE status = 'approved' AND id = ANY($1)
+         ORDER BY expires_at, id
+         FOR UPDATE SKIP LOCKED`,
+        [due.map((request) => request.id)],
+      );
+      const closed: string[] = [];
       const drafts: AuditDraft[] = [];
-      for (const row of rows) {
-        const current = row.record as ApprovalRequest;
-        const next: ApprovalRequest = {
-          ...current,
-          status: 'expired',
-          closedReason: EXPIRED_REASON,
-          version: current.version + 1,
-        };
-        if ((await this.replaceRequest(client, next)) === null) continue;
-        drafts.push(requestDraft('expired', current, now, { detail: EXPIRED_REASON }));
-        expired.push(current.id);
+      for (const row of [...pending.rows, ...lapsed.rows]) {
+        const change = lapse(row.record as ApprovalRequest, now);
+        if (change === null || (change.revoke !== null && !grants.has(change.revoke.id))) continue;
+        if ((await this.replaceRequest(client, change.next)) === null) continue;
+        if (change.revoke !== null && (await this.revokeIn(client, change.revoke.id, now)) !== null) {
+          drafts.push(...change.revoke.audit);
+        }
+        drafts.push(...change.audit);
+        closed.push(change.next.id);
       }
       await this.appendIn(client, drafts);
-      for (const id of expired) await this.notifyIn(client, id);
-      return expired;
+      for (const id of closed) await this.notifyIn(client, id);
+      return closed;
     });
   }
 
@@ -495,5 +515,3 @@ function grantFromRow(row: GrantRow): GrantRecord {
     revokedAt: row.revoked_at,
   };
 }
-
-/** The draft core's `runtime.settle(request, 'expired', reason)` writes, stamped with the database clock. */

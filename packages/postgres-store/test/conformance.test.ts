@@ -9,6 +9,7 @@ describe('postgres store', () => {
     {
       create: () => freshStore(),
       destroy: (store) => dropSchema((store as PostgresStore).schema),
+      sweep: (store) => (store as PostgresStore).sweepExpired(),
     },
   );
 });
@@ -19,6 +20,7 @@ describe('postgres store without notifications', () => {
     {
       create: () => freshStore({ notifications: false }),
       destroy: (store) => dropSchema((store as PostgresStore).schema),
+      sweep: (store) => (store as PostgresStore).sweepExpired(),
     },
   );
 });

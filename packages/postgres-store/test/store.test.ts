@@ -76,7 +76,12 @@ describe('sweepExpired', () => {
     const store = await tracked(await freshStore());
     const overdue = sampleRequest({ expiresAt: Date.now() - 60_000 });
     const future = sampleRequest({ expiresAt: Date.now() + 600_000 });
-    const approved = sampleRequest({ status: 'approved', expiresAt: Date.now() - 60_000 });
+    // Decided a second ago: its grant lifetime has not passed, so no sweeper closes it yet.
+    const approved = sampleRequest({
+      status: 'approved',
+      expiresAt: Date.now() - 60_000,
+      decidedAt: Date.now() - 1000,
+    });
     for (const request of [overdue, future, approved]) await store.createRequest(request, []);
 
     expect(await store.sweepExpired({ limit: 10 })).toEqual([overdue.id]);

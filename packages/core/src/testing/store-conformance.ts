@@ -1,9 +1,13 @@
-import { approvalRequestSchema } from '../approval.js';
+import { type ApprovalRequest, approvalRequestSchema } from '../approval.js';
 import { toJsonLines, verifyAuditLog } from '../audit.js';
+import { createCountersign } from '../countersign.js';
 import { type GrantRecord, grantRecordSchema } from '../grants.js';
+import { STRANDED_REASON, UNUSED_APPROVAL_REASON } from '../lapse.js';
 import type { Store } from '../store.js';
 import { SAMPLE_TIME, sampleDraft, sampleGrant, sampleRequest } from './fixtures.js';
+import { createRecordingTransport } from './recording-transport.js';
 import type { ConformanceRunner } from './runner.js';
+import { createTestClock } from './test-clock.js';
 
 export interface StoreConformanceOptions {
   /** A fresh, empty store for each test. */
@@ -14,6 +18,50 @@ export interface StoreConformanceOptions {
   racers?: number;
   /** Test names to skip, each with the reason, e.g. `{ 'notifies subscribers': 'no push support' }`. */
   skip?: Record<string, string>;
+  /**
+   * The store's own sweeper, if it has one (the PostgreSQL store's `sweepExpired`): the sweep cases
+   * run it as well as core's `sweep()`. It may keep its own clock: those cases date their records
+   * hours before or after `Date.now()`.
+   */
+  sweep?: ((store: Store) => Promise<unknown>) | undefined;
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * An approval decided `decidedAgo` before `now`, with a one-hour grant lifetime, and when `claimedAgo`
+ * is given, claimed then: the grant it was given, consumed at once.
+ */
+function sampleApproval(now: number, decidedAgo: number, claimedAgo?: number) {
+  const grant =
+    claimedAgo === undefined
+      ? null
+      : sampleGrant({
+          issuedAt: now - claimedAgo,
+          expiresAt: now - claimedAgo + HOUR,
+          consumedAt: now - claimedAgo,
+        });
+  const request = sampleRequest({
+    status: 'approved',
+    createdAt: now - decidedAgo - 60_000,
+    expiresAt: now - decidedAgo + HOUR,
+    decidedAt: now - decidedAgo,
+    decisions: [
+      { approver: 'user:bob', outcome: 'approve', comment: null, via: 'api', at: now - decidedAgo - 1000 },
+      { approver: 'user:carol', outcome: 'approve', comment: null, via: 'api', at: now - decidedAgo },
+    ],
+    grantTtlMs: HOUR,
+    grantId: grant?.id ?? null,
+  });
+  return { request, grant: grant === null ? null : { ...grant, requestId: request.id } };
+}
+
+/** Writes approvals as a guard would have left them, grants included. */
+async function storeApprovals(store: Store, approvals: ReturnType<typeof sampleApproval>[]): Promise<void> {
+  for (const { request, grant } of approvals) {
+    await store.createRequest(request, []);
+    if (grant !== null) await store.createGrant(grant, []);
+  }
 }
 
 /** What a resource presents to consume `grant`, without the time. */
@@ -297,6 +345,96 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
       const entries = await store.readAudit(0, 100);
       expect(verifyAuditLog(toJsonLines(entries)).ok).toBe(true);
     });
+
+    /** Core's `sweep()` at `now`, and the store's own sweeper (on its own clock) when it has one. */
+    const sweepers: [string, (store: Store, now: number) => Promise<unknown>][] = [
+      [
+        "core's sweep()",
+        (store, now) =>
+          createCountersign({
+            store,
+            policy: [],
+            clock: createTestClock(now),
+            transports: [createRecordingTransport()],
+          }).sweep(),
+      ],
+    ];
+    const ownSweep = options.sweep;
+    if (ownSweep) sweepers.push(["the store's own sweeper", (store) => ownSweep(store)]);
+    const summary = (
+      entries: { type: string; requestId: string | null; grantId: string | null; detail: string | null }[],
+    ) => entries.map(({ type, requestId, grantId, detail }) => [type, requestId, grantId, detail]);
+
+    for (const [sweeper, sweep] of sweepers) {
+      test(`${sweeper} closes an approval whose action started once its grant lifetime has passed: failed, grant revoked, both audited`, async (store) => {
+        const now = Date.now();
+        const stranded = sampleApproval(now, 3 * HOUR, 3 * HOUR - 60_000);
+        // Claimed 30 minutes ago, when its decision was 60 minutes old: its grant is still live.
+        const running = sampleApproval(now, 1.5 * HOUR, 0.5 * HOUR);
+        const recent = sampleApproval(now, 60_000, 59_000);
+        await storeApprovals(store, [stranded, running, recent]);
+
+        await sweep(store, now);
+
+        const closed = approvalRequestSchema.parse(await store.getRequest(stranded.request.id));
+        const expected: ApprovalRequest = {
+          ...stranded.request,
+          version: 2,
+          status: 'failed',
+          closedReason: STRANDED_REASON,
+        };
+        expect(closed).toEqual(expected);
+        const revokedAt = (await store.getGrantByTokenHash(stranded.grant!.tokenHash))?.revokedAt ?? 0;
+        expect(revokedAt).toBeGreaterThan(stranded.grant!.expiresAt);
+        for (const untouched of [running, recent]) {
+          expect((await store.getRequest(untouched.request.id))?.status).toBe('approved');
+          expect((await store.getGrantByTokenHash(untouched.grant!.tokenHash))?.revokedAt).toBeNull();
+        }
+        const entries = await store.readAudit(0, 100);
+        const { id } = stranded.request;
+        const grantId = stranded.grant!.id;
+        expect(summary(entries)).toEqual([
+          ['revoked', id, grantId, STRANDED_REASON],
+          ['failed', id, grantId, STRANDED_REASON],
+        ]);
+        expect(entries[1]?.actor).toBe(stranded.request.actor);
+        expect(verifyAuditLog(toJsonLines(entries)).ok).toBe(true);
+
+        await sweep(store, now);
+        expect(await store.readAudit(0, 100)).toHaveLength(2);
+      });
+
+      test(`${sweeper} expires an approval never claimed within its grant lifetime`, async (store) => {
+        const now = Date.now();
+        const unused = sampleApproval(now, 2 * HOUR);
+        const fresh = sampleApproval(now, 60_000);
+        await storeApprovals(store, [unused, fresh]);
+
+        await sweep(store, now);
+
+        expect(approvalRequestSchema.parse(await store.getRequest(unused.request.id))).toEqual({
+          ...unused.request,
+          version: 2,
+          status: 'expired',
+          closedReason: UNUSED_APPROVAL_REASON,
+        });
+        expect((await store.getRequest(fresh.request.id))?.status).toBe('approved');
+        expect(summary(await store.readAudit(0, 100))).toEqual([
+          ['expired', unused.request.id, null, UNUSED_APPROVAL_REASON],
+        ]);
+      });
+
+      test(`${sweeper}: concurrent sweeps close a stranded approval once`, async (store) => {
+        const now = Date.now();
+        const stranded = sampleApproval(now, 3 * HOUR, 2.5 * HOUR);
+        await storeApprovals(store, [stranded]);
+
+        await Promise.all(Array.from({ length: 4 }, () => sweep(store, now)));
+
+        expect((await store.getRequest(stranded.request.id))?.version).toBe(2);
+        expect((await store.readAudit(0, 100)).map((entry) => entry.type)).toEqual(['revoked', 'failed']);
+      });
+    }
 
     test('notifies subscribers when a request changes', async (store) => {
       if (!store.subscribe) return;

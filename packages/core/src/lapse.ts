@@ -1,0 +1,66 @@
+// When a request nobody closes lapses, and the change that closes it: the one rule every sweeper applies.
+import { type ApprovalRequest, EXPIRED_REASON } from './approval.js';
+import { type AuditDraft, requestDraft } from './audit.js';
+
+/** `closedReason` of an approval no process claimed before its grant lifetime ran out. */
+export const UNUSED_APPROVAL_REASON = 'approved but not used before the grant lifetime ran out';
+
+/** `closedReason` of an approval whose action started but whose outcome was never recorded. */
+export const STRANDED_REASON = 'outcome unknown: the process running it stopped';
+
+/** The change that closes a lapsed request, as core writes it; store sweepers write the same. */
+export interface Lapse {
+  /** The request to store: closed, `version` + 1. */
+  next: ApprovalRequest;
+  /** The request's audit draft (`expired` or `failed`), written with `next`. */
+  audit: AuditDraft[];
+  /**
+   * For an approval whose action started: its grant, to revoke with `audit` in the same atomic
+   * step (the revocation's drafts first in the chain), and only if not revoked already.
+   */
+  revoke: { id: string; audit: AuditDraft[] } | null;
+}
+
+/**
+ * The instant from which a sweeper closes `request`, or null for a request no sweeper closes. A
+ * pending request lapses at its deadline. An approval must be claimed within `grantTtlMs` of its
+ * decision (a guard refuses later claims), so one never claimed lapses then; one claimed was
+ * granted at most `grantTtlMs` later, for at most `grantTtlMs`, so at twice that its grant has
+ * expired whichever moment it was claimed, and the store holds no outcome for it.
+ */
+export function lapsesAt(request: ApprovalRequest): number | null {
+  switch (request.status) {
+    case 'pending':
+      return request.expiresAt;
+    case 'approved': {
+      const decidedAt = request.decidedAt ?? 0;
+      return decidedAt + (request.grantId === null ? 1 : 2) * request.grantTtlMs;
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * How `request` closes at `at` because nobody closed it in time, or null when it has not lapsed.
+ * A pending request expires. An approval never claimed expires: its action cannot have run. An
+ * approval whose action started ends `failed`, not `expired`: `executed` and `failed` are the
+ * states of a request whose action started, which is what a guard re-attaching with the same
+ * idempotency key must be told (`AlreadyStartedError`, never a fresh request that could run it
+ * twice), and `failed` is the one of them that claims no success; `closedReason` says the outcome
+ * is unknown. Its grant is revoked with it.
+ */
+export function lapse(request: ApprovalRequest, at: number): Lapse | null {
+  const due = lapsesAt(request);
+  if (due === null || at < due) return null;
+  const started = request.status === 'approved' && request.grantId !== null;
+  const status = started ? 'failed' : 'expired';
+  const closedReason =
+    request.status === 'pending' ? EXPIRED_REASON : started ? STRANDED_REASON : UNUSED_APPROVAL_REASON;
+  const next: ApprovalRequest = { ...request, version: request.version + 1, status, closedReason };
+  const revoke =
+    started && request.grantId !== null
+      ? { id: request.grantId, audit: [requestDraft('revoked', request, at, { detail: STRANDED_REASON })] }
+      : null;
+  return { next, audit: [requestDraft(status, request, at, { detail: closedReason })], revoke };
+}

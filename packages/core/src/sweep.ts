@@ -1,0 +1,50 @@
+// Core's sweeper: closes requests nobody else will, pending ones past their deadline and stranded approvals.
+import type { ApprovalRequest, RequestStatus } from './approval.js';
+import { type Lapse, lapse } from './lapse.js';
+import { checkRequest, type Runtime } from './runtime.js';
+
+/**
+ * Closes, at the runtime's clock, up to `limit` pending requests past their deadline and up to
+ * `limit` approvals whose grant lifetime has passed (see {@link lapse}), each with a
+ * compare-and-set, so concurrent sweepers and the processes running the requests close each at
+ * most once. Returns how many this call closed.
+ */
+export async function sweepLapsed(runtime: Runtime, limit: number): Promise<number> {
+  const now = runtime.now();
+  const list = (status: RequestStatus, expiresAtOrBefore?: number) =>
+    runtime.call('listRequests', () => runtime.store.listRequests({ status, expiresAtOrBefore, limit }));
+  // An approval's expiresAt is its old decision deadline, unrelated to its grant's lifetime.
+  const candidates = [...(await list('pending', now)), ...(await list('approved'))];
+  let closed = 0;
+  for (const raw of candidates) {
+    const request = checkRequest(raw);
+    const change = lapse(request, now);
+    if (change !== null && (await close(runtime, request, change, now)) !== null) closed += 1;
+  }
+  return closed;
+}
+
+/** Writes `change`; null when another writer changed the request first. */
+async function close(
+  runtime: Runtime,
+  request: ApprovalRequest,
+  change: Lapse,
+  now: number,
+): Promise<ApprovalRequest | null> {
+  const changes = { status: change.next.status, closedReason: change.next.closedReason };
+  const { revoke } = change;
+  if (revoke === null) return runtime.update(request, changes, change.audit);
+  if (runtime.store.revokeGrantAndUpdateRequest) {
+    return runtime.updateAndRevokeGrant(request, changes, change.audit, {
+      id: revoke.id,
+      now,
+      drafts: revoke.audit,
+    });
+  }
+  // Without the combined step, the grant first, as that step orders them; each applies at most once.
+  const revoked = await runtime.call('revokeGrant', () =>
+    runtime.store.revokeGrant(revoke.id, now, revoke.audit),
+  );
+  if (revoked !== null) runtime.emit(revoke.audit, request);
+  return runtime.update(request, changes, change.audit);
+}

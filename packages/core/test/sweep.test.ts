@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+import { createMemoryStore } from '@countersign/memory-store';
+import { describe, expect, test } from 'vitest';
+import {
+  createCountersign,
+  EXPIRED_REASON,
+  lapse,
+  STRANDED_REASON,
+  type Store,
+  UNUSED_APPROVAL_REASON,
+  verifyAuditLog,
+} from '../src/index.js';
+import { createRecordingTransport, createTestClock, sampleRequest } from '../src/testing/index.js';
+import { approveNextDelivery, CONTEXT, DIRECTORY, EXPORT, overrideStore, POLICY } from './helpers.js';
+
+/** The export rule's grant lifetime. */
+const GRANT_TTL = 60_000;
+
+/**
+ * Two processes sharing one store: `agent` runs guarded calls and stops whenever a test says so
+ * (from then on nothing of it runs); `sweeper` only sweeps and decides.
+ */
+function twoProcesses(store: Store = createMemoryStore()) {
+  const clock = createTestClock();
+  const transport = createRecordingTransport();
+  const options = { store, directory: DIRECTORY, policy: POLICY, clock };
+  const agent = createCountersign({ ...options, transports: [transport] });
+  const sweeper = createCountersign({ ...options, transports: [createRecordingTransport()] });
+  const tail = async (n: number) =>
+    (await sweeper.audit.entries()).slice(-n).map(({ type, detail }) => [type, detail]);
+  return { store, clock, transport, agent, sweeper, tail };
+}
+
+describe('sweep() closes what a stopped process left behind', () => {
+  test('an action whose process stopped mid-run: failed once its grant lifetime has certainly passed, grant revoked, both audited', async () => {
+    const { store, clock, transport, agent, sweeper, tail } = twoProcesses();
+    let token = '';
+    // The action starts and its process stops: it never settles.
+    void agent.guard(
+      {
+        ...EXPORT,
+        run: (grant) => {
+          token = grant.token;
+          return new Promise<never>(() => {});
+        },
+      },
+      CONTEXT,
+    );
+    const id = await approveNextDelivery(agent, transport, clock);
+    await clock.flush();
+    expect(token).not.toBe('');
+    const tokenHash = createHash('sha256').update(token).digest('hex');
+
+    // Claimed at once, so its grant expired after GRANT_TTL; a claim as late as GRANT_TTL after the
+    // decision would hold a grant until twice that, and a sweeper cannot tell which it was.
+    await clock.advance(2 * GRANT_TTL - 1);
+    expect(await sweeper.sweep()).toBe(0);
+    expect((await sweeper.getRequest(id))?.status).toBe('approved');
+    expect((await store.getGrantByTokenHash(tokenHash))?.revokedAt).toBeNull();
+
+    await clock.advance(1);
+    expect(await sweeper.sweep()).toBe(1);
+    expect(await sweeper.getRequest(id)).toMatchObject({ status: 'failed', closedReason: STRANDED_REASON });
+    expect((await store.getGrantByTokenHash(tokenHash))?.revokedAt).toBe(clock.now());
+    expect(await tail(2)).toEqual([
+      ['revoked', STRANDED_REASON],
+      ['failed', STRANDED_REASON],
+    ]);
+    expect(await sweeper.audit.verify()).toMatchObject({ ok: true });
+    expect(await sweeper.sweep()).toBe(0);
+  });
+
+  test('a store without revokeGrantAndUpdateRequest gets the same entries, in the same order', async () => {
+    const { clock, transport, agent, sweeper, tail } = twoProcesses(
+      overrideStore(createMemoryStore(), { revokeGrantAndUpdateRequest: undefined }),
+    );
+    void agent.guard({ ...EXPORT, run: () => new Promise<never>(() => {}) }, CONTEXT);
+    const id = await approveNextDelivery(agent, transport, clock);
+    await clock.flush();
+    await clock.advance(2 * GRANT_TTL);
+    const sweeps = await Promise.all([sweeper.sweep(), sweeper.sweep()]);
+    expect(sweeps.sort()).toEqual([0, 1]);
+    expect((await sweeper.getRequest(id))?.status).toBe('failed');
+    expect(await tail(3)).toEqual([
+      ['granted', expect.any(String)],
+      ['revoked', STRANDED_REASON],
+      ['failed', STRANDED_REASON],
+    ]);
+  });
+
+  test('an action that outlives its grant and the sweep: its late outcome is refused, not recorded', async () => {
+    const { clock, transport, agent, sweeper, tail } = twoProcesses();
+    let finish: (value: string) => void = () => {};
+    const outcome = agent
+      .guard({ ...EXPORT, run: () => new Promise<string>((resolve) => (finish = resolve)) }, CONTEXT)
+      .catch((error: unknown) => error);
+    const id = await approveNextDelivery(agent, transport, clock);
+    await clock.flush();
+    await clock.advance(2 * GRANT_TTL);
+    expect(await sweeper.sweep()).toBe(1);
+
+    finish('done');
+    expect(await outcome).toMatchObject({ code: 'outcome_not_recorded' });
+    expect((await sweeper.getRequest(id))?.status).toBe('failed');
+    expect(await tail(1)).toEqual([['failed', STRANDED_REASON]]);
+  });
+
+  test('an approval whose process stopped before claiming it: expired once its grant lifetime has passed', async () => {
+    const { clock, transport, agent, sweeper, tail } = twoProcesses();
+    const waiting = agent.guard({ ...EXPORT, run: () => 'ran' }, CONTEXT).catch((error: unknown) => error);
+    const { id } = await transport.nextDelivery();
+    await agent.close();
+    expect(await waiting).toMatchObject({ code: 'closed' });
+    await sweeper.decide(id, { approver: 'user:bob', outcome: 'approve' });
+    await sweeper.decide(id, { approver: 'user:carol', outcome: 'approve' });
+
+    await clock.advance(GRANT_TTL - 1);
+    expect(await sweeper.sweep()).toBe(0);
+    await clock.advance(1);
+    expect(await sweeper.sweep()).toBe(1);
+    expect(await sweeper.getRequest(id)).toMatchObject({
+      status: 'expired',
+      closedReason: UNUSED_APPROVAL_REASON,
+      grantId: null,
+    });
+    expect(await tail(1)).toEqual([['expired', UNUSED_APPROVAL_REASON]]);
+  });
+});
+
+describe('lapse(), the rule every sweeper applies', () => {
+  const at = 1_000_000;
+
+  test('nothing lapses before its time, and a settled request never does', () => {
+    expect(lapse(sampleRequest({ expiresAt: at + 1 }), at)).toBeNull();
+    const approved = { status: 'approved' as const, decidedAt: at - GRANT_TTL + 1, grantTtlMs: GRANT_TTL };
+    expect(lapse(sampleRequest(approved), at)).toBeNull();
+    const claimed = { ...approved, decidedAt: at - 2 * GRANT_TTL + 1, grantId: 'grt_1' };
+    expect(lapse(sampleRequest(claimed), at)).toBeNull();
+    for (const status of ['denied', 'expired', 'cancelled', 'executed', 'failed'] as const) {
+      expect(lapse(sampleRequest({ status, expiresAt: 0, decidedAt: 0 }), at)).toBeNull();
+    }
+  });
+
+  test('a pending request expires at its deadline, with no grant to revoke', () => {
+    const request = sampleRequest({ expiresAt: at });
+    expect(lapse(request, at)).toEqual({
+      next: { ...request, version: 2, status: 'expired', closedReason: EXPIRED_REASON },
+      audit: [
+        expect.objectContaining({ type: 'expired', at, requestId: request.id, detail: EXPIRED_REASON }),
+      ],
+      revoke: null,
+    });
+  });
+
+  test('a claimed approval fails with its outcome unknown and its grant revoked', () => {
+    const request = sampleRequest({
+      status: 'approved',
+      decidedAt: at - 2 * GRANT_TTL,
+      grantTtlMs: GRANT_TTL,
+      grantId: 'grt_1',
+    });
+    const change = lapse(request, at);
+    expect(change?.next).toMatchObject({ status: 'failed', closedReason: STRANDED_REASON, version: 2 });
+    expect(change?.revoke).toEqual({
+      id: 'grt_1',
+      audit: [expect.objectContaining({ type: 'revoked', grantId: 'grt_1', detail: STRANDED_REASON })],
+    });
+    expect(change?.audit).toEqual([
+      expect.objectContaining({ type: 'failed', grantId: 'grt_1', detail: STRANDED_REASON }),
+    ]);
+  });
+});
+
+test('verifyAuditLog accepts what a sweep wrote', async () => {
+  const { clock, transport, agent, sweeper } = twoProcesses();
+  void agent.guard({ ...EXPORT, run: () => new Promise<never>(() => {}) }, CONTEXT);
+  await approveNextDelivery(agent, transport, clock);
+  await clock.flush();
+  await clock.advance(2 * GRANT_TTL);
+  await sweeper.sweep();
+  expect(verifyAuditLog(await sweeper.audit.export())).toMatchObject({ ok: true });
+});
