@@ -262,13 +262,19 @@ export class GrantRefusedError extends CountersignError {
   }
 }
 
+/**
+ * The action ran but its outcome could not be recorded. `cause` is the action's own error when it
+ * threw (else the recording error); `recordError` is why recording failed.
+ */
 export class OutcomeNotRecordedError extends CountersignError {
-  constructor(requestId: string | null, cause: unknown) {
+  readonly recordError: unknown;
+  constructor(requestId: string | null, cause: unknown, recordError: unknown = cause) {
     super(
       ErrorCode.OutcomeNotRecorded,
-      `the action ran but its outcome could not be recorded${requestId ? ` for request ${requestId}` : ''}; do not retry it blindly`,
+      `the action ran but its outcome could not be recorded${requestId ? ` for request ${requestId}` : ''} (${describe(recordError)}); do not retry it blindly`,
       { cause, requestId: requestId ?? undefined },
     );
+    this.recordError = recordError;
   }
 }
 

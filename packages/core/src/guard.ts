@@ -837,8 +837,11 @@ async function runGranted(
   const recordError = await recordOutcome(runtime, prepared, record, request, ruleId, failure);
   // This call writes no more entries with its action.
   forgetCanonicalJson(prepared.action);
+  // The action's own error is the cause: it is what the caller must know first.
+  if (recordError !== null) {
+    throw new OutcomeNotRecordedError(request?.id ?? null, failure ? failure.error : recordError, recordError);
+  }
   if (failure) throw failure.error;
-  if (recordError !== null) throw new OutcomeNotRecordedError(request?.id ?? null, recordError);
   return result;
 }
 
@@ -926,7 +929,8 @@ function revokedDraft(runtime: Runtime, record: GrantRecord): AuditDraft {
     sessionId: record.sessionId,
     fingerprint: record.fingerprint,
     ruleId: record.ruleId,
-    detail: 'the action ended',
+    // Revoked the moment `run` settles, so it precedes the entry that records the outcome.
+    detail: 'the action ended; its outcome is the next entry',
   };
 }
 

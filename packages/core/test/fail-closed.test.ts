@@ -243,6 +243,27 @@ describe('fail closed', () => {
     expect((error as OutcomeNotRecordedError).cause).toBeInstanceOf(CorruptRecordError);
   });
 
+  test('an action that throws and whose outcome cannot be written: OutcomeNotRecordedError, the action error as cause', async () => {
+    const { cs, transport, clock } = setup({ store: brokenStore('revokeGrantAndUpdateRequest') });
+    const boom = new Error('disk full');
+    const outcome = cs
+      .guard(
+        {
+          ...EXPORT,
+          run: () => {
+            throw boom;
+          },
+        },
+        CONTEXT,
+      )
+      .catch((e: unknown) => e);
+    await approveNextDelivery(cs, transport, clock);
+    const error = await outcome;
+    expect(error).toBeInstanceOf(OutcomeNotRecordedError);
+    expect((error as OutcomeNotRecordedError).cause).toBe(boom);
+    expect((error as OutcomeNotRecordedError).recordError).toBeInstanceOf(StoreError);
+  });
+
   test('a store failing after the action ran says so instead of reporting success', async () => {
     const { cs } = setup({ store: brokenStore('revokeGrant') });
     let runs = 0;
