@@ -91,20 +91,16 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): void {
   const { cs, clock } = deps;
   let streams = 0;
 
-  app.use('/inbox/*', async (c, next) => {
+  // Same-origin referrers: with none at all, Chromium sends `Origin: null` on form posts.
+  const secure = async (c: { res: Response }, next: () => Promise<void>) => {
     await next();
     c.res.headers.set('content-security-policy', CSP);
     c.res.headers.set('x-content-type-options', 'nosniff');
-    c.res.headers.set('referrer-policy', 'no-referrer');
+    c.res.headers.set('referrer-policy', 'same-origin');
     c.res.headers.set('x-frame-options', 'DENY');
-  });
-  app.use('/inbox', async (c, next) => {
-    await next();
-    c.res.headers.set('content-security-policy', CSP);
-    c.res.headers.set('x-content-type-options', 'nosniff');
-    c.res.headers.set('referrer-policy', 'no-referrer');
-    c.res.headers.set('x-frame-options', 'DENY');
-  });
+  };
+  app.use('/inbox', secure);
+  app.use('/inbox/*', secure);
 
   const sessionOf = (cookie: string | undefined): { id: string; session: Session } | null => {
     if (cookie === undefined) return null;

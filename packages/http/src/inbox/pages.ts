@@ -54,7 +54,7 @@ export function layout(
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${title} · countersign</title>
 <link rel="stylesheet" href="/inbox/assets/inbox.css">
 <script src="/inbox/assets/inbox.js" defer></script>
