@@ -1,0 +1,93 @@
+// The countersign command: finds the command in argv, runs it, and turns failures into exit codes.
+
+import { explainCommand, explainHelp } from './commands/explain.js';
+import { exportCommand, exportHelp } from './commands/export.js';
+import { type HttpLoader, loadHttp, serveCommand } from './commands/serve.js';
+import { showCommand, showHelp } from './commands/show.js';
+import { verifyCommand, verifyHelp } from './commands/verify.js';
+import { didYouMean } from './did-you-mean.js';
+import { CliError, ExitCode, usageError } from './exit-codes.js';
+import { type Io, write } from './io.js';
+
+export const mainHelp = `Usage: countersign <command> [options]
+
+Commands:
+  audit verify <log.jsonl>   verify an exported audit log, and signed checkpoints against it
+  audit show <log.jsonl>     print the log, or one request, as a readable timeline
+  audit export --store <url> write a PostgreSQL store's audit log as JSON lines or OCSF
+  explain --policy <file>    show which policy rule decides a call, and why
+  serve [options]            run the approval HTTP server from @countersign/http
+
+Run 'countersign <command> --help' for a command's options.
+
+Exit codes: 0 ok, 1 verification failed, 2 usage error, 3 unreadable input or store.
+`;
+
+const auditHelp = `Usage: countersign audit <verify|show|export> ...
+
+  verify <log.jsonl> [--checkpoints <file>] [--key [<id>=]<pem>]...
+  show <log.jsonl> [--request <id>]
+  export --store <postgres url> [--schema <s>] --format jsonl|ocsf
+
+Run 'countersign audit <command> --help' for details.
+`;
+
+type Command = (argv: readonly string[], io: Io) => Promise<number>;
+
+const AUDIT: Record<string, Command> = { verify: verifyCommand, show: showCommand, export: exportCommand };
+
+export interface RunOptions {
+  /** How `serve` loads `@countersign/http`. Default: a dynamic import. */
+  loadHttp?: HttpLoader | undefined;
+}
+
+/** Runs the command line `argv` (without `node` and the script) and resolves to the exit code. */
+export async function run(
+  argv: readonly string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr },
+  options: RunOptions = {},
+): Promise<number> {
+  try {
+    return await dispatch(argv, io, options);
+  } catch (error) {
+    if (error instanceof CliError) {
+      const hint = error.exitCode === ExitCode.Usage ? "\nRun 'countersign --help' for usage." : '';
+      await write(io.stderr, `countersign: ${error.message}${hint}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}
+
+async function dispatch(argv: readonly string[], io: Io, options: RunOptions): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    await write(command === undefined ? io.stderr : io.stdout, mainHelp);
+    return command === undefined ? ExitCode.Usage : ExitCode.Ok;
+  }
+  switch (command) {
+    case 'audit': {
+      const [sub, ...args] = rest;
+      if (sub === undefined || sub === '--help' || sub === '-h') {
+        await write(sub === undefined ? io.stderr : io.stdout, auditHelp);
+        return sub === undefined ? ExitCode.Usage : ExitCode.Ok;
+      }
+      const handler = AUDIT[sub];
+      if (handler === undefined) throw unknown(`audit ${sub}`, sub, Object.keys(AUDIT), 'audit ');
+      return handler(args, io);
+    }
+    case 'explain':
+      return explainCommand(rest, io);
+    case 'serve':
+      return serveCommand(rest, io, options.loadHttp ?? loadHttp);
+    default:
+      throw unknown(command, command, ['audit', 'explain', 'serve'], '');
+  }
+}
+
+function unknown(shown: string, word: string, known: readonly string[], prefix: string): CliError {
+  const guess = didYouMean(word, known);
+  return usageError(`unknown command '${shown}'${guess ? `; did you mean '${prefix}${guess}'?` : ''}`);
+}
+
+export { explainHelp, exportHelp, showHelp, verifyHelp };

@@ -1,0 +1,109 @@
+import { describe, expect, test } from 'vitest';
+import { runCaptured } from './run-in-process.js';
+
+describe('help', () => {
+  test('every command has --help, exit 0, usage on stdout', async () => {
+    for (const [args, first] of [
+      [['--help'], 'Usage: countersign <command> [options]'],
+      [['help'], 'Usage: countersign <command> [options]'],
+      [['audit', '--help'], 'Usage: countersign audit <verify|show|export> ...'],
+      [['audit', 'verify', '--help'], 'Usage: countersign audit verify <log.jsonl>'],
+      [['audit', 'show', '-h'], 'Usage: countersign audit show <log.jsonl> [--request <id>]'],
+      [['audit', 'export', '--help'], 'Usage: countersign audit export --store <postgres url>'],
+      [['explain', '--help'], 'Usage: countersign explain --policy <file.json>'],
+    ] as const) {
+      const result = await runCaptured(args);
+      expect({ args, code: result.code, stderr: result.stderr }).toEqual({ args, code: 0, stderr: '' });
+      expect(result.stdout.startsWith(first)).toBe(true);
+    }
+  });
+
+  test('every help text lists the exit codes', async () => {
+    for (const args of [
+      ['--help'],
+      ['audit', 'verify', '--help'],
+      ['audit', 'show', '--help'],
+      ['audit', 'export', '--help'],
+      ['explain', '--help'],
+    ]) {
+      expect((await runCaptured(args)).stdout).toMatch(/Exit codes: 0 /);
+    }
+  });
+});
+
+describe('usage errors (exit 2)', () => {
+  test.each([
+    [['explian'], "unknown command 'explian'; did you mean 'explain'?"],
+    [['audit', 'shwo', 'x'], "unknown command 'audit shwo'; did you mean 'audit show'?"],
+    [['frobnicate'], "unknown command 'frobnicate'"],
+    [
+      ['audit', 'show', 'log', '--requst', 'r'],
+      "unknown flag --requst for 'audit show'; did you mean --request?",
+    ],
+    [['audit', 'show', 'log', '-r', 'r'], "unknown flag -r for 'audit show'; known flags: --request"],
+    [['audit', 'show', 'log', '--color'], "unknown flag --color for 'audit show'; known flags: --request"],
+    [['audit', 'show'], "'audit show' needs <log.jsonl>"],
+    [['audit', 'show', 'a', 'b'], `unexpected argument "b" for 'audit show'`],
+    [['audit', 'show', 'a', '--request'], '--request needs a value'],
+    [['audit', 'show', 'a', '--request', 'x', '--request', 'y'], '--request is given twice'],
+    [['audit', 'verify', 'a', '--max-gap', '-1'], '--max-gap must be a whole number ≥ 0, not "-1"'],
+    [['audit', 'verify', 'a', '--max-gap'], '--max-gap needs a value'],
+    [['audit', 'verify', 'a', '--max-gap=ten'], '--max-gap must be a whole number ≥ 0, not "ten"'],
+    [['audit', 'verify', 'a', '--key', 'k.pem'], '--key is only used with --checkpoints'],
+    [['audit', 'export', '--format', 'ocsf'], "'audit export' needs --store"],
+    [
+      ['audit', 'export', '--store', 'postgres://x/y', '--format', 'csv'],
+      '--format must be jsonl or ocsf, not "csv"',
+    ],
+    [
+      ['audit', 'export', '--store', 'mysql://x/y', '--format', 'ocsf'],
+      '--store must be a postgres:// or postgresql:// URL',
+    ],
+    [
+      ['audit', 'export', '--store', 'postgres://x/y', '--format', 'ocsf', '--schem', 's'],
+      "unknown flag --schem for 'audit export'; did you mean --schema?",
+    ],
+    [['explain', '--policy', 'p.json', '--action', 'a'], "'explain' needs --actor"],
+  ])('%j', async (args, message) => {
+    const result = await runCaptured(args);
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `countersign: ${message}\nRun 'countersign --help' for usage.\n`,
+    });
+  });
+});
+
+describe('serve', () => {
+  test('hands its arguments to serve() from @countersign/http and exits with its code', async () => {
+    const calls: string[][] = [];
+    const result = await runCaptured(['serve', '--port', '8080', '--help'], {
+      loadHttp: async () => ({
+        serve: async (argv: string[]) => {
+          calls.push(argv);
+          return 7;
+        },
+      }),
+    });
+    expect(calls).toEqual([['--port', '8080', '--help']]);
+    expect(result.code).toBe(7);
+  });
+
+  test('a missing package or a package without serve() is a clear error, exit 3', async () => {
+    const missing = Object.assign(new Error("Cannot find package '@countersign/http'"), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
+    expect(await runCaptured(['serve'], { loadHttp: () => Promise.reject(missing) })).toEqual({
+      code: 3,
+      stdout: '',
+      stderr:
+        'countersign serve: @countersign/http is needed, but it is not installed; install it next to @countersign/cli\n',
+    });
+    expect(await runCaptured(['serve'], { loadHttp: async () => ({}) })).toEqual({
+      code: 3,
+      stdout: '',
+      stderr:
+        'countersign serve: this version of @countersign/http has no serve(argv) export; upgrade it to one that does\n',
+    });
+  });
+});
