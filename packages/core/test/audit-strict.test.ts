@@ -9,7 +9,7 @@ import {
   sealAuditEntries,
   verifyAuditLog,
 } from '../src/index.js';
-import { sampleDraft, sampleRequest } from '../src/testing/index.js';
+import { createRecordingTransport, sampleDraft, sampleRequest } from '../src/testing/index.js';
 import { overrideStore } from './helpers.js';
 
 /** A chain whose entries carry an action, so nested members can be tampered with too. */
@@ -159,7 +159,7 @@ describe('audit.verify() accepts no extra members', () => {
       readAudit: async (afterSeq: number, limit: number) =>
         (await store.readAudit(afterSeq, limit)).map((entry) => (entry.seq === 2 ? edit(entry) : entry)),
     });
-    const cs = createCountersign({ store: edited, policy: [] });
+    const cs = createCountersign({ store: edited, policy: [], transports: [createRecordingTransport()] });
     try {
       return await cs.audit.verify({ head });
     } finally {
