@@ -1,3 +1,4 @@
+// Alarm: one clock timer for every waiting guard, over a binary heap of wake-up times.
 import type { Clock, TimerHandle } from './clock.js';
 
 /** What an {@link Alarm} wakes. Its two members belong to the alarm; it starts them at -1. */

@@ -1,3 +1,4 @@
+// The approval request record and its state machine: statuses and the legal transitions.
 import { z } from 'zod';
 import { jsonObjectSchema } from './json-schema.js';
 

@@ -1,3 +1,4 @@
+// Who may approve under each rule: the directory resolved into eligible identities, and self-approval.
 import { ConfigError } from './errors.js';
 import type { PolicyRule } from './policy.js';
 

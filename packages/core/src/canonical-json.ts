@@ -1,3 +1,4 @@
+// RFC 8785 canonical JSON, the encoding every hash in countersign is taken over.
 /** A JSON value as RFC 8785 defines it: no undefined, functions, symbols, bigints or non-finite numbers. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };

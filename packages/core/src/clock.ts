@@ -1,3 +1,4 @@
+// Clock: the time source core reads, injectable for tests.
 /** Opaque timer handle returned by a {@link Clock}. */
 export type TimerHandle = unknown;
 

@@ -1,4 +1,5 @@
-import { type ApprovalRequest, EXPIRED_REASON } from './approval.js';
+// createCountersign(): the public instance, wiring guard, open, decide, grants and audit to one runtime.
+import type { ApprovalRequest } from './approval.js';
 import {
   type AuditEntry,
   type AuditHead,
@@ -26,8 +27,9 @@ import {
 } from './open.js';
 import { type CountersignOptions, resolveOptions } from './options.js';
 import type { PolicyDecision } from './policy.js';
-import { checkRequest, Runtime } from './runtime.js';
+import { Runtime } from './runtime.js';
 import { explainSchema, idSchema, pageSchema, parseInput, waitOptionsSchema } from './schemas.js';
+import { sweepLapsed } from './sweep.js';
 import type { DecisionInput, DecisionResult, TransportHost } from './transport.js';
 
 /** Describes a function to guard once, for `countersign.wrap`. */
@@ -69,7 +71,11 @@ export interface Countersign {
   /** What the policy would decide, without running or recording anything. */
   explain(subject: { action: string; resource?: string | null | undefined; actor: string }): PolicyDecision;
   getRequest(requestId: string): Promise<ApprovalRequest | null>;
-  /** Expires pending requests past their deadline; returns how many. For processes that never wait. */
+  /**
+   * Closes what nobody else will: pending requests past their deadline (`expired`), and approvals
+   * whose grant lifetime has passed with no outcome recorded, their process gone (never claimed:
+   * `expired`; action started: `failed`, grant revoked). Returns how many. For processes that never wait.
+   */
   sweep(limit?: number): Promise<number>;
   readonly grants: {
     /** Accepts a grant token once, for exactly the call it was issued for. Throws `GrantRefusedError`. */
@@ -230,18 +236,7 @@ class CountersignInstance implements Countersign {
 
   async sweep(limit = 100): Promise<number> {
     await this.whenReady();
-    const now = this.runtime.now();
-    const stale = await this.runtime.call('listRequests', () =>
-      this.runtime.store.listRequests({ status: 'pending', expiresAtOrBefore: now, limit }),
-    );
-    let expired = 0;
-    for (const raw of stale) {
-      const request = checkRequest(raw);
-      if (request.status !== 'pending' || request.expiresAt > now) continue;
-      const saved = await this.runtime.settle(request, 'expired', EXPIRED_REASON);
-      if (saved !== null) expired += 1;
-    }
-    return expired;
+    return sweepLapsed(this.runtime, limit);
   }
 
   readonly grants = {

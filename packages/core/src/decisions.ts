@@ -1,3 +1,4 @@
+// decide(): recording an approver's decision with every check, and auditing refusals.
 import { type ApprovalRequest, approvalsOf, type Decision, EXPIRED_REASON } from './approval.js';
 import { isSelfApproval } from './approvers.js';
 import {

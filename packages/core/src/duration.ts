@@ -1,3 +1,4 @@
+// Durations: '500ms', '60s', '15m', '2h', '1d' or milliseconds, bounded from 1 ms to 366 days.
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 

@@ -1,3 +1,4 @@
+// Every error countersign throws: one base class, stable codes, messages that say what to do.
 /** Stable error codes. Match on `code`, never on message text. */
 export const ErrorCode = {
   InvalidInput: 'invalid_input',

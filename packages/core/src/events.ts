@@ -1,3 +1,4 @@
+// The events an instance emits: one per audited step, transport errors and notices.
 import type { ApprovalRequest } from './approval.js';
 import type { AuditDraft, AuditType } from './audit.js';
 

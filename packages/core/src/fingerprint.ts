@@ -1,3 +1,4 @@
+// The action fingerprint: SHA-256 over the canonical JSON of name, resource and params.
 import { canonicalJson, type JsonObject } from './canonical-json.js';
 import { sha256Hex } from './ids.js';
 

@@ -1,3 +1,4 @@
+// Glob patterns for policy matches: `*` matches any run of characters; compiled once.
 /**
  * `*` matches any run of characters, dots and slashes included; nothing else is special.
  * Compiled to substring checks rather than regular expressions so large policies stay cheap.

@@ -1,3 +1,4 @@
+// grants.consume(): the resource side accepting a grant token once, for exactly its call.
 import { emptyDraft } from './audit.js';
 import { GrantRefusal, GrantRefusedError, ValidationError } from './errors.js';
 import { fingerprintAction } from './fingerprint.js';

@@ -1,3 +1,4 @@
+// The grant record and the handle `run` receives: single use, exact call, short-lived.
 import { z } from 'zod';
 
 /**

@@ -1,3 +1,4 @@
+// Identifiers, grant tokens and SHA-256 hex digests.
 import { hash } from 'node:crypto';
 import { customAlphabet, nanoid } from 'nanoid';
 

@@ -1,3 +1,4 @@
+// @countersign/core's public surface: explicit named exports, nothing else.
 export {
   type ApprovalRequest,
   approvalRequestSchema,
@@ -41,6 +42,7 @@ export type {
 export { type ActionIdentity, fingerprintAction } from './fingerprint.js';
 export type { Grant, GrantCheck, GrantRecord } from './grants.js';
 export type { GuardAction, GuardContext } from './guard.js';
+export { type Lapse, lapse, lapsesAt, STRANDED_REASON, UNUSED_APPROVAL_REASON } from './lapse.js';
 export type { CheckResult, OpenAction, OpenContext, OpenResult } from './open.js';
 export type { CountersignOptions } from './options.js';
 export { describeOutcome, type OutcomeDescription } from './outcome.js';

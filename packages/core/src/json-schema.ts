@@ -1,3 +1,4 @@
+// zod schemas for JSON values, used by the record schemas.
 import { z } from 'zod';
 import type { JsonObject, JsonValue } from './canonical-json.js';
 

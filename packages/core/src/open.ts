@@ -1,8 +1,9 @@
 // open() and check(): the guard path without running, for callers that pause and resume.
 import { emptyDraft } from './audit.js';
 import { isCountersignError } from './errors.js';
-import { type GuardAction, type GuardContext, guardCall, type Opened, prepareCall } from './guard.js';
+import { type GuardAction, type GuardContext, guardCall, type Opened } from './guard.js';
 import { describeOutcome } from './outcome.js';
+import { prepareCall } from './prepared-call.js';
 import type { Runtime } from './runtime.js';
 
 /** The call to open or check: a guard action without `run`. */

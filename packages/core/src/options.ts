@@ -1,3 +1,4 @@
+// createCountersign() options: their types, strict reading and the resolved form core uses.
 import { z } from 'zod';
 import { type Directory, resolveEligibleApprovers } from './approvers.js';
 import { type Clock, systemClock } from './clock.js';

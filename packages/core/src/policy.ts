@@ -1,3 +1,4 @@
+// The policy: ordered rules compiled into an index, deciding allow, deny or require approval.
 import type { Duration } from './duration.js';
 import { compileGlob, type GlobMatcher, isExact, trailingStarPrefix } from './glob.js';
 

@@ -1,3 +1,4 @@
+// Redaction: secret shapes and secret-named keys scrubbed from params, keys and text before they leave.
 import type { JsonObject, JsonValue } from './canonical-json.js';
 
 export const REDACTED = '[REDACTED]';
@@ -146,4 +147,15 @@ function formatPath(path: readonly string[]): string {
   return path
     .map((segment, i) => (/^\d+$/.test(segment) ? `[${segment}]` : i === 0 ? segment : `.${segment}`))
     .join('');
+}
+
+/** An error as audit entries and transports may show it: scrubbed of secrets, at most 500 characters. */
+export function errorText(error: unknown): string {
+  let text: string;
+  try {
+    text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  } catch {
+    text = 'an unprintable value was thrown';
+  }
+  return scrubText(text).slice(0, 500);
 }

@@ -1,3 +1,4 @@
+// Runtime: the shared machinery behind guard, decide and grants (store calls, checks, events, waking).
 import { EventEmitter } from 'eventemitter3';
 import type { z } from 'zod';
 import { Alarm } from './alarm.js';

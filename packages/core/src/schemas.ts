@@ -1,3 +1,4 @@
+// The input and record schemas, and the hand checks that mirror them on the hot path.
 import { z } from 'zod';
 import { type ApprovalRequest, REQUEST_STATUSES, riskSchema } from './approval.js';
 import { parseDuration } from './duration.js';

@@ -1,3 +1,4 @@
+// The Store contract: what a store plugin MUST guarantee, method by method.
 import type { ApprovalRequest, RequestStatus } from './approval.js';
 import type { AuditDraft, AuditEntry, AuditHead } from './audit.js';
 import type { GrantRecord } from './grants.js';

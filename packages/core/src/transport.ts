@@ -1,3 +1,4 @@
+// The Transport contract: delivering requests to people and receiving their decisions.
 import type { ApprovalRequest, DeliveryReceipt } from './approval.js';
 import type { Clock } from './clock.js';
 

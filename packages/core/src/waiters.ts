@@ -1,3 +1,4 @@
+// Waiters: the guards waiting on each request, woken when it may have changed.
 /** A waiting guard; `wake()` makes it re-read its request. */
 export interface Waiter {
   wake(): void;

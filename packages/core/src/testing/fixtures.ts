@@ -1,3 +1,4 @@
+// Sample records for tests of stores and transports.
 import type { ApprovalRequest } from '../approval.js';
 import { type AuditDraft, emptyDraft } from '../audit.js';
 import type { GrantRecord } from '../grants.js';

@@ -1,3 +1,4 @@
+// @countersign/core/testing: conformance suites, a test clock, a recording transport, fixtures.
 export { sampleDraft, sampleGrant, sampleRequest } from './fixtures.js';
 export { createRecordingTransport, type RecordingTransport } from './recording-transport.js';
 export type { ConformanceRunner, Matchers } from './runner.js';

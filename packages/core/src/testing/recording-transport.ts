@@ -1,3 +1,4 @@
+// A transport that records what it was given, for tests of guarded code.
 import type { ApprovalRequest, DeliveryReceipt } from '../approval.js';
 import type { DecisionInput, DeliveryContext, Transport, TransportHost } from '../transport.js';
 

@@ -1,3 +1,4 @@
+// The test runner functions the conformance suites take, so core never imports vitest.
 /** The few matchers the conformance suites use; vitest's and jest's `expect` satisfy it. */
 export interface Matchers {
   toBe(expected: unknown): void;

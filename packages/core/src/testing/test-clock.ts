@@ -1,3 +1,4 @@
+// A manual clock for tests: time moves only when told to.
 import type { Clock, TimerHandle } from '../clock.js';
 
 export interface TestClock extends Clock {

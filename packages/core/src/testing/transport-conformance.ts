@@ -1,3 +1,4 @@
+// runTransportConformance(): what every transport must do, as tests any runner can run.
 import type { ApprovalRequest } from '../approval.js';
 import { systemClock } from '../clock.js';
 import type { DecisionInput, Transport, TransportHost } from '../transport.js';

@@ -1,0 +1,190 @@
+// Running with a grant: issue it, run the action once, revoke it in finally, record the outcome.
+import type { ApprovalRequest } from './approval.js';
+import { type AuditDraft, emptyDraft } from './audit.js';
+import { forgetCanonicalJson } from './canonical-json.js';
+import { AlreadyStartedError, CorruptRecordError, OutcomeNotRecordedError } from './errors.js';
+import { createGrantHandle, type GrantRecord } from './grants.js';
+import { newGrantId, newGrantToken, sha256Hex } from './ids.js';
+import { type Prepared, subjectDraft } from './prepared-call.js';
+import { errorText } from './redact.js';
+import type { Runtime } from './runtime.js';
+
+export async function runGranted(
+  runtime: Runtime,
+  prepared: Prepared,
+  request: ApprovalRequest | null,
+  ruleId: string,
+  grantTtlMs: number,
+): Promise<unknown> {
+  const now = runtime.now();
+  const token = newGrantToken();
+  const record: GrantRecord = {
+    id: newGrantId(),
+    tokenHash: sha256Hex(token),
+    fingerprint: prepared.fingerprint,
+    sessionId: prepared.sessionId,
+    requestId: request?.id ?? null,
+    actor: prepared.actor,
+    ruleId,
+    issuedAt: now,
+    expiresAt: now + grantTtlMs,
+    consumedAt: null,
+    revokedAt: null,
+  };
+  const detail = `grant expires ${new Date(record.expiresAt).toISOString()}`;
+  const drafts: AuditDraft[] = [
+    request
+      ? runtime.draft('granted', request, { grantId: record.id, detail })
+      : { ...subjectDraft(runtime, 'allowed', prepared, ruleId), grantId: record.id, detail },
+  ];
+  if (request) {
+    // Claiming the approval is the compare-and-set that makes its action run at most once.
+    const claimed = await runtime.updateAndCreateGrant(request, { grantId: record.id }, drafts, record);
+    if (claimed === null) throw new AlreadyStartedError(request.id, 'claimed by another process');
+    if (
+      claimed.id !== request.id ||
+      claimed.grantId !== record.id ||
+      claimed.fingerprint !== record.fingerprint
+    ) {
+      throw new CorruptRecordError('claimed approval', ['is not the approval this call claimed']);
+    }
+    request = claimed;
+  } else {
+    await runtime.call('createGrant', () => runtime.store.createGrant(record, drafts));
+    runtime.emit(drafts, null);
+  }
+
+  const lifetime = grantLifetime(runtime, record.expiresAt);
+  const onAbort = () => lifetime.end('aborted by the caller');
+  prepared.signal?.addEventListener('abort', onAbort);
+  const grant = createGrantHandle(record, token, lifetime.signal);
+
+  let result: unknown;
+  let failure: { error: unknown } | null = null;
+  try {
+    result = await prepared.run(grant);
+  } catch (error) {
+    failure = { error };
+  } finally {
+    prepared.signal?.removeEventListener('abort', onAbort);
+    lifetime.end('grant revoked');
+  }
+
+  const recordError = await recordOutcome(runtime, prepared, record, request, ruleId, failure);
+  // This call writes no more entries with its action.
+  forgetCanonicalJson(prepared.action);
+  // The action's own error is the cause: it is what the caller must know first.
+  if (recordError !== null) {
+    throw new OutcomeNotRecordedError(
+      request?.id ?? null,
+      failure ? failure.error : recordError,
+      recordError,
+    );
+  }
+  if (failure) throw failure.error;
+  return result;
+}
+
+/**
+ * What `grant.signal` reports: aborted with the first of expiry, the caller's abort or revocation.
+ * The AbortController and the expiry timer are made only when the action first reads the
+ * signal, which most actions never do; the signal then looks exactly as if they had always existed.
+ */
+function grantLifetime(runtime: Runtime, expiresAt: number) {
+  const { clock } = runtime.options;
+  // Reasons are words until a signal exists to carry them: an Error costs a stack trace.
+  let ended: string | null = null;
+  let controller: AbortController | null = null;
+  let expiry: unknown = null;
+  const end = (reason: string) => {
+    if (ended !== null) return;
+    ended = reason;
+    if (expiry !== null) clock.clearTimeout(expiry);
+    controller?.abort(new Error(reason));
+  };
+  const signal = () => {
+    if (controller === null) {
+      controller = new AbortController();
+      const remaining = expiresAt - runtime.now();
+      if (ended === null && remaining <= 0) ended = 'grant expired';
+      if (ended !== null) controller.abort(new Error(ended));
+      else expiry = clock.setTimeout(() => end('grant expired'), remaining);
+    }
+    return controller.signal;
+  };
+  return { end, signal };
+}
+
+/**
+ * Revokes the grant and records how the action ended; for a request, by settling it, in the same
+ * store call when the store can. Returns why the outcome could not be recorded, or null.
+ */
+async function recordOutcome(
+  runtime: Runtime,
+  prepared: Prepared,
+  record: GrantRecord,
+  request: ApprovalRequest | null,
+  ruleId: string,
+  failure: { error: unknown } | null,
+): Promise<unknown> {
+  const outcome = failure ? 'failed' : 'executed';
+  const detail = failure ? errorText(failure.error) : null;
+  const changed = () => new Error('request changed while its action ran');
+  if (request && runtime.store.revokeGrantAndUpdateRequest) {
+    try {
+      const revocation = { id: record.id, now: runtime.now(), drafts: [revokedDraft(runtime, record)] };
+      const saved = await runtime.settle(request, outcome, detail, { grantId: record.id }, revocation);
+      return saved === null ? changed() : null;
+    } catch (error) {
+      return error;
+    }
+  }
+  let recordError: unknown = null;
+  try {
+    // Without a request the outcome is audited in the revocation's own write.
+    const extra = request
+      ? []
+      : [{ ...subjectDraft(runtime, outcome, prepared, ruleId), grantId: record.id, detail }];
+    await revoke(runtime, record, request, extra);
+  } catch (error) {
+    recordError = error;
+  }
+  if (request) {
+    try {
+      const saved = await runtime.settle(request, outcome, detail, { grantId: record.id });
+      if (saved === null) recordError ??= changed();
+    } catch (error) {
+      recordError ??= error;
+    }
+  }
+  return recordError;
+}
+
+function revokedDraft(runtime: Runtime, record: GrantRecord): AuditDraft {
+  return {
+    ...emptyDraft('revoked', runtime.now()),
+    requestId: record.requestId,
+    grantId: record.id,
+    actor: record.actor,
+    sessionId: record.sessionId,
+    fingerprint: record.fingerprint,
+    ruleId: record.ruleId,
+    // Revoked the moment `run` settles, so it precedes the entry that records the outcome.
+    detail: 'the action ended; its outcome is the next entry',
+  };
+}
+
+/** Revokes the grant and audits it, with `also` written in the same atomic step. */
+async function revoke(
+  runtime: Runtime,
+  record: GrantRecord,
+  request: ApprovalRequest | null,
+  also: AuditDraft[],
+): Promise<void> {
+  const drafts: AuditDraft[] = [revokedDraft(runtime, record), ...also];
+  const revoked = await runtime.call('revokeGrant', () =>
+    runtime.store.revokeGrant(record.id, runtime.now(), drafts),
+  );
+  if (revoked !== null) runtime.emit(drafts, request);
+  else if (also.length > 0) await runtime.append(also, request);
+}
