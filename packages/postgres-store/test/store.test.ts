@@ -107,6 +107,33 @@ describe('sweepExpired', () => {
     expect(await store.sweepExpired()).toEqual([]);
   });
 
+  test('skips a stranded approval whose grant a process holds, without waiting, and closes it once free', async () => {
+    const store = await tracked(await freshStore());
+    const now = Date.now();
+    const grant = sampleGrant({ issuedAt: now - 7_200_000, expiresAt: now - 7_140_000 });
+    const request = sampleRequest({
+      status: 'approved',
+      decidedAt: now - 7_200_000,
+      grantTtlMs: 60_000,
+      grantId: grant.id,
+    });
+    await store.createRequest(request, []);
+    await store.createGrant({ ...grant, requestId: request.id }, []);
+    // The process running it, recording its outcome right now: it holds the grant row first.
+    const holder = new pg.Client({ connectionString: PG_URL });
+    await holder.connect();
+    cleanups.push(() => holder.end());
+    await holder.query('BEGIN');
+    await holder.query(
+      `SELECT id FROM ${pg.escapeIdentifier(store.schema)}.grants WHERE id = $1 FOR UPDATE`,
+      [grant.id],
+    );
+    expect(await store.sweepExpired()).toEqual([]);
+    await holder.query('ROLLBACK');
+    expect(await store.sweepExpired()).toEqual([request.id]);
+    expect((await store.getRequest(request.id))?.status).toBe('failed');
+  });
+
   test('concurrent sweepers never expire one request twice', async () => {
     const store = await tracked(await freshStore());
     const others = await Promise.all(
