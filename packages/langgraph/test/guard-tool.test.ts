@@ -7,7 +7,7 @@ import { Command, END, MemorySaver, MessagesAnnotation, START, StateGraph } from
 import { ToolNode } from '@langchain/langgraph/prebuilt';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
-import { type ApprovalInterrupt, guardTool, isApprovalInterrupt } from '../src/index.js';
+import { type ApprovalInterrupt, guardTool, isApprovalInterrupt, waitForApprovals } from '../src/index.js';
 
 const POLICY: PolicyRule[] = [
   { id: 'reads-ok', match: { action: 'db.read' }, effect: 'allow' },
@@ -230,6 +230,27 @@ describe('guardTool in a ToolNode', () => {
       thread(),
     )) as ToolMessage;
     expect(changed.content).toBe(refusal('idempotency_conflict'));
+    expect(ran).toHaveLength(1);
+  });
+
+  test('waitForApprovals waits for the decision, then resumes the run', async () => {
+    const { cs, graph, ran } = setup();
+    const first = (await graph.invoke(
+      { messages: [call('db__export', { table: 'payroll' })] },
+      thread(),
+    )) as Result;
+    const [pending] = interruptsOf(first);
+    let resolved = false;
+    const waiting = waitForApprovals(cs, first.__interrupt__).then((command) => {
+      resolved = true;
+      return command;
+    });
+    // Let every queued callback and I/O turn run: still undecided, so still waiting.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(resolved).toBe(false);
+    await cs.decide(pending!.requestId, { approver: 'user:bob', outcome: 'approve' });
+    const resumed = (await graph.invoke(await waiting, thread())) as Result;
+    expect(lastToolMessage(resumed).content).toBe('db__export payroll done');
     expect(ran).toHaveLength(1);
   });
 
