@@ -193,6 +193,29 @@ describe('guardServer: allowed and approved calls', () => {
   });
 });
 
+describe('guardServer: identities from functions', () => {
+  test('actor, onBehalfOf and sessionId may be read from the request', async () => {
+    const { client, cs, nextRequest } = await connect({
+      actor: (extra) => `agent:via-${typeof extra.requestId}`,
+      onBehalfOf: () => 'user:alice',
+      sessionId: () => 'conversation-7',
+    });
+    const call = client.callTool({ name: 'db__export', arguments: { table: 'payroll' } });
+    const id = await nextRequest();
+    expect(await cs.getRequest(id)).toMatchObject({
+      actor: 'agent:via-number',
+      onBehalfOf: 'user:alice',
+      sessionId: 'conversation-7',
+    });
+    // The person the agent acts for cannot approve it.
+    await expect(cs.decide(id, { approver: 'user:alice', outcome: 'approve' })).rejects.toMatchObject({
+      code: 'self_approval',
+    });
+    await cs.decide(id, { approver: 'user:bob', outcome: 'deny' });
+    expect((await call).isError).toBe(true);
+  });
+});
+
 describe('guardServer: bypass attempts', () => {
   test('the same tool-call id reused after it ran runs nothing again', async () => {
     const { sendRaw, cs, ran, nextRequest } = await connect();
