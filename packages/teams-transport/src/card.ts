@@ -42,7 +42,7 @@ export interface RenderCardOptions {
   refreshUserIds?: readonly string[] | undefined;
 }
 
-/** Teams rejects cards over about 28 KB; these budgets keep the whole card well under it. */
+/** Teams rejects messages over about 100 KB (UTF-16); these budgets keep a card far below it. */
 const PARAMS_BUDGET = 2_600;
 const REASON_BUDGET = 1_500;
 const VALUE_BUDGET = 300;

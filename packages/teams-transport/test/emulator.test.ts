@@ -77,7 +77,7 @@ describe('teams emulator', () => {
       body,
     });
     expect(((await elsewhere.json()) as { error: { code: string } }).error.code).toBe('ConversationNotFound');
-    const big = JSON.stringify({ type: 'message', text: 'x'.repeat(30_000) });
+    const big = JSON.stringify({ type: 'message', text: 'x'.repeat(52_000) });
     expect((await fetch(url, { method: 'POST', headers, body: big })).status).toBe(413);
   });
 

@@ -160,8 +160,8 @@ export class TeamsEmulatorError extends Error {
 
 const SCOPE = 'https://api.botframework.com/.default';
 const CARD_TYPE = 'application/vnd.microsoft.card.adaptive';
-/** Teams refuses messages over about 28 KB. */
-const MAX_MESSAGE_BYTES = 28 * 1024;
+/** Teams refuses messages over about 100 KB, counted as UTF-16. */
+const MAX_MESSAGE_BYTES = 100 * 1024;
 const INVOKE_TYPES = [
   'application/vnd.microsoft.card.adaptive',
   'application/vnd.microsoft.activity.message',
@@ -581,7 +581,7 @@ class Emulator implements TeamsEmulator {
     const base = conversationId.split(';')[0]!;
     if (base !== this.conversationId)
       return [404, { error: { code: 'ConversationNotFound', message: 'Conversation not found.' } }];
-    if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
+    if (body.length * 2 > MAX_MESSAGE_BYTES) {
       return [413, { error: { code: 'MessageSizeTooBig', message: 'Message size too large.' } }];
     }
     let activity: unknown;
