@@ -31,7 +31,7 @@ export { canonicalJson, type JsonObject, type JsonValue } from './canonical-json
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
 export { type Countersign, createCountersign, type WrapSpec } from './countersign.js';
 export type { WaitForDecisionOptions } from './decision-wait.js';
-export { type Duration, parseDuration } from './duration.js';
+export { type Duration, MAX_DURATION_MS, parseDuration } from './duration.js';
 export * from './errors.js';
 export type {
   CountersignEvent,
@@ -42,6 +42,7 @@ export type {
 export { type ActionIdentity, fingerprintAction } from './fingerprint.js';
 export type { Grant, GrantCheck, GrantRecord } from './grants.js';
 export type { GuardAction, GuardContext } from './guard.js';
+export { closestKey, MAX_PARAMS_DEPTH, MAX_PARAMS_VALUES, readMembers, unknownKeyIssue } from './input.js';
 export { type Lapse, lapse, lapsesAt, STRANDED_REASON, UNUSED_APPROVAL_REASON } from './lapse.js';
 export type { CheckResult, OpenAction, OpenContext, OpenResult } from './open.js';
 export type { CountersignOptions } from './options.js';

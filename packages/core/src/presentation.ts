@@ -31,7 +31,7 @@ export interface RequestPresentation {
   statusText: string;
   /** True while the request can still be decided. */
   open: boolean;
-  who: { actor: string; onBehalfOf: string | null };
+  who: { actor: string; onBehalfOf: string | null; sessionId: string };
   what: {
     action: string;
     resource: string | null;
@@ -125,7 +125,7 @@ export function presentRequest(request: ApprovalRequest, options: PresentOptions
     headline: STATUS_HEADLINES[request.status],
     statusText: statusText(request, approvedBy),
     open: request.status === 'pending',
-    who: { actor: request.actor, onBehalfOf: request.onBehalfOf },
+    who: { actor: request.actor, onBehalfOf: request.onBehalfOf, sessionId: request.sessionId },
     what: {
       action: request.action.name,
       resource: request.action.resource,
