@@ -1,3 +1,4 @@
+// The audit chain: the entry format, sealing drafts into the chain, and verifying a chain or an export.
 import { z } from 'zod';
 import { type ApprovalRequest, type RedactedAction, redactedActionSchema } from './approval.js';
 import { cachedCanonicalJson, canonicalJson, quote, rememberCanonicalJson } from './canonical-json.js';

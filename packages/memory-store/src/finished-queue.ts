@@ -1,3 +1,4 @@
+// The ids a store finished with, oldest first, so its retention limits forget the oldest.
 /**
  * Ids in the order they finished, so the oldest can be forgotten first. An array with a moving
  * head: a Set used as a queue slows down as deleted slots pile up at its front, and at 10,000

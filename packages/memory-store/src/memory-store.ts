@@ -1,3 +1,4 @@
+// MemoryStore: the Store contract in this process's memory, with bounded retention.
 import {
   type ApprovalRequest,
   type AuditDraft,

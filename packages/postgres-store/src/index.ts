@@ -1,3 +1,4 @@
+// The PostgreSQL store entry point.
 export {
   createPostgresStore,
   type PostgresStore,

@@ -1,3 +1,4 @@
+// NotificationListener: one LISTEN connection per store, fanning request changes out to subscribers.
 import pg from 'pg';
 
 const FIRST_RETRY_MS = 100;

@@ -1,3 +1,4 @@
+// The schema migrations, applied in order once each, safe to run from many processes at once.
 import { GENESIS_HASH } from '@countersign/core';
 import type pg from 'pg';
 

@@ -1,3 +1,4 @@
+// PgStore: the Store contract on PostgreSQL, one transaction per call, and its own sweeper.
 import {
   type ApprovalRequest,
   type AuditDraft,

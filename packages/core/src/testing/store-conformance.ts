@@ -1,3 +1,4 @@
+// The Store contract as runnable tests, which every store runs: atomicity, races, the audit chain, sweeping.
 import { type ApprovalRequest, approvalRequestSchema } from '../approval.js';
 import { toJsonLines, verifyAuditLog } from '../audit.js';
 import { createCountersign } from '../countersign.js';
