@@ -1,5 +1,5 @@
 // The transport's options: their types, defaults, and the checks that reject bad ones.
-import { type Clock, ConfigError } from '@countersign/core';
+import { type Clock, ConfigError, unknownKeyIssue } from '@countersign/core';
 import type { TeamsTransportLogger } from './call-error.js';
 import { BOT_FRAMEWORK_OPENID_METADATA_URL } from './openid-keys.js';
 import { isAllowedServiceUrl, MICROSOFT_SERVICE_ORIGINS, parseAllowedOrigins } from './service-url.js';
@@ -99,7 +99,7 @@ export function resolveOptions(options: TeamsTransportOptions): ResolvedOptions 
     throw new ConfigError(`${PREFIX} options are required`);
   for (const key of Object.keys(options)) {
     if (!(KEYS as readonly string[]).includes(key))
-      throw new ConfigError(`${PREFIX} unknown option "${key}"`);
+      throw new ConfigError(`${PREFIX} options: ${unknownKeyIssue('', key, KEYS)}`);
   }
   for (const key of ['appId', 'appPassword', 'tenantId', 'serviceUrl', 'conversationId'] as const) {
     if (typeof options[key] !== 'string' || options[key].length === 0) {

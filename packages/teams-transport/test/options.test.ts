@@ -16,7 +16,8 @@ describe('options', () => {
   });
 
   test.each<[string, Record<string, unknown>, RegExp]>([
-    ['an unknown key', { channel: 'C1' }, /unknown option "channel"/],
+    ['an unknown key', { channel: 'C1' }, /unknown key "channel"/],
+    ['a misspelt key', { appPasword: 'x' }, /did you mean "appPassword"/],
     ['a missing app id', { appId: '' }, /appId is required/],
     ['a missing password', { appPassword: undefined }, /appPassword is required/],
     [
