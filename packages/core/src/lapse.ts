@@ -53,14 +53,18 @@ export function lapsesAt(request: ApprovalRequest): number | null {
 export function lapse(request: ApprovalRequest, at: number): Lapse | null {
   const due = lapsesAt(request);
   if (due === null || at < due) return null;
-  const started = request.status === 'approved' && request.grantId !== null;
-  const status = started ? 'failed' : 'expired';
+  const grantId = request.status === 'approved' ? request.grantId : null;
+  const status = grantId === null ? 'expired' : 'failed';
   const closedReason =
-    request.status === 'pending' ? EXPIRED_REASON : started ? STRANDED_REASON : UNUSED_APPROVAL_REASON;
+    request.status === 'pending'
+      ? EXPIRED_REASON
+      : grantId === null
+        ? UNUSED_APPROVAL_REASON
+        : STRANDED_REASON;
   const next: ApprovalRequest = { ...request, version: request.version + 1, status, closedReason };
   const revoke =
-    started && request.grantId !== null
-      ? { id: request.grantId, audit: [requestDraft('revoked', request, at, { detail: STRANDED_REASON })] }
-      : null;
+    grantId === null
+      ? null
+      : { id: grantId, audit: [requestDraft('revoked', request, at, { detail: STRANDED_REASON })] };
   return { next, audit: [requestDraft(status, request, at, { detail: closedReason })], revoke };
 }

@@ -70,6 +70,28 @@ describe('sweep() closes what a stopped process left behind', () => {
     expect(await sweeper.sweep()).toBe(0);
   });
 
+  test('a restarted agent re-attaching to a stranded approval is told it already started, and nothing runs', async () => {
+    const { store, clock, transport, agent, sweeper } = twoProcesses();
+    const context = { ...CONTEXT, idempotencyKey: 'call_7' };
+    void agent.guard({ ...EXPORT, run: () => new Promise<never>(() => {}) }, context);
+    await approveNextDelivery(agent, transport, clock);
+    await clock.flush();
+    await clock.advance(2 * GRANT_TTL);
+    await sweeper.sweep();
+
+    const restarted = createCountersign({
+      store,
+      directory: DIRECTORY,
+      policy: POLICY,
+      clock,
+      transports: [createRecordingTransport()],
+    });
+    let ran = false;
+    const again = restarted.guard({ ...EXPORT, run: () => (ran = true) }, context);
+    await expect(again).rejects.toMatchObject({ code: 'already_started' });
+    expect(ran).toBe(false);
+  });
+
   test('a store without revokeGrantAndUpdateRequest gets the same entries, in the same order', async () => {
     const { clock, transport, agent, sweeper, tail } = twoProcesses(
       overrideStore(createMemoryStore(), { revokeGrantAndUpdateRequest: undefined }),
