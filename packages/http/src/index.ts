@@ -1,3 +1,9 @@
+export {
+  type ApprovalServer,
+  type ApprovalServerOptions,
+  createApprovalServer,
+  SLACK_INTERACTIONS_PATH,
+} from './approval-server.js';
 export type { Authentication, Caller } from './authenticate.js';
 export {
   AuthenticationFailure,
@@ -22,10 +28,21 @@ export {
 } from './decision-api.js';
 export type { InboxOptions } from './inbox/inbox.js';
 export { type Listening, listen } from './listen.js';
+export { createJsonLogger, type Logger, silentLogger } from './logger.js';
 export { OPENAPI_PATH, openApiDocument } from './openapi.js';
 export { PROBLEM_TYPE_BASE, type Problem } from './problem.js';
 export type { RelayOptions } from './relay-auth.js';
 export { createMemoryReplayGuard, type ReplayGuard } from './replay-guard.js';
+export { type ServeIo, serve } from './serve.js';
+export {
+  type ApprovalServerConfig,
+  applyEnv,
+  CONFIG_ENV,
+  loadConfigFile,
+  type ServerOidcConfig,
+  type ServerSlackConfig,
+  type ServerWebhookConfig,
+} from './server-config.js';
 export {
   createWebhookReceiver,
   type ReceivedEvent,

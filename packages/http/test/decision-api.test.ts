@@ -383,7 +383,7 @@ describe('reading', () => {
     expect(view.what.paramsHash).toBe(request.action.paramsHash);
     expect(view.why.label).toBe('Stated by the agent, unverified');
     expect(view.quorum).toEqual({ required: 1, approvals: 0, approvedBy: [] });
-    expect(view.who).toEqual({ actor: 'agent:report-bot', onBehalfOf: 'user:alice' });
+    expect(view.who).toMatchObject({ actor: 'agent:report-bot', onBehalfOf: 'user:alice' });
   });
 
   test("a request's audit trail, and the full export for auditors only", async () => {

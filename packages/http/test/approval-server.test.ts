@@ -1,0 +1,191 @@
+import { createCountersign, type PolicyRule } from '@countersign/core';
+import { createPostgresStore } from '@countersign/postgres-store';
+import { afterEach, describe, expect, test } from 'vitest';
+import {
+  type ApprovalServer,
+  type ApprovalServerConfig,
+  applyEnv,
+  createApprovalServer,
+  createJsonLogger,
+  createWebhookTransport,
+  type Listening,
+  listen,
+  serve,
+} from '../src/index.js';
+import { AUDIENCE, hmacSecret, ISSUER, type TestIssuer, testIssuer } from './helpers.js';
+import { dropSchema, PG_URL, randomSchema } from './pg-helpers.js';
+import { startReceiver, type TestReceiver } from './webhook-receiver-server.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const directory = {
+  'user:alice': { groups: ['data-owners'] },
+  'user:bob': { groups: ['data-owners'] },
+  'user:carol': { groups: ['data-owners'] },
+};
+const policy: PolicyRule[] = [
+  {
+    id: 'exports-need-approval',
+    match: { action: 'db.export' },
+    effect: 'require_approval',
+    approvers: { groups: ['data-owners'] },
+    quorum: 1,
+    requestTtl: '10m',
+  },
+];
+
+async function jwksServer(issuer: TestIssuer): Promise<Listening> {
+  const server = await listen(() => Response.json(issuer.jwks));
+  cleanups.push(() => server.close(100));
+  return server;
+}
+
+async function start(extra: Partial<ApprovalServerConfig> = {}) {
+  const issuer = await testIssuer();
+  const jwks = await jwksServer(issuer);
+  const schema = randomSchema();
+  cleanups.push(() => dropSchema(schema));
+  const secret = hmacSecret();
+  const receiver: TestReceiver = await startReceiver({ secret });
+  cleanups.push(() => receiver.close());
+  const lines: string[] = [];
+  const server: ApprovalServer = await createApprovalServer(
+    {
+      port: 0,
+      database: { url: PG_URL, schema },
+      policy,
+      directory,
+      oidc: { issuer: ISSUER, audience: AUDIENCE, jwksUrl: `${jwks.url}/jwks` },
+      webhooks: [{ url: receiver.url, secret }],
+      auditors: ['user:carol'],
+      sweepSeconds: 0,
+      ...extra,
+    },
+    { logger: createJsonLogger((line) => lines.push(line)) },
+  );
+  cleanups.push(() => server.close());
+  const url = await server.listen();
+  return { issuer, schema, secret, receiver, server, url, lines };
+}
+
+describe('the approval server over PostgreSQL', () => {
+  test('an agent in another instance waits; a decision through the API resumes it; webhooks and logs follow', async () => {
+    const { issuer, schema, secret, receiver, url, lines } = await start();
+    const agentStore = createPostgresStore({ connectionString: PG_URL, schema });
+    const agent = createCountersign({
+      store: agentStore,
+      policy,
+      directory,
+      transports: [createWebhookTransport({ url: receiver.url, secret, logger: { warn() {} } })],
+    });
+    cleanups.push(() => agent.close());
+    const outcome = agent.guard(
+      {
+        name: 'db.export',
+        resource: 'prod/customers',
+        params: { table: 'customers' },
+        run: () => 'exported',
+      },
+      { actor: 'agent:report-bot', onBehalfOf: 'user:alice', sessionId: 's1', reason: 'churn report' },
+    );
+    const token = await issuer.token({ sub: 'bob' });
+    let id: string | undefined;
+    for (let i = 0; i < 200 && id === undefined; i++) {
+      const list = (await (
+        await fetch(`${url}/requests`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as {
+        items: { id: string }[];
+      };
+      id = list.items[0]?.id;
+      if (id === undefined) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(id).toBeDefined();
+    const decided = await fetch(`${url}/requests/${id}/decisions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ outcome: 'approve', comment: 'ok' }),
+    });
+    expect(decided.status).toBe(200);
+    expect(await outcome).toBe('exported');
+    await agent.close();
+    const types = () => receiver.events.map((e) => e.type.replace('dev.countersign.request.', ''));
+    for (let i = 0; i < 100 && !types().includes('approved'); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(types()).toEqual(expect.arrayContaining(['requested', 'decided', 'approved', 'executed']));
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const log = lines.join('');
+    expect(log).toContain('"msg":"request"');
+    expect(log).toContain('"msg":"migrations applied"');
+    expect(log).not.toContain(token);
+    expect(log).not.toContain(secret.slice(6));
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+  });
+
+  test('the inbox is served, and health fails once the server is closed', async () => {
+    const { url, server } = await start();
+    const inbox = await fetch(`${url}/inbox`);
+    expect(inbox.status).toBe(200);
+    expect(inbox.headers.get('content-security-policy')).toContain("default-src 'none'");
+    await server.close();
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('configuration', () => {
+  test('environment variables override the file and unknown keys are refused', () => {
+    const config = applyEnv(
+      { port: 1, database: { schema: 'x' } },
+      {
+        COUNTERSIGN_PORT: '9000',
+        COUNTERSIGN_PG_URL: 'postgres://db/x',
+        OIDC_ISSUER: 'https://id',
+        SLACK_BOT_TOKEN: 'xoxb-1',
+      },
+    );
+    expect(config.port).toBe(9000);
+    expect(config.database).toEqual({ schema: 'x', url: 'postgres://db/x' });
+    expect(config.oidc?.issuer).toBe('https://id');
+    expect(config.slack?.token).toBe('xoxb-1');
+    expect(() => applyEnv({ prot: 1 } as never, {})).toThrow(/unknown option "prot"/);
+  });
+
+  test('serve: usage errors exit 2, bad configuration 3, a clean stop 0', async () => {
+    const quiet = { logger: createJsonLogger(() => {}), stdout: () => {} };
+    expect(await serve(['--bogus'], quiet)).toBe(2);
+    expect(await serve(['--config', '/nonexistent/countersign.json'], quiet)).toBe(3);
+    expect(await serve([], { ...quiet, env: {} })).toBe(3);
+    const issuer = await testIssuer();
+    const jwks = await jwksServer(issuer);
+    const schema = randomSchema();
+    cleanups.push(() => dropSchema(schema));
+    let stop = () => {};
+    const stopped = new Promise<void>((resolve) => {
+      stop = resolve;
+    });
+    let url = '';
+    const code = serve([], {
+      ...quiet,
+      env: {
+        COUNTERSIGN_PORT: '0',
+        COUNTERSIGN_PG_URL: PG_URL,
+        COUNTERSIGN_PG_SCHEMA: schema,
+        OIDC_ISSUER: ISSUER,
+        OIDC_AUDIENCE: AUDIENCE,
+        OIDC_JWKS_URL: `${jwks.url}/jwks`,
+      },
+      stopped,
+      onListening: (listening) => {
+        url = listening;
+        fetch(`${url}/healthz`).then(
+          (response) => response.status === 200 && stop(),
+          () => {},
+        );
+      },
+    });
+    expect(await code).toBe(0);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+});
