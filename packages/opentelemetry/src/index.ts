@@ -1,2 +1,3 @@
-// @countersign/opentelemetry: work in progress.
-export {};
+// @countersign/opentelemetry: spans for guards and metrics for approvals, through @opentelemetry/api.
+export { type InstrumentOptions, instrument } from './instrument.js';
+export { Attr, GUARD_SPAN, Metric } from './names.js';
