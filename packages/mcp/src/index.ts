@@ -8,6 +8,7 @@ export {
   guardServer,
   type ToolExtra,
 } from './guarded-server.js';
+export type { HttpUpstream } from './http-upstream.js';
 export { idempotencyKeyFor } from './idempotency-key.js';
 export { type McpProxy, type McpProxyOptions, type ProxiedTool, startMcpProxy } from './proxy.js';
 export { loadProxyConfig, type ProxyConfig, parseProxyConfig, proxyConfigSchema } from './proxy-config.js';

@@ -40,17 +40,37 @@ const toolSchema = z.strictObject({
   risk: z.enum(['low', 'medium', 'high', 'critical']).optional(),
 });
 
+const serverName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ or -');
+
+const stdioServerSchema = z.strictObject({
+  type: z.literal('stdio'),
+  /** Used in action names, `mcp.<name>.<tool>`. */
+  name: serverName,
+  command: text,
+  args: z.array(z.string()).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  passEnv: z.array(envName).optional(),
+  cwd: text.optional(),
+});
+
+const httpServerSchema = z.strictObject({
+  type: z.literal('http'),
+  name: serverName,
+  url: z.url({ protocol: /^https?$/ }),
+  /** Header name to the environment variable holding its value, e.g. `{ "Authorization": "UPSTREAM_AUTH" }`. */
+  headersEnv: z.record(z.string().regex(/^[A-Za-z0-9-]+$/), envName).optional(),
+});
+
+/** `type` defaults to `"stdio"`, the common case. */
+const serverSchema = z.preprocess(
+  (value) =>
+    typeof value === 'object' && value !== null && !('type' in value) ? { ...value, type: 'stdio' } : value,
+  z.discriminatedUnion('type', [stdioServerSchema, httpServerSchema]),
+);
+
 export const proxyConfigSchema = z.strictObject({
   $schema: z.string().optional(),
-  server: z.strictObject({
-    /** Used in action names, `mcp.<name>.<tool>`. */
-    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ or -'),
-    command: text,
-    args: z.array(z.string()).optional(),
-    env: z.record(z.string(), z.string()).optional(),
-    passEnv: z.array(envName).optional(),
-    cwd: text.optional(),
-  }),
+  server: serverSchema,
   actor: text,
   onBehalfOf: text.optional(),
   reason: text.optional(),

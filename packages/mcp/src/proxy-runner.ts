@@ -10,7 +10,7 @@ import {
   type Store,
   type Transport,
 } from '@countersign/core';
-import { type McpProxy, startMcpProxy } from './proxy.js';
+import { type McpProxy, type McpProxyOptions, startMcpProxy } from './proxy.js';
 import type { ProxyConfig } from './proxy-config.js';
 
 export interface ProxyIo {
@@ -105,7 +105,7 @@ export async function runProxyFromConfig(config: ProxyConfig, io: ProxyIo = {}):
     const cs = createCountersign(options);
     const proxy = startMcpProxy({
       countersign: cs,
-      upstream: config.server,
+      upstream: upstreamOf(config.server, secret),
       serverName: config.server.name,
       actor: config.actor,
       onBehalfOf: config.onBehalfOf,
@@ -136,6 +136,21 @@ export async function runProxyFromConfig(config: ProxyConfig, io: ProxyIo = {}):
     await store.close();
     throw error;
   }
+}
+
+function upstreamOf(
+  server: ProxyConfig['server'],
+  secret: (name: string, what: string) => string,
+): McpProxyOptions['upstream'] {
+  if (server.type === 'stdio') {
+    const { type: _type, name: _name, ...stdio } = server;
+    return stdio;
+  }
+  const headers: Record<string, string> = {};
+  for (const [header, variable] of Object.entries(server.headersEnv ?? {})) {
+    headers[header] = secret(variable, `the upstream header ${header}`);
+  }
+  return { url: server.url, headers };
 }
 
 async function openStore(

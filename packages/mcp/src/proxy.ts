@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import type { Countersign, Risk } from '@countersign/core';
 import { guardedCall } from './guarded-call.js';
+import { connectHttpUpstream, type HttpUpstream } from './http-upstream.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { readLines } from './json-lines.js';
-import { type StdioUpstream, spawnUpstream } from './stdio-upstream.js';
+import { connectStdioUpstream, type StdioUpstream } from './stdio-upstream.js';
 import { refusalResult } from './tool-result.js';
 import { waitingMessage } from './waiting-message.js';
 
@@ -19,7 +20,8 @@ export interface ProxiedTool {
 
 export interface McpProxyOptions {
   countersign: Countersign;
-  upstream: StdioUpstream;
+  /** A command to run (stdio), or a `url` (Streamable HTTP). */
+  upstream: StdioUpstream | HttpUpstream;
   /** Names the server in default action names: `mcp.<serverName>.<tool>`. */
   serverName: string;
   /** The agent identity every call is made as, e.g. `'agent:claude-desktop'`. */
@@ -43,7 +45,7 @@ export interface McpProxyOptions {
 }
 
 export interface McpProxy {
-  /** Resolves with the upstream server's exit code once the relay has stopped. */
+  /** Resolves once the relay has stopped: with the upstream process's exit code, or null. */
   readonly done: Promise<number | null>;
   /** Stops relaying and ends the upstream server. */
   close(): Promise<void>;
@@ -54,8 +56,8 @@ type Message = Record<string, unknown>;
 
 interface InterceptedCall {
   readonly controller: AbortController;
-  /** Set once the call has been sent upstream; settles with its raw response line (null: none coming). */
-  answer: ((line: Buffer | null) => void) | null;
+  /** Set once the call has been sent upstream; settles with its raw response (null: none coming). */
+  answer: ((raw: Buffer | string | null) => void) | null;
 }
 
 const JSONRPC_INVALID_REQUEST = -32600;
@@ -74,17 +76,16 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
     options.log ?? ((message: string) => process.stderr.write(`[countersign-mcp-proxy] ${message}\n`));
   const sessionId = options.sessionId ?? `mcp-proxy:${randomUUID()}`;
   const calls = new Map<string, InterceptedCall>();
-  const child = spawnUpstream(options.upstream);
+  const spec = options.upstream;
+  const upstream = 'url' in spec ? connectHttpUpstream(spec, log) : connectStdioUpstream(spec, log);
   let stopped = false;
 
   const toClient = (line: Buffer | string) => {
     if (!stopped)
       output.write(typeof line === 'string' ? `${line}\n` : Buffer.concat([line, Buffer.from('\n')]));
   };
-  const toUpstream = (line: Buffer | string) => {
-    if (!stopped && child.stdin.writable) {
-      child.stdin.write(typeof line === 'string' ? `${line}\n` : Buffer.concat([line, Buffer.from('\n')]));
-    }
+  const toUpstream = (raw: Buffer | string) => {
+    if (!stopped) upstream.send(raw);
   };
   const errorResponse = (id: Id | null, code: number, message: string) =>
     toClient(
@@ -117,7 +118,7 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
           params: args,
           risk: configured?.risk,
           run: () =>
-            new Promise<Buffer | null>((resolve) => {
+            new Promise<Buffer | string | null>((resolve) => {
               call.answer = resolve;
               toUpstream(raw);
             }),
@@ -199,44 +200,28 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
     () => log('dropped a client message larger than 16 MiB'),
   );
 
-  readLines(
-    child.stdout,
-    (line) => {
-      const message = asObject(parse(line));
-      const id = message?.id;
-      if (
-        message !== null &&
-        message.method === undefined &&
-        (typeof id === 'string' || typeof id === 'number')
-      ) {
-        const call = calls.get(JSON.stringify(id));
-        if (call !== undefined) {
-          call.answer?.(line);
-          return;
-        }
+  upstream.onMessage((raw) => {
+    const message = asObject(parse(raw));
+    const id = message?.id;
+    if (
+      message !== null &&
+      message.method === undefined &&
+      (typeof id === 'string' || typeof id === 'number')
+    ) {
+      const call = calls.get(JSON.stringify(id));
+      if (call !== undefined) {
+        call.answer?.(raw);
+        return;
       }
-      toClient(line);
-    },
-    () => log('dropped a server message larger than 16 MiB'),
-  );
-
-  const done = new Promise<number | null>((resolve) => {
-    child.on('error', (error) => {
-      log(`could not run the upstream server: ${error.message}`);
-      stop();
-      resolve(null);
-    });
-    child.on('exit', (code) => {
-      for (const call of calls.values()) call.answer?.(null);
-      stop();
-      resolve(code);
-    });
+    }
+    toClient(raw);
   });
-  done.catch(() => {});
 
-  function stop() {
+  const done = upstream.closed.then((code) => {
+    for (const call of calls.values()) call.answer?.(null);
     stopped = true;
-  }
+    return code;
+  });
 
   input.on('end', () => {
     void proxy.close();
@@ -246,19 +231,16 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
     done,
     async close() {
       for (const call of calls.values()) call.controller.abort();
-      if (child.exitCode === null && child.signalCode === null) {
-        child.stdin.end();
-        child.kill('SIGTERM');
-      }
+      await upstream.close();
       await done;
     },
   };
   return proxy;
 }
 
-function parse(line: Buffer): unknown {
+function parse(raw: Buffer | string): unknown {
   try {
-    return JSON.parse(line.toString('utf8'));
+    return JSON.parse(raw.toString());
   } catch {
     return undefined;
   }

@@ -1,7 +1,8 @@
 // The MCP server the proxy guards, run as a child process speaking MCP over its stdin and stdout.
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import { spawn } from 'node:child_process';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { readLines } from './json-lines.js';
+import type { Upstream } from './upstream.js';
 
 export interface StdioUpstream {
   command: string;
@@ -16,21 +17,51 @@ export interface StdioUpstream {
   cwd?: string | undefined;
 }
 
-export type UpstreamProcess = ChildProcessByStdio<Writable, Readable, null>;
-
 /** Starts the server; its stderr is the proxy's, so its logs stay visible and off the MCP stream. */
-export function spawnUpstream(upstream: StdioUpstream): UpstreamProcess {
+export function connectStdioUpstream(spec: StdioUpstream, log: (message: string) => void): Upstream {
   const env: Record<string, string> = { ...getDefaultEnvironment() };
-  for (const name of upstream.passEnv ?? []) {
+  for (const name of spec.passEnv ?? []) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
   }
-  Object.assign(env, upstream.env);
-  return spawn(upstream.command, [...(upstream.args ?? [])], {
+  Object.assign(env, spec.env);
+  const child = spawn(spec.command, [...(spec.args ?? [])], {
     env,
-    cwd: upstream.cwd,
+    cwd: spec.cwd,
     stdio: ['pipe', 'pipe', 'inherit'],
     shell: false,
     windowsHide: true,
   });
+  const listeners: ((raw: Buffer | string) => void)[] = [];
+  readLines(
+    child.stdout,
+    (line) => {
+      for (const listener of listeners) listener(line);
+    },
+    () => log('dropped a server message larger than 16 MiB'),
+  );
+  const closed = new Promise<number | null>((resolve) => {
+    child.on('error', (error) => {
+      log(`could not run the upstream server: ${error.message}`);
+      resolve(null);
+    });
+    child.on('exit', (code) => resolve(code));
+  });
+  return {
+    send(raw) {
+      if (!child.stdin.writable) return;
+      child.stdin.write(typeof raw === 'string' ? `${raw}\n` : Buffer.concat([raw, Buffer.from('\n')]));
+    },
+    onMessage(listener) {
+      listeners.push(listener);
+    },
+    closed,
+    async close() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.stdin.end();
+        child.kill('SIGTERM');
+      }
+      await closed;
+    },
+  };
 }
