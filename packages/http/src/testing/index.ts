@@ -1,1 +1,1 @@
-export {};
+export { createDevIssuer, type DevIssuer } from './dev-issuer.js';
