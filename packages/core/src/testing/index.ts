@@ -1,5 +1,6 @@
 // @countersign/core/testing: conformance suites, a test clock, a recording transport, fixtures.
 export { sampleDraft, sampleGrant, sampleRequest } from './fixtures.js';
+export { type PauseResumeConformanceOptions, runPauseResumeConformance } from './pause-resume-conformance.js';
 export { createRecordingTransport, type RecordingTransport } from './recording-transport.js';
 export type { ConformanceRunner, Matchers } from './runner.js';
 export { runStoreConformance, type StoreConformanceOptions } from './store-conformance.js';
