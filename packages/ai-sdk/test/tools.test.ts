@@ -193,4 +193,29 @@ describe('guarded execute', () => {
     );
     expect(await read.execute({}, { toolCallId: 'c1', messages: [], context: {} })).toBe('done');
   });
+
+  test('with wait: true, execute blocks until a person decides, then runs the call once', async () => {
+    const s = setup();
+    const guard = countersignTools(s.cs, { actor: ACTOR, sessionId: SESSION, wait: true });
+    let runs = 0;
+    const exportTool = guard.tool(
+      'db.export',
+      tool({
+        inputSchema: z.object({ table: z.string() }),
+        execute: async ({ table }) => {
+          runs += 1;
+          return `${table}.csv`;
+        },
+      }),
+    );
+    const result = exportTool.execute(
+      { table: 'customers' },
+      { toolCallId: 'c1', messages: [], context: {} },
+    );
+    const request = await s.transport.nextDelivery();
+    expect(runs).toBe(0);
+    await s.cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
+    expect(await result).toBe('customers.csv');
+    expect(runs).toBe(1);
+  });
 });

@@ -125,4 +125,20 @@ describe('guarded agent tools and resolveInterruptions', () => {
     expect(s.runs).toEqual([{ action: 'db.read', args: { table: 'orders' } }]);
     expect(outputsSeen(model)).toEqual([{ callId: 'call-1', output: { type: 'text', text: '{"rows":3}' } }]);
   });
+
+  test('resolveInterruptions with wait: true waits for the decision, then approves', async () => {
+    const s = setup();
+    const { model, agent, result } = await interruptedExport(s);
+    const resolving = s.guard.resolveInterruptions(result, { wait: true });
+    const request = await s.transport.nextDelivery();
+    await s.cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
+    const resolved = await resolving;
+    expect(resolved.approved).toHaveLength(1);
+    expect(resolved.pending).toEqual([]);
+    await run(agent, result.state);
+    expect(s.runs).toEqual([{ action: 'db.export', args: { table: 'customers' } }]);
+    expect(outputsSeen(model)).toEqual([
+      { callId: 'call-1', output: { type: 'text', text: 'customers.csv' } },
+    ]);
+  });
 });
