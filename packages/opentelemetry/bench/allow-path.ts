@@ -2,7 +2,11 @@
 import { type Countersign, createCountersign } from '@countersign/core';
 import { createMemoryStore } from '@countersign/memory-store';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { instrument } from '../src/index.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 15);
@@ -29,7 +33,10 @@ const variants: { name: string; cs: Countersign }[] = [
   { name: 'instrumented, no SDK registered (telemetry off)', cs: instrument(plain()) },
   {
     name: 'instrumented, SDK providers exporting nothing',
-    cs: instrument(plain(), { tracerProvider: new BasicTracerProvider(), meterProvider: new MeterProvider() }),
+    cs: instrument(plain(), {
+      tracerProvider: new BasicTracerProvider(),
+      meterProvider: new MeterProvider(),
+    }),
   },
   {
     name: 'instrumented, SDK recording (in-memory exporter, reader)',
@@ -63,7 +70,9 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 
 const base = median(samples[0]!);
-console.log(`guard() allow path, ${ROUNDS} rounds x ${CALLS} calls, median of per-round means, Node ${process.version}`);
+console.log(
+  `guard() allow path, ${ROUNDS} rounds x ${CALLS} calls, median of per-round means, Node ${process.version}`,
+);
 console.log('| variant | µs per call | ratio to uninstrumented |');
 console.log('| --- | ---: | ---: |');
 for (const [i, { name }] of variants.entries()) {
