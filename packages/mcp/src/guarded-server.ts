@@ -1,6 +1,6 @@
 // Guarded tool registration for an McpServer: every call goes through countersign before the handler runs.
 import { randomUUID } from 'node:crypto';
-import { ConfigError, type Countersign, type Risk } from '@countersign/core';
+import { ConfigError, type Countersign, type Grant, type Risk } from '@countersign/core';
 import type { McpServer, RegisteredTool, ToolCallback } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ShapeOutput, ZodRawShapeCompat } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
@@ -64,9 +64,11 @@ export interface GuardedToolConfig<Shape extends ZodRawShapeCompat> {
   risk?: Risk | undefined;
 }
 
+/** The tool's own handler; `grant` is live while it runs (`grant.signal`, or `cs.grants.consume` at the resource). */
 export type GuardedToolHandler<Shape extends ZodRawShapeCompat> = (
   args: ShapeOutput<Shape>,
   extra: ToolExtra,
+  grant: Grant,
 ) => CallToolResult | Promise<CallToolResult>;
 
 export interface GuardedServer {
@@ -159,7 +161,7 @@ export function guardServer(
             resource: typeof resource === 'function' ? resource(params) : (resource ?? null),
             params: params as Record<string, unknown>,
             risk,
-            run: () => handler(params, extra),
+            run: (grant) => handler(params, extra, grant),
           },
           {
             actor,

@@ -163,8 +163,12 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
 
   const fromClient = (message: Message, raw: Buffer | string) => {
     const id = message.id;
-    if (message.method === 'tools/call' && (typeof id === 'string' || typeof id === 'number')) {
-      void intercept(message, raw, id);
+    if (message.method === 'tools/call') {
+      if (typeof id === 'string' || typeof id === 'number') void intercept(message, raw, id);
+      // A call without a usable id (a notification, or id null) is never forwarded: a lax server might run it.
+      else if (id === null)
+        errorResponse(null, JSONRPC_INVALID_REQUEST, 'tools/call needs a string or number id');
+      else log('dropped a tools/call without an id');
       return;
     }
     if (message.method === 'notifications/cancelled') {

@@ -31,7 +31,13 @@ async function connect(
     guarded.registerTool(
       tool,
       { description: `${tool} a table`, inputSchema: { table: z.string() } },
-      async (args) => {
+      async (args, _extra, grant) => {
+        // The grant is live while the handler runs, for exactly these arguments.
+        await harness.cs.grants.consume(grant.token, {
+          name: tool.replace('__', '.'),
+          params: args,
+          sessionId: grant.sessionId,
+        });
         ran.push({ tool, args });
         return { content: [{ type: 'text', text: `${tool} ${args.table} done` }] };
       },

@@ -45,7 +45,7 @@ async function directAnswer(lines: string[], id: number): Promise<string> {
   return line;
 }
 
-const isAnswer = (id: number) => (line: string) => (JSON.parse(line) as { id?: unknown }).id === id;
+const isAnswer = (id: number | null) => (line: string) => (JSON.parse(line) as { id?: unknown }).id === id;
 const textOf = (result: CallToolResult) => (result.content[0] as { text: string }).text;
 
 describe('guarding proxy against a real stdio server', () => {
@@ -148,6 +148,22 @@ describe('guarding proxy against a real stdio server', () => {
     await harness.nextLine(isAnswer(7));
     expect(harness.received()).toEqual([{ name: 'read_file', args: { path: '/etc/motd' } }]);
     expect(harness.lines.filter(isAnswer(9))).toEqual([]);
+  });
+
+  test('a tool call without a usable id is never forwarded', async () => {
+    const harness = start();
+    harness.toProxy.write(`${INITIALIZE}\n${INITIALIZED}\n`);
+    await harness.nextLine(isAnswer(0));
+    harness.toProxy.write(
+      '{"jsonrpc":"2.0","method":"tools/call","params":{"name":"drop_table","arguments":{"table":"t"}}}\n' +
+        '{"jsonrpc":"2.0","id":null,"method":"tools/call","params":{"name":"drop_table","arguments":{"table":"u"}}}\n' +
+        '{"jsonrpc":"2.0","id":{"x":1},"method":"tools/call","params":{"name":"drop_table","arguments":{"table":"v"}}}\n',
+    );
+    const refused = JSON.parse(await harness.nextLine(isAnswer(null))) as { error: { code: number } };
+    expect(refused.error.code).toBe(-32600);
+    harness.toProxy.write(`${READ}\n`);
+    await harness.nextLine(isAnswer(7));
+    expect(harness.received().map((call) => call.name)).toEqual(['read_file']);
   });
 
   test('a tool call hidden in a batch is still guarded', async () => {
