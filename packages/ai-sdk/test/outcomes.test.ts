@@ -1,5 +1,5 @@
 // What the model receives when a call is allowed, approved, denied with a comment, expires, or is denied by policy.
-import { generateText, type ModelMessage, stepCountIs } from 'ai';
+import { generateText, type ModelMessage, stepCountIs, ToolLoopAgent } from 'ai';
 import { describe, expect, test } from 'vitest';
 import { call, onlyRequest, scriptedModel, setup, text, toolResultsIn } from './helpers.js';
 
@@ -175,6 +175,27 @@ describe('toolApproval and guarded tools with generateText', () => {
         toolCallId: 'call-1',
         requestId: onlyRequest(s.transport),
         expiresAt: expect.any(Number),
+      },
+    ]);
+  });
+
+  test('a ToolLoopAgent with the same toolApproval pauses, and runs the export once approved', async () => {
+    const s = setup();
+    const model = scriptedModel([[call('call-1', 'db__export', { table: 'customers' })], [text('Done.')]]);
+    const agent = new ToolLoopAgent({ model, tools: s.tools, toolApproval: s.guard.toolApproval });
+    const paused = await agent.generate({ messages: PROMPT });
+    expect(s.runs).toEqual([]);
+    await s.cs.decide(onlyRequest(s.transport), { approver: 'user:bob', outcome: 'approve' });
+    const { responses } = await s.guard.approvalResponses({ content: paused.content, tools: s.tools });
+    await agent.generate({
+      messages: [...PROMPT, ...paused.response.messages, { role: 'tool', content: responses }],
+    });
+    expect(s.runs).toEqual([{ action: 'db.export', args: { table: 'customers' } }]);
+    expect(toolResultsIn(model.doGenerateCalls[1]?.prompt)).toEqual([
+      {
+        toolCallId: 'call-1',
+        toolName: 'db__export',
+        output: { type: 'json', value: { file: 'customers.csv' } },
       },
     ]);
   });
