@@ -127,11 +127,19 @@ class CheckpointerImpl implements Checkpointer {
   }
 
   #arm(ms: number): void {
-    this.#timer = this.#clock.setTimeout(() => {
+    const tick = () => {
       if (this.#closed) return;
       this.#background();
       this.#arm(ms);
-    }, ms);
+    };
+    if (this.#options.clock !== undefined) {
+      this.#timer = this.#clock.setTimeout(tick, ms);
+      return;
+    }
+    // Checkpoints alone never keep a process alive that has nothing else to do.
+    const timer = setTimeout(tick, ms);
+    timer.unref();
+    this.#timer = timer;
   }
 
   /** One periodic checkpoint at a time; triggers while one runs fold into a single follow-up. */
@@ -144,7 +152,11 @@ class CheckpointerImpl implements Checkpointer {
       if (head !== null && this.#last !== null && head.seq === this.#last.seq) return;
       await this.#sign();
     });
-    this.#running = run.catch((error: unknown) => this.#report(error));
+    this.#running = run.catch((error: unknown) => {
+      // Try again after another `everyEntries` entries (or the next tick), not on every entry.
+      this.#pending = 0;
+      this.#report(error);
+    });
   }
 
   async #sign(): Promise<Checkpoint> {
