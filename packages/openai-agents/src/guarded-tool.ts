@@ -39,7 +39,8 @@ export interface GuardedToolOptions<ARGS, RESULT, TContext> {
 
 /** Set in `details` by `resolveInterruptions` to learn the SDK's parsed input without running anything. */
 export const PARSE_ONLY = Symbol('countersign.parseOnly');
-const PARSED = Symbol('countersign.parsed');
+/** What a parse-only invocation returns; nobody reads it. */
+const PARSED = 'parsed only; nothing ran';
 
 interface ParseOnly {
   [PARSE_ONLY]?: (input: unknown) => void;
