@@ -185,6 +185,29 @@ describe('guardServer: allowed and approved calls', () => {
     expect((await cs.getRequest(id))?.status).toBe('executed');
   });
 
+  test('progress repeats while the request waits, always increasing, and stops once decided', async () => {
+    const { client, cs, nextRequest } = await connect({ actor: 'agent:bot', progressIntervalMs: 100 });
+    const progress: number[] = [];
+    let secondProgress!: () => void;
+    const twice = new Promise<void>((resolve) => {
+      secondProgress = resolve;
+    });
+    const requestId = nextRequest();
+    const call = client.callTool({ name: 'db__export', arguments: { table: 'payroll' } }, undefined, {
+      onprogress: (update) => {
+        progress.push(update.progress);
+        if (progress.length === 2) secondProgress();
+      },
+    });
+    await twice;
+    await cs.decide(await requestId, { approver: 'user:bob', outcome: 'approve' });
+    await call;
+    expect(progress.slice(0, 2)).toEqual([1, 2]);
+    const seen = progress.length;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(progress).toHaveLength(seen);
+  });
+
   test('actor comes from authInfo, session from the transport', async () => {
     const authInfo: AuthInfo = { token: 'secret-token', clientId: 'claude', scopes: [] };
     const { client, cs, nextRequest } = await connect({}, { authInfo });
