@@ -201,4 +201,30 @@ describe('needsApproval and the error function', () => {
     expect(resolved.unhandled).toHaveLength(1);
     expect(s.transport.delivered).toEqual([]);
   });
+
+  test('resolveInterruptions binds the arguments as the SDK parses them (strict-mode nulls dropped), so the approved call runs', async () => {
+    const s = setup();
+    const runs: unknown[] = [];
+    const exportTool = s.guard.tool({
+      action: 'db.export',
+      description: 'd',
+      parameters: z.object({ table: z.string(), limit: z.number().optional() }),
+      execute: (args) => {
+        runs.push(args);
+        return 'ok';
+      },
+    });
+    const model = new ScriptedModel([
+      [functionCall('db__export', { table: 'customers', limit: null, reason: null }, { callId: 'c1' })],
+      [assistantMessage('.')],
+    ]);
+    const agent = agentWith(model, [exportTool]);
+    const result = await run(agent, 'go', { context: CONTEXT });
+    await s.guard.resolveInterruptions(result);
+    expect(s.transport.delivered[0]!.action.params).toEqual({ table: 'customers' });
+    await s.cs.decide(s.transport.delivered[0]!.id, { approver: 'user:bob', outcome: 'approve' });
+    expect((await s.guard.resolveInterruptions(result)).approved).toHaveLength(1);
+    await run(agent, result.state);
+    expect(runs).toEqual([{ table: 'customers' }]);
+  });
 });
