@@ -65,9 +65,9 @@ const JSONRPC_INVALID_PARAMS = -32602;
 const JSONRPC_INTERNAL_ERROR = -32603;
 
 /**
- * Starts the upstream server and relays. Messages pass byte for byte, tool calls included once
- * countersign lets them through; a refused call is answered by the proxy with an `isError`
- * result and never reaches the server.
+ * Starts the upstream server and relays. Messages and results pass byte for byte; a tool call
+ * countersign lets through is forwarded as the JSON it was checked as; a refused call is answered
+ * by the proxy with an `isError` result and never reaches the server.
  */
 export function startMcpProxy(options: McpProxyOptions): McpProxy {
   const input = options.input ?? process.stdin;
@@ -92,7 +92,7 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
       JSON.stringify({ jsonrpc: '2.0', id, error: { code, message: `[countersign-mcp-proxy] ${message}` } }),
     );
 
-  const intercept = async (message: Message, raw: Buffer | string, id: Id) => {
+  const intercept = async (message: Message, id: Id) => {
     const key = JSON.stringify(id);
     if (calls.has(key)) return errorResponse(id, JSONRPC_INVALID_REQUEST, 'a call with this id is in flight');
     const params = asObject(message.params);
@@ -117,10 +117,12 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
           resource: configured?.resource ?? null,
           params: args,
           risk: configured?.risk,
+          // Forwarded as parsed, not as received: a server whose JSON parser reads duplicate keys
+          // differently must still get exactly the call that was checked.
           run: () =>
             new Promise<Buffer | string | null>((resolve) => {
               call.answer = resolve;
-              toUpstream(raw);
+              toUpstream(JSON.stringify(message));
             }),
         },
         {
@@ -164,7 +166,7 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
   const fromClient = (message: Message, raw: Buffer | string) => {
     const id = message.id;
     if (message.method === 'tools/call') {
-      if (typeof id === 'string' || typeof id === 'number') void intercept(message, raw, id);
+      if (typeof id === 'string' || typeof id === 'number') void intercept(message, id);
       // A call without a usable id (a notification, or id null) is never forwarded: a lax server might run it.
       else if (id === null)
         errorResponse(null, JSONRPC_INVALID_REQUEST, 'tools/call needs a string or number id');
