@@ -1,5 +1,5 @@
 import { type Countersign, createCountersign, describeOutcome, type PolicyRule } from '@countersign/core';
-import { createRecordingTransport } from '@countersign/core/testing';
+import { createRecordingTransport, createTestClock, type TestClock } from '@countersign/core/testing';
 import { createMemoryStore } from '@countersign/memory-store';
 import { AIMessage, type BaseMessage, ToolMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
@@ -20,8 +20,9 @@ const POLICY: PolicyRule[] = [
   { id: 'no-drops', match: { action: 'db.drop' }, effect: 'deny' },
 ];
 
-function setup() {
+function setup(clock?: TestClock) {
   const cs = createCountersign({
+    ...(clock ? { clock } : {}),
     store: createMemoryStore(),
     transports: [createRecordingTransport()],
     policy: POLICY,
@@ -207,6 +208,22 @@ describe('guardTool in a ToolNode', () => {
     expect(message.status).toBe('error');
     expect(message.content).toBe(refusal('approval_denied', 'not before the audit'));
     expect(message.artifact).toEqual({ code: 'approval_denied', final: true });
+    expect(ran).toEqual([]);
+  });
+
+  test('an expired request reaches the model as a transient error; nothing runs', async () => {
+    const clock = createTestClock();
+    const { graph, ran } = setup(clock);
+    const first = (await graph.invoke(
+      { messages: [call('db__export', { table: 'payroll' })] },
+      thread(),
+    )) as Result;
+    expect(interruptsOf(first)).toHaveLength(1);
+    await clock.advance(15 * 60_000 + 1);
+    const resumed = (await graph.invoke(new Command({ resume: 'approved' }), thread())) as Result;
+    const message = lastToolMessage(resumed);
+    expect(message.content).toBe(refusal('approval_expired'));
+    expect(message.artifact).toEqual({ code: 'approval_expired', final: false });
     expect(ran).toEqual([]);
   });
 
