@@ -21,6 +21,7 @@ export {
   toOcsf,
   toOcsfEvent,
 } from './ocsf.js';
+export { type AuditSource, readAuditEntries } from './read-audit-entries.js';
 export { type CheckpointSink, callbackSink } from './sink.js';
 export {
   type CheckpointProblem,

@@ -1,6 +1,6 @@
 import { AUDIT_TYPES } from '@countersign/core';
 import { describe, expect, test } from 'vitest';
-import { OCSF_OUTCOMES, toOcsf, toOcsfEvent } from '../src/index.js';
+import { OCSF_OUTCOMES, readAuditEntries, toOcsf, toOcsfEvent } from '../src/index.js';
 import { validateApiActivity } from './ocsf-schema.js';
 import { everyEntryType } from './scenario.js';
 
@@ -117,5 +117,24 @@ describe('toOcsf', () => {
       expect(line.indexOf('\n')).toBe(line.length - 1);
       expect(JSON.parse(line)).toEqual(JSON.parse(JSON.stringify(toOcsfEvent(entries[i]!))));
     }
+  });
+
+  test('reads a countersign log page by page into the stream', async () => {
+    const { cs, entries } = await everyEntryType();
+    const pages: number[] = [];
+    const source = {
+      entries: async (afterSeq: number, limit: number) => {
+        pages.push(afterSeq);
+        return cs.audit.entries(afterSeq, limit);
+      },
+    };
+    const lines: string[] = [];
+    for await (const line of toOcsf(readAuditEntries(source, { pageSize: 10 }))) lines.push(line);
+    await cs.close();
+    expect(lines.map((line) => JSON.parse(line).metadata.sequence)).toEqual(
+      entries.map((entry) => entry.seq),
+    );
+    // Full pages of 10, then the short (possibly empty) page that ends the read.
+    expect(pages).toEqual(Array.from({ length: Math.floor(entries.length / 10) + 1 }, (_, i) => i * 10));
   });
 });

@@ -1,5 +1,5 @@
 // countersign audit export: streams a PostgreSQL store's audit log as JSON lines or OCSF NDJSON.
-import { toOcsfEvent } from '@countersign/audit';
+import { readAuditEntries, toOcsfEvent } from '@countersign/audit';
 import { type AuditEntry, canonicalJson } from '@countersign/core';
 import { createPostgresStore } from '@countersign/postgres-store';
 import { type CommandSpec, parseArgs, required, single } from '../args.js';
@@ -30,7 +30,6 @@ Options:
 Exit codes: 0 exported, 2 usage error, 3 the store cannot be read.
 `;
 
-const PAGE = 1_000;
 const FORMATS = ['jsonl', 'ocsf'] as const;
 
 export async function exportCommand(argv: readonly string[], io: Io): Promise<number> {
@@ -58,22 +57,19 @@ export async function exportCommand(argv: readonly string[], io: Io): Promise<nu
     throw usageError(describe(error).replace(/^\[countersign\] /, ''));
   }
   const line = format === 'ocsf' ? ocsfLine : jsonLine;
-  try {
-    let after = 0;
-    for (;;) {
-      let page: AuditEntry[];
+  const source = {
+    entries: async (afterSeq: number, limit: number) => {
       try {
-        page = await store.readAudit(after, PAGE);
+        return await store.readAudit(afterSeq, limit);
       } catch (error) {
         throw inputError(
           `cannot read the audit log from ${safeUrl(url)}: ${hideSecrets(describe(error), url)}`,
         );
       }
-      for (const entry of page) await write(io.stdout, line(entry));
-      const last = page[page.length - 1];
-      if (page.length < PAGE || last === undefined) break;
-      after = last.seq;
-    }
+    },
+  };
+  try {
+    for await (const entry of readAuditEntries(source)) await write(io.stdout, line(entry));
   } finally {
     await store.close().catch(() => {});
   }
