@@ -1,5 +1,5 @@
 // The options of countersignAgentTools() and of each guarded tool, checked once: unknown keys are errors that name them.
-import { ConfigError, type Risk } from '@countersign/core';
+import { ConfigError } from '@countersign/core';
 import type { RunContext } from '@openai/agents';
 
 export interface CountersignAgentToolsOptions<TContext = unknown> {
@@ -76,5 +76,3 @@ export function rejectUnknownKeys(options: object, known: ReadonlySet<string>, w
 function problem(key: string, expected: string): ConfigError {
   return new ConfigError(`[openai-agents] countersignAgentTools() option "${key}" must be ${expected}`);
 }
-
-export type { Risk };
