@@ -1,5 +1,5 @@
 // The toolApproval function for generateText, streamText and agents: countersign's policy and requests decide each call.
-import type { OpenResult } from '@countersign/core';
+import { isCountersignError, type OpenResult } from '@countersign/core';
 import type { ToolApprovalStatus, ToolSet } from 'ai';
 import type { Binding } from './binding.js';
 import { modelMessage } from './model-message.js';
@@ -48,11 +48,21 @@ export function createToolApproval(binding: Binding): CountersignToolApproval {
       }
       return statusOf(await binding.cs.open(call.action, call.context));
     } catch (error) {
-      // Fail closed: a store, validation or conflict error denies the call.
-      return { type: 'denied', reason: modelMessage(error) };
+      // Fail closed. An error of ours says what failed; any other came from the tool's own
+      // resource or params function, which could not make sense of the arguments.
+      return { type: 'denied', reason: modelMessage(isCountersignError(error) ? error : INVALID) };
     }
   };
 }
+
+const INVALID: OpenResult = {
+  status: 'denied',
+  code: 'invalid_input',
+  reason: 'invalid arguments',
+  ruleId: null,
+  requestId: null,
+  comment: null,
+};
 
 /** The AI SDK status for what `cs.open` found. */
 export function statusOf(opened: OpenResult): ToolApprovalStatus {

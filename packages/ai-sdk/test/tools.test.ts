@@ -218,4 +218,23 @@ describe('guarded execute', () => {
     expect(await result).toBe('customers.csv');
     expect(runs).toBe(1);
   });
+
+  test('toolApproval denies, as invalid arguments, a call whose resource function throws', async () => {
+    const { cs } = setup();
+    const guard = countersignTools(cs, { actor: ACTOR, sessionId: SESSION });
+    const read = guard.tool('db.read', tool({ inputSchema: z.object({}), execute: async () => 'ok' }), {
+      resource: () => {
+        throw new Error('no such tenant');
+      },
+    });
+    expect(
+      await guard.toolApproval({
+        toolCall: { toolName: 'r', toolCallId: 'c1', input: {} },
+        tools: { r: read },
+      }),
+    ).toEqual({
+      type: 'denied',
+      reason: 'The call was rejected because its arguments are invalid; it did not run.',
+    });
+  });
 });

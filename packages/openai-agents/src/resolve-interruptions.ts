@@ -1,5 +1,5 @@
 // Turns a run's interruptions into countersign requests, and countersign's decisions into state.approve / state.reject.
-import type { OpenResult } from '@countersign/core';
+import { isCountersignError, type OpenResult } from '@countersign/core';
 import type { RunContext, RunToolApprovalItem } from '@openai/agents';
 import type { Binding } from './binding.js';
 import { PARSE_ONLY } from './guarded-tool.js';
@@ -75,7 +75,9 @@ export async function resolveInterruptions<TContext>(
         opened = await binding.cs.open(call.action, call.context);
       }
     } catch (error) {
-      state.reject(item, { message: modelMessage(error) });
+      // Fail closed. An error of ours says what failed; any other came from the tool's own
+      // resource, params or session functions, which could not make sense of the arguments.
+      state.reject(item, { message: modelMessage(isCountersignError(error) ? error : INVALID) });
       resolved.rejected.push(item);
       continue;
     }
