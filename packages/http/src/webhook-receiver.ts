@@ -1,5 +1,5 @@
 // For receivers of the webhook transport's events: verify the signature, the window, and parse.
-import { type Clock, systemClock } from '@countersign/core';
+import { type Clock, ConfigError, systemClock } from '@countersign/core';
 import { readCappedBody } from './body.js';
 import type { CountersignCloudEvent } from './cloud-event.js';
 import { checkKeys } from './options.js';
@@ -45,7 +45,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
         ? createWebhookVerifier({ publicKey: options.publicKey })
         : null;
   if (verifier === null)
-    throw new TypeError('[countersign] [webhook] give exactly one of secret or publicKey');
+    throw new ConfigError('[webhook] give exactly one of secret or publicKey');
   const clock = options.clock ?? systemClock;
   const tolerance = options.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS;
   const maxBodyBytes = options.maxBodyBytes ?? 262_144;

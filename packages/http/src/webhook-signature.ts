@@ -7,7 +7,7 @@ import {
   type KeyObject,
   timingSafeEqual,
 } from 'node:crypto';
-import { ConfigError } from '@countersign/core';
+import { ConfigError, CountersignError, ErrorCode } from '@countersign/core';
 import { Webhook } from 'standardwebhooks';
 import { PREFIX } from './options.js';
 
@@ -25,11 +25,10 @@ export interface SignedHeaders {
   'webhook-signature': string;
 }
 
-/** Why a signed message was refused. The texts never contain keys or signatures. */
-export class WebhookVerificationFailure extends Error {
+/** Why a signed message was refused (code `invalid_input`). The texts never contain keys or signatures. */
+export class WebhookVerificationFailure extends CountersignError {
   constructor(readonly reason: string) {
-    super(reason);
-    this.name = 'WebhookVerificationFailure';
+    super(ErrorCode.InvalidInput, `[webhook] signature check failed: ${reason}`);
   }
 }
 

@@ -3,8 +3,10 @@ import {
   type ApprovalRequest,
   type Clock,
   ConfigError,
+  CountersignError,
   type DeliveryContext,
   type DeliveryReceipt,
+  ErrorCode,
   systemClock,
   type Transport,
   type TransportHost,
@@ -48,13 +50,12 @@ export interface WebhookTransport extends Transport {
 }
 
 /** Why an event could not be delivered; the message names the endpoint's origin, never its path or query. */
-export class WebhookDeliveryError extends Error {
+export class WebhookDeliveryError extends CountersignError {
   constructor(
     message: string,
     readonly attempts: number,
   ) {
-    super(`[countersign] [webhook] ${message}`);
-    this.name = 'WebhookDeliveryError';
+    super(ErrorCode.DeliveryFailed, `[webhook] ${message}`);
   }
 }
 
