@@ -1,3 +1,4 @@
+// The example end to end: one command, two processes, a clean schema each run, one clear line without PostgreSQL.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';

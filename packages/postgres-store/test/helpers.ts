@@ -1,3 +1,4 @@
+// PostgreSQL for the store's tests: fresh schemas, a run log for child processes; skipped outside CI when the server is absent.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
