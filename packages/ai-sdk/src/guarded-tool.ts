@@ -1,7 +1,7 @@
 // A tool definition made into a guarded tool: its execute runs only through cs.guard, with the exact arguments.
-import { isCountersignError } from '@countersign/core';
+import { isCountersignError, type OpenResult } from '@countersign/core';
 import type { Tool, ToolExecuteFunction, ToolExecutionOptions } from 'ai';
-import type { Binding, ToolSpec } from './binding.js';
+import type { Binding, PreparedCall, ToolSpec } from './binding.js';
 import { withReason } from './reason-schema.js';
 import { ToolCallRefusedError } from './tool-call-refused.js';
 
@@ -21,6 +21,15 @@ export type ExecutableDefinition<INPUT, OUTPUT, CONTEXT = unknown> = Tool<INPUT,
   execute: ToolExecuteFunction<INPUT, OUTPUT, CONTEXT>;
 };
 
+const INVALID_INPUT: OpenResult = {
+  status: 'denied',
+  code: 'invalid_input',
+  reason: 'invalid arguments',
+  ruleId: null,
+  requestId: null,
+  comment: null,
+};
+
 export function guardTool<INPUT, OUTPUT, CONTEXT>(
   binding: Binding,
   spec: ToolSpec,
@@ -31,8 +40,14 @@ export function guardTool<INPUT, OUTPUT, CONTEXT>(
     input: INPUT & ReasonArgument,
     options: ToolExecutionOptions<CONTEXT>,
   ): Promise<OUTPUT> => {
-    const call = binding.prepare(spec, input, options.toolCallId, options.abortSignal);
-    if (call === null) throw new TypeError('[countersign] [ai-sdk] tool input must be an object');
+    let call: PreparedCall | null;
+    try {
+      call = binding.prepare(spec, input, options.toolCallId, options.abortSignal);
+    } catch {
+      call = null;
+    }
+    // Input that is not an object, or that the resource or params function rejects: nothing runs.
+    if (call === null) throw new ToolCallRefusedError(INVALID_INPUT);
     try {
       return await binding.cs.guard(
         {

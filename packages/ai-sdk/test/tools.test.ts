@@ -2,7 +2,7 @@
 import { asSchema, tool } from 'ai';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
-import { actionNameFor, countersignTools, toolNameFor } from '../src/index.js';
+import { actionNameFor, countersignTools, ToolCallRefusedError, toolNameFor } from '../src/index.js';
 import { ACTOR, SESSION, setup } from './helpers.js';
 
 describe('tool names', () => {
@@ -236,5 +236,21 @@ describe('guarded execute', () => {
       type: 'denied',
       reason: 'The call was rejected because its arguments are invalid; it did not run.',
     });
+  });
+
+  test("execute refuses, without the function's message, a call whose resource function throws", async () => {
+    const { cs } = setup();
+    const guard = countersignTools(cs, { actor: ACTOR, sessionId: SESSION });
+    const read = guard.tool('db.read', tool({ inputSchema: z.object({}), execute: async () => 'ok' }), {
+      resource: () => {
+        throw new Error('tenant db-7 password=hunter2');
+      },
+    });
+    const outcome = await read.execute({}, { toolCallId: 'c1', messages: [], context: {} }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(outcome).toBeInstanceOf(ToolCallRefusedError);
+    expect(String(outcome)).toBe('The call was rejected because its arguments are invalid; it did not run.');
   });
 });
