@@ -63,11 +63,15 @@ const DENIED: [number, string] = [2, 'Denied'];
 const BLOCKED: [number, string] = [2, 'Blocked'];
 const APPROVED: [number, string] = [8, 'Approved'];
 const UNAUTHORIZED: [number, string] = [26, 'Unauthorized'];
+const ACCESS_REVOKED: [number, string] = [24, 'Access Revoked'];
 const LOW: [number, string] = [2, 'Low'];
 const MEDIUM: [number, string] = [3, 'Medium'];
 
-/** The mapping of every audit type, documented as a table in the README. */
-export const OCSF_OUTCOMES: Readonly<Record<AuditType, Outcome>> = {
+/**
+ * The mapping of every audit type, documented as a table in the README. Keyed by string, not
+ * `AuditType`, so that a type a newer core adds maps to no disposition instead of failing.
+ */
+export const OCSF_OUTCOMES: Readonly<Record<string, Outcome>> = {
   requested: { disposition: [14, 'Delayed'], action: [4, 'Modified'] },
   delivered: { status: [1, 'Success'] },
   delivery_failed: { status: [2, 'Failure'] },
@@ -84,7 +88,10 @@ export const OCSF_OUTCOMES: Readonly<Record<AuditType, Outcome>> = {
   consume_refused: { disposition: UNAUTHORIZED, action: DENIED, severity: MEDIUM, alert: true },
   executed: { status: [1, 'Success'] },
   failed: { status: [2, 'Failure'] },
-  revoked: { disposition: [24, 'Access Revoked'] },
+  revoked: { disposition: ACCESS_REVOKED },
+  credential_issued: { disposition: ALLOWED, action: ALLOWED },
+  credential_revoked: { disposition: ACCESS_REVOKED },
+  credential_reaped: { disposition: ACCESS_REVOKED, severity: LOW },
 };
 
 /** A single approver's vote: approve is Approved/Allowed, deny is Rejected/Denied. */
@@ -96,7 +103,9 @@ const DECIDED: Record<'approve' | 'deny', Outcome> = {
 /** One audit entry as an OCSF 1.8 API Activity event. */
 export function toOcsfEvent(entry: AuditEntry, options: OcsfOptions = {}): OcsfApiActivity {
   const outcome =
-    entry.type === 'decided' && entry.outcome !== null ? DECIDED[entry.outcome] : OCSF_OUTCOMES[entry.type];
+    entry.type === 'decided' && entry.outcome !== null
+      ? DECIDED[entry.outcome]
+      : (OCSF_OUTCOMES[entry.type] ?? {});
   const severity = outcome.severity ?? [1, 'Informational'];
   const event: OcsfApiActivity = {
     activity_id: 99,
@@ -198,7 +207,8 @@ export function describeEntry(entry: AuditEntry): string {
   const rule = entry.ruleId === null ? '' : ` (rule ${entry.ruleId})`;
   const request = entry.requestId === null ? '' : ` [${entry.requestId}]`;
   const detail = entry.detail === null ? '' : `: ${entry.detail}`;
-  switch (entry.type) {
+  // A string switch: a type a newer core adds gets the general sentence at the end.
+  switch (entry.type as string) {
     case 'requested':
       return `${who} asked to run ${what}${rule}${request}`;
     case 'delivered':
@@ -233,5 +243,13 @@ export function describeEntry(entry: AuditEntry): string {
       return `${what} failed for ${who}${detail}${request}`;
     case 'revoked':
       return `grant ${entry.grantId ?? ''} revoked${detail}`;
+    case 'credential_issued':
+      return `credentials issued to ${who} for ${what}${request}`;
+    case 'credential_revoked':
+      return `credentials for ${what} revoked${request}`;
+    case 'credential_reaped':
+      return `credentials left by a stopped process revoked for ${what}${request}`;
+    default:
+      return `${entry.type.replace(/_/g, ' ')}: ${what} for ${who}${detail}${request}`;
   }
 }
