@@ -62,7 +62,7 @@ try {
     (error instanceof Error && error.message) || String((error as { code?: unknown }).code ?? error);
   say(
     'start',
-    `cannot connect to PostgreSQL at ${shownUrl} (${why}): start PostgreSQL there (trust auth, a database "test") or set COUNTERSIGN_PG_URL`,
+    `cannot connect to PostgreSQL at ${shownUrl} (${why}). Start PostgreSQL there, with trust auth and a database "test", or set COUNTERSIGN_PG_URL.`,
   );
   process.exit(1);
 }

@@ -44,7 +44,7 @@ test('without PostgreSQL: one line saying how to start it or set COUNTERSIGN_PG_
   const result = start({ COUNTERSIGN_PG_URL: `postgres://postgres@127.0.0.1:${await closedPort()}/test` });
   expect(result.status).toBe(1);
   expect(result.stdout).toMatch(
-    /cannot connect to PostgreSQL .*ECONNREFUSED.*start PostgreSQL .*COUNTERSIGN_PG_URL/,
+    /cannot connect to PostgreSQL .*ECONNREFUSED.*\)\. Start PostgreSQL there, .* or set COUNTERSIGN_PG_URL\.$/m,
   );
   expect(result.stdout + result.stderr).not.toMatch(/^\s+at /m);
   expect(result.stderr).toBe('');
