@@ -23,6 +23,7 @@ export const ErrorCode = {
   Closed: 'closed',
   ApprovalPending: 'approval_pending',
   TooManyPending: 'too_many_pending',
+  CredentialFailed: 'credential_failed',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -276,6 +277,22 @@ export class OutcomeNotRecordedError extends CountersignError {
       { cause, requestId: requestId ?? undefined },
     );
     this.recordError = recordError;
+  }
+}
+
+/**
+ * A rule's credential broker could not issue credentials for a grant. Nothing ran: the grant was
+ * revoked and whatever the broker had made was revoked too.
+ */
+export class CredentialError extends CountersignError {
+  readonly broker: string;
+  constructor(broker: string, grantId: string, why: string, options?: CountersignErrorOptions) {
+    super(
+      ErrorCode.CredentialFailed,
+      `credential broker "${broker}" could not issue credentials for grant ${grantId} (${why}); the action did not run, check the broker's connection and privileges`,
+      options,
+    );
+    this.broker = broker;
   }
 }
 

@@ -2,6 +2,7 @@
 import type { ApprovalRequest } from './approval.js';
 import { type AuditDraft, emptyDraft } from './audit.js';
 import { forgetCanonicalJson } from './canonical-json.js';
+import { type IssuedCredentials, issueCredentials, revokeCredentials } from './credentials.js';
 import { AlreadyStartedError, CorruptRecordError, OutcomeNotRecordedError } from './errors.js';
 import { createGrantHandle, type GrantRecord } from './grants.js';
 import { newGrantId, newGrantToken, sha256Hex } from './ids.js';
@@ -57,17 +58,23 @@ export async function runGranted(
   const lifetime = grantLifetime(runtime, record.expiresAt);
   const onAbort = () => lifetime.end('aborted by the caller');
   prepared.signal?.addEventListener('abort', onAbort);
-  const grant = createGrantHandle(record, token, lifetime.signal);
+  const plan = runtime.options.credentialPlans.get(ruleId);
+  let issued: IssuedCredentials | null = null;
 
   let result: unknown;
   let failure: { error: unknown } | null = null;
   try {
-    result = await prepared.run(grant);
+    // Issue failure lands in `failure`: the action never runs, and the grant is revoked below.
+    if (plan !== undefined) issued = await issueCredentials(runtime, plan, record, prepared, request);
+    result = await prepared.run(
+      createGrantHandle(record, token, lifetime.signal, issued?.credentials ?? null),
+    );
   } catch (error) {
     failure = { error };
   } finally {
     prepared.signal?.removeEventListener('abort', onAbort);
     lifetime.end('grant revoked');
+    if (issued !== null) await revokeCredentials(runtime, issued, record, request);
   }
 
   const recordError = await recordOutcome(runtime, prepared, record, request, ruleId, failure);

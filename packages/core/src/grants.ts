@@ -1,5 +1,6 @@
 // The grant record and the handle `run` receives: single use, exact call, short-lived.
 import { z } from 'zod';
+import type { Credentials } from './credential-broker.js';
 
 /**
  * A grant as stores keep it. The token itself is never stored, only its SHA-256, so a copy
@@ -41,6 +42,11 @@ export interface Grant {
   readonly sessionId: string;
   readonly expiresAt: number;
   readonly signal: AbortSignal;
+  /**
+   * Secret. What the rule's credential broker issued for this call (e.g. `{ connectionString }`),
+   * revoked when `run` settles; null when the rule names no `credentials`. Never logged, like `token`.
+   */
+  readonly credentials: Credentials | null;
 }
 
 /** `signal` is read through `getSignal`, so a grant whose action never looks at it costs no AbortController. */
@@ -55,8 +61,14 @@ class GrantHandle implements Grant {
   readonly expiresAt: number;
   readonly #token: string;
   readonly #signal: () => AbortSignal;
+  readonly #credentials: Credentials | null;
 
-  constructor(record: GrantRecord, token: string, signal: () => AbortSignal) {
+  constructor(
+    record: GrantRecord,
+    token: string,
+    signal: () => AbortSignal,
+    credentials: Credentials | null,
+  ) {
     this.id = record.id;
     this.requestId = record.requestId;
     this.fingerprint = record.fingerprint;
@@ -64,6 +76,7 @@ class GrantHandle implements Grant {
     this.expiresAt = record.expiresAt;
     this.#token = token;
     this.#signal = signal;
+    this.#credentials = credentials;
   }
 
   get token(): string {
@@ -74,16 +87,29 @@ class GrantHandle implements Grant {
     return this.#signal();
   }
 
+  get credentials(): Credentials | null {
+    return this.#credentials;
+  }
+
   toJSON() {
     const { id, requestId, fingerprint, sessionId, expiresAt } = this;
     return { id, requestId, fingerprint, sessionId, expiresAt };
   }
 
   [INSPECT]() {
-    return { ...this.toJSON(), token: '[REDACTED]' };
+    return {
+      ...this.toJSON(),
+      token: '[REDACTED]',
+      ...(this.#credentials === null ? {} : { credentials: '[REDACTED]' }),
+    };
   }
 }
 
-export function createGrantHandle(record: GrantRecord, token: string, getSignal: () => AbortSignal): Grant {
-  return new GrantHandle(record, token, getSignal);
+export function createGrantHandle(
+  record: GrantRecord,
+  token: string,
+  getSignal: () => AbortSignal,
+  credentials: Credentials | null = null,
+): Grant {
+  return new GrantHandle(record, token, getSignal, credentials);
 }

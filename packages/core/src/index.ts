@@ -30,6 +30,7 @@ export {
 export { canonicalJson, type JsonObject, type JsonValue } from './canonical-json.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
 export { type Countersign, createCountersign, type WrapSpec } from './countersign.js';
+export type { CredentialBroker, CredentialRequest, Credentials } from './credential-broker.js';
 export type { WaitForDecisionOptions } from './decision-wait.js';
 export { type Duration, MAX_DURATION_MS, parseDuration } from './duration.js';
 export * from './errors.js';
@@ -54,6 +55,7 @@ export type {
   PolicyDecision,
   PolicyRule,
   Risk,
+  RuleCredentials,
   RuleMatch,
 } from './policy.js';
 export {

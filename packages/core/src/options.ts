@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { type Directory, resolveEligibleApprovers } from './approvers.js';
 import { type Clock, systemClock } from './clock.js';
+import type { CredentialBroker } from './credential-broker.js';
+import { type CredentialPlan, planCredentials } from './credentials.js';
 import { type Duration, parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 import { readMembers } from './input.js';
@@ -45,6 +47,11 @@ export interface CountersignOptions {
   maxPendingPerActor?: number | undefined;
   /** Time source; inject a test clock in tests. */
   clock?: Clock | undefined;
+  /**
+   * Brokers that mint per-grant credentials, by the name rules give in `credentials.broker`, e.g.
+   * `{ pg: createPostgresRoleBroker(...) }`. Close them yourself after `close()`.
+   */
+  credentialBrokers?: Record<string, CredentialBroker> | undefined;
 }
 
 export interface ResolvedOptions {
@@ -59,6 +66,9 @@ export interface ResolvedOptions {
   pollMs: number;
   maxParamsBytes: number;
   maxPendingPerActor: number;
+  credentialBrokers: Map<string, CredentialBroker>;
+  /** Each rule with `credentials`, by rule id. */
+  credentialPlans: Map<string, CredentialPlan>;
 }
 
 const STORE_METHODS = [
@@ -112,12 +122,24 @@ const optionsSchema = z.object({
   clock: z
     .custom<Clock>(hasMethods(['now', 'setTimeout', 'clearTimeout']), 'must implement Clock')
     .optional(),
+  credentialBrokers: z
+    .record(
+      z.string().min(1).max(64),
+      z.custom<CredentialBroker>(
+        (value) =>
+          hasMethods(['checkPrivileges', 'handle', 'issue', 'revoke'])(value) &&
+          typeof (value as { name?: unknown }).name === 'string',
+        'must be a CredentialBroker with a name, checkPrivileges(), handle(), issue() and revoke()',
+      ),
+    )
+    .optional(),
 });
 
 const OPTION_KEYS = Object.keys(optionsSchema.shape);
 const RULE_KEYS = Object.keys(policyRuleShape);
 const MATCH_KEYS = ['action', 'resource', 'actor'];
 const APPROVER_KEYS = ['users', 'groups'];
+const CREDENTIALS_KEYS = ['broker', 'privileges'];
 
 /**
  * The options with every object read once and no unknown key anywhere: a misspelled `transports`
@@ -133,6 +155,14 @@ function readOptions(options: unknown): CountersignOptions {
       if (copy.approvers !== undefined) {
         copy.approvers = readMembers(copy.approvers, APPROVER_KEYS, `policy[${i}].approvers`, 'config');
       }
+      if (copy.credentials !== undefined) {
+        copy.credentials = readMembers(
+          copy.credentials,
+          CREDENTIALS_KEYS,
+          `policy[${i}].credentials`,
+          'config',
+        );
+      }
       return copy;
     });
   }
@@ -147,6 +177,10 @@ function readOptions(options: unknown): CountersignOptions {
       );
     }
     top.directory = directory;
+  }
+  if (typeof top.credentialBrokers === 'object' && top.credentialBrokers !== null) {
+    const brokers = top.credentialBrokers as Record<string, unknown>;
+    top.credentialBrokers = readMembers(brokers, Object.keys(brokers), 'credentialBrokers', 'config');
   }
   return top as unknown as CountersignOptions;
 }
@@ -164,6 +198,9 @@ export function resolveOptions(raw: CountersignOptions): ResolvedOptions {
       throw new ConfigError(`rule "${rule.id}" requires approval but names no approvers`);
     }
   }
+  const brokers = options.credentialBrokers ?? {};
+  const credentials = planCredentials(options.policy, brokers);
+  if (credentials.problems.length > 0) throw new ConfigError(credentials.problems.join('; '));
   const transports = new Map<string, Transport>();
   for (const transport of options.transports ?? []) {
     if (transports.has(transport.name)) throw new ConfigError(`two transports are named "${transport.name}"`);
@@ -181,5 +218,7 @@ export function resolveOptions(raw: CountersignOptions): ResolvedOptions {
     pollMs: parseDuration(options.pollInterval ?? '1s') ?? 1_000,
     maxParamsBytes: options.maxParamsBytes ?? 65_536,
     maxPendingPerActor: options.maxPendingPerActor ?? 20,
+    credentialBrokers: new Map(Object.entries(brokers)),
+    credentialPlans: credentials.plans,
   };
 }

@@ -39,6 +39,16 @@ export interface PolicyRule {
   grantTtl?: Duration | undefined;
   risk?: Risk | undefined;
   description?: string | undefined;
+  /** Credentials minted for each grant of this rule by a broker in `credentialBrokers`, revoked when `run` settles. */
+  credentials?: RuleCredentials | undefined;
+}
+
+/** Which broker mints a rule's credentials, and exactly what they may do, e.g. `['SELECT ON customers']`. */
+export interface RuleCredentials {
+  /** A key of the `credentialBrokers` option. */
+  broker: string;
+  /** In the broker's own privilege forms; the broker refuses any it does not know, at creation. */
+  privileges: readonly string[];
 }
 
 export interface PolicySubject {

@@ -104,6 +104,9 @@ export const policyRuleShape = {
   grantTtl: durationSchema.optional(),
   risk: riskSchema.optional(),
   description: z.string().max(2000).optional(),
+  credentials: z
+    .object({ broker: nameSchema.max(64), privileges: z.array(nameSchema.max(512)).min(1).max(100) })
+    .optional(),
 };
 
 export const policyRuleSchema = z

@@ -1,5 +1,6 @@
 // Core's sweeper: closes requests nobody else will, pending ones past their deadline and stranded approvals.
 import type { ApprovalRequest, RequestStatus } from './approval.js';
+import { reapCredentials } from './credentials.js';
 import { type Lapse, lapse } from './lapse.js';
 import { checkRequest, type Runtime } from './runtime.js';
 
@@ -7,7 +8,8 @@ import { checkRequest, type Runtime } from './runtime.js';
  * Closes, at the runtime's clock, up to `limit` pending requests past their deadline and up to
  * `limit` approvals whose grant lifetime has passed (see {@link lapse}), each with a
  * compare-and-set, so concurrent sweepers and the processes running the requests close each at
- * most once. Returns how many this call closed.
+ * most once; then reaps up to `limit` credentials whose grant expired unrevoked (see
+ * {@link reapCredentials}). Returns how many this call closed and reaped.
  */
 export async function sweepLapsed(runtime: Runtime, limit: number): Promise<number> {
   const now = runtime.now();
@@ -21,7 +23,7 @@ export async function sweepLapsed(runtime: Runtime, limit: number): Promise<numb
     const change = lapse(request, now);
     if (change !== null && (await close(runtime, request, change, now)) !== null) closed += 1;
   }
-  return closed;
+  return closed + (await reapCredentials(runtime, limit));
 }
 
 /** Writes `change`; null when another writer changed the request first. */

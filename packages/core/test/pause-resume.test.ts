@@ -282,6 +282,7 @@ describe('describeOutcome()', () => {
     ['grant_refused', true],
     ['outcome_not_recorded', true],
     ['store_failed', false],
+    ['credential_failed', false],
     ['corrupt_record', false],
     ['closed', false],
     ['invalid_config', false],

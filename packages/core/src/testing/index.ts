@@ -1,4 +1,11 @@
 // @countersign/core/testing: conformance suites, a test clock, a recording transport, fixtures.
+
+export {
+  type CredentialBrokerConformanceOptions,
+  type CredentialBrokerHarness,
+  runCredentialBrokerConformance,
+  sampleCredentialRequest,
+} from './credential-broker-conformance.js';
 export { sampleDraft, sampleGrant, sampleRequest } from './fixtures.js';
 export { type PauseResumeConformanceOptions, runPauseResumeConformance } from './pause-resume-conformance.js';
 export { createRecordingTransport, type RecordingTransport } from './recording-transport.js';
