@@ -131,6 +131,18 @@ describe('countersign audit verify', () => {
     });
   });
 
+  test('an empty checkpoint file vouches for nothing and fails', () => {
+    writeFileSync(`${files.dir}/empty.jsonl`, '');
+    const result = cli(
+      ['audit', 'verify', 'audit.jsonl', '--checkpoints', 'empty.jsonl', '--key', 'ops-1.pem'],
+      files.dir,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe(
+      `${CHAIN_OK()}FAIL checkpoints empty.jsonl: no checkpoint in the file, so nothing vouches for the log\n`,
+    );
+  });
+
   test('usage and input errors: exit 2 with a suggestion, exit 3 naming the file', () => {
     expect(cli(['audit', 'verify', 'audit.jsonl', '--chekpoints', 'c.jsonl'], files.dir)).toEqual({
       code: 2,

@@ -92,6 +92,13 @@ export async function verifyCommand(argv: readonly string[], io: Io): Promise<nu
     await write(io.stdout, `FAIL checkpoints ${checkpointsPath}: ${result.reason}${at}\n`);
     return ExitCode.Failed;
   }
+  if (result.checkpoints === 0 && result.entries > 0) {
+    await write(
+      io.stdout,
+      `FAIL checkpoints ${checkpointsPath}: no checkpoint in the file, so nothing vouches for the log\n`,
+    );
+    return ExitCode.Failed;
+  }
   const signers = result.keyIds.length === 0 ? '' : `, signed by ${result.keyIds.join(', ')}`;
   const uncovered =
     result.uncovered === 0
