@@ -1,0 +1,59 @@
+// Runs the pause-resume example as a user would, and checks what it prints.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expect, test } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function run(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@countersign/source', '--import', 'tsx', 'src/main.ts'],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('step 1 pauses, two Slack clicks approve, step 2 runs the export once, a replay is refused, the audit verifies', async () => {
+  const { code, stdout, stderr } = await run();
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
+  const lines = stdout.split('\n');
+  const at = (text: string) => {
+    const index = lines.findIndex((line) => line.includes(text));
+    expect(index, `a line with ${JSON.stringify(text)} in:\n${stdout}`).toBeGreaterThanOrEqual(0);
+    return index;
+  };
+  const order = [
+    at('Step 1: paused; request req_'),
+    at('The model is told (final: false)'),
+    at('Approver: U0BOB clicked Approve in Slack (HTTP 200)'),
+    at('Approver: U0DAN clicked Approve in Slack (HTTP 200)'),
+    at('Approver: the request is approved.'),
+    at('Step 2: approved; running the export with grant grt_'),
+    at('Step 2: exported 1284 rows.'),
+    at('Step 2, replayed: already_started.'),
+    at('The model is told (final: true)'),
+  ];
+  expect([...order].sort((a, b) => a - b)).toEqual(order);
+  expect(lines.filter((line) => line.includes('running the export'))).toHaveLength(1);
+  expect(stdout).toContain(
+    'Audit: requested -> delivered -> decided -> decided -> approved -> granted -> revoked -> executed',
+  );
+  expect(stdout).toContain('Audit verified: 8 entries, hash chain intact.');
+  expect(stdout).toContain('Slack message now: "Approved: the action ran');
+}, 60_000);
