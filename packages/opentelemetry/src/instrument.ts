@@ -150,9 +150,9 @@ export function instrument(cs: Countersign, options: InstrumentOptions = {}): Co
   };
   // Everything not traced passes straight to `cs`, bound to it, so methods core adds later keep working.
   const instrumented: Countersign = new Proxy(cs, {
-    get(target, property, receiver) {
+    get(target, property) {
       if (Object.hasOwn(overrides, property)) return overrides[property as keyof Countersign];
-      const value: unknown = Reflect.get(target, property, receiver === instrumented ? target : receiver);
+      const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
