@@ -44,8 +44,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
       : options.publicKey !== undefined && options.secret === undefined
         ? createWebhookVerifier({ publicKey: options.publicKey })
         : null;
-  if (verifier === null)
-    throw new ConfigError('[webhook] give exactly one of secret or publicKey');
+  if (verifier === null) throw new ConfigError('[webhook] give exactly one of secret or publicKey');
   const clock = options.clock ?? systemClock;
   const tolerance = options.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS;
   const maxBodyBytes = options.maxBodyBytes ?? 262_144;

@@ -102,7 +102,7 @@ export function createWebhookSigner(
 export interface VerifyWebhookInput {
   /** The exact bytes received: never a re-serialised parse. */
   body: string | Uint8Array;
-  headers: Headers | Record<string, string | undefined>;
+  headers: Headers | SignedHeaders | Record<string, string | undefined>;
   /** Receiver's time, milliseconds since the epoch. Default `Date.now()`. */
   now?: number | undefined;
   toleranceSeconds?: number | undefined;
@@ -135,7 +135,9 @@ export function createWebhookVerifier(key: WebhookVerifyingKey): WebhookVerifier
   const scheme = 'secret' in key ? 'v1' : 'v1a';
   return (input) => {
     const header = (name: string): string | undefined =>
-      input.headers instanceof Headers ? (input.headers.get(name) ?? undefined) : input.headers[name];
+      input.headers instanceof Headers
+        ? (input.headers.get(name) ?? undefined)
+        : (input.headers as Record<string, string | undefined>)[name];
     const id = header('webhook-id');
     const stamp = header('webhook-timestamp');
     const signatures = header('webhook-signature');

@@ -134,6 +134,29 @@ describe('the approval server over PostgreSQL', () => {
   });
 });
 
+describe('the Slack interaction endpoint', () => {
+  test('is served with Slack configured, and refuses an unsigned click', async () => {
+    const { url } = await start({
+      slack: {
+        token: 'xoxb-test',
+        signingSecret: 'signing-secret-for-tests',
+        channel: 'C0TEST',
+        teamId: 'T0TEST',
+        slackApiUrl: 'http://127.0.0.1:9/api/',
+      },
+    });
+    const unsigned = await fetch(`${url}/slack/interactions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'payload=%7B%7D',
+    });
+    expect(unsigned.status).toBeGreaterThanOrEqual(400);
+    expect(unsigned.status).toBeLessThan(500);
+    expect([404, 405]).not.toContain(unsigned.status);
+    expect((await fetch(`${url}/slack/interactions`)).status).toBe(405);
+  });
+});
+
 describe('configuration', () => {
   test('environment variables override the file and unknown keys are refused', () => {
     const config = applyEnv(

@@ -269,6 +269,19 @@ describe('decisions', () => {
     expect(((await again.json()) as { code: string }).code).toBe('already_voted');
   });
 
+  test('two approvers racing on a quorum of one: exactly one decision counts, the other is 409', async () => {
+    const { decide } = await setup();
+    const { request, outcome } = await fx.pending();
+    const responses = await Promise.all([
+      decide('bob', request.id, { outcome: 'approve' }),
+      decide('carol', request.id, { outcome: 'deny' }),
+    ]);
+    expect(responses.map((r) => r.status).sort()).toEqual([200, 409]);
+    const settled = await fx.cs.getRequest(request.id);
+    expect(settled?.decisions).toHaveLength(1);
+    await outcome;
+  });
+
   test('an unknown request is 404', async () => {
     const { decide } = await setup();
     expect((await decide('bob', 'req_nope', { outcome: 'approve' })).status).toBe(404);

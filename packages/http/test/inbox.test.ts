@@ -113,6 +113,20 @@ describe('inbox pages', () => {
     expect(html).toContain('&lt;img src=x onerror=alert(4)&gt;');
   });
 
+  test('sign-in only redirects within the inbox', async () => {
+    await setup();
+    const token = await issuer.token({ sub: 'bob' });
+    for (const next of ['//evil.test/inbox', 'https://evil.test', '/inbox/../admin', 'javascript:alert(1)']) {
+      const response = await app.request('http://inbox.test/inbox/sign-in', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token, next }).toString(),
+      });
+      expect(response.status, next).toBe(400);
+      expect(response.headers.get('set-cookie')).toBeNull();
+    }
+  });
+
   test('a non-approver sees no request page and no request in the list', async () => {
     await setup();
     const { request } = await fx.pending();
