@@ -74,6 +74,7 @@ export const proxyConfigSchema = z.strictObject({
   actor: text,
   onBehalfOf: text.optional(),
   reason: text.optional(),
+  reasonArgument: z.union([z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/), z.literal(false)]).optional(),
   tools: z.record(z.string(), toolSchema).optional(),
   /** Checked in full by core when the proxy starts. */
   policy: z.array(z.record(z.string(), z.unknown())),

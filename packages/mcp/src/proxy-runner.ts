@@ -111,6 +111,7 @@ export async function runProxyFromConfig(config: ProxyConfig, io: ProxyIo = {}):
       onBehalfOf: config.onBehalfOf,
       tools: config.tools,
       reason: config.reason,
+      reasonArgument: config.reasonArgument,
       progressIntervalMs: config.progressIntervalMs,
       onAbort: config.onAbort,
       input: io.input,

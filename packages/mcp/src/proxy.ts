@@ -6,6 +6,7 @@ import { guardedCall } from './guarded-call.js';
 import { connectHttpUpstream, type HttpUpstream } from './http-upstream.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { readLines } from './json-lines.js';
+import { addReasonArgument, takeReason } from './reason-argument.js';
 import { connectStdioUpstream, type StdioUpstream } from './stdio-upstream.js';
 import { refusalResult } from './tool-result.js';
 import { waitingMessage } from './waiting-message.js';
@@ -31,8 +32,14 @@ export interface McpProxyOptions {
   /** Grants are bound to it. Default: a new id per proxy process, i.e. per client session. */
   sessionId?: string | undefined;
   tools?: Readonly<Record<string, ProxiedTool>> | undefined;
-  /** The reason shown to approvers. Default: `"<tool>" on MCP server "<server>"`. */
+  /** The reason shown to approvers when the model gives none. Default: `"<tool>" on MCP server "<server>"`. */
   reason?: string | undefined;
+  /**
+   * Name of the optional argument the proxy adds to each listed tool for the model's reason; it is
+   * shown to approvers and removed before the call is checked and forwarded. A tool with its own
+   * argument of that name keeps it. `false`: tool lists pass unchanged. Default `'reason'`.
+   */
+  reasonArgument?: string | false | undefined;
   progressIntervalMs?: number | undefined;
   /** What a client's cancellation does to a pending request. Default `'cancel'`. */
   onAbort?: 'cancel' | 'detach' | undefined;
@@ -76,6 +83,11 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
     options.log ?? ((message: string) => process.stderr.write(`[countersign-mcp-proxy] ${message}\n`));
   const sessionId = options.sessionId ?? `mcp-proxy:${randomUUID()}`;
   const calls = new Map<string, InterceptedCall>();
+  const reasonArgument = options.reasonArgument ?? 'reason';
+  /** Client `tools/list` requests awaiting their answer, by JSON id. */
+  const listings = new Set<string>();
+  /** Tools whose listed schema got the reason argument: only theirs is taken out of calls. */
+  const withReason = new Set<string>();
   const spec = options.upstream;
   const upstream = 'url' in spec ? connectHttpUpstream(spec, log) : connectStdioUpstream(spec, log);
   let stopped = false;
@@ -107,6 +119,12 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
     }
     const progressToken = asObject(params?._meta)?.progressToken;
     const configured = options.tools?.[tool];
+    const { reason, params: toolArgs } =
+      reasonArgument !== false && withReason.has(tool)
+        ? takeReason(args, reasonArgument)
+        : { reason: null, params: args };
+    const forwarded =
+      toolArgs === args ? message : { ...message, params: { ...params, arguments: toolArgs } };
     const call: InterceptedCall = { controller: new AbortController(), answer: null };
     calls.set(key, call);
     try {
@@ -115,20 +133,20 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
         {
           name: configured?.action ?? `mcp.${options.serverName}.${tool}`,
           resource: configured?.resource ?? null,
-          params: args,
+          params: toolArgs,
           risk: configured?.risk,
           // Forwarded as parsed, not as received: a server whose JSON parser reads duplicate keys
           // differently must still get exactly the call that was checked.
           run: () =>
             new Promise<Buffer | string | null>((resolve) => {
               call.answer = resolve;
-              toUpstream(JSON.stringify(message));
+              toUpstream(JSON.stringify(forwarded));
             }),
         },
         {
           actor: options.actor,
           onBehalfOf: options.onBehalfOf ?? null,
-          reason: options.reason ?? `"${tool}" on MCP server "${options.serverName}"`,
+          reason: reason ?? options.reason ?? `"${tool}" on MCP server "${options.serverName}"`,
           sessionId,
           idempotencyKey: idempotencyKeyFor(sessionId, id),
           signal: call.controller.signal,
@@ -173,6 +191,13 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
       else log('dropped a tools/call without an id');
       return;
     }
+    if (
+      message.method === 'tools/list' &&
+      reasonArgument !== false &&
+      (typeof id === 'string' || typeof id === 'number')
+    ) {
+      listings.add(JSON.stringify(id));
+    }
     if (message.method === 'notifications/cancelled') {
       const call = calls.get(JSON.stringify(asObject(message.params)?.requestId));
       if (call !== undefined) {
@@ -214,10 +239,18 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
       message.method === undefined &&
       (typeof id === 'string' || typeof id === 'number')
     ) {
-      const call = calls.get(JSON.stringify(id));
+      const key = JSON.stringify(id);
+      const call = calls.get(key);
       if (call !== undefined) {
         call.answer?.(raw);
         return;
+      }
+      const result = asObject(message.result);
+      if (listings.delete(key) && result !== null && reasonArgument !== false) {
+        const { added, own } = addReasonArgument(result, reasonArgument);
+        for (const name of added) withReason.add(name);
+        for (const name of own) withReason.delete(name);
+        return toClient(JSON.stringify(message));
       }
     }
     toClient(raw);

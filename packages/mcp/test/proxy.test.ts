@@ -60,10 +60,46 @@ describe('guarding proxy against a real stdio server', () => {
     expect(harness.received()).toEqual([{ name: 'read_file', args: { path: '/etc/motd' } }]);
   });
 
-  test('lists the upstream server tools unchanged', async () => {
+  test('lists the upstream tools, each with an optional reason argument', async () => {
     const client = await start().client();
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name)).toEqual(['read_file', 'delete_repo', 'drop_table']);
+    expect(tools[1]?.inputSchema.properties).toEqual({
+      repo: { type: 'string' },
+      reason: {
+        type: 'string',
+        maxLength: 2000,
+        description: 'Why this call is needed, in one sentence. Shown to the person who approves it.',
+      },
+    });
+    expect(tools[1]?.inputSchema.required).toEqual(['repo']);
+  });
+
+  test('with reasonArgument false, the tool list passes byte for byte', async () => {
+    const harness = startProxyHarness({ reasonArgument: false });
+    running.push(harness);
+    const LIST = '{"jsonrpc":"2.0","id":5,"method":"tools/list","params":{}}';
+    harness.toProxy.write(`${INITIALIZE}\n${INITIALIZED}\n${LIST}\n`);
+    expect(await harness.nextLine(isAnswer(5))).toBe(await directAnswer([INITIALIZE, INITIALIZED, LIST], 5));
+  });
+
+  test("the model's reason goes to approvers, not into the checked or forwarded arguments", async () => {
+    const harness = start();
+    const client = await harness.client();
+    await client.listTools();
+    const requestId = harness.nextRequest();
+    const call = client.callTool({
+      name: 'delete_repo',
+      arguments: { repo: 'acme/old', reason: 'archived in 2019' },
+    });
+    const id = await requestId;
+    expect(await harness.cs.getRequest(id)).toMatchObject({
+      reason: 'archived in 2019',
+      action: { params: { repo: 'acme/old' } },
+    });
+    await harness.cs.decide(id, { approver: 'user:bob', outcome: 'approve' });
+    expect(await call).toEqual({ content: [{ type: 'text', text: 'deleted acme/old' }] });
+    expect(harness.received()).toEqual([{ name: 'delete_repo', args: { repo: 'acme/old' } }]);
   });
 
   test('a policy denial is answered by the proxy; the server never sees the call', async () => {
