@@ -11,6 +11,8 @@ import { type SlackConfig, slackId, slackPolicy } from './fixtures/slack-policy.
 import { PG_URL, storeWithRunLog } from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
+/** Each step is a fresh Node process compiling TypeScript; on a busy machine that takes seconds. */
+const SLOW = 60_000;
 afterEach(async () => {
   killChildren();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -58,7 +60,7 @@ async function topology(): Promise<Topology> {
 }
 
 const result = (child: Child, key?: string) =>
-  child.waitFor((e) => e.event === 'result' && (key === undefined || e.key === key));
+  child.waitFor((e) => e.event === 'result' && (key === undefined || e.key === key), SLOW);
 
 function ranLines(file: string): string[] {
   return readFileSync(file, 'utf8').split('\n').filter(Boolean);
@@ -69,7 +71,7 @@ async function auditOf(cs: Countersign, requestId: string): Promise<string[]> {
   return (await cs.audit.entries()).filter((e) => e.requestId === requestId).map((e) => e.type);
 }
 
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 5_000): Promise<T> {
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = SLOW): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
@@ -113,7 +115,7 @@ describe('approvals that outlive the call, across processes over one schema', ()
       approver: 'user:bob',
       once: true,
     });
-    expect((await decider.waitFor((e) => e.event === 'decided')).requestId).toBe(requestId);
+    expect((await decider.waitFor((e) => e.event === 'decided', SLOW)).requestId).toBe(requestId);
     expect((await decider.exited).code).toBe(0);
 
     const resumed = await resumeInProcess(t, [job]);
@@ -133,7 +135,7 @@ describe('approvals that outlive the call, across processes over one schema', ()
       'executed',
     ]);
     expect((await cs.audit.verify()).ok).toBe(true);
-  }, 60_000);
+  }, 180_000);
 
   test('A opens and posts to Slack, two approvers click through B, C resumes and runs the action once; D is told already_started', async () => {
     const slack: SlackEmulator = createSlackEmulator({
@@ -156,11 +158,11 @@ describe('approvals that outlive the call, across processes over one schema', ()
       schema: t.store.schema,
       slack: slackConfig,
     });
-    slack.setInteractionUrl((await approver.waitFor((e) => e.event === 'listening')).url as string);
+    slack.setInteractionUrl((await approver.waitFor((e) => e.event === 'listening', SLOW)).url as string);
 
     const job = { key: 'customers', sessionId: 'sess_slack' };
     const opener = t.spawnStep({ step: 'open', jobs: [job], slack: slackConfig });
-    const delivered = await opener.waitFor((e) => e.event === 'delivered');
+    const delivered = await opener.waitFor((e) => e.event === 'delivered', SLOW);
     expect((await opener.exited).code).toBe(0);
     expect(opener.events.find((e) => e.event === 'result')).toMatchObject({
       outcome: 'pending',
@@ -170,10 +172,12 @@ describe('approvals that outlive the call, across processes over one schema', ()
     const at = { channel: delivered.channel as string, ts: delivered.ts as string };
 
     // The opener has exited: only B, at Slack's interaction URL, can take these clicks.
+    // B answers a click before it records it: wait for each, so the decisions keep the click order.
     for (const user of ['U0BOB', 'U0DAN']) {
       expect((await slack.click({ user, ...at, actionId: ACTION.Approve })).status).toBe(200);
+      await approver.waitFor((e) => e.event === 'decided' && e.approver === slackId(user), SLOW);
     }
-    await approver.waitFor((e) => e.event === 'approved' && e.requestId === requestId);
+    await approver.waitFor((e) => e.event === 'approved' && e.requestId === requestId, SLOW);
     expect(ranLines(t.ranFile)).toEqual([]);
 
     const resumed = await resumeInProcess(t, [job], { slack: slackConfig });
@@ -199,7 +203,7 @@ describe('approvals that outlive the call, across processes over one schema', ()
     expect((await cs.audit.verify()).ok).toBe(true);
     approver.process.kill('SIGTERM');
     expect((await approver.exited).code).toBe(0);
-  }, 60_000);
+  }, 180_000);
 
   test('a resume after a denial, or after the deadline, gets the final error and runs nothing', async () => {
     const t = await topology();
@@ -228,12 +232,12 @@ describe('approvals that outlive the call, across processes over one schema', ()
     expect(await auditOf(cs, first!.requestId as string)).toEqual(['requested', 'decided', 'denied']);
     expect(await auditOf(cs, second!.requestId as string)).toEqual(['requested', 'expired']);
     expect((await cs.audit.verify()).ok).toBe(true);
-  }, 60_000);
+  }, 180_000);
 
   test('a detached request stays pending, expires at its deadline and is audited; its resume runs nothing', async () => {
     const t = await topology();
     const job = { key: 'release-detached', sessionId: 'sess_x' };
-    const waiter = t.spawnStep({ step: 'detach', jobs: [job], requestTtl: '3s' });
+    const waiter = t.spawnStep({ step: 'detach', jobs: [job], requestTtl: '5s' });
     expect((await waiter.exited).code).toBe(0);
     const detached = waiter.events.find((e) => e.event === 'result');
     expect(detached).toMatchObject({ outcome: 'approval_pending' });
@@ -254,7 +258,7 @@ describe('approvals that outlive the call, across processes over one schema', ()
     expect(results).toMatchObject([{ outcome: 'approval_expired', requestId }]);
     expect(ranLines(t.ranFile)).toEqual([]);
     expect((await cs.audit.verify()).ok).toBe(true);
-  }, 60_000);
+  }, 180_000);
 
   test('a waiter that detaches in the same millisecond as the decision lands: the action runs exactly once', async () => {
     const t = await topology();
@@ -263,8 +267,8 @@ describe('approvals that outlive the call, across processes over one schema', ()
     // The decision is sent this many ms before or after the waiter's abort.
     for (const [round, skewMs] of [-50, -3, 0, 3].entries()) {
       const job = { key: `release-race-${round}`, sessionId: 'sess_r' };
-      const waiter = t.spawnStep({ step: 'detach', jobs: [job], abortAfterMs: 300 });
-      const armed = await waiter.waitFor((e) => e.event === 'armed');
+      const waiter = t.spawnStep({ step: 'detach', jobs: [job], abortAfterMs: 600 });
+      const armed = await waiter.waitFor((e) => e.event === 'armed', SLOW);
       await new Promise((resolve) =>
         setTimeout(resolve, Math.max(0, (armed.abortAt as number) + skewMs - Date.now())),
       );
@@ -294,7 +298,7 @@ describe('approvals that outlive the call, across processes over one schema', ()
     }
     console.info(`detach races: the waiter ${seen.join(', ')}`);
     expect((await cs.audit.verify()).ok).toBe(true);
-  }, 60_000);
+  }, 180_000);
 
   test('two processes resuming the same approvals at once: each action runs exactly once', async () => {
     const t = await topology();
@@ -316,7 +320,7 @@ describe('approvals that outlive the call, across processes over one schema', ()
     // Three resumes of each approval in each process, released together once both are connected.
     const racing = jobs.flatMap((job) => [job, job, job]);
     const racers = [0, 1].map(() => t.spawnStep({ step: 'resume', jobs: racing, barrier: true }));
-    await Promise.all(racers.map((racer) => racer.waitFor((e) => e.event === 'ready')));
+    await Promise.all(racers.map((racer) => racer.waitFor((e) => e.event === 'ready', SLOW)));
     for (const racer of racers) racer.process.kill('SIGUSR2');
     for (const racer of racers) expect((await racer.exited).code).toBe(0);
 
@@ -333,5 +337,5 @@ describe('approvals that outlive the call, across processes over one schema', ()
     console.info(
       `resume race: runs by ${racers.map((r) => r.events.filter((e) => e.event === 'ran').length).join('/')}`,
     );
-  }, 60_000);
+  }, 180_000);
 });
