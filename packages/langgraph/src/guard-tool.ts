@@ -7,7 +7,6 @@ import {
   isCountersignError,
   type Risk,
 } from '@countersign/core';
-import type { ToolMessage } from '@langchain/core/messages';
 import type { RunnableConfig } from '@langchain/core/runnables';
 import {
   type DynamicStructuredTool,
@@ -120,7 +119,7 @@ export function guardTool(
         } catch (error) {
           if (!isCountersignError(error)) throw error;
           if (!isCountersignError(error, 'approval_pending')) {
-            return refusalMessage(describeOutcome(error), tool.name, toolCallId) satisfies ToolMessage;
+            return refusalMessage(describeOutcome(error), tool.name, toolCallId);
           }
           pending = error as ApprovalPendingError;
         }
