@@ -101,7 +101,7 @@ class CheckpointerImpl implements Checkpointer {
   checkpoint(): Promise<Checkpoint> {
     if (this.#closed)
       return Promise.reject(new CheckpointError('closed', null, 'the checkpointer is closed'));
-    const run = this.#running.then(() => this.#sign());
+    const run = this.#running.then(() => this.#sign(false) as Promise<Checkpoint>);
     this.#running = run.catch(() => {});
     return run;
   }
@@ -146,11 +146,9 @@ class CheckpointerImpl implements Checkpointer {
   #background(): void {
     if (this.#queued || this.#closed) return;
     this.#queued = true;
-    const run = this.#running.then(async () => {
+    const run = this.#running.then(() => {
       this.#queued = false;
-      const head = await this.#cs.audit.head();
-      if (head !== null && this.#last !== null && head.seq === this.#last.seq) return;
-      await this.#sign();
+      return this.#sign(true);
     });
     this.#running = run.catch((error: unknown) => {
       // Try again after another `everyEntries` entries (or the next tick), not on every entry.
@@ -159,11 +157,13 @@ class CheckpointerImpl implements Checkpointer {
     });
   }
 
-  async #sign(): Promise<Checkpoint> {
+  /** Signs the head and writes it; with `onlyIfGrown`, returns null when the last checkpoint already covers it. */
+  async #sign(onlyIfGrown: boolean): Promise<Checkpoint | null> {
     const pendingBefore = this.#pending;
     let checkpoint: Checkpoint;
     try {
       const head = await this.#cs.audit.head();
+      if (onlyIfGrown && this.#last !== null && (head?.seq ?? 0) === this.#last.seq) return null;
       checkpoint = signCheckpoint(
         {
           origin: this.#origin,
@@ -189,7 +189,11 @@ class CheckpointerImpl implements Checkpointer {
     }
     this.#pending = Math.max(0, this.#pending - pendingBefore);
     this.#last = checkpoint;
-    this.#options.onCheckpoint?.(checkpoint);
+    try {
+      this.#options.onCheckpoint?.(checkpoint);
+    } catch {
+      // The sink has the checkpoint; a throwing observer must not make it look failed.
+    }
     return checkpoint;
   }
 

@@ -2,7 +2,7 @@ import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isCountersignError } from '@countersign/core';
+import { type Countersign, isCountersignError } from '@countersign/core';
 import { createTestClock } from '@countersign/core/testing';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
@@ -395,6 +395,44 @@ describe('createCheckpointer', () => {
       /sink "callback" did not accept the checkpoint of seq 0: offline/,
     );
     expect(checkpointer.last).toBeNull();
+  });
+
+  test('a head that cannot be read is a failure of kind head; a throwing onCheckpoint is not a failure', async () => {
+    const cs = allowingCountersign();
+    cleanups.push(() => cs.close());
+    const broken = {
+      on: () => broken,
+      off: () => broken,
+      audit: {
+        head: async () => {
+          throw new Error('connection reset');
+        },
+      },
+    } as unknown as Countersign;
+    const failing = createCheckpointer(broken, { key: ed25519().privateKey, keyId: 'k', sink: () => {} });
+    const error = await failing.checkpoint().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CheckpointError);
+    expect((error as CheckpointError).failure).toBe('head');
+    expect((error as CheckpointError).message).toBe(
+      '[countersign] [audit] could not read the audit head: connection reset',
+    );
+    await failing.close();
+
+    const written: Checkpoint[] = [];
+    const observed = createCheckpointer(cs, {
+      key: ed25519().privateKey,
+      keyId: 'k',
+      sink: (checkpoint) => {
+        written.push(checkpoint);
+      },
+      onCheckpoint: () => {
+        throw new Error('observer bug');
+      },
+    });
+    await expect(observed.checkpoint()).resolves.toMatchObject({ seq: 0 });
+    expect(observed.last).toEqual(written[0]);
+    await observed.close();
+    await expect(observed.checkpoint()).rejects.toMatchObject({ failure: 'closed', code: 'closed' });
   });
 
   test('bad keys and options are configuration errors that never echo the key', () => {
