@@ -146,6 +146,8 @@ export function runPauseResumeConformance(
       expect(await p.resume(p.start().cs)).toBe('already_started');
       expect(await p.resume(a.cs, { idempotencyKey: null, requestId })).toBe('already_started');
       expect(p.runs).toHaveLength(1);
+      const reopened = await a.cs.open(ACTION, CONTEXT);
+      expect(reopened.status === 'denied' ? reopened.code : reopened.status).toBe('already_started');
 
       expect((await b.cs.getRequest(requestId))?.status).toBe('executed');
       expect(await auditOf(b.cs, requestId)).toEqual([
