@@ -12,6 +12,8 @@ export interface OutcomeDescription {
   message: string;
   /** What the person who denied it said (scrubbed of secrets), when they said something. */
   comment?: string;
+  /** `message`, then the reviewer's comment when there is one: the one text a model should read. */
+  text: string;
 }
 
 const DESCRIPTIONS: Readonly<Record<string, { final: boolean; message: string }>> = {
@@ -83,6 +85,14 @@ const UNAVAILABLE = {
  * should see. Every framework adapter reports denials and pauses through it.
  */
 export function describeOutcome(outcome: unknown): OutcomeDescription {
+  const described = describe(outcome);
+  const text = described.comment
+    ? `${described.message} The reviewer said: ${JSON.stringify(described.comment)}`
+    : described.message;
+  return { ...described, text };
+}
+
+function describe(outcome: unknown): Omit<OutcomeDescription, 'text'> {
   if (isCountersignError(outcome)) {
     const known = DESCRIPTIONS[outcome.code] ?? UNAVAILABLE;
     const comment = (outcome as { comment?: unknown }).comment;

@@ -320,6 +320,7 @@ describe('describeOutcome()', () => {
       final: true,
       message: expect.stringContaining('denied'),
       comment: 'use the sample',
+      text: expect.stringMatching(/denied.*The reviewer said: "use the sample"$/),
     });
     expect(describeOutcome(await cs.open(EXPORT, KEY))).toMatchObject({
       code: 'approval_denied',
@@ -328,5 +329,18 @@ describe('describeOutcome()', () => {
     });
     expect(describeOutcome({ status: 'pending' })).toMatchObject({ code: 'approval_pending', final: false });
     expect(describeOutcome(new TypeError('boom'))).toMatchObject({ code: 'action_failed' });
+  });
+});
+
+describe('tool names and tool-call keys for adapters', () => {
+  test('dotted actions map to tool names and back, and only losslessly', async () => {
+    const { toolNameFor, actionNameFor, toolCallKey } = await import('../src/index.js');
+    expect(toolNameFor('db.export')).toBe('db__export');
+    expect(actionNameFor('db__export')).toBe('db.export');
+    expect(() => toolNameFor('db.ex__port')).toThrow(/no reversible tool name/);
+    expect(() => toolNameFor('a.'.repeat(40))).toThrow(/no reversible tool name/);
+    expect(() => actionNameFor('db___export')).toThrow(/not made by toolNameFor/);
+    expect(toolCallKey('call_0')).toBe('tool-call:call_0');
+    expect(toolCallKey('x'.repeat(300))).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 });
