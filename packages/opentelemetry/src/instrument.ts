@@ -71,11 +71,13 @@ export function instrument(cs: Countersign, options: InstrumentOptions = {}): Co
   for (const type of AUDIT_TYPES) cs.on(type, onEvent);
 
   const guard = <T>(action: GuardAction<T>, context: GuardContext): Promise<T> => {
+    // Input core will reject goes to core untouched, so it fails exactly as it would uninstrumented.
+    if (!isPlainCall(action, context)) return cs.guard(action, context);
     const span = tracer.startSpan(GUARD_SPAN, {
       kind: INTERNAL,
       attributes: {
         [Attr.ToolName]: action.name,
-        ...(action.resource ? { [Attr.Resource]: action.resource } : {}),
+        ...(typeof action.resource === 'string' ? { [Attr.Resource]: action.resource } : {}),
         [Attr.Actor]: context.actor,
       },
     });
@@ -157,6 +159,17 @@ export function instrument(cs: Countersign, options: InstrumentOptions = {}): Co
     },
   });
   return instrumented;
+}
+
+function isPlainCall(action: unknown, context: unknown): action is GuardAction<unknown> {
+  if (typeof action !== 'object' || action === null || typeof context !== 'object' || context === null)
+    return false;
+  const { name, run } = action as Partial<GuardAction<unknown>>;
+  return (
+    typeof name === 'string' &&
+    typeof run === 'function' &&
+    typeof (context as GuardContext).actor === 'string'
+  );
 }
 
 /** Adds the step as a span event, and what it tells about the call as span attributes. */

@@ -99,6 +99,24 @@ describe('guard spans: failures first', () => {
     expect(JSON.stringify([failed!.attributes, failed!.events, failed!.status])).not.toContain('hunter2');
   });
 
+  test('bad input fails exactly as without instrumentation: a ValidationError, nothing audited, no span', async () => {
+    const { cs, otel } = setup();
+    const bad = [
+      [{ name: 'db.read', params: {}, run: 'not a function' }, context],
+      [null, context],
+      [
+        { name: 'db.read', params: {}, run: () => 1 },
+        { ...context, actor: 42 },
+      ],
+    ];
+    for (const [action, ctx] of bad) {
+      const error = await cs.guard(action as never, ctx as never).catch((e: unknown) => e);
+      expect(isCountersignError(error, 'invalid_input')).toBe(true);
+    }
+    expect(await cs.audit.head()).toBeNull();
+    expect(otel.spans()).toEqual([]);
+  });
+
   test('concurrent guards decided in reverse order each get their own events', async () => {
     const { cs, otel } = setup();
     let pending = requested(cs);
