@@ -1,0 +1,244 @@
+// createPostgresRoleBroker(): a PostgreSQL login role per grant, with exactly the rule's privileges, dropped when the call ends.
+import { createHash, createHmac, pbkdf2, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import {
+  ConfigError,
+  type CredentialBroker,
+  type CredentialRequest,
+  type Credentials,
+  readMembers,
+} from '@countersign/core';
+import pg from 'pg';
+import { grantStatement, PRIVILEGE_FORMS, parsePrivilege } from './postgres-privileges.js';
+
+export interface PostgresRoleBrokerOptions {
+  /** A pool connected as a role with CREATEROLE (and owning, or granted, what rules name). Not closed by the broker. */
+  pool?: pg.Pool | undefined;
+  /** Or a connection string for such a role; the broker opens and closes its own pool. */
+  connectionString?: string | undefined;
+  /**
+   * Where the issued role connects: a `postgres://host:port/database` URL whose user and password
+   * are replaced. Default: `connectionString`, or the pool's.
+   */
+  connectTo?: string | undefined;
+  /** Start of every role name this broker makes, and the only names it will drop. Default `'cs_'`. */
+  rolePrefix?: string | undefined;
+  /** Where unqualified tables in privileges resolve, and the role's `search_path`. Default `'public'`. */
+  schema?: string | undefined;
+  /** Most sessions the role may open at once. Default 5. */
+  connectionLimit?: number | undefined;
+}
+
+export interface PostgresRoleBroker extends CredentialBroker {
+  /** Ends the pool the broker opened from `connectionString`; a pool passed in is left open. */
+  close(): Promise<void>;
+}
+
+const OPTION_KEYS = ['pool', 'connectionString', 'connectTo', 'rolePrefix', 'schema', 'connectionLimit'];
+const PREFIX = /^[a-z_][a-z0-9_]{0,23}$/;
+const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
+/** Marks a role as this broker's: revoke refuses to drop a role without it. */
+const MARK = 'countersign grant ';
+const NAME = 'postgres-role';
+const pbkdf2Async = promisify(pbkdf2);
+/**
+ * Concurrent GRANTs and REVOKEs on one table rewrite the same ACL row, and PostgreSQL fails the
+ * loser with "tuple concurrently updated": the catalog changes of every issue and drop take turns.
+ */
+const LOCK_GRANTS = "SELECT pg_advisory_xact_lock(hashtext('countersign:postgres-role'))";
+
+/**
+ * Mints a PostgreSQL login role for each grant: a random password (sent only as a SCRAM verifier),
+ * `VALID UNTIL` the grant's expiry, exactly the rule's privileges, and a connection string for `run`.
+ * Revoking ends the role's sessions and drops it. Privileges are the forms in {@link PRIVILEGE_FORMS}.
+ *
+ * `VALID UNTIL` bounds password logins only: with `trust` or certificate authentication for these
+ * roles, only revocation and the sweeper's reaping end them.
+ */
+export function createPostgresRoleBroker(options: PostgresRoleBrokerOptions): PostgresRoleBroker {
+  const read = readOptions(options);
+  const pool = read.pool ?? new pg.Pool({ connectionString: read.connectionString, max: 4 });
+  pool.on('error', () => {});
+  const owned = read.pool === undefined;
+  const connectTo = read.connectTo ?? read.connectionString ?? read.pool?.options.connectionString;
+  if (connectTo === undefined) {
+    throw new ConfigError(`${NAME}: pass connectTo, the URL issued roles connect to, with a pool`);
+  }
+  const base = parseUrl(connectTo);
+  const prefix = read.rolePrefix ?? 'cs_';
+  const schema = read.schema ?? 'public';
+  const limit = read.connectionLimit ?? 5;
+  const ownHandle = new RegExp(`^${prefix}[a-z0-9_]{1,${63 - prefix.length}}$`);
+  let closed = false;
+
+  return {
+    name: NAME,
+
+    checkPrivileges(privileges) {
+      return privileges
+        .filter((privilege) => parsePrivilege(privilege) === null)
+        .map(
+          (privilege) =>
+            `${NAME}: ${JSON.stringify(privilege)} is not one of ${PRIVILEGE_FORMS.join(', ')} (identifiers: letters, digits, _)`,
+        );
+    },
+
+    handle(request: CredentialRequest) {
+      const id = request.grantId.toLowerCase();
+      const room = 63 - prefix.length;
+      const plain = id.length <= room && /^[a-z0-9_]+$/.test(id);
+      return (
+        prefix +
+        (plain ? id : createHash('sha256').update(request.grantId).digest('hex').slice(0, Math.min(room, 40)))
+      );
+    },
+
+    async issue(request, handle) {
+      if (!ownHandle.test(handle))
+        throw new Error(`${NAME}: ${JSON.stringify(handle)} is not a role name this broker makes`);
+      if (request.expiresAt <= Date.now()) throw new Error(`${NAME}: the grant has already expired`);
+      const statements = request.privileges.map((text) => {
+        const privilege = parsePrivilege(text);
+        if (privilege === null)
+          throw new Error(`${NAME}: ${JSON.stringify(text)} is not an allowed privilege`);
+        return grantStatement(privilege, handle, schema);
+      });
+      const password = randomBytes(24).toString('base64url');
+      const role = pg.escapeIdentifier(handle);
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(LOCK_GRANTS);
+        await client.query(
+          `CREATE ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS` +
+            ` CONNECTION LIMIT ${limit} PASSWORD ${pg.escapeLiteral(await scramVerifier(password))}` +
+            ` VALID UNTIL ${pg.escapeLiteral(new Date(request.expiresAt).toISOString())}`,
+        );
+        await client.query(`COMMENT ON ROLE ${role} IS ${pg.escapeLiteral(MARK + request.grantId)}`);
+        await client.query(`ALTER ROLE ${role} SET search_path TO ${pg.escapeIdentifier(schema)}`);
+        for (const statement of statements) await client.query(statement);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw new Error(`${NAME}: could not create role ${handle}: ${describe(error)}`);
+      } finally {
+        client.release();
+      }
+      const url = new URL(base);
+      url.username = handle;
+      url.password = password;
+      const credentials: Credentials = { connectionString: url.toString(), user: handle, password };
+      return credentials;
+    },
+
+    async revoke(handle) {
+      if (!ownHandle.test(handle)) {
+        throw new Error(
+          `${NAME}: refusing to drop ${JSON.stringify(handle)}: not a role name this broker makes`,
+        );
+      }
+      const client = await pool.connect();
+      try {
+        // Serialises revokes of one role across processes: the steps below are not one transaction.
+        await client.query('SELECT pg_advisory_lock(hashtext($1))', [`countersign:${handle}`]);
+        try {
+          await dropRole(client, handle);
+        } finally {
+          await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`countersign:${handle}`]);
+        }
+      } finally {
+        client.release();
+      }
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (owned) await pool.end();
+    },
+  };
+}
+
+/** Stops new logins, ends every session, drops what the role owns and the role. Nothing to do for a role already gone. */
+async function dropRole(client: pg.PoolClient, handle: string): Promise<void> {
+  const found = await client.query<{ oid: number; mark: string | null }>(
+    `SELECT oid, shobj_description(oid, 'pg_authid') AS mark FROM pg_roles WHERE rolname = $1`,
+    [handle],
+  );
+  const row = found.rows[0];
+  if (row === undefined) return;
+  if (!row.mark?.startsWith(MARK)) {
+    throw new Error(`${NAME}: refusing to drop role ${handle}: this broker did not create it`);
+  }
+  const role = pg.escapeIdentifier(handle);
+  await client.query(`ALTER ROLE ${role} NOLOGIN`);
+  const terminate = () =>
+    client.query('SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usesysid = $1', [
+      row.oid,
+    ]);
+  await terminate();
+  await client.query('BEGIN');
+  try {
+    await client.query(LOCK_GRANTS);
+    await client.query(`REASSIGN OWNED BY ${role} TO CURRENT_USER`);
+    await client.query(`DROP OWNED BY ${role}`);
+    await client.query(`DROP ROLE ${role}`);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw new Error(`${NAME}: could not drop role ${handle}: ${describe(error)}`);
+  }
+  // A session that logged in before NOLOGIN committed, and was missed above.
+  await terminate();
+}
+
+/** The SCRAM-SHA-256 verifier PostgreSQL stores, computed here so the password itself is never sent or logged. */
+async function scramVerifier(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const iterations = 4096;
+  const salted = await pbkdf2Async(password, salt, iterations, 32, 'sha256');
+  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+  const storedKey = createHash('sha256').update(clientKey).digest('base64');
+  const serverKey = createHmac('sha256', salted).update('Server Key').digest('base64');
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey}:${serverKey}`;
+}
+
+function readOptions(options: PostgresRoleBrokerOptions): PostgresRoleBrokerOptions {
+  const read = readMembers(
+    options,
+    OPTION_KEYS,
+    `${NAME} broker options`,
+    'config',
+  ) as PostgresRoleBrokerOptions;
+  const { pool, connectionString, rolePrefix, schema, connectionLimit } = read;
+  if ((pool === undefined) === (connectionString === undefined)) {
+    throw new ConfigError(`${NAME}: pass exactly one of pool and connectionString`);
+  }
+  if (rolePrefix !== undefined && !PREFIX.test(rolePrefix)) {
+    throw new ConfigError(
+      `${NAME}: rolePrefix must be 1-24 lower-case letters, digits or _, starting with a letter or _`,
+    );
+  }
+  if (schema !== undefined && !SCHEMA.test(schema)) {
+    throw new ConfigError(`${NAME}: schema must be a lower-case identifier (letters, digits, _)`);
+  }
+  if (
+    connectionLimit !== undefined &&
+    !(Number.isInteger(connectionLimit) && connectionLimit >= 1 && connectionLimit <= 100)
+  ) {
+    throw new ConfigError(`${NAME}: connectionLimit must be a whole number from 1 to 100`);
+  }
+  return read;
+}
+
+function parseUrl(text: string): URL {
+  try {
+    const url = new URL(text);
+    if (url.protocol === 'postgres:' || url.protocol === 'postgresql:') return url;
+  } catch {}
+  throw new ConfigError(`${NAME}: connectTo must be a postgres:// URL`);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
