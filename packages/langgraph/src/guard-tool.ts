@@ -79,8 +79,13 @@ export function guardTool(
 
   return makeTool(
     async (input: Args, config: RunnableConfig): Promise<unknown> => {
-      const { [reasonArgument === false ? '' : reasonArgument]: given, ...rest } = input;
-      const params = reasonArgument === false ? input : rest;
+      let given: unknown;
+      let params = input;
+      if (reasonArgument !== false) {
+        const { [reasonArgument]: reason, ...rest } = input;
+        given = reason;
+        params = rest;
+      }
       const toolCallId = toolCallIdOf(config);
       const sessionId = options.sessionId?.(config) ?? threadIdOf(config);
       if (toolCallId === null || sessionId === null) {

@@ -142,8 +142,13 @@ export function guardServer(
       const actionName = action ?? actionFromToolName(name);
 
       const callback = async (args: Record<string, unknown>, extra: ToolExtra): Promise<CallToolResult> => {
-        const { [reasonArgument === false ? '' : reasonArgument]: given, ...rest } = args;
-        const params = (reasonArgument === false ? args : rest) as ShapeOutput<Shape>;
+        let given: unknown;
+        let params = args as ShapeOutput<Shape>;
+        if (reasonArgument !== false) {
+          const { [reasonArgument]: reason, ...rest } = args;
+          given = reason;
+          params = rest as ShapeOutput<Shape>;
+        }
         const actor = resolve(options.actor, extra) ?? defaultActor(extra);
         if (actor === null) {
           return refusalResult({
