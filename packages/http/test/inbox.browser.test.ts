@@ -69,6 +69,8 @@ async function signedIn(who: string, path = '/inbox') {
   await page.goto(`${server.url}${path}`);
   await page.getByLabel('Token').fill(await issuer.token({ sub: who }));
   await page.getByRole('button', { name: 'Sign in' }).click();
+  // The sign-in form may sit at the very URL it leads to: wait for it to go, not for the URL.
+  await page.locator('#token').waitFor({ state: 'detached' });
   await page.waitForLoadState('domcontentloaded');
   return { page, problems, close: () => context.close() };
 }
