@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runCaptured } from './run-in-process.js';
 
@@ -105,5 +108,56 @@ describe('serve', () => {
       stderr:
         'countersign serve: this version of @countersign/http has no serve(argv) export; upgrade it to one that does\n',
     });
+  });
+});
+
+describe('explain', () => {
+  test('shows the credentials a rule names without needing their broker', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cs-cli-explain-'));
+    const path = join(dir, 'policy.json');
+    const rule = {
+      id: 'reads-with-role',
+      match: { action: 'db.read' },
+      effect: 'allow',
+      credentials: { broker: 'pg', privileges: ['SELECT ON orders'] },
+    };
+    writeFileSync(path, JSON.stringify([rule]));
+    try {
+      const result = await runCaptured([
+        'explain',
+        '--policy',
+        path,
+        '--action',
+        'db.read',
+        '--actor',
+        'agent:a',
+      ]);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout.split('\n').slice(0, 4)).toEqual([
+        'decision: allow',
+        'rule: reads-with-role (rule 1 of 1)',
+        '  match: action "db.read"',
+        '  credentials: broker pg, privileges ["SELECT ON orders"]',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an unknown member in the policy file is an input error naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cs-cli-explain-'));
+    const path = join(dir, 'policy.json');
+    writeFileSync(path, JSON.stringify({ policy: [], rules: [] }));
+    try {
+      const result = await runCaptured(['explain', '--policy', path, '--action', 'a', '--actor', 'agent:a']);
+      expect(result).toEqual({
+        code: 3,
+        stdout: '',
+        stderr: `countersign: policy ${path}: unknown member(s) rules; expected policy, defaultEffect, directory\n`,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -57,9 +57,8 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
     resource: single(args, 'resource') ?? null,
     actor: required(args, explainSpec, 'actor'),
   };
-  const options = readPolicyFile(await readText(policyPath, 'policy'), policyPath);
+  const { options, rules } = readPolicyFile(await readText(policyPath, 'policy'), policyPath);
   const decision = explainWith(options, subject, policyPath);
-  const rules = options.policy;
   const index = decision.rule === null ? -1 : rules.findIndex((rule) => rule.id === decision.ruleId);
   const lines: string[] = [];
   lines.push(`decision: ${decision.effect}`);
@@ -71,6 +70,13 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
     lines.push(`rule: ${decision.ruleId} (rule ${index + 1} of ${rules.length})`);
     lines.push(`  match: ${describeMatch(decision.rule)}`);
     if (decision.rule.description) lines.push(`  description: ${decision.rule.description}`);
+    const credentials = (rules[index] as { credentials?: { broker?: unknown; privileges?: unknown } })
+      .credentials;
+    if (credentials !== undefined) {
+      lines.push(
+        `  credentials: broker ${String(credentials.broker)}, privileges ${JSON.stringify(credentials.privileges)}`,
+      );
+    }
     if (decision.effect === 'require_approval') {
       const approvers = decision.rule.approvers ?? {};
       const named = [
@@ -94,24 +100,36 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
   return ExitCode.Ok;
 }
 
-function readPolicyFile(text: string, path: string): CountersignOptions {
+/**
+ * The options to explain with, and the rules as written. Rule `credentials` are left out of the
+ * options: explain mints nothing, so it needs no credential broker, only to show what a rule names.
+ */
+function readPolicyFile(text: string, path: string): { options: CountersignOptions; rules: PolicyRule[] } {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     throw inputError(`policy ${path} is not JSON`);
   }
-  if (Array.isArray(value))
-    return { store: inertStore, transports: [inertTransport], policy: value as PolicyRule[] };
   if (typeof value !== 'object' || value === null)
     throw inputError(`policy ${path} must be an array of rules or an object`);
-  const unknown = Object.keys(value).filter((key) => !POLICY_FILE_KEYS.includes(key));
+  const file = (Array.isArray(value) ? { policy: value } : value) as Record<string, unknown>;
+  const unknown = Object.keys(file).filter((key) => !POLICY_FILE_KEYS.includes(key));
   if (unknown.length > 0) {
     throw inputError(
       `policy ${path}: unknown member(s) ${unknown.join(', ')}; expected ${POLICY_FILE_KEYS.join(', ')}`,
     );
   }
-  return { ...(value as Omit<CountersignOptions, 'store'>), store: inertStore, transports: [inertTransport] };
+  const rules = file.policy as PolicyRule[];
+  const policy = Array.isArray(rules) ? rules.map(withoutCredentials) : rules;
+  const options = { ...file, policy, store: inertStore, transports: [inertTransport] } as CountersignOptions;
+  return { options, rules: Array.isArray(rules) ? rules : [] };
+}
+
+function withoutCredentials(rule: PolicyRule): PolicyRule {
+  if (typeof rule !== 'object' || rule === null || !('credentials' in rule)) return rule;
+  const { credentials: _, ...rest } = rule as PolicyRule & { credentials?: unknown };
+  return rest;
 }
 
 function explainWith(
