@@ -27,6 +27,7 @@ const POLICY: PolicyRule[] = [
     effect: 'require_approval',
     approvers: { users: ['user:bob', 'user:carol'] },
     requestTtl: '15m',
+    grantTtl: '60s',
   },
 ];
 
@@ -40,6 +41,7 @@ const CONTEXT: GuardContext = {
 };
 
 const TTL = 15 * 60_000;
+const GRANT_TTL = 60_000;
 const POLL_MS = 1_000;
 
 /**
@@ -267,6 +269,26 @@ export function runPauseResumeConformance(
         (e: unknown) => (isCountersignError(e) ? e.code : 'unexpected'),
       );
       expect(late).toBe('already_decided');
+    });
+
+    test('an approval not used within the grant lifetime lapses: the resume gets approval_expired, audited, nothing runs', async (p) => {
+      const a = p.start();
+      const b = p.start();
+      const requestId = await pendingId(a.cs);
+      await b.cs.decide(requestId, { approver: 'user:bob', outcome: 'approve' });
+      await p.clock.advance(GRANT_TTL - 1);
+      expect((await a.cs.open(ACTION, CONTEXT)).status).toBe('approved');
+      await p.clock.advance(1);
+      expect(await p.resume(a.cs)).toBe('approval_expired');
+      expect(p.runs).toHaveLength(0);
+      expect((await b.cs.getRequest(requestId))?.status).toBe('expired');
+      expect(await auditOf(b.cs, requestId)).toEqual([
+        'requested',
+        'delivered',
+        'decided',
+        'approved',
+        'expired',
+      ]);
     });
 
     test('a detached wait leaves the request pending; it still expires at its deadline, audited', async (p) => {
