@@ -5,3 +5,17 @@ export {
   type PostgresRoleBroker,
   type PostgresRoleBrokerOptions,
 } from './postgres-role-broker.js';
+export {
+  createSignedTokenBroker,
+  type GrantTokenJwk,
+  type GrantTokenJwks,
+  type SignedTokenBroker,
+  type SignedTokenBrokerOptions,
+} from './signed-token-broker.js';
+export {
+  createMemoryReplayGuard,
+  type GrantTokenClaims,
+  type ReplayGuard,
+  type VerifyGrantTokenOptions,
+  verifyGrantToken,
+} from './verify-grant-token.js';
