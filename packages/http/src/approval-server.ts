@@ -194,8 +194,10 @@ export async function createApprovalServer(
       closed = true;
       logger.info('shutting down');
       if (sweeper !== null) clearInterval(sweeper);
-      await listening?.close((config.shutdownGraceSeconds ?? 10) * 1000);
+      // Stop accepting first; then end live streams so only real requests hold the grace period.
+      const draining = listening?.close((config.shutdownGraceSeconds ?? 10) * 1000);
       await api.close();
+      await draining;
       await countersign.close();
       logger.info('stopped');
     },

@@ -15,7 +15,7 @@ import { createBearerVerifier, type OidcOptions } from './bearer-auth.js';
 import { readCappedBody } from './body.js';
 import { createChangeFeed } from './change-feed.js';
 import { errorResponse } from './error-status.js';
-import { INBOX_OPTION_KEYS, type InboxOptions, mountInbox } from './inbox/inbox.js';
+import { INBOX_OPTION_KEYS, type InboxOptions, type MountedInbox, mountInbox } from './inbox/inbox.js';
 import { createSessionStore } from './inbox/sessions.js';
 import { OPENAPI_PATH, openApiDocument } from './openapi.js';
 import { checkKeys, PREFIX, positiveInteger } from './options.js';
@@ -50,7 +50,7 @@ export interface DecisionApiOptions {
   clock?: Clock | undefined;
 }
 
-/** The API as a Hono app (`app.fetch` is the Fetch handler); `close()` stops its live-update feed. */
+/** The API as a Hono app (`app.fetch` is the Fetch handler); `close()` ends live streams and their feed. */
 export type DecisionApi = Hono<{ Variables: ApiVariables }> & { close(): Promise<void> };
 
 export interface ApiVariables {
@@ -134,6 +134,7 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
   const publicUrl = options.publicUrl;
   const app = new Hono<{ Variables: ApiVariables }>();
   const feed = createChangeFeed(cs, store);
+  let inboxStreams: MountedInbox | null = null;
   if (options.inbox !== undefined && options.inbox !== false) {
     const inbox = options.inbox === true ? {} : options.inbox;
     checkKeys(inbox, INBOX_OPTION_KEYS, 'inbox');
@@ -141,7 +142,7 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
       throw new ConfigError(`${PREFIX} the inbox needs oidc: people sign in with a bearer token`);
     }
     const sessionTtlMs = positiveInteger(inbox.sessionTtlMs, 3_600_000, 'inbox.sessionTtlMs');
-    mountInbox(app, {
+    inboxStreams = mountInbox(app, {
       cs,
       store,
       bearer: authenticators.bearer,
@@ -332,7 +333,12 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
     return request;
   }
 
-  return Object.assign(app, { close: () => feed.close() });
+  return Object.assign(app, {
+    close: async () => {
+      inboxStreams?.close();
+      await feed.close();
+    },
+  });
 }
 
 type ParsedDecision =

@@ -227,6 +227,22 @@ describe('live updates', () => {
     await reader.cancel();
   });
 
+  test('closing the app ends open streams', async () => {
+    await setup();
+    const session = await signIn('bob');
+    const response = await app.request('http://inbox.test/inbox/events', {
+      headers: { cookie: session.cookie },
+    });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!text.includes('event: ready')) text += new TextDecoder().decode((await reader.read()).value);
+    await app.close();
+    for (;;) {
+      const { done } = await reader.read();
+      if (done) break;
+    }
+  });
+
   test('the event stream needs a session', async () => {
     await setup();
     expect((await app.request('http://inbox.test/inbox/events')).status).toBe(401);

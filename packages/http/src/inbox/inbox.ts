@@ -86,10 +86,16 @@ function redirect(location: string): Response {
   return new Response(null, { status: 303, headers: { location, 'cache-control': 'no-store' } });
 }
 
+/** Ends every live stream, so a shutdown need not wait for browsers to hang up. */
+export interface MountedInbox {
+  close(): void;
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: the inbox mounts onto any app's variables.
-export function mountInbox(app: Hono<any>, deps: InboxDeps): void {
+export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
   const { cs, clock } = deps;
   let streams = 0;
+  const liveStreams = new Set<() => void>();
 
   // Same-origin referrers: with none at all, Chromium sends `Origin: null` on form posts.
   const secure = async (c: { res: Response }, next: () => Promise<void>) => {
@@ -318,9 +324,9 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): void {
     streams += 1;
     const stream = new ReadableStream<Uint8Array>({
       async start(controller) {
-        let open = true;
+        let live = true;
         const send = (chunk: string) => {
-          if (!open) return;
+          if (!live) return;
           try {
             controller.enqueue(encoder.encode(chunk));
           } catch {
@@ -336,8 +342,9 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): void {
         });
         const keepAlive = setInterval(() => send(': keep-alive\n\n'), deps.keepAliveMs);
         cleanup = () => {
-          if (!open) return;
-          open = false;
+          if (!live) return;
+          live = false;
+          liveStreams.delete(cleanup);
           streams -= 1;
           unsubscribe();
           clearInterval(keepAlive);
@@ -345,6 +352,7 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): void {
             controller.close();
           } catch {}
         };
+        liveStreams.add(cleanup);
         c.req.raw.signal.addEventListener('abort', () => cleanup(), { once: true });
         send('retry: 3000\n\n');
         const pending = await decidableRequests(deps.store, identity, clock.now(), {}, deps.maxScan).catch(
@@ -373,4 +381,9 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): void {
       }),
     );
   }
+  return {
+    close() {
+      for (const end of [...liveStreams]) end();
+    },
+  };
 }
