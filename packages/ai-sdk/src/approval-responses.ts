@@ -1,8 +1,8 @@
 // Turns a run's tool-approval-requests into the tool-approval-responses countersign's decisions call for.
 import type { OpenResult } from '@countersign/core';
+import { describeOutcome } from '@countersign/core';
 import type { ToolApprovalResponse, ToolSet } from 'ai';
 import type { Binding } from './binding.js';
-import { modelMessage } from './model-message.js';
 
 export interface ApprovalResponsesInput {
   /** The run's content, e.g. `result.content` of `generateText` or `await result.content` of `streamText`. */
@@ -70,7 +70,7 @@ export async function approvalResponses(
       type: 'tool-approval-response',
       approvalId: part.approvalId,
       approved,
-      ...(approved ? {} : { reason: modelMessage(opened) }),
+      ...(approved ? {} : { reason: describeOutcome(opened).text }),
     });
   }
   return result;

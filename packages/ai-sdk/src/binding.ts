@@ -1,6 +1,6 @@
 // What one set of guarded tools shares: the countersign instance, the options, and how a tool call becomes a guarded action.
 import type { Countersign, GuardAction, GuardContext, Risk } from '@countersign/core';
-import { idempotencyKeyFor } from './idempotency-key.js';
+import { toolCallKey } from '@countersign/core';
 import type { GuardToolOptions, ResolvedOptions } from './options.js';
 import { splitReason } from './reason-schema.js';
 
@@ -63,7 +63,7 @@ export class Binding {
         onBehalfOf: this.options.onBehalfOf,
         sessionId: this.options.sessionId,
         reason,
-        idempotencyKey: idempotencyKeyFor(toolCallId),
+        idempotencyKey: toolCallKey(toolCallId),
         wait: this.options.wait,
         signal,
       },

@@ -1,5 +1,5 @@
 // countersignTools(): guarded AI SDK tools, the toolApproval that consults countersign, and approval responses.
-import { ConfigError, type Countersign } from '@countersign/core';
+import { ConfigError, type Countersign, type ToolNameOf, toolNameFor } from '@countersign/core';
 import type { Tool } from 'ai';
 import {
   type ApprovalResponses,
@@ -15,7 +15,6 @@ import {
   resolveOptions,
 } from './options.js';
 import { type CountersignToolApproval, createToolApproval } from './tool-approval.js';
-import { type ToolNameOf, toolNameFor } from './tool-names.js';
 
 export interface CountersignTools {
   /**

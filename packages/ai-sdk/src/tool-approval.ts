@@ -1,8 +1,7 @@
 // The toolApproval function for generateText, streamText and agents: countersign's policy and requests decide each call.
-import { isCountersignError, type OpenResult } from '@countersign/core';
+import { describeOutcome, isCountersignError, type OpenResult } from '@countersign/core';
 import type { ToolApprovalStatus, ToolSet } from 'ai';
 import type { Binding } from './binding.js';
-import { modelMessage } from './model-message.js';
 
 /** The part of the AI SDK's approval arguments this function reads. */
 export interface ApprovalQuery {
@@ -44,13 +43,13 @@ export function createToolApproval(binding: Binding): CountersignToolApproval {
           requestId: null,
           comment: null,
         };
-        return { type: 'denied', reason: modelMessage(denied) };
+        return { type: 'denied', reason: describeOutcome(denied).text };
       }
       return statusOf(await binding.cs.open(call.action, call.context));
     } catch (error) {
       // Fail closed. An error of ours says what failed; any other came from the tool's own
       // resource or params function, which could not make sense of the arguments.
-      return { type: 'denied', reason: modelMessage(isCountersignError(error) ? error : INVALID) };
+      return { type: 'denied', reason: describeOutcome(isCountersignError(error) ? error : INVALID).text };
     }
   };
 }
@@ -72,8 +71,8 @@ export function statusOf(opened: OpenResult): ToolApprovalStatus {
     case 'approved':
       return 'approved';
     case 'pending':
-      return { type: 'user-approval', reason: modelMessage(opened) };
+      return { type: 'user-approval', reason: describeOutcome(opened).text };
     default:
-      return { type: 'denied', reason: modelMessage(opened) };
+      return { type: 'denied', reason: describeOutcome(opened).text };
   }
 }

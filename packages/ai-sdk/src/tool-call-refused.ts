@@ -1,6 +1,5 @@
 // The error a guarded tool throws when countersign did not run the call; its message is what the model reads.
 import { describeOutcome } from '@countersign/core';
-import { modelMessage } from './model-message.js';
 
 /**
  * Thrown by a guarded tool's `execute` when the call did not run (denied, expired, pending,
@@ -19,7 +18,7 @@ export class ToolCallRefusedError extends Error {
 
   constructor(cause: unknown) {
     const outcome = describeOutcome(cause);
-    super(modelMessage(cause), { cause });
+    super(describeOutcome(cause).text, { cause });
     this.name = 'ToolCallRefusedError';
     this.code = outcome.code;
     this.final = outcome.final;

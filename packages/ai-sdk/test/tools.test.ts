@@ -16,7 +16,7 @@ describe('tool names', () => {
       'a'.repeat(65),
       '',
     ]) {
-      expect(() => toolNameFor(action)).toThrow(/\[ai-sdk\] action ".*" has no reversible tool name/);
+      expect(() => toolNameFor(action)).toThrow(/action ".*" has no reversible tool name/);
     }
   });
 

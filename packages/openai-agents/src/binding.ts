@@ -1,7 +1,7 @@
 // What one set of guarded agent tools shares: the countersign instance, the options, and how a call becomes a guarded action.
 import type { Countersign, GuardAction, GuardContext, Risk } from '@countersign/core';
+import { toolCallKey } from '@countersign/core';
 import type { RunContext } from '@openai/agents';
-import { idempotencyKeyFor } from './idempotency-key.js';
 import type { ResolvedOptions } from './options.js';
 import { splitReason } from './reason-schema.js';
 
@@ -72,7 +72,7 @@ export class Binding<TContext> {
         onBehalfOf: this.options.onBehalfOf,
         sessionId: this.sessionOf(runContext),
         reason: split.reason?.trim() ? split.reason : this.options.defaultReason,
-        idempotencyKey: callId === undefined ? null : idempotencyKeyFor(callId),
+        idempotencyKey: callId === undefined ? null : toolCallKey(callId),
         wait: this.options.wait,
         signal,
       },

@@ -1,5 +1,5 @@
 // countersignAgentTools(): guarded OpenAI Agents tools, and interruptions resolved by countersign's decisions.
-import { ConfigError, type Countersign } from '@countersign/core';
+import { ConfigError, type Countersign, toolNameFor } from '@countersign/core';
 import type { FunctionTool } from '@openai/agents';
 import { Binding, type ToolSpec } from './binding.js';
 import { type GuardedToolOptions, guardTool } from './guarded-tool.js';
@@ -10,7 +10,6 @@ import {
   type ResolveOptions,
   resolveInterruptions,
 } from './resolve-interruptions.js';
-import { toolNameFor } from './tool-names.js';
 
 export interface CountersignAgentTools<TContext> {
   /**

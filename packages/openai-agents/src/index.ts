@@ -1,8 +1,8 @@
 // @countersign/openai-agents: guarded OpenAI Agents JS tools, needsApproval and interruptions backed by countersign.
+
+export { actionNameFor, type ToolNameOf, toolCallKey, toolNameFor } from '@countersign/core';
 export { type CountersignAgentTools, countersignAgentTools } from './countersign-agent-tools.js';
 export type { GuardedCallDetails, GuardedToolOptions } from './guarded-tool.js';
-export { idempotencyKeyFor } from './idempotency-key.js';
-export { modelMessage } from './model-message.js';
 export { type CountersignAgentToolsOptions, DEFAULT_REASON } from './options.js';
 export {
   type JsonObjectSchemaLike,
@@ -21,4 +21,3 @@ export {
   GENERIC_TOOL_ERROR,
   type ToolErrorFunction,
 } from './tool-error-function.js';
-export { actionNameFor, type ToolNameOf, toolNameFor } from './tool-names.js';

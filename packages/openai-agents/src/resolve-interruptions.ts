@@ -1,9 +1,8 @@
 // Turns a run's interruptions into countersign requests, and countersign's decisions into state.approve / state.reject.
-import { isCountersignError, type OpenResult } from '@countersign/core';
+import { describeOutcome, isCountersignError, type OpenResult } from '@countersign/core';
 import type { RunContext, RunToolApprovalItem } from '@openai/agents';
 import type { Binding } from './binding.js';
 import { PARSE_ONLY } from './guarded-tool.js';
-import { modelMessage } from './model-message.js';
 
 /** The part of a `RunState` this reads and changes. */
 export interface InterruptedState {
@@ -77,7 +76,7 @@ export async function resolveInterruptions<TContext>(
     } catch (error) {
       // Fail closed. An error of ours says what failed; any other came from the tool's own
       // resource, params or session functions, which could not make sense of the arguments.
-      state.reject(item, { message: modelMessage(isCountersignError(error) ? error : INVALID) });
+      state.reject(item, { message: describeOutcome(isCountersignError(error) ? error : INVALID).text });
       resolved.rejected.push(item);
       continue;
     }
@@ -87,7 +86,7 @@ export async function resolveInterruptions<TContext>(
       state.approve(item);
       resolved.approved.push(item);
     } else {
-      state.reject(item, { message: modelMessage(opened) });
+      state.reject(item, { message: describeOutcome(opened).text });
       resolved.rejected.push(item);
     }
   }

@@ -1,7 +1,6 @@
 // A tool error function that tells the model what countersign decided, never the generic "Please try again".
-import { isCountersignError } from '@countersign/core';
+import { describeOutcome, isCountersignError } from '@countersign/core';
 import type { RunContext } from '@openai/agents';
-import { modelMessage } from './model-message.js';
 
 /** The Agents SDK's own text for a failed tool, kept for errors that are not countersign's. */
 export const GENERIC_TOOL_ERROR = 'An error occurred while running the tool. Please try again.';
@@ -22,7 +21,7 @@ export function countersignErrorFunction<TContext = unknown>(
   fallback?: ToolErrorFunction<TContext> | undefined,
 ): ToolErrorFunction<TContext> {
   return (runContext, error, details) => {
-    if (isCountersignError(error)) return modelMessage(error);
+    if (isCountersignError(error)) return describeOutcome(error).text;
     return fallback ? fallback(runContext, error, details) : GENERIC_TOOL_ERROR;
   };
 }
