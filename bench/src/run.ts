@@ -5,6 +5,7 @@ import { auditLog } from './cases/audit-log.js';
 import { guardAllow } from './cases/guard-allow.js';
 import { pendingScale } from './cases/pending-scale.js';
 import { policy1000 } from './cases/policy-1000.js';
+import { policyConditions } from './cases/policy-conditions.js';
 import { postgres } from './cases/postgres.js';
 import { roundTrip } from './cases/round-trip.js';
 import { type CaseResult, formatNs, type Row } from './harness.js';
@@ -17,6 +18,7 @@ const CASES: Record<string, () => Promise<CaseResult>> = {
   '4': pendingScale,
   '5': auditLog,
   '6': postgres,
+  '7': policyConditions,
 };
 
 function machine(): string {

@@ -16,7 +16,7 @@ import type { CountersignEventMap, CountersignEventName } from './events.js';
 import { consumeGrant } from './grant-checks.js';
 import type { Grant, GrantCheck, GrantRecord } from './grants.js';
 import { type GuardAction, type GuardContext, guard } from './guard.js';
-import { readMembers } from './input.js';
+import { copyJsonParams, readMembers } from './input.js';
 import {
   type CheckResult,
   checkCall,
@@ -26,11 +26,22 @@ import {
   openCall,
 } from './open.js';
 import { type CountersignOptions, resolveOptions } from './options.js';
-import type { PolicyDecision } from './policy.js';
+import type { PolicyDecision, Risk } from './policy.js';
 import { Runtime } from './runtime.js';
 import { explainSchema, idSchema, pageSchema, parseInput, waitOptionsSchema } from './schemas.js';
 import { sweepLapsed } from './sweep.js';
 import type { DecisionInput, DecisionResult, TransportHost } from './transport.js';
+
+/** A call as `explain()` reads it: what rules match on, and what their conditions see. */
+export interface ExplainSubject {
+  action: string;
+  resource?: string | null | undefined;
+  actor: string;
+  params?: Record<string, unknown> | undefined;
+  onBehalfOf?: string | null | undefined;
+  risk?: Risk | undefined;
+  sessionId?: string | undefined;
+}
 
 /** Describes a function to guard once, for `countersign.wrap`. */
 export interface WrapSpec<I> {
@@ -68,8 +79,11 @@ export interface Countersign {
   waitForDecision(requestId: string, options?: WaitForDecisionOptions): Promise<ApprovalRequest>;
   /** Records an approver's decision. Throws on self-approval, ineligibility or a settled request. */
   decide(requestId: string, decision: DecisionInput): Promise<DecisionResult>;
-  /** What the policy would decide, without running or recording anything. */
-  explain(subject: { action: string; resource?: string | null | undefined; actor: string }): PolicyDecision;
+  /**
+   * What the policy would decide, without running or recording anything; `when` names the
+   * condition that held. Give the call's params (and principal, risk, session) for conditions.
+   */
+  explain(subject: ExplainSubject): PolicyDecision;
   getRequest(requestId: string): Promise<ApprovalRequest | null>;
   /**
    * Closes what nobody else will: pending requests past their deadline (`expired`), and approvals
@@ -215,16 +229,23 @@ class CountersignInstance implements Countersign {
     return decide(this.runtime, requestId, decision);
   }
 
-  explain(subject: { action: string; resource?: string | null | undefined; actor: string }): PolicyDecision {
+  explain(subject: ExplainSubject): PolicyDecision {
     const read = parseInput(
       explainSchema,
-      readMembers(subject, ['action', 'resource', 'actor'], 'explain subject'),
+      readMembers(subject, Object.keys(explainSchema.shape), 'explain subject'),
       'explain subject',
     );
     return this.runtime.options.policy.decide({
       action: read.action,
       resource: read.resource ?? null,
       actor: read.actor,
+      call: {
+        params: copyJsonParams(read.params, 'explain params'),
+        onBehalfOf: read.onBehalfOf ?? null,
+        risk: read.risk ?? 'medium',
+        sessionId: read.sessionId ?? '',
+        now: this.runtime.now(),
+      },
     });
   }
 

@@ -1,10 +1,11 @@
 // guard(): the one path every privileged call takes, from checked input to its outcome.
 import { ApprovalWait } from './approval-wait.js';
+import { conditionDetail } from './conditions.js';
 import { ApprovalCancelledError, PolicyDeniedError } from './errors.js';
 import { runGranted } from './granted-run.js';
 import type { Grant } from './grants.js';
-import type { Risk } from './policy.js';
-import { type Mode, type Prepared, prepare, subjectDraft, ttl } from './prepared-call.js';
+import type { PolicyDecision, Risk } from './policy.js';
+import { type Mode, type Prepared, policySubject, prepare, subjectDraft, ttl } from './prepared-call.js';
 import type { Runtime } from './runtime.js';
 
 /** The privileged call to guard. `run` is called at most once, and only with a live grant. */
@@ -89,12 +90,8 @@ export function guardCall(
     const prepared = prepare(runtime, action, context, mode);
     if (prepared.signal?.aborted)
       throw new ApprovalCancelledError(null, 'the signal was aborted before the call');
-    const decision = runtime.options.policy.decide({
-      action: prepared.name,
-      resource: prepared.resource,
-      actor: prepared.actor,
-    });
-    if (decision.effect === 'deny') return denyByPolicy(runtime, prepared, decision.ruleId);
+    const decision = runtime.options.policy.decide(policySubject(runtime, prepared));
+    if (decision.effect === 'deny') return denyByPolicy(runtime, prepared, decision);
     if (decision.effect === 'allow') {
       if (mode === 'open') return Promise.resolve({ status: 'allowed', ruleId: decision.ruleId } as Opened);
       const grantTtlMs = ttl(decision.rule?.grantTtl, runtime.options.grantTtlMs);
@@ -106,7 +103,9 @@ export function guardCall(
   }
 }
 
-async function denyByPolicy(runtime: Runtime, prepared: Prepared, ruleId: string): Promise<never> {
-  await runtime.append([subjectDraft(runtime, 'policy_denied', prepared, ruleId)], null);
-  throw new PolicyDeniedError(prepared.name, ruleId);
+async function denyByPolicy(runtime: Runtime, prepared: Prepared, decision: PolicyDecision): Promise<never> {
+  const draft = subjectDraft(runtime, 'policy_denied', prepared, decision.ruleId);
+  const detail = conditionDetail(decision);
+  await runtime.append([detail === null ? draft : { ...draft, detail }], null);
+  throw new PolicyDeniedError(prepared.name, decision.ruleId);
 }

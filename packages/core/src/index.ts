@@ -29,7 +29,8 @@ export {
 } from './audit.js';
 export { canonicalJson, type JsonObject, type JsonValue } from './canonical-json.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
-export { type Countersign, createCountersign, type WrapSpec } from './countersign.js';
+export { type ConditionCall, MAX_CONDITION_LENGTH } from './conditions.js';
+export { type Countersign, createCountersign, type ExplainSubject, type WrapSpec } from './countersign.js';
 export type { CredentialBroker, CredentialRequest, Credentials } from './credential-broker.js';
 export type { WaitForDecisionOptions } from './decision-wait.js';
 export { type Duration, MAX_DURATION_MS, parseDuration } from './duration.js';

@@ -3,7 +3,7 @@ import { emptyDraft } from './audit.js';
 import { isCountersignError } from './errors.js';
 import { type GuardAction, type GuardContext, guardCall, type Opened } from './guard.js';
 import { describeOutcome } from './outcome.js';
-import { prepareCall } from './prepared-call.js';
+import { policySubject, prepareCall } from './prepared-call.js';
 import type { Runtime } from './runtime.js';
 
 /** The call to open or check: a guard action without `run`. */
@@ -84,11 +84,7 @@ export async function checkCall(
   context: OpenContext,
 ): Promise<CheckResult> {
   const prepared = prepareCall(runtime, withoutRun(action), context);
-  const decision = runtime.options.policy.decide({
-    action: prepared.name,
-    resource: prepared.resource,
-    actor: prepared.actor,
-  });
+  const decision = runtime.options.policy.decide(policySubject(runtime, prepared));
   if (decision.effect === 'deny') {
     await runtime.append(
       [

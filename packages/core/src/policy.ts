@@ -1,4 +1,5 @@
 // The policy: ordered rules compiled into an index, deciding allow, deny or require approval.
+import { Condition, type ConditionCall, celParams } from './conditions.js';
 import type { Duration } from './duration.js';
 import { compileGlob, type GlobMatcher, isExact, trailingStarPrefix } from './glob.js';
 
@@ -39,6 +40,12 @@ export interface PolicyRule {
   grantTtl?: Duration | undefined;
   risk?: Risk | undefined;
   description?: string | undefined;
+  /**
+   * A CEL condition over `params`, `resource`, `actor`, `onBehalfOf`, `risk`, `sessionId` and `now`,
+   * e.g. `params.rows > 10000`: the rule matches only when it holds. One that fails to evaluate
+   * makes the rule decide, failing closed: `deny`, or approval for a `require_approval` rule.
+   */
+  when?: string | undefined;
   /** Credentials minted for each grant of this rule by a broker in `credentialBrokers`, revoked when `run` settles. */
   credentials?: RuleCredentials | undefined;
 }
@@ -55,6 +62,8 @@ export interface PolicySubject {
   action: string;
   resource: string | null;
   actor: string;
+  /** What conditions see of the call. Omitted: empty params, no principal, risk medium, time 0. */
+  call?: ConditionCall | undefined;
 }
 
 /** What the policy decided and why: `rule` is null when no rule matched and the default applied. */
@@ -62,6 +71,10 @@ export interface PolicyDecision {
   effect: Effect;
   ruleId: string;
   rule: PolicyRule | null;
+  /** The rule's `when` condition, when it held (or failed, see `conditionError`). */
+  when?: string | undefined;
+  /** Why the rule's condition could not be evaluated: the rule decided, failing closed. */
+  conditionError?: string | undefined;
 }
 
 export const DEFAULT_RULE_ID = 'default';
@@ -71,7 +84,16 @@ interface CompiledRule {
   rule: PolicyRule;
   resource: GlobMatcher[] | null;
   actor: GlobMatcher[] | null;
+  condition: Condition | null;
 }
+
+const NO_CALL: ConditionCall = Object.freeze({
+  params: Object.freeze({}),
+  onBehalfOf: null,
+  risk: 'medium',
+  sessionId: '',
+  now: 0,
+});
 
 /**
  * A compiled, ordered rule list. Lookup indexes rules by exact action name and by literal
@@ -102,6 +124,8 @@ export class Policy {
       rule,
       resource: compileAll(rule.match.resource),
       actor: compileAll(rule.match.actor),
+      condition:
+        rule.when === undefined ? null : Condition.compile(`policy rule "${rule.id}" when`, rule.when),
     }));
     const lengths = new Set<number>();
     for (const compiled of this.compiled) {
@@ -127,12 +151,32 @@ export class Policy {
 
   decide(subject: PolicySubject): PolicyDecision {
     let best: CompiledRule | null = null;
+    let bestError: string | undefined;
+    // Converted once, and only if a candidate rule has a condition.
+    let params: Record<string, unknown> | undefined;
+    /** Whether `candidate` matches; a condition that fails to evaluate matches, with its error kept. */
+    const matches = (candidate: CompiledRule): boolean => {
+      if (!matchesRest(candidate, subject)) return false;
+      if (candidate.condition === null) {
+        bestError = undefined;
+        return true;
+      }
+      const call = subject.call ?? NO_CALL;
+      try {
+        params ??= celParams(call.params);
+        if (!candidate.condition.holds(subject, call, params)) return false;
+        bestError = undefined;
+      } catch (error) {
+        bestError = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 500);
+      }
+      return true;
+    };
     const consider = (candidates: readonly CompiledRule[] | undefined) => {
       if (!candidates) return;
       // Candidate lists are in rule order, so the first full match is the best this list offers.
       for (const candidate of candidates) {
         if (best !== null && candidate.index >= best.index) return;
-        if (matchesRest(candidate, subject)) {
+        if (matches(candidate)) {
           best = candidate;
           return;
         }
@@ -145,14 +189,19 @@ export class Policy {
     }
     for (const { match, rule } of this.general) {
       if (best !== null && rule.index >= (best as CompiledRule).index) break;
-      if ((match === null || match.some((m) => m(subject.action))) && matchesRest(rule, subject)) {
+      if ((match === null || match.some((m) => m(subject.action))) && matches(rule)) {
         best = rule;
         break;
       }
     }
     const matched = best as CompiledRule | null;
     if (matched === null) return { effect: this.defaultEffect, ruleId: DEFAULT_RULE_ID, rule: null };
-    return { effect: matched.rule.effect, ruleId: matched.rule.id, rule: matched.rule };
+    const { rule } = matched;
+    if (matched.condition === null) return { effect: rule.effect, ruleId: rule.id, rule };
+    if (bestError === undefined) return { effect: rule.effect, ruleId: rule.id, rule, when: rule.when };
+    // Fails closed: a rule whose condition cannot be evaluated asks a person if it could, else denies.
+    const effect = rule.effect === 'require_approval' ? 'require_approval' : 'deny';
+    return { effect, ruleId: rule.id, rule, when: rule.when, conditionError: bestError };
   }
 }
 

@@ -1,14 +1,14 @@
 // A call's checked input: validated, copied once, fingerprinted and redacted before anything else.
 import type { RedactedAction } from './approval.js';
 import { type AuditDraft, emptyDraft } from './audit.js';
-import { freezeCanonical, NotJsonError } from './canonical-json.js';
+import { freezeCanonical, type JsonObject, NotJsonError } from './canonical-json.js';
 import { parseDuration } from './duration.js';
 import { ValidationError } from './errors.js';
 import { hashAction } from './fingerprint.js';
 import type { Grant } from './grants.js';
 import type { GuardAction, GuardContext } from './guard.js';
 import { copyJsonParams, readMembers } from './input.js';
-import type { Risk } from './policy.js';
+import type { PolicySubject, Risk } from './policy.js';
 import { scrubText } from './redact.js';
 import type { Runtime } from './runtime.js';
 import {
@@ -27,6 +27,8 @@ export type Mode = 'run' | 'open';
 export interface Prepared {
   name: string;
   resource: string | null;
+  /** The checked copy of the params, unredacted: what policy conditions see. */
+  params: JsonObject;
   fingerprint: string;
   action: RedactedAction;
   // The caller's context, copied member by member: changing it after the call changes nothing.
@@ -94,6 +96,7 @@ export function prepare(
   return {
     name: input.name,
     resource,
+    params,
     fingerprint: hashes.fingerprint,
     // Frozen: every audit entry of this call carries it, and it serialises once for all of them.
     action: freezeCanonical({
@@ -133,6 +136,22 @@ export function subjectDraft(
     fingerprint: prepared.fingerprint,
     ruleId,
     reason: prepared.reason,
+  };
+}
+
+/** The policy subject of a call, with what its conditions see. */
+export function policySubject(runtime: Runtime, prepared: Prepared): PolicySubject {
+  return {
+    action: prepared.name,
+    resource: prepared.resource,
+    actor: prepared.actor,
+    call: {
+      params: prepared.params,
+      onBehalfOf: prepared.onBehalfOf,
+      risk: prepared.risk ?? 'medium',
+      sessionId: prepared.sessionId,
+      now: runtime.now(),
+    },
   };
 }
 

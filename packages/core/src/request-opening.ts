@@ -1,5 +1,6 @@
 // Opening a request: re-attach by id, key or identical pending call, or create one within the cap.
 import type { ApprovalRequest } from './approval.js';
+import { conditionDetail } from './conditions.js';
 import {
   IdempotencyConflictError,
   NoEligibleApproversError,
@@ -89,8 +90,9 @@ async function createRequest(
     grantId: null,
     closedReason: null,
   };
+  const condition = conditionDetail(decision);
   const draft = runtime.draft('requested', request, {
-    detail: `needs ${quorum} of ${approvers.length} eligible approvers; expires ${new Date(request.expiresAt).toISOString()}`,
+    detail: `needs ${quorum} of ${approvers.length} eligible approvers; expires ${new Date(request.expiresAt).toISOString()}${condition === null ? '' : `; ${condition}`}`,
   });
   await checkPendingCap(runtime, prepared, rule.id);
   const result = await runtime.call('createRequest', () => runtime.store.createRequest(request, [draft]));

@@ -1,6 +1,7 @@
 // The input and record schemas, and the hand checks that mirror them on the hot path.
 import { z } from 'zod';
 import { type ApprovalRequest, REQUEST_STATUSES, riskSchema } from './approval.js';
+import { MAX_CONDITION_LENGTH } from './conditions.js';
 import { parseDuration } from './duration.js';
 import { ValidationError } from './errors.js';
 import type { GrantRecord } from './grants.js';
@@ -59,6 +60,11 @@ export const explainSchema = z.object({
   action: nameSchema,
   resource: nameSchema.nullable().optional(),
   actor: identitySchema,
+  /** For `when` conditions: the call's params, principal, declared risk and session. */
+  params: z.unknown().optional(),
+  onBehalfOf: identitySchema.nullable().optional(),
+  risk: riskSchema.optional(),
+  sessionId: nameSchema.optional(),
 });
 export const pageSchema = z.object({
   afterSeq: z.number().int().min(0),
@@ -107,6 +113,7 @@ export const policyRuleShape = {
   credentials: z
     .object({ broker: nameSchema.max(64), privileges: z.array(nameSchema.max(512)).min(1).max(100) })
     .optional(),
+  when: z.string().min(1).max(MAX_CONDITION_LENGTH).optional(),
 };
 
 export const policyRuleSchema = z
