@@ -86,7 +86,7 @@ async function agentStep(agent: Agent, step: string): Promise<number | null> {
     } else {
       log(`${step}: ${isCountersignError(error) ? error.code : String(error)}.`);
     }
-    log(`  The model is told (final: ${told.final}): "${told.message}"`);
+    log(`  The model is told (final: ${told.final}): "${told.text}"`);
     return null;
   }
 }
