@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createCountersign, type PolicyRule } from '@countersign/core';
 import { createPostgresStore } from '@countersign/postgres-store';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -173,6 +176,54 @@ describe('configuration', () => {
     expect(config.oidc?.issuer).toBe('https://id');
     expect(config.slack?.token).toBe('xoxb-1');
     expect(() => applyEnv({ prot: 1 } as never, {})).toThrow(/unknown option "prot"/);
+  });
+
+  test('serve reads --config, and a file with an unknown key exits 3 naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cs-http-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ port: 0, databse: {} }));
+    const errors: string[] = [];
+    const logger = createJsonLogger((line) => errors.push(line));
+    expect(await serve(['--config', bad], { logger, stdout: () => {}, env: {} })).toBe(3);
+    expect(errors.join('')).toContain('unknown option \\"databse\\"');
+    const issuer = await testIssuer();
+    const jwks = await jwksServer(issuer);
+    const schema = randomSchema();
+    cleanups.push(() => dropSchema(schema));
+    const good = join(dir, 'good.json');
+    writeFileSync(
+      good,
+      JSON.stringify({
+        port: 0,
+        database: { url: PG_URL, schema },
+        policy,
+        directory,
+        oidc: { issuer: ISSUER, audience: AUDIENCE, jwksUrl: `${jwks.url}/jwks` },
+        sweepSeconds: 0,
+      }),
+    );
+    let stop = () => {};
+    const stopped = new Promise<void>((resolve) => {
+      stop = resolve;
+    });
+    const token = await issuer.token({ sub: 'bob' });
+    let listed = 0;
+    const code = serve([`--config=${good}`], {
+      logger: createJsonLogger(() => {}),
+      stdout: () => {},
+      env: {},
+      stopped,
+      onListening: (url) => {
+        fetch(`${url}/requests`, { headers: { authorization: `Bearer ${token}` } })
+          .then((response) => {
+            listed = response.status;
+          })
+          .finally(stop);
+      },
+    });
+    expect(await code).toBe(0);
+    expect(listed).toBe(200);
   });
 
   test('serve: usage errors exit 2, bad configuration 3, a clean stop 0', async () => {
