@@ -283,6 +283,13 @@ describe('the command line', () => {
     expect(none.stderr.startsWith('Usage: countersign <command> [options]')).toBe(true);
   });
 
+  test('serve reaches serve() in @countersign/http and exits with its code', () => {
+    const result = cli(['serve', '--help'], files.dir);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/countersign serve/);
+  });
+
   test('an unknown command suggests the closest one', () => {
     expect(cli(['audit', 'verfy', 'x'], files.dir)).toEqual({
       code: 2,
