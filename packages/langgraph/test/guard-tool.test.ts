@@ -76,7 +76,7 @@ function lastToolMessage(result: Result): ToolMessage {
 }
 
 const refusal = (code: string, comment?: string) => {
-  const said = comment === undefined ? '' : ` Their comment: "${comment}"`;
+  const said = comment === undefined ? '' : ` The reviewer said: ${JSON.stringify(comment)}`;
   return `${describeOutcome({ status: 'denied', code }).message}${said} (code: ${code})`;
 };
 

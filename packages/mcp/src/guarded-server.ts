@@ -154,7 +154,7 @@ export function guardServer(
           return refusalResult({
             code: 'invalid_input',
             final: true,
-            message: 'This server cannot tell who is calling, so it refuses guarded tools.',
+            text: 'This server cannot tell who is calling, so it refuses guarded tools.',
           });
         }
         const sessionId = options.sessionId?.(extra) ?? extra.sessionId ?? fallbackSession;

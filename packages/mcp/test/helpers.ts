@@ -51,6 +51,6 @@ export function createHarness(options: { clock?: boolean } = {}): Harness {
 /** The exact text a refused call carries, from core's own description of `code`. */
 export function refusalText(code: string, comment?: string): string {
   const { message } = describeOutcome({ status: 'denied', code });
-  const said = comment === undefined ? '' : ` Their comment: "${comment}"`;
+  const said = comment === undefined ? '' : ` The reviewer said: ${JSON.stringify(comment)}`;
   return `${message}${said} (code: ${code})`;
 }
