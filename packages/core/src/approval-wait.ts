@@ -261,7 +261,7 @@ async function checkApproval(runtime: Runtime, prepared: Prepared, wait: Approva
       throw new ApprovalDeniedError(request.id, denial?.approver ?? null, denial?.comment ?? null);
     }
     case 'expired':
-      throw new ApprovalExpiredError(request.id);
+      throw new ApprovalExpiredError(request.id, request.decidedAt !== null);
     case 'cancelled':
       throw new ApprovalCancelledError(request.id, request.closedReason ?? 'cancelled');
     case 'executed':

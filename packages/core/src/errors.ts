@@ -107,10 +107,17 @@ export class ApprovalDeniedError extends CountersignError {
 }
 
 export class ApprovalExpiredError extends CountersignError {
-  constructor(requestId: string) {
-    super(ErrorCode.ApprovalExpired, `request ${requestId} expired before enough approvals arrived`, {
-      requestId,
-    });
+  /** True when it was approved, but nobody ran it within the grant lifetime that followed. */
+  readonly lapsed: boolean;
+  constructor(requestId: string, lapsed = false) {
+    super(
+      ErrorCode.ApprovalExpired,
+      lapsed
+        ? `request ${requestId} was approved but not run within its grant lifetime; ask again`
+        : `request ${requestId} expired before enough approvals arrived`,
+      { requestId },
+    );
+    this.lapsed = lapsed;
   }
 }
 

@@ -75,6 +75,13 @@ const DESCRIPTIONS: Readonly<Record<string, { final: boolean; message: string }>
   },
 };
 
+/** An approval nobody ran in time: it was approved, so "nobody approved" would mislead. */
+const LAPSED = {
+  final: false,
+  message:
+    'The action was approved but not run in time, so the approval lapsed. Ask again if it is still needed.',
+};
+
 const UNAVAILABLE = {
   final: false,
   message: 'The approval service could not complete its checks, so the action did not run. Try again later.',
@@ -94,7 +101,10 @@ export function describeOutcome(outcome: unknown): OutcomeDescription {
 
 function describe(outcome: unknown): Omit<OutcomeDescription, 'text'> {
   if (isCountersignError(outcome)) {
-    const known = DESCRIPTIONS[outcome.code] ?? UNAVAILABLE;
+    const known =
+      (outcome as { lapsed?: unknown }).lapsed === true
+        ? LAPSED
+        : (DESCRIPTIONS[outcome.code] ?? UNAVAILABLE);
     const comment = (outcome as { comment?: unknown }).comment;
     return typeof comment === 'string' && comment.length > 0
       ? { code: outcome.code, ...known, comment }

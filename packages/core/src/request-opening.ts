@@ -20,6 +20,12 @@ export async function openRequest(
   if (prepared.requestId !== null) {
     const existing = await runtime.load(prepared.requestId);
     if (existing === null) throw new RequestNotFoundError(prepared.requestId);
+    // A key that names another request is a conflict, not something to ignore.
+    if (prepared.idempotencyKey !== null && existing.idempotencyKey !== prepared.idempotencyKey) {
+      throw new IdempotencyConflictError(`request id ${prepared.requestId}`, existing.id, [
+        'idempotency key',
+      ]);
+    }
     return reattach(existing, prepared, `request id ${prepared.requestId}`);
   }
   const key = prepared.idempotencyKey;
@@ -176,6 +182,7 @@ function reattach(existing: ApprovalRequest, prepared: Prepared, key: string): A
   const differs: string[] = [];
   if (existing.actor !== prepared.actor) differs.push('actor');
   if (existing.sessionId !== prepared.sessionId) differs.push('session');
+  if (existing.onBehalfOf !== prepared.onBehalfOf) differs.push('onBehalfOf');
   if (existing.action.name !== prepared.name) differs.push('action name');
   if (existing.action.resource !== prepared.action.resource) differs.push('resource');
   if (existing.action.paramsHash !== prepared.action.paramsHash) differs.push('params');

@@ -44,24 +44,24 @@ async function approved(cs: Countersign): Promise<string> {
 const resume = (cs: Countersign, context: Partial<typeof CONTEXT> = {}) =>
   cs.guard({ ...ACTION, run: () => 'ran' }, { ...CONTEXT, ...context, wait: false }).catch((e: unknown) => e);
 
-// Known core bugs (#11), kept failing here until core changes; see the session report.
-describe('core, resuming (known bugs)', () => {
-  test.fails('a resume on behalf of someone else is an idempotency_conflict naming onBehalfOf', async () => {
+// Two core bugs this suite found (#11), fixed in core; these keep them fixed.
+describe('core, resuming', () => {
+  test('a resume on behalf of someone else is an idempotency_conflict naming onBehalfOf', async () => {
     const { cs } = setup();
     await approved(cs);
-    // Today: re-attaches silently while pending, then refuses as corrupt_record (transient to a model).
+    // Before the fix: re-attached silently while pending, then refused as corrupt_record (transient to a model).
     const error = await resume(cs, { onBehalfOf: 'user:dave' });
     expect(isCountersignError(error, 'idempotency_conflict')).toBe(true);
     expect((error as { differs?: string[] }).differs).toContain('onBehalfOf');
   });
 
-  test.fails('an approval that lapsed unused is not described to the model as never approved', async () => {
+  test('an approval that lapsed unused is not described to the model as never approved', async () => {
     const { cs, clock } = setup();
     await approved(cs);
     await clock.advance(61_000);
     const error = await resume(cs);
     expect(isCountersignError(error, 'approval_expired')).toBe(true);
-    // Today: "Nobody approved this action in time", though a person did.
+    // Before the fix: "Nobody approved this action in time", though a person did.
     expect(describeOutcome(error).message).not.toContain('Nobody approved');
   });
 });
