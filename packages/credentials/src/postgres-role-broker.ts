@@ -105,19 +105,22 @@ export function createPostgresRoleBroker(options: PostgresRoleBrokerOptions): Po
       });
       const password = randomBytes(24).toString('base64url');
       const role = pg.escapeIdentifier(handle);
-      const client = await pool.connect();
+      const [client, verifier] = await Promise.all([pool.connect(), scramVerifier(password)]);
       try {
-        await client.query('BEGIN');
-        await client.query(LOCK_GRANTS);
+        // One round trip: every value is a quoted literal or identifier, none a parameter.
         await client.query(
-          `CREATE ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS` +
-            ` CONNECTION LIMIT ${limit} PASSWORD ${pg.escapeLiteral(await scramVerifier(password))}` +
-            ` VALID UNTIL ${pg.escapeLiteral(new Date(request.expiresAt).toISOString())}`,
+          [
+            'BEGIN',
+            LOCK_GRANTS,
+            `CREATE ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS` +
+              ` CONNECTION LIMIT ${limit} PASSWORD ${pg.escapeLiteral(verifier)}` +
+              ` VALID UNTIL ${pg.escapeLiteral(new Date(request.expiresAt).toISOString())}`,
+            `COMMENT ON ROLE ${role} IS ${pg.escapeLiteral(MARK + request.grantId)}`,
+            `ALTER ROLE ${role} SET search_path TO ${pg.escapeIdentifier(schema)}`,
+            ...statements,
+            'COMMIT',
+          ].join('; '),
         );
-        await client.query(`COMMENT ON ROLE ${role} IS ${pg.escapeLiteral(MARK + request.grantId)}`);
-        await client.query(`ALTER ROLE ${role} SET search_path TO ${pg.escapeIdentifier(schema)}`);
-        for (const statement of statements) await client.query(statement);
-        await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
         throw new Error(`${NAME}: could not create role ${handle}: ${describe(error)}`);
@@ -139,13 +142,7 @@ export function createPostgresRoleBroker(options: PostgresRoleBrokerOptions): Po
       }
       const client = await pool.connect();
       try {
-        // Serialises revokes of one role across processes: the steps below are not one transaction.
-        await client.query('SELECT pg_advisory_lock(hashtext($1))', [`countersign:${handle}`]);
-        try {
-          await dropRole(client, handle);
-        } finally {
-          await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`countersign:${handle}`]);
-        }
+        await dropRole(client, handle);
       } finally {
         client.release();
       }
@@ -161,35 +158,36 @@ export function createPostgresRoleBroker(options: PostgresRoleBrokerOptions): Po
 
 /** Stops new logins, ends every session, drops what the role owns and the role. Nothing to do for a role already gone. */
 async function dropRole(client: pg.PoolClient, handle: string): Promise<void> {
-  const found = await client.query<{ oid: number; mark: string | null }>(
-    `SELECT oid, shobj_description(oid, 'pg_authid') AS mark FROM pg_roles WHERE rolname = $1`,
-    [handle],
-  );
-  const row = found.rows[0];
-  if (row === undefined) return;
-  if (!row.mark?.startsWith(MARK)) {
-    throw new Error(`${NAME}: refusing to drop role ${handle}: this broker did not create it`);
-  }
   const role = pg.escapeIdentifier(handle);
-  await client.query(`ALTER ROLE ${role} NOLOGIN`);
-  const terminate = () =>
-    client.query('SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usesysid = $1', [
-      row.oid,
-    ]);
-  await terminate();
-  await client.query('BEGIN');
   try {
-    await client.query(LOCK_GRANTS);
-    await client.query(`REASSIGN OWNED BY ${role} TO CURRENT_USER`);
-    await client.query(`DROP OWNED BY ${role}`);
-    await client.query(`DROP ROLE ${role}`);
-    await client.query('COMMIT');
+    // Concurrent revokes of one role take turns; the second finds it gone.
+    await client.query(
+      `BEGIN; SELECT pg_advisory_xact_lock(hashtext(${pg.escapeLiteral(`countersign:${handle}`)}))`,
+    );
+    const found = await client.query<{ oid: number; mark: string | null }>(
+      `SELECT oid::int AS oid, shobj_description(oid, 'pg_authid') AS mark FROM pg_roles WHERE rolname = $1`,
+      [handle],
+    );
+    const row = found.rows[0];
+    if (row === undefined) {
+      await client.query('COMMIT');
+      return;
+    }
+    if (!row.mark?.startsWith(MARK)) {
+      throw new Error(`${NAME}: refusing to drop role ${handle}: this broker did not create it`);
+    }
+    const terminate = `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usesysid = ${Number(row.oid)}`;
+    await client.query(
+      `ALTER ROLE ${role} NOLOGIN; ${terminate}; ${LOCK_GRANTS}; REASSIGN OWNED BY ${role} TO CURRENT_USER;` +
+        ` DROP OWNED BY ${role}; DROP ROLE ${role}; COMMIT`,
+    );
+    // A session that logged in before NOLOGIN committed, and was missed above.
+    await client.query(terminate);
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
+    if (error instanceof Error && error.message.startsWith(NAME)) throw error;
     throw new Error(`${NAME}: could not drop role ${handle}: ${describe(error)}`);
   }
-  // A session that logged in before NOLOGIN committed, and was missed above.
-  await terminate();
 }
 
 /** The SCRAM-SHA-256 verifier PostgreSQL stores, computed here so the password itself is never sent or logged. */
