@@ -2,6 +2,8 @@
 import { type ApprovalRequest, approvalsOf } from './approval.js';
 import { parseDuration } from './duration.js';
 import type { ResolvedOptions } from './options.js';
+import type { Risk } from './policy.js';
+import { riskRank } from './risk-routing.js';
 
 /** The call a record must be for: what the guard computed itself, not what the store says. */
 export interface ApprovedCall {
@@ -10,6 +12,8 @@ export interface ApprovedCall {
   sessionId: string;
   actor: string;
   onBehalfOf: string | null;
+  /** The call's risk as the guard computed it, for rules that route by risk. */
+  risk?: Risk | undefined;
 }
 
 /**
@@ -37,11 +41,15 @@ export function approvalProblems(
     problems.push(`names rule "${request.ruleId}", which no longer requires approval`);
     return problems;
   }
-  const quorum = Math.max(rule.quorum ?? 1, 1);
+  const route = options.riskRouting.routeOf(rule.id, request.risk);
+  if (call.risk !== undefined && riskRank(request.risk) < riskRank(call.risk)) {
+    problems.push(`has risk ${request.risk}, below this call's ${call.risk}`);
+  }
+  const quorum = Math.max(route?.quorum ?? rule.quorum ?? 1, 1);
   if (request.quorum < quorum) problems.push(`has quorum ${request.quorum}, below the rule's ${quorum}`);
   const ruleGrantTtl = rule.grantTtl === undefined ? options.grantTtlMs : (parseDuration(rule.grantTtl) ?? 0);
   if (request.grantTtlMs > ruleGrantTtl) problems.push('has a grant lifetime longer than its rule allows');
-  const eligible = new Set(options.eligible.get(rule.id) ?? []);
+  const eligible = new Set(route?.eligible ?? options.eligible.get(rule.id) ?? []);
   const approvers = new Set<string>();
   for (const decision of request.decisions) {
     if (decision.outcome === 'deny') problems.push(`holds a denial by ${decision.approver}`);
@@ -63,6 +71,10 @@ export function approvalProblems(
   }
   if (approvers.size < quorum) {
     problems.push(`has ${approvers.size} distinct eligible approval(s), fewer than the ${quorum} required`);
+  }
+  for (const identity of route?.require ?? []) {
+    if (!approvers.has(identity))
+      problems.push(`lacks the approval of ${identity}, whom its risk tier requires`);
   }
   return problems;
 }

@@ -17,11 +17,11 @@ import {
 } from './errors.js';
 import { runGranted } from './granted-run.js';
 import type { Opened } from './guard.js';
-import type { PolicyDecision } from './policy.js';
 import type { Prepared } from './prepared-call.js';
 import { subjectDraft } from './prepared-call.js';
 import { scrubText } from './redact.js';
 import { openRequest } from './request-opening.js';
+import { decideCall, type RoutedDecision } from './risk-routing.js';
 import type { Runtime } from './runtime.js';
 import type { Waiter } from './waiters.js';
 
@@ -53,7 +53,7 @@ export class ApprovalWait implements Waiter, Sleeper {
   alarmIndex = -1;
 
   /** Opens the request, delivers it and waits; the returned promise is the guard's. */
-  static open(runtime: Runtime, prepared: Prepared, decision: PolicyDecision): Promise<unknown> {
+  static open(runtime: Runtime, prepared: Prepared, decision: RoutedDecision): Promise<unknown> {
     return new Promise((resolve, reject) => {
       openRequest(runtime, prepared, decision)
         .then((opened) => {
@@ -173,6 +173,7 @@ async function checkApproved(
       sessionId: prepared.sessionId,
       actor: prepared.actor,
       onBehalfOf: prepared.onBehalfOf,
+      risk: runtime.options.riskRouting.size === 0 ? undefined : decideCall(runtime, prepared).route?.risk,
     },
     runtime.options,
     runtime.now(),

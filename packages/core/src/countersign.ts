@@ -235,7 +235,8 @@ class CountersignInstance implements Countersign {
       readMembers(subject, Object.keys(explainSchema.shape), 'explain subject'),
       'explain subject',
     );
-    return this.runtime.options.policy.decide({
+    const { policy, riskRouting } = this.runtime.options;
+    const call = {
       action: read.action,
       resource: read.resource ?? null,
       actor: read.actor,
@@ -246,7 +247,12 @@ class CountersignInstance implements Countersign {
         sessionId: read.sessionId ?? '',
         now: this.runtime.now(),
       },
-    });
+    };
+    const decision = policy.decide(call);
+    const route =
+      decision.effect === 'require_approval' ? riskRouting.route(decision, call, read.risk) : null;
+    if (route === null) return decision;
+    return { ...decision, effect: route.effect, risk: route.risk, quorum: route.quorum };
   }
 
   async getRequest(requestId: string): Promise<ApprovalRequest | null> {

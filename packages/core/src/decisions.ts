@@ -71,7 +71,7 @@ export async function decide(
       drafts.push(
         runtime.draft('denied', request, { approver: recorded.approver, comment: recorded.comment, via }),
       );
-    } else if (approvals >= request.quorum) {
+    } else if (approvals >= request.quorum && missingRequired(runtime, request, decisions).length === 0) {
       Object.assign(changes, { status: 'approved', decidedAt: recorded.at });
       drafts.push(
         runtime.draft('approved', request, {
@@ -85,6 +85,14 @@ export async function decide(
     if (saved !== null) return { request: saved, approvals, quorum: saved.quorum };
   }
   throw new AlreadyDecidedError(requestId, 'contended');
+}
+
+/** Who the request's risk tier names as required approvers and has not approved yet. */
+function missingRequired(runtime: Runtime, request: ApprovalRequest, decisions: Decision[]): string[] {
+  const route = runtime.options.riskRouting.routeOf(request.ruleId, request.risk);
+  if (route === null || route.require.length === 0) return [];
+  const approved = new Set(approvalsOf({ decisions }).map((d) => d.approver));
+  return route.require.filter((identity) => !approved.has(identity));
 }
 
 /** Refused attempts are audited: a self-approval attempt is exactly what reviewers look for. */

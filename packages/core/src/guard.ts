@@ -5,7 +5,8 @@ import { ApprovalCancelledError, PolicyDeniedError } from './errors.js';
 import { runGranted } from './granted-run.js';
 import type { Grant } from './grants.js';
 import type { PolicyDecision, Risk } from './policy.js';
-import { type Mode, type Prepared, policySubject, prepare, subjectDraft, ttl } from './prepared-call.js';
+import { type Mode, type Prepared, prepare, subjectDraft, ttl } from './prepared-call.js';
+import { decideCall } from './risk-routing.js';
 import type { Runtime } from './runtime.js';
 
 /** The privileged call to guard. `run` is called at most once, and only with a live grant. */
@@ -90,7 +91,7 @@ export function guardCall(
     const prepared = prepare(runtime, action, context, mode);
     if (prepared.signal?.aborted)
       throw new ApprovalCancelledError(null, 'the signal was aborted before the call');
-    const decision = runtime.options.policy.decide(policySubject(runtime, prepared));
+    const decision = decideCall(runtime, prepared);
     if (decision.effect === 'deny') return denyByPolicy(runtime, prepared, decision);
     if (decision.effect === 'allow') {
       if (mode === 'open') return Promise.resolve({ status: 'allowed', ruleId: decision.ruleId } as Opened);

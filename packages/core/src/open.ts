@@ -3,7 +3,8 @@ import { emptyDraft } from './audit.js';
 import { isCountersignError } from './errors.js';
 import { type GuardAction, type GuardContext, guardCall, type Opened } from './guard.js';
 import { describeOutcome } from './outcome.js';
-import { policySubject, prepareCall } from './prepared-call.js';
+import { prepareCall } from './prepared-call.js';
+import { decideCall } from './risk-routing.js';
 import type { Runtime } from './runtime.js';
 
 /** The call to open or check: a guard action without `run`. */
@@ -84,7 +85,7 @@ export async function checkCall(
   context: OpenContext,
 ): Promise<CheckResult> {
   const prepared = prepareCall(runtime, withoutRun(action), context);
-  const decision = runtime.options.policy.decide(policySubject(runtime, prepared));
+  const decision = decideCall(runtime, prepared);
   if (decision.effect === 'deny') {
     await runtime.append(
       [
@@ -109,7 +110,7 @@ export async function checkCall(
   return {
     effect: 'require_approval',
     ruleId: decision.ruleId,
-    reason: `needs ${decision.rule?.quorum ?? 1} approval(s) under rule "${decision.ruleId}"`,
+    reason: `needs ${decision.route?.quorum ?? decision.rule?.quorum ?? 1} approval(s) under rule "${decision.ruleId}"`,
   };
 }
 

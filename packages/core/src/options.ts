@@ -9,6 +9,7 @@ import { ConfigError } from './errors.js';
 import { readMembers } from './input.js';
 import { Policy, type PolicyRule } from './policy.js';
 import { createRedactor, type Redactor } from './redact.js';
+import { RiskRouting } from './risk-routing.js';
 import {
   durationSchema,
   formatIssues,
@@ -69,6 +70,8 @@ export interface ResolvedOptions {
   credentialBrokers: Map<string, CredentialBroker>;
   /** Each rule with `credentials`, by rule id. */
   credentialPlans: Map<string, CredentialPlan>;
+  /** Rules with `tiers` or `riskWhen`. */
+  riskRouting: RiskRouting;
 }
 
 const STORE_METHODS = [
@@ -140,6 +143,28 @@ const RULE_KEYS = Object.keys(policyRuleShape);
 const MATCH_KEYS = ['action', 'resource', 'actor'];
 const APPROVER_KEYS = ['users', 'groups'];
 const CREDENTIALS_KEYS = ['broker', 'privileges'];
+const RISK_KEYS = ['critical', 'high', 'medium', 'low'];
+const TIER_KEYS = ['effect', 'approvers', 'quorum', 'require'];
+
+/** A rule's `riskWhen` and `tiers`, every object read once, no unknown key. */
+function readRiskMembers(copy: Record<string, unknown>, i: number): void {
+  if (copy.riskWhen !== undefined)
+    copy.riskWhen = readMembers(copy.riskWhen, RISK_KEYS, `policy[${i}].riskWhen`, 'config');
+  if (copy.tiers === undefined) return;
+  const tiers = readMembers(copy.tiers, RISK_KEYS, `policy[${i}].tiers`, 'config');
+  for (const risk of Object.keys(tiers)) {
+    const tier = readMembers(tiers[risk], TIER_KEYS, `policy[${i}].tiers.${risk}`, 'config');
+    if (tier.approvers !== undefined)
+      tier.approvers = readMembers(
+        tier.approvers,
+        APPROVER_KEYS,
+        `policy[${i}].tiers.${risk}.approvers`,
+        'config',
+      );
+    tiers[risk] = tier;
+  }
+  copy.tiers = tiers;
+}
 
 /**
  * The options with every object read once and no unknown key anywhere: a misspelled `transports`
@@ -155,6 +180,7 @@ function readOptions(options: unknown): CountersignOptions {
       if (copy.approvers !== undefined) {
         copy.approvers = readMembers(copy.approvers, APPROVER_KEYS, `policy[${i}].approvers`, 'config');
       }
+      readRiskMembers(copy, i);
       if (copy.credentials !== undefined) {
         copy.credentials = readMembers(
           copy.credentials,
@@ -206,11 +232,14 @@ export function resolveOptions(raw: CountersignOptions): ResolvedOptions {
     if (transports.has(transport.name)) throw new ConfigError(`two transports are named "${transport.name}"`);
     transports.set(transport.name, transport);
   }
+  const policy = new Policy(options.policy, options.defaultEffect ?? 'deny');
+  const eligible = resolveEligibleApprovers(options.policy, options.directory ?? {});
   return {
     store: options.store,
     transports,
-    policy: new Policy(options.policy, options.defaultEffect ?? 'deny'),
-    eligible: resolveEligibleApprovers(options.policy, options.directory ?? {}),
+    policy,
+    eligible,
+    riskRouting: new RiskRouting(options.policy, options.directory ?? {}, eligible),
     redactor: createRedactor(options.redact),
     clock: options.clock ?? systemClock,
     requestTtlMs: parseDuration(options.requestTtl ?? '15m') ?? 900_000,

@@ -2,6 +2,7 @@
 import { Condition, type ConditionCall, celParams } from './conditions.js';
 import type { Duration } from './duration.js';
 import { compileGlob, type GlobMatcher, isExact, trailingStarPrefix } from './glob.js';
+import type { RiskTier } from './risk-routing.js';
 
 export type Effect = 'allow' | 'deny' | 'require_approval';
 export type Risk = 'low' | 'medium' | 'high' | 'critical';
@@ -46,6 +47,13 @@ export interface PolicyRule {
    * makes the rule decide, failing closed: `deny`, or approval for a `require_approval` rule.
    */
   when?: string | undefined;
+  /**
+   * CEL conditions that compute the call's risk, tried from `critical` down, e.g.
+   * `{ critical: 'params.rows > 1000000', high: 'params.rows > 10000' }`. None holds: `risk`.
+   */
+  riskWhen?: Partial<Record<Risk, string>> | undefined;
+  /** Per risk level, who must approve and how many (or `effect: 'allow'`/`'deny'`), for require_approval rules. */
+  tiers?: Partial<Record<Risk, RiskTier>> | undefined;
   /** Credentials minted for each grant of this rule by a broker in `credentialBrokers`, revoked when `run` settles. */
   credentials?: RuleCredentials | undefined;
 }
@@ -75,6 +83,9 @@ export interface PolicyDecision {
   when?: string | undefined;
   /** Why the rule's condition could not be evaluated: the rule decided, failing closed. */
   conditionError?: string | undefined;
+  /** From `explain()`, for a rule with `tiers` or `riskWhen`: the call's risk and the approvals it needs. */
+  risk?: Risk | undefined;
+  quorum?: number | undefined;
 }
 
 export const DEFAULT_RULE_ID = 'default';

@@ -8,14 +8,14 @@ import {
   TooManyPendingError,
 } from './errors.js';
 import { newRequestId } from './ids.js';
-import type { PolicyDecision } from './policy.js';
 import { NONE, type Prepared, subjectDraft, ttl } from './prepared-call.js';
+import type { RoutedDecision } from './risk-routing.js';
 import type { Runtime } from './runtime.js';
 
 export async function openRequest(
   runtime: Runtime,
   prepared: Prepared,
-  decision: PolicyDecision,
+  decision: RoutedDecision,
 ): Promise<ApprovalRequest> {
   if (prepared.requestId !== null) {
     const existing = await runtime.load(prepared.requestId);
@@ -52,18 +52,20 @@ export async function openRequest(
 async function createRequest(
   runtime: Runtime,
   prepared: Prepared,
-  decision: PolicyDecision,
+  decision: RoutedDecision,
 ): Promise<ApprovalRequest> {
   const key = prepared.idempotencyKey;
   const rule = decision.rule!;
+  const route = decision.route ?? null;
   const onBehalfOf = prepared.onBehalfOf;
   const approvers = eligibleApprovers(
-    runtime.options.eligible.get(rule.id) ?? NONE,
+    route?.eligible ?? runtime.options.eligible.get(rule.id) ?? NONE,
     prepared.actor,
     onBehalfOf,
   );
-  const quorum = rule.quorum ?? 1;
-  if (approvers.length < quorum) {
+  const quorum = route?.quorum ?? rule.quorum ?? 1;
+  const missing = route === null ? [] : route.require.filter((identity) => !approvers.includes(identity));
+  if (approvers.length < quorum || missing.length > 0) {
     const draft = subjectDraft(runtime, 'policy_denied', prepared, rule.id);
     await runtime.append(
       [{ ...draft, detail: 'not enough eligible approvers besides the actor and principal' }],
@@ -83,7 +85,7 @@ async function createRequest(
     reason: prepared.reason,
     sessionId: prepared.sessionId,
     idempotencyKey: key,
-    risk: rule.risk ?? prepared.risk ?? 'medium',
+    risk: route?.risk ?? rule.risk ?? prepared.risk ?? 'medium',
     ruleId: rule.id,
     approvers,
     quorum,
@@ -96,7 +98,12 @@ async function createRequest(
     grantId: null,
     closedReason: null,
   };
-  const condition = conditionDetail(decision);
+  const notes = [conditionDetail(decision)];
+  if (route !== null) {
+    const named = route.require.length > 0 ? `, including ${route.require.join(', ')}` : '';
+    notes.push(`risk ${route.risk}${named}`);
+  }
+  const condition = notes.filter((note) => note !== null).join('; ') || null;
   const draft = runtime.draft('requested', request, {
     detail: `needs ${quorum} of ${approvers.length} eligible approvers; expires ${new Date(request.expiresAt).toISOString()}${condition === null ? '' : `; ${condition}`}`,
   });

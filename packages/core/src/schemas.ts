@@ -114,6 +114,20 @@ export const policyRuleShape = {
     .object({ broker: nameSchema.max(64), privileges: z.array(nameSchema.max(512)).min(1).max(100) })
     .optional(),
   when: z.string().min(1).max(MAX_CONDITION_LENGTH).optional(),
+  riskWhen: z.partialRecord(riskSchema, z.string().min(1).max(MAX_CONDITION_LENGTH)).optional(),
+  tiers: z
+    .partialRecord(
+      riskSchema,
+      z.object({
+        effect: z.enum(['allow', 'deny', 'require_approval']).optional(),
+        approvers: z
+          .object({ users: z.array(identitySchema).optional(), groups: z.array(nameSchema).optional() })
+          .optional(),
+        quorum: z.number().int().min(1).max(100).optional(),
+        require: z.array(identitySchema).max(20).optional(),
+      }),
+    )
+    .optional(),
 };
 
 export const policyRuleSchema = z
