@@ -63,10 +63,30 @@ const api = createDecisionApi(cs, {
   oidc: { issuer: issuer.issuer, audience: issuer.audience, jwksUrl: issuer.jwksUrl },
 });
 
+/** The same decisions without HTTP: what the store and core cost on their own. */
+async function decideInProcess(requestIds: readonly string[]) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      for (let id = requestIds[next++]; id !== undefined; id = requestIds[next++]) {
+        const t = performance.now();
+        await cs.decide(id, { approver: 'user:bob', outcome: 'approve', comment: 'bench', via: 'bench' });
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { perSecond: latencies.length / seconds, p50: at(0.5), p99: at(0.99) };
+}
+
 try {
-  process.stdout.write(`opening ${DECISIONS} pending requests in schema ${schema}…\n`);
+  process.stdout.write(`opening ${2 * DECISIONS} pending requests in schema ${schema}…\n`);
   const ids: string[] = [];
-  for (let i = 0; i < DECISIONS; i++) {
+  for (let i = 0; i < 2 * DECISIONS; i++) {
     const opened = await cs.open(
       { name: 'db.export', resource: 'prod/customers', params: { n: i } },
       { actor: 'agent:bench', sessionId: `s${i}`, reason: 'bench' },
@@ -121,12 +141,17 @@ try {
   );
   const baseline = await run(bare.fetch, 'bare Hono handler, one PostgreSQL query');
   const decisions = await run(api.fetch, 'POST /requests/:id/decisions (JWT, decide)');
-  const approved = (await store.listRequests({ status: 'approved', limit: DECISIONS + 1 })).length;
+  const direct = await decideInProcess(ids.slice(DECISIONS));
   process.stdout.write(
-    `\nratios (API / bare): throughput ${(decisions.perSecond / baseline.perSecond).toFixed(3)}×, p50 ${(decisions.p50 / baseline.p50).toFixed(2)}×, p99 ${(decisions.p99 / baseline.p99).toFixed(2)}×\n`,
+    `${'cs.decide() in process, same concurrency'.padEnd(44)} ${direct.perSecond.toFixed(0).padStart(7)}/s  p50 ${direct.p50.toFixed(2).padStart(6)} ms  p99 ${direct.p99.toFixed(2).padStart(6)} ms\n`,
   );
-  process.stdout.write(`requests approved in the store: ${approved} of ${DECISIONS}\n`);
-  if (decisions.ok !== DECISIONS || approved !== DECISIONS) process.exitCode = 1;
+  const approved = (await store.listRequests({ status: 'approved', limit: 2 * DECISIONS + 1 })).length;
+  process.stdout.write(
+    `\nratios (API / bare): throughput ${(decisions.perSecond / baseline.perSecond).toFixed(3)}×, p50 ${(decisions.p50 / baseline.p50).toFixed(2)}×, p99 ${(decisions.p99 / baseline.p99).toFixed(2)}×\n` +
+      `ratios (API / cs.decide in process): throughput ${(decisions.perSecond / direct.perSecond).toFixed(3)}×, p50 ${(decisions.p50 / direct.p50).toFixed(2)}×\n`,
+  );
+  process.stdout.write(`requests approved in the store: ${approved} of ${2 * DECISIONS}\n`);
+  if (decisions.ok !== DECISIONS || approved !== 2 * DECISIONS) process.exitCode = 1;
 } finally {
   await api.close();
   await cs.close();
