@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCountersign, type PolicyRule } from '@countersign/core';
 import { createPostgresStore } from '@countersign/postgres-store';
+import { ACTION, createSlackTransport } from '@countersign/slack-transport';
+import { createSlackEmulator } from '@countersign/slack-transport/testing';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
   type ApprovalServer,
@@ -138,6 +140,44 @@ describe('the approval server over PostgreSQL', () => {
 });
 
 describe('the Slack interaction endpoint', () => {
+  test('a click in Slack (the emulator) reaches the server, which decides; the agent in another instance resumes', async () => {
+    const slack = createSlackEmulator();
+    await slack.start();
+    cleanups.push(() => slack.close());
+    const approver = `slack:${slack.team.id}:U0BOB`;
+    const slackPolicy: PolicyRule[] = [{ ...(policy[0] as PolicyRule), approvers: { users: [approver] } }];
+    const slackConfig = {
+      token: slack.token,
+      signingSecret: slack.signingSecret,
+      channel: 'C0APPROVALS',
+      teamId: slack.team.id,
+      slackApiUrl: slack.apiUrl,
+    };
+    const { url, schema } = await start({ policy: slackPolicy, slack: slackConfig });
+    slack.setInteractionUrl(`${url}/slack/interactions`);
+    const agent = createCountersign({
+      store: createPostgresStore({ connectionString: PG_URL, schema }),
+      policy: slackPolicy,
+      transports: [createSlackTransport(slackConfig)],
+    });
+    cleanups.push(() => agent.close());
+    agent.once('delivered', (event) => {
+      const ref = event.request?.deliveries.find((d) => d.transport === 'slack')?.ref;
+      if (ref?.channel && ref.ts)
+        void slack.click({ user: 'U0BOB', channel: ref.channel, ts: ref.ts, actionId: ACTION.Approve });
+    });
+    const result = await agent.guard(
+      {
+        name: 'db.export',
+        resource: 'prod/customers',
+        params: { table: 'customers' },
+        run: () => 'exported',
+      },
+      { actor: 'agent:report-bot', onBehalfOf: 'user:alice', sessionId: 's-slack', reason: 'churn report' },
+    );
+    expect(result).toBe('exported');
+  });
+
   test('is served with Slack configured, and refuses an unsigned click', async () => {
     const { url } = await start({
       slack: {
