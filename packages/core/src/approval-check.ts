@@ -1,6 +1,7 @@
 // Whether an approved record really approves this call: core does not run on a store's word alone.
 import { type ApprovalRequest, approvalsOf } from './approval.js';
 import { parseDuration } from './duration.js';
+import { commentRequired, hasJustification } from './justification.js';
 import type { ResolvedOptions } from './options.js';
 import type { Risk } from './policy.js';
 import { riskRank } from './risk-routing.js';
@@ -59,6 +60,9 @@ export function approvalProblems(
       problems.push(`holds a vote by ${decision.approver}, who is not an eligible approver`);
     }
     if (decision.at > request.expiresAt) problems.push(`holds a vote cast after the request expired`);
+    if (commentRequired(rule, decision.outcome) && !hasJustification(decision.comment)) {
+      problems.push(`holds a decision by ${decision.approver} without the comment its rule requires`);
+    }
   }
   for (const approval of approvalsOf(request)) {
     if (

@@ -10,6 +10,7 @@ import {
   ValidationError,
 } from './errors.js';
 import { readMembers } from './input.js';
+import { commentRequired, hasJustification } from './justification.js';
 import { scrubText } from './redact.js';
 import type { Runtime } from './runtime.js';
 import { DECISION_KEYS, decisionInputSchema, parseInput, plainDecisionInput } from './schemas.js';
@@ -47,6 +48,19 @@ export async function decide(
     }
     if (request.decisions.some((d) => d.approver === decision.approver)) {
       throw new AlreadyVotedError(requestId, decision.approver);
+    }
+    const rule = runtime.options.policy.ruleById(request.ruleId);
+    if (commentRequired(rule, decision.outcome) && !hasJustification(decision.comment)) {
+      await refuse(
+        runtime,
+        request,
+        decision.approver,
+        via,
+        `no comment, which the rule requires to ${decision.outcome}`,
+      );
+      throw new ValidationError('decision', [
+        `comment: rule "${request.ruleId}" requires a comment (a justification) to ${decision.outcome}`,
+      ]);
     }
     const recorded: Decision = {
       approver: decision.approver,

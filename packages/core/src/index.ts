@@ -79,3 +79,4 @@ export type {
   Transport,
   TransportHost,
 } from './transport.js';
+export type { RequireComment } from './justification.js';

@@ -2,6 +2,7 @@
 import { Condition, type ConditionCall, celParams } from './conditions.js';
 import type { Duration } from './duration.js';
 import { compileGlob, type GlobMatcher, isExact, trailingStarPrefix } from './glob.js';
+import type { RequireComment } from './justification.js';
 import type { RiskTier } from './risk-routing.js';
 
 export type Effect = 'allow' | 'deny' | 'require_approval';
@@ -54,6 +55,8 @@ export interface PolicyRule {
   riskWhen?: Partial<Record<Risk, string>> | undefined;
   /** Per risk level, who must approve and how many (or `effect: 'allow'`/`'deny'`), for require_approval rules. */
   tiers?: Partial<Record<Risk, RiskTier>> | undefined;
+  /** Decisions that must carry the approver's comment (a justification): `'approve'`, `'deny'` or `'both'`. */
+  requireComment?: RequireComment | undefined;
   /** Credentials minted for each grant of this rule by a broker in `credentialBrokers`, revoked when `run` settles. */
   credentials?: RuleCredentials | undefined;
 }

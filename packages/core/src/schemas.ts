@@ -128,6 +128,7 @@ export const policyRuleShape = {
       }),
     )
     .optional(),
+  requireComment: z.enum(['approve', 'deny', 'both']).optional(),
 };
 
 export const policyRuleSchema = z
