@@ -289,9 +289,10 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
         403,
       );
     }
+    if (!REQUEST_ID.test(id))
+      return page(messagePage(context(session), 'Not found', 'No such request.'), 404);
     const extra = unknownField(form, ['csrf', 'outcome', 'comment']);
-    if (extra !== null || !REQUEST_ID.test(id))
-      return redirect(`/inbox/requests/${REQUEST_ID.test(id) ? id : ''}?notice=invalid_input`);
+    if (extra !== null) return redirect(`/inbox/requests/${id}?notice=invalid_input`);
     const outcome = form.get('outcome');
     const comment = form.get('comment') ?? '';
     if ((outcome !== 'approve' && outcome !== 'deny') || comment.length > 2000) {
