@@ -88,39 +88,29 @@ function readMembersOf(
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     fail(kind, what, [`must be an object, not ${describeType(value)}`]);
   }
-  let keys: (string | symbol)[];
+  let keys: string[];
+  let symbols: number;
   try {
-    keys = Reflect.ownKeys(value);
+    keys = Object.keys(value);
+    symbols = Object.getOwnPropertySymbols(value).length;
   } catch (error) {
     fail(kind, what, [`its keys could not be read (${errorText(error)})`]);
   }
   const issues: string[] = [];
+  if (symbols > 0) issues.push('symbol keys are not allowed');
   const copy: Record<string, unknown> = {};
+  // Own enumerable string keys only; each value read exactly once, getters included, so an
+  // accessor cannot answer one thing to validation and another to the code that uses it.
   for (const key of keys) {
-    if (typeof key === 'symbol') {
-      issues.push(`symbol keys are not allowed (${String(key.description ?? 'symbol')})`);
-      continue;
-    }
-    let descriptor: PropertyDescriptor | undefined;
-    try {
-      descriptor = Reflect.getOwnPropertyDescriptor(value, key);
-    } catch (error) {
-      issues.push(`${key}: could not be read (${errorText(error)})`);
-      continue;
-    }
-    if (descriptor === undefined || !descriptor.enumerable) continue;
     if (!known.includes(key)) {
       issues.push(unknownKeyIssue('', key, known));
       continue;
     }
-    if (!('value' in descriptor)) {
-      // An accessor could answer differently each time it is read; one read, here, is the value.
-      try {
-        copy[key] = (value as Record<string, unknown>)[key];
-      } catch (error) {
-        issues.push(`${key}: could not be read (${errorText(error)})`);
-      }
-    } else copy[key] = descriptor.value;
+    try {
+      copy[key] = (value as Record<string, unknown>)[key];
+    } catch (error) {
+      issues.push(`${key}: could not be read (${errorText(error)})`);
+    }
   }
   if (issues.length > 0) fail(kind, what, issues);
   return copy;
@@ -221,7 +211,6 @@ function ownEntries(
   path: string,
   problem: (path: string, text: string) => never,
 ): [string, unknown][] {
-  const keys = Reflect.ownKeys(source);
   const entries: [string, unknown][] = [];
   if (Array.isArray(source)) {
     const length = source.length;
@@ -231,17 +220,16 @@ function ownEntries(
     }
     return entries;
   }
-  for (const key of keys) {
-    if (typeof key === 'symbol') problem(path, 'has a symbol key, which JSON cannot carry');
-    const name = key as string;
-    const descriptor = Reflect.getOwnPropertyDescriptor(source, name);
-    if (descriptor === undefined || !descriptor.enumerable) continue;
+  if (Object.getOwnPropertySymbols(source).length > 0)
+    problem(path, 'has a symbol key, which JSON cannot carry');
+  // Own enumerable string keys, each value read once (what JSON.stringify would see).
+  for (const name of Object.keys(source)) {
     if (name === '__proto__') {
       problem(`${path}.__proto__`, 'is not allowed: rename the member (it cannot be shown and bound alike)');
     }
     if (LONE_SURROGATE.test(name))
       problem(path, 'has a key with a lone surrogate, which is not valid Unicode');
-    const value = 'value' in descriptor ? descriptor.value : (source as Record<string, unknown>)[name];
+    const value = (source as Record<string, unknown>)[name];
     if (value === undefined) problem(`${path}.${name}`, 'is undefined; leave the member out instead');
     entries.push([name, value]);
   }
