@@ -358,14 +358,21 @@ export class AuditVerifier {
   add(raw: unknown, line?: AuditLine): boolean {
     if (this.failure) return false;
     const position = this.previous ? this.previous.seq + 1 : 1;
-    const where = line ? `line ${line.number}` : `entry after seq ${position - 1}`;
-    if (!isPlainAuditEntry(raw)) return this.fail(position, `${where} is malformed: ${entryProblem(raw)}`);
+    if (!isPlainAuditEntry(raw)) {
+      return this.fail(position, `${where(line, position)} is malformed: ${entryProblem(raw)}`);
+    }
     const entry = raw;
     const [head, tail] = knownEntryParts(entry);
-    const body = head + tail;
-    if (line !== undefined && !isLineOf(line.text, head, `,"hash":${quote(entry.hash)}`, tail)) {
-      const canonical = `${head},"hash":${quote(entry.hash)}${tail}`;
-      return this.fail(position, `${where} ${lineProblem(line.text, canonical)}`);
+    let body: string;
+    if (line === undefined) body = head + tail;
+    else {
+      const member = `,"hash":${quote(entry.hash)}`;
+      const canonical = head + member + tail;
+      if (line.text !== canonical) {
+        return this.fail(position, `${where(line, position)} ${lineProblem(line.text, canonical)}`);
+      }
+      // Equal, and flat where the canonical encoding is a rope: cut the hash input from the line.
+      body = line.text.slice(0, head.length) + line.text.slice(head.length + member.length);
     }
     const hash = sha256Hex(body);
     this.count += 1;
@@ -423,14 +430,9 @@ export class AuditVerifier {
   }
 }
 
-/** Whether `text` is `head + hash + tail`, compared in place: building that line would copy it twice. */
-function isLineOf(text: string, head: string, hash: string, tail: string): boolean {
-  return (
-    text.length === head.length + hash.length + tail.length &&
-    text.startsWith(head) &&
-    text.startsWith(hash, head.length) &&
-    text.endsWith(tail)
-  );
+/** How a failure names the entry it found wrong: by line in an export, else by position. */
+function where(line: AuditLine | undefined, position: number): string {
+  return line ? `line ${line.number}` : `entry after seq ${position - 1}`;
 }
 
 /**
