@@ -28,7 +28,15 @@ import {
 import { type CountersignOptions, resolveOptions } from './options.js';
 import type { PolicyDecision, Risk } from './policy.js';
 import { Runtime } from './runtime.js';
-import { explainSchema, idSchema, pageSchema, parseInput, waitOptionsSchema } from './schemas.js';
+import { scrubText } from './redact.js';
+import {
+  explainSchema,
+  idSchema,
+  pageSchema,
+  parseInput,
+  refusalSchema,
+  waitOptionsSchema,
+} from './schemas.js';
 import { sweepLapsed } from './sweep.js';
 import type { DecisionInput, DecisionResult, TransportHost } from './transport.js';
 
@@ -85,6 +93,11 @@ export interface Countersign {
    */
   explain(subject: ExplainSubject): PolicyDecision;
   getRequest(requestId: string): Promise<ApprovalRequest | null>;
+  /**
+   * Audits an attempt a channel refused itself (a non-approver reading a request, an unknown user,
+   * a forged click), as a `refused` entry on the request. Decides nothing.
+   */
+  recordRefusal(requestId: string, refusal: { approver: string; via: string; why: string }): Promise<void>;
   /**
    * Closes what nobody else will: pending requests past their deadline (`expired`), and approvals
    * whose grant lifetime has passed with no outcome recorded, their process gone (never claimed:
@@ -156,11 +169,7 @@ class CountersignInstance implements Countersign {
     const host: TransportHost = {
       decide: (requestId, decision) => this.decide(requestId, decision),
       getRequest: (requestId) => this.getRequest(requestId),
-      recordRefusal: async (requestId, { approver, via, why }) => {
-        const request = await this.getRequest(requestId);
-        if (request === null) throw new RequestNotFoundError(requestId);
-        await refuse(this.runtime, request, approver, via, why);
-      },
+      recordRefusal: (requestId, refusal) => this.recordRefusal(requestId, refusal),
       clock,
     };
     for (const transport of transports.values()) {
@@ -253,6 +262,22 @@ class CountersignInstance implements Countersign {
       decision.effect === 'require_approval' ? riskRouting.route(decision, call, read.risk) : null;
     if (route === null) return decision;
     return { ...decision, effect: route.effect, risk: route.risk, quorum: route.quorum };
+  }
+
+  async recordRefusal(
+    requestId: string,
+    refusal: { approver: string; via: string; why: string },
+  ): Promise<void> {
+    await this.whenReady();
+    parseInput(idSchema, requestId, 'request id');
+    const read = parseInput(
+      refusalSchema,
+      readMembers(refusal, ['approver', 'via', 'why'], 'refusal'),
+      'refusal',
+    );
+    const request = await this.getRequest(requestId);
+    if (request === null) throw new RequestNotFoundError(requestId);
+    await refuse(this.runtime, request, read.approver, read.via, scrubText(read.why));
   }
 
   async getRequest(requestId: string): Promise<ApprovalRequest | null> {

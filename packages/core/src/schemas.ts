@@ -55,6 +55,11 @@ export const guardContextSchema = z.object({
 });
 
 export const idSchema = nameSchema;
+export const refusalSchema = z.object({
+  approver: identitySchema,
+  via: nameSchema.max(64),
+  why: z.string().min(1).max(500),
+});
 export const waitOptionsSchema = z.object({ signal: abortSignalSchema.optional() });
 export const explainSchema = z.object({
   action: nameSchema,
