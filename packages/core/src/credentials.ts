@@ -189,7 +189,8 @@ const REAP_PAGE = 1_000;
  * Revokes credentials whose grant has expired and that were issued but never revoked, because the
  * process running the action died (`credential_reaped`), up to `limit`. Reads the audit chain from
  * where this runtime's last reap left off (the whole chain the first time). Credentials of brokers
- * this instance does not have are left for one that does. Returns how many it revoked.
+ * this instance does not have are left for one that does. Sweepers racing over one credential may
+ * both revoke it, which brokers make harmless, and both audit it. Returns how many it revoked.
  */
 export async function reapCredentials(runtime: Runtime, limit: number): Promise<number> {
   const brokers = runtime.options.credentialBrokers;

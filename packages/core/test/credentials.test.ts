@@ -182,7 +182,7 @@ describe('credentials around a run', () => {
   });
 
   test("run gets working credentials that are revoked once it returns, and never appear in the grant's JSON, inspection, events or audit", async () => {
-    const { cs, works, live, auditTypes } = withBroker();
+    const { cs, works, live, auditTypes, clock } = withBroker();
     const seen: string[] = [];
     cs.on('credential_issued', (event) => seen.push(JSON.stringify(event)));
     cs.on('credential_revoked', (event) => seen.push(JSON.stringify(event)));
@@ -225,6 +225,9 @@ describe('credentials around a run', () => {
     const issued = (await cs.audit.entries()).find((entry) => entry.type === 'credential_issued')!;
     expect(JSON.parse(issued.detail!)).toMatchObject({ broker: 'db', privileges: ['READ customers'] });
     expect((await cs.audit.verify()).ok).toBe(true);
+    // Revoked in time, so there is nothing for the sweeper once the grant expires.
+    await clock.advance(61_000);
+    expect(await cs.sweep()).toBe(0);
     await cs.close();
   });
 
