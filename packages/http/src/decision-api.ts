@@ -324,6 +324,14 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
     }
     if (request === null) return problem(404, 'request_not_found', `no approval request with id ${id}`);
     if (!request.approvers.includes(caller.identity) && !auditors.has(caller.identity)) {
+      // A look at a request one may not see is what reviewers look for: audited, as decide's refusals are.
+      await cs
+        .recordRefusal(id, {
+          approver: caller.identity,
+          via: caller.via,
+          why: 'read refused: not an approver or auditor',
+        })
+        .catch(() => {});
       return problem(
         403,
         'not_eligible',

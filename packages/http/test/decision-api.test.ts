@@ -247,7 +247,10 @@ describe('decisions', () => {
     expect(body.detail).toContain('user:mallory');
     expect((await fx.cs.getRequest(request.id))?.status).toBe('pending');
     expect(await auditTypes()).toContain('refused');
+    const refusalsBefore = (await auditTypes()).filter((t) => t === 'refused').length;
     expect((await as('mallory', `/requests/${request.id}`)).status).toBe(403);
+    // The refused read is audited too.
+    expect((await auditTypes()).filter((t) => t === 'refused').length).toBe(refusalsBefore + 1);
   });
 
   test('a decision on a decided request is 409 already_decided', async () => {
