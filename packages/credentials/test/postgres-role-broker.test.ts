@@ -1,4 +1,7 @@
+import { createHash, createHmac } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { type Countersign, createCountersign, type Grant, isCountersignError } from '@countersign/core';
+import { sampleCredentialRequest } from '@countersign/core/testing';
 import { createMemoryStore } from '@countersign/memory-store';
 import pg from 'pg';
 import { afterEach, expect, test } from 'vitest';
@@ -178,4 +181,58 @@ test('two concurrent grants get two roles, each gone after its call', async () =
   expect(a.exists && b.exists).toBe(true);
   expect(await roleExists(a.user)).toBe(false);
   expect(await roleExists(b.user)).toBe(false);
+});
+
+interface ScramSession {
+  clientNonce: string;
+  response: string;
+}
+// pg's own SCRAM client: what every password login of an issued role runs.
+const sasl = createRequire(import.meta.url)('pg/lib/crypto/sasl') as {
+  startSession(mechanisms: string[]): ScramSession;
+  continueSession(session: ScramSession, password: string, serverData: string): Promise<void>;
+  finalizeSession(session: ScramSession, serverData: string): void;
+};
+
+test('the password authenticates against the SCRAM verifier PostgreSQL stored, which holds no password', async () => {
+  const { broker, schema } = await setup();
+  const request = sampleCredentialRequest([`USAGE ON SCHEMA ${schema}`, 'SELECT ON customers']);
+  const handle = broker.handle(request);
+  const { password } = await broker.issue(request, handle);
+  try {
+    const stored = await admin(
+      async (client) =>
+        (
+          await client.query<{ rolpassword: string }>(
+            'SELECT rolpassword FROM pg_authid WHERE rolname = $1',
+            [handle],
+          )
+        ).rows[0]!.rolpassword,
+    );
+    expect(stored).not.toContain(password!);
+    const [, iterations, salt, storedKey, serverKey] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):(.+)$/.exec(
+      stored,
+    )!;
+    // The server's side of a SCRAM-SHA-256 exchange (RFC 5802), from the stored verifier alone.
+    const login = async (attempt: string) => {
+      const session = sasl.startSession(['SCRAM-SHA-256']);
+      const serverFirst = `r=${session.clientNonce}server,s=${salt},i=${iterations}`;
+      await sasl.continueSession(session, attempt, serverFirst);
+      const withoutProof = session.response.replace(/,p=[^,]+$/, '');
+      const proof = Buffer.from(/,p=([^,]+)$/.exec(session.response)![1]!, 'base64');
+      const authMessage = `n=*,r=${session.clientNonce},${serverFirst},${withoutProof}`;
+      const signature = createHmac('sha256', Buffer.from(storedKey!, 'base64')).update(authMessage).digest();
+      const clientKey = Buffer.from(proof.map((byte, i) => byte ^ signature[i]!));
+      if (createHash('sha256').update(clientKey).digest('base64') !== storedKey) return false;
+      const serverSignature = createHmac('sha256', Buffer.from(serverKey!, 'base64'))
+        .update(authMessage)
+        .digest('base64');
+      sasl.finalizeSession(session, `v=${serverSignature}`);
+      return true;
+    };
+    expect(await login(password!)).toBe(true);
+    expect(await login(`${password}x`)).toBe(false);
+  } finally {
+    await broker.revoke(handle);
+  }
 });
