@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { createMemoryStore } from '@countersign/memory-store';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, expectTypeOf, test } from 'vitest';
 import {
   type CredentialBroker,
   type CredentialRequest,
@@ -90,6 +90,11 @@ runCredentialBrokerConformance(
     foreignHandle: 'postgres',
   },
 );
+
+test('grant.credentials is typed as named strings or null, read-only', () => {
+  expectTypeOf<Grant['credentials']>().toEqualTypeOf<Readonly<Record<string, string>> | null>();
+  expectTypeOf<Credentials>().toEqualTypeOf<Readonly<Record<string, string>>>();
+});
 
 describe('credentials at creation', () => {
   const base = { store: createMemoryStore(), directory: DIRECTORY };
