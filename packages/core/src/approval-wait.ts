@@ -20,6 +20,7 @@ import type { Opened } from './guard.js';
 import type { Prepared } from './prepared-call.js';
 import { subjectDraft } from './prepared-call.js';
 import { scrubText } from './redact.js';
+import { claimDeadline, UNUSED_APPROVAL_REASON } from './lapse.js';
 import { openRequest } from './request-opening.js';
 import { decideCall, type RoutedDecision } from './risk-routing.js';
 import type { Runtime } from './runtime.js';
@@ -243,8 +244,8 @@ async function checkApproval(runtime: Runtime, prepared: Prepared, wait: Approva
     }
     case 'approved': {
       if (request.grantId !== null) throw new AlreadyStartedError(request.id, 'approved and claimed');
-      if (runtime.now() >= (request.decidedAt ?? 0) + request.grantTtlMs) {
-        await runtime.settle(request, 'expired', 'approved but not used before the grant lifetime ran out');
+      if (runtime.now() >= claimDeadline(request)) {
+        await runtime.settle(request, 'expired', UNUSED_APPROVAL_REASON);
         return AGAIN;
       }
       if (prepared.mode === 'open') {

@@ -2,8 +2,18 @@
 import { type ApprovalRequest, EXPIRED_REASON } from './approval.js';
 import { type AuditDraft, requestDraft } from './audit.js';
 
-/** `closedReason` of an approval no process claimed before its grant lifetime ran out. */
-export const UNUSED_APPROVAL_REASON = 'approved but not used before the grant lifetime ran out';
+/** `closedReason` of an approval no process claimed before its claim deadline. */
+export const UNUSED_APPROVAL_REASON = 'approved but not used before its claim deadline';
+
+/**
+ * Until when an approval can still be claimed to run its action: the request's own deadline, or
+ * one grant lifetime after the decision if that is later. An approval so outlives the call that
+ * asked for it (open now, decide later, resume anywhere before the deadline), while the grant it
+ * turns into, once claimed, lives only `grantTtlMs`.
+ */
+export function claimDeadline(request: ApprovalRequest): number {
+  return Math.max(request.expiresAt, (request.decidedAt ?? 0) + request.grantTtlMs);
+}
 
 /** `closedReason` of an approval whose action started but whose outcome was never recorded. */
 export const STRANDED_REASON = 'outcome unknown: the process running it stopped';
@@ -23,19 +33,17 @@ export interface Lapse {
 
 /**
  * The instant from which a sweeper closes `request`, or null for a request no sweeper closes. A
- * pending request lapses at its deadline. An approval must be claimed within `grantTtlMs` of its
- * decision (a guard refuses later claims), so one never claimed lapses then; one claimed was
- * granted at most `grantTtlMs` later, for at most `grantTtlMs`, so at twice that its grant has
- * expired whichever moment it was claimed, and the store holds no outcome for it.
+ * pending request lapses at its deadline. An approval must be claimed by its {@link claimDeadline}
+ * (a guard refuses later claims), so one never claimed lapses then; one claimed was granted at the
+ * latest then, for at most `grantTtlMs`, so one grant lifetime later its grant has expired
+ * whichever moment it was claimed, and the store holds no outcome for it.
  */
 export function lapsesAt(request: ApprovalRequest): number | null {
   switch (request.status) {
     case 'pending':
       return request.expiresAt;
-    case 'approved': {
-      const decidedAt = request.decidedAt ?? 0;
-      return decidedAt + (request.grantId === null ? 1 : 2) * request.grantTtlMs;
-    }
+    case 'approved':
+      return claimDeadline(request) + (request.grantId === null ? 0 : request.grantTtlMs);
     default:
       return null;
   }

@@ -15,6 +15,8 @@ import { approveNextDelivery, CONTEXT, DIRECTORY, EXPORT, overrideStore, POLICY 
 
 /** The export rule's grant lifetime. */
 const GRANT_TTL = 60_000;
+/** The export rule's requestTtl: an approval can be claimed until then. */
+const REQUEST_TTL = 15 * 60_000;
 
 /**
  * Two processes sharing one store: `agent` runs guarded calls and stops whenever a test says so
@@ -51,9 +53,10 @@ describe('sweep() closes what a stopped process left behind', () => {
     expect(token).not.toBe('');
     const tokenHash = createHash('sha256').update(token).digest('hex');
 
-    // Claimed at once, so its grant expired after GRANT_TTL; a claim as late as GRANT_TTL after the
-    // decision would hold a grant until twice that, and a sweeper cannot tell which it was.
-    await clock.advance(2 * GRANT_TTL - 1);
+    // Claimed at once, so its grant expired after GRANT_TTL; a claim as late as the claim deadline
+    // (the request's deadline) would hold a grant until GRANT_TTL after it, and a sweeper cannot
+    // tell which it was.
+    await clock.advance(REQUEST_TTL + GRANT_TTL - 1);
     expect(await sweeper.sweep()).toBe(0);
     expect((await sweeper.getRequest(id))?.status).toBe('approved');
     expect((await store.getGrantByTokenHash(tokenHash))?.revokedAt).toBeNull();
@@ -76,7 +79,7 @@ describe('sweep() closes what a stopped process left behind', () => {
     void agent.guard({ ...EXPORT, run: () => new Promise<never>(() => {}) }, context);
     await approveNextDelivery(agent, transport, clock);
     await clock.flush();
-    await clock.advance(2 * GRANT_TTL);
+    await clock.advance(REQUEST_TTL + GRANT_TTL);
     await sweeper.sweep();
 
     const restarted = createCountersign({
@@ -99,7 +102,7 @@ describe('sweep() closes what a stopped process left behind', () => {
     void agent.guard({ ...EXPORT, run: () => new Promise<never>(() => {}) }, CONTEXT);
     const id = await approveNextDelivery(agent, transport, clock);
     await clock.flush();
-    await clock.advance(2 * GRANT_TTL);
+    await clock.advance(REQUEST_TTL + GRANT_TTL);
     const sweeps = await Promise.all([sweeper.sweep(), sweeper.sweep()]);
     expect(sweeps.sort()).toEqual([0, 1]);
     expect((await sweeper.getRequest(id))?.status).toBe('failed');
@@ -118,7 +121,7 @@ describe('sweep() closes what a stopped process left behind', () => {
       .catch((error: unknown) => error);
     const id = await approveNextDelivery(agent, transport, clock);
     await clock.flush();
-    await clock.advance(2 * GRANT_TTL);
+    await clock.advance(REQUEST_TTL + GRANT_TTL);
     expect(await sweeper.sweep()).toBe(1);
 
     finish('done');
@@ -127,7 +130,7 @@ describe('sweep() closes what a stopped process left behind', () => {
     expect(await tail(1)).toEqual([['failed', STRANDED_REASON]]);
   });
 
-  test('an approval whose process stopped before claiming it: expired once its grant lifetime has passed', async () => {
+  test('an approval whose process stopped before claiming it: expired once its claim deadline has passed', async () => {
     const { clock, transport, agent, sweeper, tail } = twoProcesses();
     const waiting = agent.guard({ ...EXPORT, run: () => 'ran' }, CONTEXT).catch((error: unknown) => error);
     const { id } = await transport.nextDelivery();
@@ -136,7 +139,7 @@ describe('sweep() closes what a stopped process left behind', () => {
     await sweeper.decide(id, { approver: 'user:bob', outcome: 'approve' });
     await sweeper.decide(id, { approver: 'user:carol', outcome: 'approve' });
 
-    await clock.advance(GRANT_TTL - 1);
+    await clock.advance(REQUEST_TTL - 1);
     expect(await sweeper.sweep()).toBe(0);
     await clock.advance(1);
     expect(await sweeper.sweep()).toBe(1);
@@ -154,9 +157,15 @@ describe('lapse(), the rule every sweeper applies', () => {
 
   test('nothing lapses before its time, and a settled request never does', () => {
     expect(lapse(sampleRequest({ expiresAt: at + 1 }), at)).toBeNull();
-    const approved = { status: 'approved' as const, decidedAt: at - GRANT_TTL + 1, grantTtlMs: GRANT_TTL };
+    const decidedAt = at - GRANT_TTL + 1;
+    const approved = { status: 'approved' as const, decidedAt, expiresAt: decidedAt, grantTtlMs: GRANT_TTL };
     expect(lapse(sampleRequest(approved), at)).toBeNull();
-    const claimed = { ...approved, decidedAt: at - 2 * GRANT_TTL + 1, grantId: 'grt_1' };
+    // Decided long ago, but the request's own deadline is still ahead: the approval outlives the call.
+    expect(
+      lapse(sampleRequest({ ...approved, decidedAt: at - 10 * GRANT_TTL, expiresAt: at + 1 }), at),
+    ).toBeNull();
+    const claimedAt = at - 2 * GRANT_TTL + 1;
+    const claimed = { ...approved, decidedAt: claimedAt, expiresAt: claimedAt, grantId: 'grt_1' };
     expect(lapse(sampleRequest(claimed), at)).toBeNull();
     for (const status of ['denied', 'expired', 'cancelled', 'executed', 'failed'] as const) {
       expect(lapse(sampleRequest({ status, expiresAt: 0, decidedAt: 0 }), at)).toBeNull();
@@ -178,6 +187,7 @@ describe('lapse(), the rule every sweeper applies', () => {
     const request = sampleRequest({
       status: 'approved',
       decidedAt: at - 2 * GRANT_TTL,
+      expiresAt: at - 2 * GRANT_TTL,
       grantTtlMs: GRANT_TTL,
       grantId: 'grt_1',
     });
@@ -198,7 +208,7 @@ test('verifyAuditLog accepts what a sweep wrote', async () => {
   void agent.guard({ ...EXPORT, run: () => new Promise<never>(() => {}) }, CONTEXT);
   await approveNextDelivery(agent, transport, clock);
   await clock.flush();
-  await clock.advance(2 * GRANT_TTL);
+  await clock.advance(REQUEST_TTL + GRANT_TTL);
   await sweeper.sweep();
   expect(verifyAuditLog(await sweeper.audit.export())).toMatchObject({ ok: true });
 });

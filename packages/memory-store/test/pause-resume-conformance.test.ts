@@ -58,7 +58,7 @@ describe('core, resuming', () => {
   test('an approval that lapsed unused is not described to the model as never approved', async () => {
     const { cs, clock } = setup();
     await approved(cs);
-    await clock.advance(61_000);
+    await clock.advance(15 * 60_000 + 1_000);
     const error = await resume(cs);
     expect(isCountersignError(error, 'approval_expired')).toBe(true);
     // Before the fix: "Nobody approved this action in time", though a person did.
