@@ -9,6 +9,7 @@ import {
   type VerifyResult,
 } from './audit.js';
 import { checkAuditHead, checkAuditPage } from './audit-reads.js';
+import { type BatchDecisionInput, type BatchDecisionResult, decideBatch } from './batch-decisions.js';
 import { type WaitForDecisionOptions, waitForDecision } from './decision-wait.js';
 import { decide, refuse } from './decisions.js';
 import { ClosedError, ConfigError, RequestNotFoundError } from './errors.js';
@@ -27,8 +28,8 @@ import {
 } from './open.js';
 import { type CountersignOptions, resolveOptions } from './options.js';
 import type { PolicyDecision, Risk } from './policy.js';
-import { Runtime } from './runtime.js';
 import { scrubText } from './redact.js';
+import { Runtime } from './runtime.js';
 import {
   explainSchema,
   idSchema,
@@ -87,6 +88,11 @@ export interface Countersign {
   waitForDecision(requestId: string, options?: WaitForDecisionOptions): Promise<ApprovalRequest>;
   /** Records an approver's decision. Throws on self-approval, ineligibility or a settled request. */
   decide(requestId: string, decision: DecisionInput): Promise<DecisionResult>;
+  /**
+   * One approver's decision on several pending requests, each named with the params hash they were
+   * shown: applied to all or to none (`BatchRefusedError` lists why), each request audited on its own.
+   */
+  decideBatch(batch: BatchDecisionInput): Promise<BatchDecisionResult>;
   /**
    * What the policy would decide, without running or recording anything; `when` names the
    * condition that held. Give the call's params (and principal, risk, session) for conditions.
@@ -236,6 +242,11 @@ class CountersignInstance implements Countersign {
   async decide(requestId: string, decision: DecisionInput): Promise<DecisionResult> {
     await this.whenReady();
     return decide(this.runtime, requestId, decision);
+  }
+
+  async decideBatch(batch: BatchDecisionInput): Promise<BatchDecisionResult> {
+    await this.whenReady();
+    return decideBatch(this.runtime, batch);
   }
 
   explain(subject: ExplainSubject): PolicyDecision {

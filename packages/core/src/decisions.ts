@@ -1,6 +1,7 @@
 // decide(): recording an approver's decision with every check, and auditing refusals.
 import { type ApprovalRequest, approvalsOf, type Decision, EXPIRED_REASON } from './approval.js';
 import { isSelfApproval } from './approvers.js';
+import type { AuditDraft } from './audit.js';
 import {
   AlreadyDecidedError,
   AlreadyVotedError,
@@ -29,76 +30,110 @@ export async function decide(
   }
   const members = readMembers(input, DECISION_KEYS, 'decision');
   const decision = plainDecisionInput(members) ?? parseInput(decisionInputSchema, members, 'decision');
+  const via = decision.via ?? 'api';
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const request = await runtime.load(requestId);
-    if (request === null) throw new RequestNotFoundError(requestId);
-    if (request.status !== 'pending') throw new AlreadyDecidedError(requestId, request.status);
-    if (runtime.now() >= request.expiresAt) {
-      await runtime.settle(request, 'expired', EXPIRED_REASON);
-      throw new AlreadyDecidedError(requestId, 'expired');
-    }
-    const via = decision.via ?? 'api';
-    if (isSelfApproval(decision.approver, request)) {
-      await refuse(runtime, request, decision.approver, via, 'self-approval');
-      throw new SelfApprovalError(requestId, decision.approver);
-    }
-    if (!request.approvers.includes(decision.approver)) {
-      await refuse(runtime, request, decision.approver, via, 'not an eligible approver');
-      throw new NotEligibleError(requestId, decision.approver);
-    }
-    if (request.decisions.some((d) => d.approver === decision.approver)) {
-      throw new AlreadyVotedError(requestId, decision.approver);
-    }
-    const rule = runtime.options.policy.ruleById(request.ruleId);
-    if (commentRequired(rule, decision.outcome) && !hasJustification(decision.comment)) {
-      await refuse(
-        runtime,
-        request,
-        decision.approver,
-        via,
-        `no comment, which the rule requires to ${decision.outcome}`,
-      );
-      throw new ValidationError('decision', [
-        `comment: rule "${request.ruleId}" requires a comment (a justification) to ${decision.outcome}`,
-      ]);
-    }
-    const recorded: Decision = {
-      approver: decision.approver,
-      outcome: decision.outcome,
-      comment: decision.comment === undefined ? null : scrubText(decision.comment),
-      via,
-      at: runtime.now(),
-    };
-    const decisions = [...request.decisions, recorded];
-    const approvals = approvalsOf({ decisions }).length;
-    const drafts = [
-      runtime.draft('decided', request, {
-        approver: recorded.approver,
-        outcome: recorded.outcome,
-        comment: recorded.comment,
-        via,
-      }),
-    ];
-    const changes: Partial<ApprovalRequest> = { decisions };
-    if (recorded.outcome === 'deny') {
-      Object.assign(changes, { status: 'denied', decidedAt: recorded.at, closedReason: recorded.comment });
-      drafts.push(
-        runtime.draft('denied', request, { approver: recorded.approver, comment: recorded.comment, via }),
-      );
-    } else if (approvals >= request.quorum && missingRequired(runtime, request, decisions).length === 0) {
-      Object.assign(changes, { status: 'approved', decidedAt: recorded.at });
-      drafts.push(
-        runtime.draft('approved', request, {
-          approver: recorded.approver,
-          detail: `${approvals} of ${request.quorum} approvals`,
-          via,
-        }),
-      );
-    }
-    const saved = await runtime.update(request, changes, drafts);
-    if (saved !== null) return { request: saved, approvals, quorum: saved.quorum };
+    const request = await checkDecidable(runtime, requestId, await runtime.load(requestId), decision, via);
+    const step = decisionStep(runtime, request, decision, via);
+    const saved = await runtime.update(request, step.changes, step.drafts);
+    if (saved !== null) return { request: saved, approvals: step.approvals, quorum: saved.quorum };
   }
   throw new AlreadyDecidedError(requestId, 'contended');
+}
+
+/** A decision as `decide` and `decideBatch` read it, checked. */
+export interface CheckedDecision {
+  approver: string;
+  outcome: 'approve' | 'deny';
+  comment?: string | undefined;
+}
+
+/**
+ * The request, if `decision` may be recorded on it now; else throws what `decide` throws, with
+ * self-approval, ineligibility and a missing required comment audited as `refused`.
+ */
+export async function checkDecidable(
+  runtime: Runtime,
+  requestId: string,
+  request: ApprovalRequest | null,
+  decision: CheckedDecision,
+  via: string,
+): Promise<ApprovalRequest> {
+  if (request === null) throw new RequestNotFoundError(requestId);
+  if (request.status !== 'pending') throw new AlreadyDecidedError(requestId, request.status);
+  if (runtime.now() >= request.expiresAt) {
+    await runtime.settle(request, 'expired', EXPIRED_REASON);
+    throw new AlreadyDecidedError(requestId, 'expired');
+  }
+  if (isSelfApproval(decision.approver, request)) {
+    await refuse(runtime, request, decision.approver, via, 'self-approval');
+    throw new SelfApprovalError(requestId, decision.approver);
+  }
+  if (!request.approvers.includes(decision.approver)) {
+    await refuse(runtime, request, decision.approver, via, 'not an eligible approver');
+    throw new NotEligibleError(requestId, decision.approver);
+  }
+  if (request.decisions.some((d) => d.approver === decision.approver)) {
+    throw new AlreadyVotedError(requestId, decision.approver);
+  }
+  const rule = runtime.options.policy.ruleById(request.ruleId);
+  if (commentRequired(rule, decision.outcome) && !hasJustification(decision.comment)) {
+    await refuse(
+      runtime,
+      request,
+      decision.approver,
+      via,
+      `no comment, which the rule requires to ${decision.outcome}`,
+    );
+    throw new ValidationError('decision', [
+      `comment: rule "${request.ruleId}" requires a comment (a justification) to ${decision.outcome}`,
+    ]);
+  }
+  return request;
+}
+
+/** The changes and audit drafts that record `decision` on a decidable request. */
+export function decisionStep(
+  runtime: Runtime,
+  request: ApprovalRequest,
+  decision: CheckedDecision,
+  via: string,
+  detail: string | null = null,
+): { changes: Partial<ApprovalRequest>; drafts: AuditDraft[]; approvals: number } {
+  const recorded: Decision = {
+    approver: decision.approver,
+    outcome: decision.outcome,
+    comment: decision.comment === undefined ? null : scrubText(decision.comment),
+    via,
+    at: runtime.now(),
+  };
+  const decisions = [...request.decisions, recorded];
+  const approvals = approvalsOf({ decisions }).length;
+  const drafts = [
+    runtime.draft('decided', request, {
+      approver: recorded.approver,
+      outcome: recorded.outcome,
+      comment: recorded.comment,
+      via,
+      detail,
+    }),
+  ];
+  const changes: Partial<ApprovalRequest> = { decisions };
+  if (recorded.outcome === 'deny') {
+    Object.assign(changes, { status: 'denied', decidedAt: recorded.at, closedReason: recorded.comment });
+    drafts.push(
+      runtime.draft('denied', request, { approver: recorded.approver, comment: recorded.comment, via }),
+    );
+  } else if (approvals >= request.quorum && missingRequired(runtime, request, decisions).length === 0) {
+    Object.assign(changes, { status: 'approved', decidedAt: recorded.at });
+    drafts.push(
+      runtime.draft('approved', request, {
+        approver: recorded.approver,
+        detail: `${approvals} of ${request.quorum} approvals`,
+        via,
+      }),
+    );
+  }
+  return { changes, drafts, approvals };
 }
 
 /** Who the request's risk tier names as required approvers and has not approved yet. */

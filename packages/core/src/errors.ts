@@ -24,6 +24,7 @@ export const ErrorCode = {
   ApprovalPending: 'approval_pending',
   TooManyPending: 'too_many_pending',
   CredentialFailed: 'credential_failed',
+  BatchRefused: 'batch_refused',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -300,6 +301,17 @@ export class CredentialError extends CountersignError {
       options,
     );
     this.broker = broker;
+  }
+}
+
+export class BatchRefusedError extends CountersignError {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(
+      ErrorCode.BatchRefused,
+      `the batch was refused and nothing was decided: ${problems.join('; ')}. Remove those requests, or decide them on their own`,
+    );
+    this.problems = problems;
   }
 }
 

@@ -105,6 +105,17 @@ export interface Store {
     update: { next: ApprovalRequest; audit: readonly AuditDraft[] },
   ): Promise<{ grant: GrantRecord | null; request: ApprovalRequest | null }>;
 
+  /**
+   * Optional, for batch decisions (`decideBatch`): `updateRequest(next, audit)` for every entry as
+   * one atomic step, all or nothing. MUST write nothing and return null when any stored version
+   * differs from its `next.version - 1` (or an id is unknown); else returns every `next` as stored,
+   * in the order given, with the audit drafts appended in that order. Without it, core refuses
+   * batches of more than one request.
+   */
+  updateRequests?(
+    updates: readonly { next: ApprovalRequest; audit: readonly AuditDraft[] }[],
+  ): Promise<ApprovalRequest[] | null>;
+
   /** Appends drafts to the chain atomically and returns them sealed, in order. */
   appendAudit(audit: readonly AuditDraft[]): Promise<AuditEntry[]>;
 

@@ -300,9 +300,14 @@ describe('describeOutcome()', () => {
   test('every error code is described', () => {
     for (const code of Object.values(ErrorCode)) {
       if (
-        ['already_decided', 'already_voted', 'self_approval', 'not_eligible', 'request_not_found'].includes(
-          code,
-        )
+        [
+          'already_decided',
+          'already_voted',
+          'self_approval',
+          'not_eligible',
+          'request_not_found',
+          'batch_refused',
+        ].includes(code)
       )
         continue;
       expect(cases.map(([c]) => c)).toContain(code);

@@ -103,6 +103,25 @@ class MemoryStore implements Store {
     return stored;
   }
 
+  async updateRequests(
+    updates: readonly { next: ApprovalRequest; audit: readonly AuditDraft[] }[],
+  ): Promise<ApprovalRequest[] | null> {
+    const ids = new Set(updates.map((update) => update.next.id));
+    if (ids.size !== updates.length) return null;
+    const currents: ApprovalRequest[] = [];
+    for (const { next } of updates) {
+      const current = this.requests.get(next.id);
+      if (!current || current.version !== next.version - 1) return null;
+      currents.push(current);
+    }
+    // Every copy first: copying is what can throw, and then nothing has been written.
+    const copies = updates.map(({ next }, i) => frozenRequest(next, currents[i]!));
+    const stored = copies.map((copy) => this.storeNow(copy));
+    this.appendNow(updates.flatMap((update) => update.audit));
+    for (const request of stored) this.notify(request.id);
+    return stored;
+  }
+
   async updateRequestAndCreateGrant(
     next: ApprovalRequest,
     audit: readonly AuditDraft[],

@@ -196,6 +196,30 @@ class PgStore implements PostgresStore {
     });
   }
 
+  async updateRequests(
+    updates: readonly { next: ApprovalRequest; audit: readonly AuditDraft[] }[],
+  ): Promise<ApprovalRequest[] | null> {
+    if (new Set(updates.map((update) => update.next.id)).size !== updates.length) return null;
+    return this.transaction<ApprovalRequest[] | null>(async (client) => {
+      // Row locks in id order, so two overlapping batches queue instead of deadlocking.
+      const order = updates
+        .map((_, i) => i)
+        .sort((a, b) => (updates[a]!.next.id < updates[b]!.next.id ? -1 : 1));
+      const stored: ApprovalRequest[] = new Array(updates.length);
+      for (const i of order) {
+        const saved = await this.replaceRequest(client, updates[i]!.next);
+        if (saved === null) return new Rollback(null);
+        stored[i] = saved;
+      }
+      await this.appendIn(
+        client,
+        updates.flatMap((update) => update.audit),
+      );
+      for (const request of stored) await this.notifyIn(client, request.id);
+      return stored;
+    });
+  }
+
   async listRequests(query: ListRequestsQuery): Promise<ApprovalRequest[]> {
     const { rows } = await this.queryable().query(
       `SELECT record FROM ${this.s}.requests
