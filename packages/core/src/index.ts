@@ -46,7 +46,15 @@ export { type ActionIdentity, fingerprintAction } from './fingerprint.js';
 export type { Grant, GrantCheck, GrantRecord } from './grants.js';
 export type { GuardAction, GuardContext } from './guard.js';
 export { closestKey, MAX_PARAMS_DEPTH, MAX_PARAMS_VALUES, readMembers, unknownKeyIssue } from './input.js';
-export { type Lapse, lapse, lapsesAt, STRANDED_REASON, UNUSED_APPROVAL_REASON } from './lapse.js';
+export type { RequireComment } from './justification.js';
+export {
+  claimDeadline,
+  type Lapse,
+  lapse,
+  lapsesAt,
+  STRANDED_REASON,
+  UNUSED_APPROVAL_REASON,
+} from './lapse.js';
 export type { CheckResult, OpenAction, OpenContext, OpenResult } from './open.js';
 export type { CountersignOptions } from './options.js';
 export { describeOutcome, type OutcomeDescription } from './outcome.js';
@@ -80,4 +88,3 @@ export type {
   Transport,
   TransportHost,
 } from './transport.js';
-export type { RequireComment } from './justification.js';
