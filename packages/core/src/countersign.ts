@@ -105,9 +105,11 @@ export interface Countersign {
    */
   recordRefusal(requestId: string, refusal: { approver: string; via: string; why: string }): Promise<void>;
   /**
-   * Closes what nobody else will: pending requests past their deadline (`expired`), and approvals
-   * whose grant lifetime has passed with no outcome recorded, their process gone (never claimed:
-   * `expired`; action started: `failed`, grant revoked). Returns how many. For processes that never wait.
+   * Closes what nobody else will: pending requests past their deadline (`expired`), approvals never
+   * claimed by their claim deadline (`expired`), approvals whose action started but whose process
+   * stopped (`failed`, grant revoked), and, with credential brokers, credentials issued for a grant
+   * that expired without being revoked (`credential_reaped`). Returns how many requests it closed.
+   * For processes that never wait; run it on a timer.
    */
   sweep(limit?: number): Promise<number>;
   readonly grants: {

@@ -69,6 +69,10 @@ const DESCRIPTIONS: Readonly<Record<string, { final: boolean; message: string }>
     final: true,
     message: 'The grant for this call was refused; the action did not run.',
   },
+  [ErrorCode.CredentialFailed]: {
+    final: false,
+    message: 'The credentials for this action could not be issued, so it did not run. Try again later.',
+  },
   [ErrorCode.OutcomeNotRecorded]: {
     final: true,
     message: 'The action ran, but its outcome could not be recorded. Do not retry it blindly; tell the user.',
