@@ -9,17 +9,25 @@ import { fileURLToPath } from 'node:url';
  *   pnpm --filter @countersign/bench compare ../old-checkout allow 5
  * Measurements: allow (guard() p50/p99), round (approval round trip p50/p99), audit (append and
  * verify, ns per entry), pending (10,000 pending guards: settle time in ns after random
- * decisions begin, and heap bytes per pending request).
+ * decisions begin, and heap bytes per pending request), pg (PostgreSQL: round trips per approval,
+ * approvals/s with 4 worker processes of count / 4 exports each, audit appends/s with 8 writers;
+ * needs PostgreSQL at COUNTERSIGN_PG_URL or postgres://postgres@127.0.0.1:5432/test).
  */
 const [other, which = 'allow', rounds = '5'] = process.argv.slice(2);
-if (!other) throw new Error('usage: compare <other checkout> [allow|round|audit|pending] [rounds]');
+if (!other) throw new Error('usage: compare <other checkout> [allow|round|audit|pending|pg] [rounds]');
 const here = resolve(fileURLToPath(import.meta.url), '../../..');
 const there = resolve(other);
 if (!existsSync(`${there}/packages/core/dist/index.js`)) {
   throw new Error(`${there} is not built: run pnpm install and pnpm build there first`);
 }
 const worker = fileURLToPath(new URL('./compare-worker.ts', import.meta.url));
-const counts: Record<string, string> = { allow: '30000', round: '10000', audit: '200000', pending: '10000' };
+const counts: Record<string, string> = {
+  allow: '30000',
+  round: '10000',
+  audit: '200000',
+  pending: '10000',
+  pg: '400',
+};
 
 function measure(root: string): Record<string, number> {
   const out = execFileSync(
@@ -48,5 +56,8 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 for (const key of Object.keys(results.this[0] ?? {})) {
   const a = median(results.other.map((r) => r[key] ?? 0));
   const b = median(results.this.map((r) => r[key] ?? 0));
-  console.log(`${key}: ${a.toFixed(0)} → ${b.toFixed(0)}, ${(b / a).toFixed(2)} × (medians of ${rounds})`);
+  const ratios = results.this.map((r, i) => (r[key] ?? 0) / (results.other[i]?.[key] ?? 1));
+  console.log(
+    `${key}: ${a.toFixed(a < 100 ? 1 : 0)} → ${b.toFixed(b < 100 ? 1 : 0)}, ${(b / a).toFixed(2)} × (medians of ${rounds}; ratio of each round's pair: median ${median(ratios).toFixed(2)} ×, ${ratios.map((r) => r.toFixed(2)).join(' ')})`,
+  );
 }

@@ -1,7 +1,8 @@
 // Case 7: the indexed policy with CEL `when` conditions beside the same 1,000 rules without them.
 import { createCountersign, type PolicyRule } from '@countersign/core';
 import { createMemoryStore } from '@countersign/memory-store';
-import { type CaseResult, formatNs, time } from '../harness.js';
+import { type CaseResult, formatNs } from '../harness.js';
+import { interleave } from '../interleave.js';
 
 const RULES = 1_000;
 
@@ -64,21 +65,28 @@ export async function policyConditions(): Promise<CaseResult> {
   for (const subject of all) if (conditioned.explain(subject).when !== undefined) held++;
   let i = 0;
   const next = () => all[i++ % all.length]!;
-  const without = {
-    ...(await time('cs.explain() with params, 1,000 rules without conditions', () => plain.explain(next()))),
-    baseline: true,
-  };
-  const withConditions = await time('cs.explain() with params, the same rules each with a `when`', () =>
-    conditioned.explain(next()),
+  const [without, withConditions] = await interleave(
+    [
+      {
+        name: 'cs.explain() with params, 1,000 rules without conditions',
+        fn: () => plain.explain(next()),
+        baseline: true,
+      },
+      {
+        name: 'cs.explain() with params, the same rules each with a `when`',
+        fn: () => conditioned.explain(next()),
+      },
+    ],
+    { ms: 2_000 },
   );
   await plain.close();
   await conditioned.close();
-  const p50 = withConditions.p50 ?? 0;
-  const added = p50 - (without.p50 ?? 0);
+  const p50 = withConditions!.p50 ?? 0;
+  const added = p50 - (without!.p50 ?? 0);
   return {
     id: '7',
     title: 'Policy decision, 1,000 rules with CEL conditions',
-    rows: [without, withConditions],
+    rows: [without!, withConditions!],
     targets: [
       {
         what: 'conditions add ≤ 10 µs to the decision median',
