@@ -17,11 +17,12 @@ import {
 } from './errors.js';
 import { runGranted } from './granted-run.js';
 import type { Opened } from './guard.js';
+import { claimDeadline, UNUSED_APPROVAL_REASON } from './lapse.js';
 import type { Prepared } from './prepared-call.js';
 import { subjectDraft } from './prepared-call.js';
 import { scrubText } from './redact.js';
-import { claimDeadline, UNUSED_APPROVAL_REASON } from './lapse.js';
 import { openRequest } from './request-opening.js';
+import { openWindow } from './reuse-windows.js';
 import { decideCall, type RoutedDecision } from './risk-routing.js';
 import type { Runtime } from './runtime.js';
 import type { Waiter } from './waiters.js';
@@ -255,6 +256,7 @@ async function checkApproval(runtime: Runtime, prepared: Prepared, wait: Approva
       // A detached caller that aborted runs nothing; the approval stays usable for a resume.
       if (signal?.aborted) throw new ApprovalPendingError(request.id, request.expiresAt);
       await checkApproved(runtime, prepared, wait.requestId, request);
+      await openWindow(runtime, prepared, request);
       wait.endDelivery();
       return { value: await runGranted(runtime, prepared, request, request.ruleId, request.grantTtlMs) };
     }

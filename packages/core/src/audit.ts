@@ -39,6 +39,9 @@ export const AUDIT_TYPES = [
   'credential_issued',
   'credential_revoked',
   'credential_reaped',
+  'reuse_opened',
+  'reused',
+  'reuse_revoked',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

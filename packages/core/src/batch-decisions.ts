@@ -6,6 +6,7 @@ import { type CheckedDecision, checkDecidable, decisionStep } from './decisions.
 import { BatchRefusedError, CorruptRecordError, isCountersignError, ValidationError } from './errors.js';
 import { newRequestId } from './ids.js';
 import { readMembers } from './input.js';
+import { keepToThisCall } from './reuse-windows.js';
 import { checkRequest, type Runtime } from './runtime.js';
 import { identitySchema, parseInput } from './schemas.js';
 import type { DecisionResult } from './transport.js';
@@ -19,6 +20,8 @@ export interface BatchDecisionInput {
   outcome: 'approve' | 'deny';
   comment?: string | undefined;
   via?: string | undefined;
+  /** Approve only these calls: none of their approvals opens a reuse window. */
+  justThisCall?: boolean | undefined;
   /** Each request and the `action.paramsHash` shown for it: a request whose params differ is refused. */
   requests: readonly { id: string; paramsHash: string }[];
 }
@@ -35,6 +38,7 @@ const batchSchema = z.object({
   outcome: z.enum(['approve', 'deny']),
   comment: z.string().max(2000).optional(),
   via: z.string().min(1).max(64).optional(),
+  justThisCall: z.boolean().optional(),
   requests: z
     .array(z.object({ id: z.string().min(1).max(256), paramsHash: z.string().min(1).max(128) }))
     .min(1)
@@ -92,6 +96,9 @@ export async function decideBatch(runtime: Runtime, input: BatchDecisionInput): 
       }
     }
     if (problems.length > 0) throw new BatchRefusedError(problems);
+    if (batch.justThisCall === true && batch.outcome === 'approve') {
+      for (const request of requests) await keepToThisCall(runtime, request, batch.approver);
+    }
     const detail = `batch ${batchId} of ${requests.length}`;
     const steps = requests.map((request) => ({
       request,

@@ -1,4 +1,5 @@
 // createCountersign(): the public instance, wiring guard, open, decide, grants and audit to one runtime.
+import { z } from 'zod';
 import type { ApprovalRequest } from './approval.js';
 import {
   type AuditEntry,
@@ -29,9 +30,11 @@ import {
 import { type CountersignOptions, resolveOptions } from './options.js';
 import type { PolicyDecision, Risk } from './policy.js';
 import { scrubText } from './redact.js';
+import { revokeReuse } from './reuse-windows.js';
 import { Runtime } from './runtime.js';
 import {
   explainSchema,
+  identitySchema,
   idSchema,
   pageSchema,
   parseInput,
@@ -39,6 +42,9 @@ import {
   waitOptionsSchema,
 } from './schemas.js';
 import { sweepLapsed } from './sweep.js';
+
+const revokeReuseSchema = z.object({ by: identitySchema, reason: z.string().max(2000).optional() });
+
 import type { DecisionInput, DecisionResult, TransportHost } from './transport.js';
 
 /** A call as `explain()` reads it: what rules match on, and what their conditions see. */
@@ -93,6 +99,11 @@ export interface Countersign {
    * shown: applied to all or to none (`BatchRefusedError` lists why), each request audited on its own.
    */
   decideBatch(batch: BatchDecisionInput): Promise<BatchDecisionResult>;
+  /**
+   * Ends the reuse window a request's approval opened (rule `reuse`), before its time: `by` must be
+   * one of the request's eligible approvers. Audited `reuse_revoked`. Returns whether a window ended.
+   */
+  revokeReuse(requestId: string, revocation: { by: string; reason?: string | undefined }): Promise<boolean>;
   /**
    * What the policy would decide, without running or recording anything; `when` names the
    * condition that held. Give the call's params (and principal, risk, session) for conditions.
@@ -244,6 +255,25 @@ class CountersignInstance implements Countersign {
   async decide(requestId: string, decision: DecisionInput): Promise<DecisionResult> {
     await this.whenReady();
     return decide(this.runtime, requestId, decision);
+  }
+
+  async revokeReuse(
+    requestId: string,
+    revocation: { by: string; reason?: string | undefined },
+  ): Promise<boolean> {
+    await this.whenReady();
+    parseInput(idSchema, requestId, 'request id');
+    const read = parseInput(
+      revokeReuseSchema,
+      readMembers(revocation, ['by', 'reason'], 'revokeReuse revocation'),
+      'revokeReuse revocation',
+    );
+    return revokeReuse(
+      this.runtime,
+      requestId,
+      read.by,
+      read.reason === undefined ? null : scrubText(read.reason),
+    );
   }
 
   async decideBatch(batch: BatchDecisionInput): Promise<BatchDecisionResult> {

@@ -13,6 +13,7 @@ import {
 import { readMembers } from './input.js';
 import { commentRequired, hasJustification } from './justification.js';
 import { scrubText } from './redact.js';
+import { keepToThisCall } from './reuse-windows.js';
 import type { Runtime } from './runtime.js';
 import { DECISION_KEYS, decisionInputSchema, parseInput, plainDecisionInput } from './schemas.js';
 import type { DecisionInput, DecisionResult } from './transport.js';
@@ -33,6 +34,9 @@ export async function decide(
   const via = decision.via ?? 'api';
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const request = await checkDecidable(runtime, requestId, await runtime.load(requestId), decision, via);
+    if (decision.justThisCall === true && decision.outcome === 'approve') {
+      await keepToThisCall(runtime, request, decision.approver);
+    }
     const step = decisionStep(runtime, request, decision, via);
     const saved = await runtime.update(request, step.changes, step.drafts);
     if (saved !== null) return { request: saved, approvals: step.approvals, quorum: saved.quorum };
@@ -45,6 +49,7 @@ export interface CheckedDecision {
   approver: string;
   outcome: 'approve' | 'deny';
   comment?: string | undefined;
+  justThisCall?: boolean | undefined;
 }
 
 /**

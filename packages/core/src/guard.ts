@@ -6,7 +6,8 @@ import { runGranted } from './granted-run.js';
 import type { Grant } from './grants.js';
 import type { PolicyDecision, Risk } from './policy.js';
 import { type Mode, type Prepared, prepare, subjectDraft, ttl } from './prepared-call.js';
-import { decideCall } from './risk-routing.js';
+import { mayReuse, useWindow } from './reuse-windows.js';
+import { decideCall, type RoutedDecision } from './risk-routing.js';
 import type { Runtime } from './runtime.js';
 
 /** The privileged call to guard. `run` is called at most once, and only with a live grant. */
@@ -98,10 +99,20 @@ export function guardCall(
       const grantTtlMs = ttl(decision.rule?.grantTtl, runtime.options.grantTtlMs);
       return runGranted(runtime, prepared, null, decision.ruleId, grantTtlMs);
     }
+    if (mayReuse(runtime, prepared, decision.ruleId)) return reuseOrWait(runtime, prepared, decision);
     return ApprovalWait.open(runtime, prepared, decision);
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/** Runs at once on a live reuse window the call matches (audited `reused`), else asks as usual. */
+async function reuseOrWait(runtime: Runtime, prepared: Prepared, decision: RoutedDecision): Promise<unknown> {
+  const risk = decision.route?.risk ?? decision.rule?.risk ?? prepared.risk ?? 'medium';
+  const window = await useWindow(runtime, prepared, decision.ruleId, risk);
+  if (window === null) return ApprovalWait.open(runtime, prepared, decision);
+  const grantTtlMs = ttl(decision.rule?.grantTtl, runtime.options.grantTtlMs);
+  return runGranted(runtime, prepared, null, decision.ruleId, grantTtlMs);
 }
 
 async function denyByPolicy(runtime: Runtime, prepared: Prepared, decision: PolicyDecision): Promise<never> {

@@ -78,8 +78,16 @@ export {
   UNVERIFIED_REASON_LABEL,
 } from './presentation.js';
 export { createRedactor, REDACTED, type Redactor, scrubText } from './redact.js';
+export { DEFAULT_MAX_USES, type ReuseSpec } from './reuse-windows.js';
 export { RISK_LEVELS, type RiskTier } from './risk-routing.js';
-export type { ConsumeGrantMatch, CreateRequestResult, ListRequestsQuery, Store } from './store.js';
+export type {
+  ConsumeGrantMatch,
+  CreateRequestResult,
+  ListRequestsQuery,
+  ReuseWindow,
+  ReuseWindowQuery,
+  Store,
+} from './store.js';
 export { actionNameFor, type ToolNameOf, toolCallKey, toolNameFor } from './tool-names.js';
 export type {
   DecisionInput,

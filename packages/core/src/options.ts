@@ -9,6 +9,7 @@ import { ConfigError } from './errors.js';
 import { readMembers } from './input.js';
 import { Policy, type PolicyRule } from './policy.js';
 import { createRedactor, type Redactor } from './redact.js';
+import { reuseProblems } from './reuse-windows.js';
 import { RiskRouting } from './risk-routing.js';
 import {
   durationSchema,
@@ -145,6 +146,7 @@ const APPROVER_KEYS = ['users', 'groups'];
 const CREDENTIALS_KEYS = ['broker', 'privileges'];
 const RISK_KEYS = ['critical', 'high', 'medium', 'low'];
 const TIER_KEYS = ['effect', 'approvers', 'quorum', 'require'];
+const REUSE_KEYS = ['within', 'scope', 'same', 'maxUses'];
 
 /** A rule's `riskWhen` and `tiers`, every object read once, no unknown key. */
 function readRiskMembers(copy: Record<string, unknown>, i: number): void {
@@ -181,6 +183,8 @@ function readOptions(options: unknown): CountersignOptions {
         copy.approvers = readMembers(copy.approvers, APPROVER_KEYS, `policy[${i}].approvers`, 'config');
       }
       readRiskMembers(copy, i);
+      if (copy.reuse !== undefined)
+        copy.reuse = readMembers(copy.reuse, REUSE_KEYS, `policy[${i}].reuse`, 'config');
       if (copy.credentials !== undefined) {
         copy.credentials = readMembers(
           copy.credentials,
@@ -224,6 +228,8 @@ export function resolveOptions(raw: CountersignOptions): ResolvedOptions {
       throw new ConfigError(`rule "${rule.id}" requires approval but names no approvers`);
     }
   }
+  const reuse = reuseProblems(options.policy, options.store);
+  if (reuse.length > 0) throw new ConfigError(reuse.join('; '));
   const brokers = options.credentialBrokers ?? {};
   const credentials = planCredentials(options.policy, brokers);
   if (credentials.problems.length > 0) throw new ConfigError(credentials.problems.join('; '));

@@ -3,6 +3,7 @@ import { Condition, type ConditionCall, celParams } from './conditions.js';
 import type { Duration } from './duration.js';
 import { compileGlob, type GlobMatcher, isExact, trailingStarPrefix } from './glob.js';
 import type { RequireComment } from './justification.js';
+import type { ReuseSpec } from './reuse-windows.js';
 import type { RiskTier } from './risk-routing.js';
 
 export type Effect = 'allow' | 'deny' | 'require_approval';
@@ -57,6 +58,10 @@ export interface PolicyRule {
   tiers?: Partial<Record<Risk, RiskTier>> | undefined;
   /** Decisions that must carry the approver's comment (a justification): `'approve'`, `'deny'` or `'both'`. */
   requireComment?: RequireComment | undefined;
+  /** Lets one approval cover later matching calls for a while; each still gets its own grant. */
+  reuse?: ReuseSpec | undefined;
+  /** Marks calls whose effect cannot be undone: their approvals are never reused. */
+  destructive?: boolean | undefined;
   /** Credentials minted for each grant of this rule by a broker in `credentialBrokers`, revoked when `run` settles. */
   credentials?: RuleCredentials | undefined;
 }

@@ -81,6 +81,7 @@ export const decisionInputSchema = z.object({
   outcome: z.enum(['approve', 'deny']),
   comment: z.string().max(2000).optional(),
   via: nameSchema.max(64).optional(),
+  justThisCall: z.boolean().optional(),
 });
 
 export const grantCheckSchema = z.object({
@@ -134,6 +135,15 @@ export const policyRuleShape = {
     )
     .optional(),
   requireComment: z.enum(['approve', 'deny', 'both']).optional(),
+  reuse: z
+    .object({
+      within: durationSchema,
+      scope: z.enum(['session', 'actor']),
+      same: z.union([z.literal('fingerprint'), z.array(z.string().min(1).max(256)).min(1).max(32)]),
+      maxUses: z.number().int().min(1).max(10_000).optional(),
+    })
+    .optional(),
+  destructive: z.boolean().optional(),
 };
 
 export const policyRuleSchema = z
@@ -457,8 +467,9 @@ const isOutcome = oneOf(['approve', 'deny']);
 /** What `decisionInputSchema` gives for the common, well-formed decision; else null. */
 export function plainDecisionInput(input: unknown): z.infer<typeof decisionInputSchema> | null {
   if (!isPlainObject(input)) return null;
-  const { approver, outcome, comment, via } = input;
+  const { approver, outcome, comment, via, justThisCall } = input;
   if (!isName(approver) || !isOutcome(outcome)) return null;
+  if (justThisCall !== undefined && typeof justThisCall !== 'boolean') return null;
   if (comment !== undefined && !(typeof comment === 'string' && comment.length <= 2000)) return null;
   if (via !== undefined && !(isName(via) && (via as string).length <= 64)) return null;
   return {
@@ -466,5 +477,6 @@ export function plainDecisionInput(input: unknown): z.infer<typeof decisionInput
     outcome: outcome as 'approve' | 'deny',
     comment: comment as string | undefined,
     via: via as string | undefined,
+    justThisCall: justThisCall as boolean | undefined,
   };
 }

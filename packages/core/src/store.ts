@@ -2,6 +2,7 @@
 import type { ApprovalRequest, RequestStatus } from './approval.js';
 import type { AuditDraft, AuditEntry, AuditHead } from './audit.js';
 import type { GrantRecord } from './grants.js';
+import type { Risk } from './policy.js';
 
 /** Result of {@link Store.createRequest}. */
 export type CreateRequestResult =
@@ -13,6 +14,35 @@ export interface ConsumeGrantMatch {
   tokenHash: string;
   fingerprint: string;
   sessionId: string;
+  now: number;
+}
+
+/**
+ * An approval that later identical calls may rely on (a rule's `reuse`), kept by the store so it
+ * holds across processes. Each use still gets its own single-use grant for its own exact call.
+ */
+export interface ReuseWindow {
+  /** `reuse_` and the id of the request whose approval opened it: one window per request. */
+  id: string;
+  requestId: string;
+  ruleId: string;
+  /** Who may rely on it: the actor, the person it acts for and, for `scope: 'session'`, the session. */
+  scope: string;
+  /** What a call must equal: its fingerprint, or a hash of the action and the param paths of `same`. */
+  match: string;
+  /** The risk the approval was given at; a riskier call never relies on it. */
+  risk: Risk;
+  createdAt: number;
+  expiresAt: number;
+  maxUses: number;
+  uses: number;
+  revokedAt: number | null;
+}
+
+export interface ReuseWindowQuery {
+  scope: string;
+  match: string;
+  ruleId: string;
   now: number;
 }
 
@@ -115,6 +145,38 @@ export interface Store {
   updateRequests?(
     updates: readonly { next: ApprovalRequest; audit: readonly AuditDraft[] }[],
   ): Promise<ApprovalRequest[] | null>;
+
+  /**
+   * Optional, for rules with `reuse`: inserts the window and appends `audit` atomically, only when
+   * no window with its id exists (ids are per request, so an approver's "just this call", stored
+   * first as a revoked window, wins over the approval's). Returns whether it inserted.
+   */
+  createReuseWindow?(window: ReuseWindow, audit: readonly AuditDraft[]): Promise<boolean>;
+
+  /**
+   * Optional, with `createReuseWindow`: windows with this scope, match and rule that are live at
+   * `now` (`revokedAt` null, `expiresAt > now`, `uses < maxUses`), oldest first, at most 10.
+   */
+  findReuseWindows?(query: ReuseWindowQuery): Promise<ReuseWindow[]>;
+
+  /**
+   * Optional, with `createReuseWindow`: a compare-and-set that counts one use. MUST atomically set
+   * `uses = uses + 1` and append `audit` only when the window's `uses` equals `uses`, it is not
+   * revoked, `expiresAt > now` and `uses < maxUses`; returns the updated window, else null and
+   * writes nothing. Of N concurrent calls for one window and count, exactly one succeeds.
+   */
+  useReuseWindow?(
+    id: string,
+    uses: number,
+    now: number,
+    audit: readonly AuditDraft[],
+  ): Promise<ReuseWindow | null>;
+
+  /** Optional, with `createReuseWindow`: sets `revokedAt = now` and appends `audit` when not yet revoked; else null. */
+  revokeReuseWindow?(id: string, now: number, audit: readonly AuditDraft[]): Promise<ReuseWindow | null>;
+
+  /** Optional, with `createReuseWindow`: the window, or null. */
+  getReuseWindow?(id: string): Promise<ReuseWindow | null>;
 
   /** Appends drafts to the chain atomically and returns them sealed, in order. */
   appendAudit(audit: readonly AuditDraft[]): Promise<AuditEntry[]>;

@@ -10,6 +10,8 @@ export interface DecisionInput {
   comment?: string | undefined;
   /** Channel the decision came through, e.g. `'slack'`, `'terminal'`, `'api'`. */
   via?: string | undefined;
+  /** With an approval under a rule with `reuse`: approve only this call; later calls ask again. */
+  justThisCall?: boolean | undefined;
 }
 
 export interface DecisionResult {

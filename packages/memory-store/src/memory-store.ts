@@ -9,6 +9,8 @@ import {
   type GrantRecord,
   isTerminal,
   type ListRequestsQuery,
+  type ReuseWindow,
+  type ReuseWindowQuery,
   type Store,
   sealAuditEntries,
 } from '@countersign/core';
@@ -51,6 +53,9 @@ class MemoryStore implements Store {
   private readonly byIdempotencyKey = new Map<string, string>();
   private readonly settled = new FinishedQueue();
   private readonly grants = new Map<string, GrantRecord>();
+  /** Reuse windows; those past their end are dropped as new ones arrive. */
+  private readonly windows = new Map<string, ReuseWindow>();
+  private nextWindowPrune = 1_000;
   private readonly grantByTokenHash = new Map<string, string>();
   private readonly finishedGrants = new FinishedQueue();
   private audit: AuditEntry[] = [];
@@ -120,6 +125,61 @@ class MemoryStore implements Store {
     this.appendNow(updates.flatMap((update) => update.audit));
     for (const request of stored) this.notify(request.id);
     return stored;
+  }
+
+  async createReuseWindow(window: ReuseWindow, audit: readonly AuditDraft[]): Promise<boolean> {
+    if (this.windows.has(window.id)) return false;
+    if (this.windows.size >= this.nextWindowPrune) this.pruneWindows(window.createdAt);
+    this.windows.set(window.id, Object.freeze({ ...window }));
+    this.appendNow(audit);
+    return true;
+  }
+
+  async findReuseWindows(query: ReuseWindowQuery): Promise<ReuseWindow[]> {
+    const live: ReuseWindow[] = [];
+    for (const window of this.windows.values()) {
+      if (window.scope !== query.scope || window.match !== query.match || window.ruleId !== query.ruleId)
+        continue;
+      if (isLiveWindow(window, query.now)) live.push(window);
+    }
+    return live.sort((a, b) => a.createdAt - b.createdAt).slice(0, 10);
+  }
+
+  async useReuseWindow(
+    id: string,
+    uses: number,
+    now: number,
+    audit: readonly AuditDraft[],
+  ): Promise<ReuseWindow | null> {
+    const window = this.windows.get(id);
+    if (!window || window.uses !== uses || !isLiveWindow(window, now)) return null;
+    const used = Object.freeze({ ...window, uses: uses + 1 });
+    this.windows.set(id, used);
+    this.appendNow(audit);
+    return used;
+  }
+
+  async revokeReuseWindow(
+    id: string,
+    now: number,
+    audit: readonly AuditDraft[],
+  ): Promise<ReuseWindow | null> {
+    const window = this.windows.get(id);
+    if (!window || window.revokedAt !== null) return null;
+    const revoked = Object.freeze({ ...window, revokedAt: now });
+    this.windows.set(id, revoked);
+    this.appendNow(audit);
+    return revoked;
+  }
+
+  async getReuseWindow(id: string): Promise<ReuseWindow | null> {
+    return this.windows.get(id) ?? null;
+  }
+
+  /** Drops windows that ended before `now`; amortised, so memory tracks the live windows. */
+  private pruneWindows(now: number): void {
+    for (const [id, window] of this.windows) if (window.expiresAt <= now) this.windows.delete(id);
+    this.nextWindowPrune = Math.max(1_000, this.windows.size * 2);
   }
 
   async updateRequestAndCreateGrant(
@@ -332,6 +392,10 @@ function frozenCopy<T>(value: T): T {
  * depending on which other shapes the process had seen.) Members taken over unchanged from
  * `previous`, a stored version and so deep-frozen already, are shared without walking them again.
  */
+function isLiveWindow(window: ReuseWindow, now: number): boolean {
+  return window.revokedAt === null && window.expiresAt > now && window.uses < window.maxUses;
+}
+
 function frozenRequest(request: ApprovalRequest, previous: ApprovalRequest | null): ApprovalRequest {
   const kept = <K extends 'action' | 'approvers' | 'decisions' | 'deliveries'>(key: K) =>
     request[key] === previous?.[key] ? request[key] : frozenCopy(request[key]);

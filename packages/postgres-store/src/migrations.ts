@@ -59,6 +59,26 @@ export const MIGRATIONS: readonly Migration[] = [
       `INSERT INTO ${s}.audit_head (seq, hash) VALUES (0, '${GENESIS_HASH}')`,
     ],
   },
+  {
+    version: 2,
+    name: 'reuse windows',
+    up: (s) => [
+      `CREATE TABLE ${s}.reuse_windows (
+        id text PRIMARY KEY,
+        request_id text NOT NULL,
+        rule_id text NOT NULL,
+        scope text NOT NULL,
+        match text NOT NULL,
+        risk text NOT NULL,
+        created_at double precision NOT NULL,
+        expires_at double precision NOT NULL,
+        max_uses integer NOT NULL,
+        uses integer NOT NULL,
+        revoked_at double precision
+      )`,
+      `CREATE INDEX reuse_windows_lookup ON ${s}.reuse_windows (scope, match, rule_id, expires_at)`,
+    ],
+  },
 ];
 
 /** First key of the two-key advisory lock that serialises migrations: "cs" in ASCII. */

@@ -9,6 +9,8 @@ import {
   type GrantRecord,
   type ListRequestsQuery,
   lapse,
+  type ReuseWindow,
+  type ReuseWindowQuery,
   type Store,
   sealAuditEntries,
 } from '@countersign/core';
@@ -218,6 +220,87 @@ class PgStore implements PostgresStore {
       for (const request of stored) await this.notifyIn(client, request.id);
       return stored;
     });
+  }
+
+  async createReuseWindow(window: ReuseWindow, audit: readonly AuditDraft[]): Promise<boolean> {
+    return this.transaction(async (client) => {
+      const { rowCount } = await client.query(
+        `INSERT INTO ${this.s}.reuse_windows
+           (id, request_id, rule_id, scope, match, risk, created_at, expires_at, max_uses, uses, revoked_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (id) DO NOTHING`,
+        [
+          window.id,
+          window.requestId,
+          window.ruleId,
+          window.scope,
+          window.match,
+          window.risk,
+          window.createdAt,
+          window.expiresAt,
+          window.maxUses,
+          window.uses,
+          window.revokedAt,
+        ],
+      );
+      if (rowCount !== 1) return false;
+      await this.appendIn(client, audit);
+      return true;
+    });
+  }
+
+  async findReuseWindows(query: ReuseWindowQuery): Promise<ReuseWindow[]> {
+    const { rows } = await this.queryable().query<WindowRow>(
+      `SELECT * FROM ${this.s}.reuse_windows
+       WHERE scope = $1 AND match = $2 AND rule_id = $3 AND expires_at > $4
+         AND revoked_at IS NULL AND uses < max_uses
+       ORDER BY created_at LIMIT 10`,
+      [query.scope, query.match, query.ruleId, query.now],
+    );
+    return rows.map(windowFromRow);
+  }
+
+  async useReuseWindow(
+    id: string,
+    uses: number,
+    now: number,
+    audit: readonly AuditDraft[],
+  ): Promise<ReuseWindow | null> {
+    return this.transaction(async (client) => {
+      const { rows } = await client.query<WindowRow>(
+        `UPDATE ${this.s}.reuse_windows SET uses = uses + 1
+         WHERE id = $1 AND uses = $2 AND expires_at > $3 AND revoked_at IS NULL AND uses < max_uses
+         RETURNING *`,
+        [id, uses, now],
+      );
+      if (!rows[0]) return new Rollback(null);
+      await this.appendIn(client, audit);
+      return windowFromRow(rows[0]);
+    });
+  }
+
+  async revokeReuseWindow(
+    id: string,
+    now: number,
+    audit: readonly AuditDraft[],
+  ): Promise<ReuseWindow | null> {
+    return this.transaction(async (client) => {
+      const { rows } = await client.query<WindowRow>(
+        `UPDATE ${this.s}.reuse_windows SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING *`,
+        [id, now],
+      );
+      if (!rows[0]) return new Rollback(null);
+      await this.appendIn(client, audit);
+      return windowFromRow(rows[0]);
+    });
+  }
+
+  async getReuseWindow(id: string): Promise<ReuseWindow | null> {
+    const { rows } = await this.queryable().query<WindowRow>(
+      `SELECT * FROM ${this.s}.reuse_windows WHERE id = $1`,
+      [id],
+    );
+    return rows[0] ? windowFromRow(rows[0]) : null;
   }
 
   async listRequests(query: ListRequestsQuery): Promise<ApprovalRequest[]> {
@@ -523,6 +606,36 @@ function headFromRow(row: { seq: string; hash: string } | undefined): AuditHead 
   if (!row) return null;
   const seq = Number(row.seq);
   return seq === 0 ? null : { seq, hash: row.hash };
+}
+
+interface WindowRow {
+  id: string;
+  request_id: string;
+  rule_id: string;
+  scope: string;
+  match: string;
+  risk: ReuseWindow['risk'];
+  created_at: number;
+  expires_at: number;
+  max_uses: number;
+  uses: number;
+  revoked_at: number | null;
+}
+
+function windowFromRow(row: WindowRow): ReuseWindow {
+  return {
+    id: row.id,
+    requestId: row.request_id,
+    ruleId: row.rule_id,
+    scope: row.scope,
+    match: row.match,
+    risk: row.risk,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    maxUses: row.max_uses,
+    uses: row.uses,
+    revokedAt: row.revoked_at,
+  };
 }
 
 function grantFromRow(row: GrantRow): GrantRecord {

@@ -31,7 +31,7 @@ describe('migrate', () => {
     const pool = new pg.Pool({ connectionString: PG_URL });
     cleanups.push(() => pool.end());
     const { rows } = await pool.query(`SELECT version FROM ${store.schema}.migrations ORDER BY version`);
-    expect(rows.map((row) => row.version)).toEqual([1]);
+    expect(rows.map((row) => row.version)).toEqual([1, 2]);
   });
 
   test('concurrent migrate() calls from separate pools all succeed on a new schema', async () => {
