@@ -159,6 +159,11 @@ function announceNoTransports(runtime: Runtime): void {
     'countersign: no transports are configured, so approval requests reach people only through the shared store (an approval server, inbox or decide()).';
   // After the constructor returns, so listeners added right after creation hear it.
   queueMicrotask(() => runtime.events.emit('notice', { code: 'no_transports', message }));
+  const { logger } = runtime.options;
+  if (logger !== null) {
+    logger.warn(message);
+    return;
+  }
   if (warnedNoTransports) return;
   warnedNoTransports = true;
   process.emitWarning(message, { code: 'COUNTERSIGN_NO_TRANSPORTS' });

@@ -47,6 +47,11 @@ export interface CountersignOptions {
    * throw `TooManyPendingError` (audited, nothing delivered). Default 20.
    */
   maxPendingPerActor?: number | undefined;
+  /**
+   * Where the instance's few operator messages go (today: that it has no transports). Default:
+   * `process.emitWarning`, once per process. Nothing secret is ever passed to it.
+   */
+  logger?: { warn(message: string): void } | undefined;
   /** Time source; inject a test clock in tests. */
   clock?: Clock | undefined;
   /**
@@ -68,6 +73,7 @@ export interface ResolvedOptions {
   pollMs: number;
   maxParamsBytes: number;
   maxPendingPerActor: number;
+  logger: { warn(message: string): void } | null;
   credentialBrokers: Map<string, CredentialBroker>;
   /** Each rule with `credentials`, by rule id. */
   credentialPlans: Map<string, CredentialPlan>;
@@ -123,6 +129,9 @@ const optionsSchema = z.object({
     .max(16 * 1024 * 1024)
     .optional(),
   maxPendingPerActor: z.number().int().min(1).max(100_000).optional(),
+  logger: z
+    .custom<{ warn(message: string): void }>(hasMethods(['warn']), 'must have a warn(message) method')
+    .optional(),
   clock: z
     .custom<Clock>(hasMethods(['now', 'setTimeout', 'clearTimeout']), 'must implement Clock')
     .optional(),
@@ -253,6 +262,7 @@ export function resolveOptions(raw: CountersignOptions): ResolvedOptions {
     pollMs: parseDuration(options.pollInterval ?? '1s') ?? 1_000,
     maxParamsBytes: options.maxParamsBytes ?? 65_536,
     maxPendingPerActor: options.maxPendingPerActor ?? 20,
+    logger: options.logger ?? null,
     credentialBrokers: new Map(Object.entries(brokers)),
     credentialPlans: credentials.plans,
   };

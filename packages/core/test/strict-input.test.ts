@@ -98,6 +98,15 @@ describe('unknown keys are errors that name the key and the likely one', () => {
     expect(notices).toEqual(['no_transports']);
     await cs.close();
   });
+
+  test('a logger option receives that line instead of a process warning', async () => {
+    const lines: string[] = [];
+    const cs = createCountersign({ ...base(), logger: { warn: (message) => lines.push(message) } });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines).toEqual([expect.stringContaining('no transports are configured')]);
+    await cs.close();
+    expect(() => createCountersign({ ...base(), logger: {} as never })).toThrow(/warn\(message\)/);
+  });
 });
 
 describe('hostile values never escape as TypeError, hang, or leave anything behind', () => {
@@ -133,7 +142,7 @@ describe('hostile values never escape as TypeError, hang, or leave anything behi
     ['cyclic params', { ...EXPORT, params: cyclic }, CONTEXT],
     ['100,000-deep params', { ...EXPORT, params: { deep } }, CONTEXT],
     ['a lone surrogate in params', { ...EXPORT, params: { name: 'a\ud800b' } }, CONTEXT],
-    ['a lone surrogate in a key', { ...EXPORT, params: { ['\udc00']: 1 } }, CONTEXT],
+    ['a lone surrogate in a key', { ...EXPORT, params: { '\udc00': 1 } }, CONTEXT],
     ['a symbol key in params', { ...EXPORT, params: { [Symbol('s')]: 1 } }, CONTEXT],
     ['a Date in params', { ...EXPORT, params: { at: new Date() } }, CONTEXT],
     ['a bigint in params', { ...EXPORT, params: { n: 1n } }, CONTEXT],
