@@ -5,7 +5,7 @@ import { type LogFiles, writeLogFiles } from './fixtures.js';
 import { cli } from './run-cli.js';
 
 // Each case starts Node processes on a shared machine.
-vi.setConfig({ testTimeout: 60_000 });
+vi.setConfig({ testTimeout: 120_000 });
 
 let files: LogFiles;
 let lines: string[];

@@ -16,7 +16,8 @@ export function cli(args: readonly string[], cwd: string): CliResult {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1' },
-    timeout: 30_000,
+    // Generous: a child compiles the CLI's TypeScript on start, slow on a loaded CI host.
+    timeout: 110_000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
