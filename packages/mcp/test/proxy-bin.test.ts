@@ -6,9 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { refusalText } from './helpers.js';
 import { FIXTURE, fixtureLog, readCalls } from './proxy-harness.js';
+
+// Each test starts the bin through tsx, which compiles it and the MCP SDK: slow on a loaded CI host.
+vi.setConfig({ testTimeout: 120_000 });
 
 // The bin runs from source through tsx (a root dev dependency), resolving workspace packages to their sources.
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
