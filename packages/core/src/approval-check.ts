@@ -13,6 +13,8 @@ export interface ApprovedCall {
   sessionId: string;
   actor: string;
   onBehalfOf: string | null;
+  /** Who is on call now for the rule's escalation, looked up by the guard: eligible too. */
+  onCall?: readonly string[] | undefined;
   /** The call's risk as the guard computed it, for rules that route by risk. */
   risk?: Risk | undefined;
 }
@@ -51,6 +53,8 @@ export function approvalProblems(
   const ruleGrantTtl = rule.grantTtl === undefined ? options.grantTtlMs : (parseDuration(rule.grantTtl) ?? 0);
   if (request.grantTtlMs > ruleGrantTtl) problems.push('has a grant lifetime longer than its rule allows');
   const eligible = new Set(route?.eligible ?? options.eligible.get(rule.id) ?? []);
+  for (const identity of options.followUps.escalationOf(rule.id)) eligible.add(identity);
+  for (const identity of call.onCall ?? []) eligible.add(identity);
   const approvers = new Set<string>();
   for (const decision of request.decisions) {
     if (decision.outcome === 'deny') problems.push(`holds a denial by ${decision.approver}`);

@@ -176,6 +176,7 @@ async function checkApproved(
       actor: prepared.actor,
       onBehalfOf: prepared.onBehalfOf,
       risk: runtime.options.riskRouting.size === 0 ? undefined : decideCall(runtime, prepared).route?.risk,
+      onCall: await runtime.options.followUps.onCallNow(runtime, request),
     },
     runtime.options,
     runtime.now(),
@@ -241,6 +242,7 @@ async function checkApproval(runtime: Runtime, prepared: Prepared, wait: Approva
         return AGAIN;
       }
       if (!prepared.wait || signal?.aborted) return notYet(prepared, request);
+      await runtime.options.followUps.due(runtime, request);
       return { pauseMs: Math.min(remaining, pollMs) };
     }
     case 'approved': {

@@ -42,6 +42,8 @@ export const AUDIT_TYPES = [
   'reuse_opened',
   'reused',
   'reuse_revoked',
+  'reminded',
+  'escalated',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -55,9 +55,15 @@ export {
   STRANDED_REASON,
   UNUSED_APPROVAL_REASON,
 } from './lapse.js';
+export type { OnCallResolver } from './on-call.js';
 export type { CheckResult, OpenAction, OpenContext, OpenResult } from './open.js';
 export type { CountersignOptions } from './options.js';
 export { describeOutcome, type OutcomeDescription } from './outcome.js';
+export {
+  createPagerDutyOnCall,
+  type PagerDutyOnCallOptions,
+  type PagerDutyUser,
+} from './pagerduty-on-call.js';
 export type {
   ApproverSpec,
   Effect,
@@ -78,6 +84,7 @@ export {
   UNVERIFIED_REASON_LABEL,
 } from './presentation.js';
 export { createRedactor, REDACTED, type Redactor, scrubText } from './redact.js';
+export type { EscalationTarget, FollowUpNotice } from './reminders.js';
 export { DEFAULT_MAX_USES, type ReuseSpec } from './reuse-windows.js';
 export { RISK_LEVELS, type RiskTier } from './risk-routing.js';
 export type {

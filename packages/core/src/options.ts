@@ -7,8 +7,10 @@ import { type CredentialPlan, planCredentials } from './credentials.js';
 import { type Duration, parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 import { readMembers } from './input.js';
+import type { OnCallResolver } from './on-call.js';
 import { Policy, type PolicyRule } from './policy.js';
 import { createRedactor, type Redactor } from './redact.js';
+import { FollowUps } from './reminders.js';
 import { reuseProblems } from './reuse-windows.js';
 import { RiskRouting } from './risk-routing.js';
 import {
@@ -59,6 +61,8 @@ export interface CountersignOptions {
    * `{ pg: createPostgresRoleBroker(...) }`. Close them yourself after `close()`.
    */
   credentialBrokers?: Record<string, CredentialBroker> | undefined;
+  /** Resolves rules' `escalateTo.onCall` targets to the people on call, e.g. `createPagerDutyOnCall(...)`. */
+  onCall?: OnCallResolver | undefined;
 }
 
 export interface ResolvedOptions {
@@ -79,6 +83,8 @@ export interface ResolvedOptions {
   credentialPlans: Map<string, CredentialPlan>;
   /** Rules with `tiers` or `riskWhen`. */
   riskRouting: RiskRouting;
+  /** Rules with `remindAfter` or escalation. */
+  followUps: FollowUps;
 }
 
 const STORE_METHODS = [
@@ -146,6 +152,12 @@ const optionsSchema = z.object({
       ),
     )
     .optional(),
+  onCall: z
+    .custom<OnCallResolver>(
+      (value) => hasMethods(['resolve'])(value) && typeof (value as { name?: unknown }).name === 'string',
+      'must be an OnCallResolver with a name and resolve()',
+    )
+    .optional(),
 });
 
 const OPTION_KEYS = Object.keys(optionsSchema.shape);
@@ -156,6 +168,7 @@ const CREDENTIALS_KEYS = ['broker', 'privileges'];
 const RISK_KEYS = ['critical', 'high', 'medium', 'low'];
 const TIER_KEYS = ['effect', 'approvers', 'quorum', 'require'];
 const REUSE_KEYS = ['within', 'scope', 'same', 'maxUses'];
+const ESCALATE_KEYS = ['users', 'groups', 'onCall'];
 
 /** A rule's `riskWhen` and `tiers`, every object read once, no unknown key. */
 function readRiskMembers(copy: Record<string, unknown>, i: number): void {
@@ -192,6 +205,8 @@ function readOptions(options: unknown): CountersignOptions {
         copy.approvers = readMembers(copy.approvers, APPROVER_KEYS, `policy[${i}].approvers`, 'config');
       }
       readRiskMembers(copy, i);
+      if (copy.escalateTo !== undefined)
+        copy.escalateTo = readMembers(copy.escalateTo, ESCALATE_KEYS, `policy[${i}].escalateTo`, 'config');
       if (copy.reuse !== undefined)
         copy.reuse = readMembers(copy.reuse, REUSE_KEYS, `policy[${i}].reuse`, 'config');
       if (copy.credentials !== undefined) {
@@ -255,6 +270,7 @@ export function resolveOptions(raw: CountersignOptions): ResolvedOptions {
     policy,
     eligible,
     riskRouting: new RiskRouting(options.policy, options.directory ?? {}, eligible),
+    followUps: new FollowUps(options.policy, options.directory ?? {}, options.onCall ?? null),
     redactor: createRedactor(options.redact),
     clock: options.clock ?? systemClock,
     requestTtlMs: parseDuration(options.requestTtl ?? '15m') ?? 900_000,

@@ -3,6 +3,7 @@ import { Condition, type ConditionCall, celParams } from './conditions.js';
 import type { Duration } from './duration.js';
 import { compileGlob, type GlobMatcher, isExact, trailingStarPrefix } from './glob.js';
 import type { RequireComment } from './justification.js';
+import type { EscalationTarget } from './reminders.js';
 import type { ReuseSpec } from './reuse-windows.js';
 import type { RiskTier } from './risk-routing.js';
 
@@ -62,6 +63,11 @@ export interface PolicyRule {
   reuse?: ReuseSpec | undefined;
   /** Marks calls whose effect cannot be undone: their approvals are never reused. */
   destructive?: boolean | undefined;
+  /** Re-notifies approvers who have not decided, through the transports, this long after the request. */
+  remindAfter?: Duration | undefined;
+  /** This long after the request, adds `escalateTo` to its approvers and notifies them. */
+  escalateAfter?: Duration | undefined;
+  escalateTo?: EscalationTarget | undefined;
   /** Credentials minted for each grant of this rule by a broker in `credentialBrokers`, revoked when `run` settles. */
   credentials?: RuleCredentials | undefined;
 }

@@ -144,6 +144,15 @@ export const policyRuleShape = {
     })
     .optional(),
   destructive: z.boolean().optional(),
+  remindAfter: durationSchema.optional(),
+  escalateAfter: durationSchema.optional(),
+  escalateTo: z
+    .object({
+      users: z.array(identitySchema).optional(),
+      groups: z.array(nameSchema).optional(),
+      onCall: nameSchema.optional(),
+    })
+    .optional(),
 };
 
 export const policyRuleSchema = z

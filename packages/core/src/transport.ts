@@ -1,6 +1,7 @@
 // The Transport contract: delivering requests to people and receiving their decisions.
 import type { ApprovalRequest, DeliveryReceipt } from './approval.js';
 import type { Clock } from './clock.js';
+import type { FollowUpNotice } from './reminders.js';
 
 /** A decision as transports and API callers submit it. */
 export interface DecisionInput {
@@ -68,6 +69,13 @@ export interface Transport {
    * ignore one older than the last you rendered.
    */
   update?(request: ApprovalRequest, receipt: DeliveryReceipt): Promise<void>;
+
+  /**
+   * Optional: a follow-up on a delivered, still pending request: a reminder to approvers who have
+   * not decided, or an escalation to identities just added (`notice.to`). Post a new message that
+   * mentions them; errors are reported as `transport_error` events. Without it, no follow-ups.
+   */
+  remind?(request: ApprovalRequest, notice: FollowUpNotice, receipt: DeliveryReceipt): Promise<void>;
 
   /**
    * Stops servers and prompts. MUST finish work it already acknowledged (a click being decided)

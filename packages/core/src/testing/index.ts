@@ -7,6 +7,7 @@ export {
   sampleCredentialRequest,
 } from './credential-broker-conformance.js';
 export { sampleDraft, sampleGrant, sampleRequest } from './fixtures.js';
+export { type EmulatedOnCall, type PagerDutyEmulator, startPagerDutyEmulator } from './pagerduty-emulator.js';
 export { type PauseResumeConformanceOptions, runPauseResumeConformance } from './pause-resume-conformance.js';
 export { createRecordingTransport, type RecordingTransport } from './recording-transport.js';
 export type { ConformanceRunner, Matchers } from './runner.js';
