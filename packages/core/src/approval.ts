@@ -1,6 +1,17 @@
-// The approval request record and its state machine: statuses and the legal transitions.
-import { z } from 'zod';
-import { jsonObjectSchema } from './json-schema.js';
+// The approval request record, defined once, and its state machine: statuses and the legal transitions.
+import type { z } from 'zod';
+import {
+  arrayOf,
+  finite,
+  finiteOrNull,
+  jsonObject,
+  oneOf,
+  positiveInt,
+  record,
+  stringRecord,
+  text,
+  textOrNull,
+} from './record-shape.js';
 
 export const REQUEST_STATUSES = [
   'pending',
@@ -39,34 +50,35 @@ export function isTerminal(status: RequestStatus): boolean {
   return TRANSITIONS[status].length === 0;
 }
 
-export const riskSchema = z.enum(['low', 'medium', 'high', 'critical']);
+/** A request's risk, declared by the call or set by its rule. */
+const risk = oneOf(['low', 'medium', 'high', 'critical']);
+export const riskSchema = risk.schema;
 
-export const decisionSchema = z.object({
-  approver: z.string(),
-  outcome: z.enum(['approve', 'deny']),
-  comment: z.string().nullable(),
-  via: z.string(),
-  at: z.number(),
+export const decisionShape = record({
+  approver: text,
+  outcome: oneOf(['approve', 'deny']),
+  comment: textOrNull,
+  via: text,
+  at: finite,
 });
+export const decisionSchema = decisionShape.schema;
 export type Decision = z.infer<typeof decisionSchema>;
 
 /** What a transport returns after posting a request, so later updates can find the message. */
-export const deliveryReceiptSchema = z.object({
-  transport: z.string(),
-  ref: z.record(z.string(), z.string()),
-  at: z.number(),
-});
+export const deliveryReceiptShape = record({ transport: text, ref: stringRecord, at: finite });
+export const deliveryReceiptSchema = deliveryReceiptShape.schema;
 export type DeliveryReceipt = z.infer<typeof deliveryReceiptSchema>;
 
-export const redactedActionSchema = z.object({
-  name: z.string(),
-  resource: z.string().nullable(),
+export const redactedActionShape = record({
+  name: text,
+  resource: textOrNull,
   /** Params after redaction; never the originals. */
-  params: jsonObjectSchema,
+  params: jsonObject,
   /** SHA-256 of the canonical JSON of the original params. */
-  paramsHash: z.string(),
-  redactedPaths: z.array(z.string()),
+  paramsHash: text,
+  redactedPaths: arrayOf(text),
 });
+export const redactedActionSchema = redactedActionShape.schema;
 export type RedactedAction = z.infer<typeof redactedActionSchema>;
 
 /**
@@ -74,33 +86,34 @@ export type RedactedAction = z.infer<typeof redactedActionSchema>;
  * is what compare-and-set compares. Secrets never reach this record: params are redacted and
  * the reason is scrubbed before it is built.
  */
-export const approvalRequestSchema = z.object({
-  id: z.string(),
-  version: z.number().int().positive(),
-  status: z.enum(REQUEST_STATUSES),
-  fingerprint: z.string(),
-  action: redactedActionSchema,
-  actor: z.string(),
-  onBehalfOf: z.string().nullable(),
-  reason: z.string(),
-  sessionId: z.string(),
-  idempotencyKey: z.string().nullable(),
-  risk: riskSchema,
-  ruleId: z.string(),
+export const approvalRequestShape = record({
+  id: text,
+  version: positiveInt,
+  status: oneOf(REQUEST_STATUSES),
+  fingerprint: text,
+  action: redactedActionShape,
+  actor: text,
+  onBehalfOf: textOrNull,
+  reason: text,
+  sessionId: text,
+  idempotencyKey: textOrNull,
+  risk,
+  ruleId: text,
   /** Identities eligible to decide, fixed when the request was made. */
-  approvers: z.array(z.string()),
-  quorum: z.number().int().positive(),
-  grantTtlMs: z.number().int().positive(),
-  decisions: z.array(decisionSchema),
-  deliveries: z.array(deliveryReceiptSchema),
-  createdAt: z.number(),
-  expiresAt: z.number(),
-  decidedAt: z.number().nullable(),
+  approvers: arrayOf(text),
+  quorum: positiveInt,
+  grantTtlMs: positiveInt,
+  decisions: arrayOf(decisionShape),
+  deliveries: arrayOf(deliveryReceiptShape),
+  createdAt: finite,
+  expiresAt: finite,
+  decidedAt: finiteOrNull,
   /** Set once, when a process claims the approval to run the action. */
-  grantId: z.string().nullable(),
+  grantId: textOrNull,
   /** Why the request ended, in words: a denial comment, `'aborted'`, `'delivery failed'`. */
-  closedReason: z.string().nullable(),
+  closedReason: textOrNull,
 });
+export const approvalRequestSchema = approvalRequestShape.schema;
 export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
 
 /** Approvals counted towards quorum: one per distinct approver. */

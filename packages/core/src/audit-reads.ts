@@ -1,7 +1,7 @@
 // Checks of what a store returns from its audit read paths: a head and pages of entries.
 import { type AuditEntry, type AuditHead, isPlainAuditEntry } from './audit.js';
 import { CorruptRecordError } from './errors.js';
-import { isPlainObject } from './schemas.js';
+import { isPlainObject } from './record-shape.js';
 
 const HASH = /^[0-9a-f]{64}$/;
 

@@ -1,22 +1,22 @@
 // The audit chain: the entry format, sealing drafts into the chain, and verifying a chain or an export.
-import { z } from 'zod';
-import { type ApprovalRequest, type RedactedAction, redactedActionSchema } from './approval.js';
+import type { z } from 'zod';
+import { type ApprovalRequest, type RedactedAction, redactedActionShape } from './approval.js';
 import { cachedCanonicalJson, canonicalJson, quote, rememberCanonicalJson } from './canonical-json.js';
 import { sha256Hex } from './ids.js';
 import { lineProblem } from './line-problem.js';
+import { isCheckedFrozenAction } from './record-checks.js';
 import {
-  formatIssues,
-  hasShape,
-  isCheckedFrozenAction,
-  isFiniteNumber,
-  isPlainAction,
+  finite,
   isPlainObject,
-  isPositiveInt,
-  isText,
   isTextOrNull,
-  nullOr,
+  nullable,
   oneOf,
-} from './schemas.js';
+  positiveInt,
+  record,
+  text as textMember,
+  textOrNull,
+} from './record-shape.js';
+import { formatIssues } from './schemas.js';
 
 export const AUDIT_TYPES = [
   'requested',
@@ -47,34 +47,32 @@ export const AUDIT_TYPES = [
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 
-/** An audit record before it joins the chain. Absent facts are `null`, never missing. */
-export const auditDraftSchema = z.object({
-  type: z.enum(AUDIT_TYPES),
-  at: z.number(),
-  requestId: z.string().nullable(),
-  grantId: z.string().nullable(),
-  actor: z.string().nullable(),
-  onBehalfOf: z.string().nullable(),
-  sessionId: z.string().nullable(),
-  action: redactedActionSchema.nullable(),
-  fingerprint: z.string().nullable(),
+/** An audit record's members before it joins the chain. Absent facts are `null`, never missing. */
+const draftMembers = {
+  type: oneOf(AUDIT_TYPES),
+  at: finite,
+  requestId: textOrNull,
+  grantId: textOrNull,
+  actor: textOrNull,
+  onBehalfOf: textOrNull,
+  sessionId: textOrNull,
+  action: nullable(redactedActionShape),
+  fingerprint: textOrNull,
   /** The policy rule that explains this step, or `'default'`. */
-  ruleId: z.string().nullable(),
+  ruleId: textOrNull,
   /** The agent's stated reason, unverified. */
-  reason: z.string().nullable(),
-  approver: z.string().nullable(),
-  outcome: z.enum(['approve', 'deny']).nullable(),
-  comment: z.string().nullable(),
-  via: z.string().nullable(),
-  detail: z.string().nullable(),
-});
+  reason: textOrNull,
+  approver: textOrNull,
+  outcome: nullable(oneOf(['approve', 'deny'])),
+  comment: textOrNull,
+  via: textOrNull,
+  detail: textOrNull,
+};
+export const auditDraftSchema = record(draftMembers).schema;
 export type AuditDraft = z.infer<typeof auditDraftSchema>;
 
-export const auditEntrySchema = auditDraftSchema.extend({
-  seq: z.number().int().positive(),
-  prevHash: z.string(),
-  hash: z.string(),
-});
+const auditEntryShape = record({ ...draftMembers, seq: positiveInt, prevHash: textMember, hash: textMember });
+export const auditEntrySchema = auditEntryShape.schema;
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 
 /** The newest entry's position; keep it somewhere the store cannot write to detect truncation. */
@@ -94,7 +92,7 @@ export function hashAuditEntry(entry: Omit<AuditEntry, 'hash'> & { hash?: string
 }
 
 /** Members of an entry besides `hash`. */
-const BODY_MEMBERS = 18;
+const BODY_MEMBERS = Object.keys(auditEntryShape.members).length - 1;
 
 /**
  * `canonicalJson(entry)` without sorting keys, for the shape every entry has: exactly the known
@@ -190,33 +188,11 @@ function actionJson(action: RedactedAction | null): string {
 }
 
 /** Members of a redacted action. */
-const ACTION_MEMBERS = 5;
+const ACTION_MEMBERS = Object.keys(redactedActionShape.members).length;
 
 function text(value: string | null): string {
   return value === null ? 'null' : quote(value);
 }
-
-const isEntryShape = hasShape({
-  type: oneOf(AUDIT_TYPES),
-  at: isFiniteNumber,
-  requestId: isTextOrNull,
-  grantId: isTextOrNull,
-  actor: isTextOrNull,
-  onBehalfOf: isTextOrNull,
-  sessionId: isTextOrNull,
-  action: nullOr(isPlainAction),
-  fingerprint: isTextOrNull,
-  ruleId: isTextOrNull,
-  reason: isTextOrNull,
-  approver: isTextOrNull,
-  outcome: nullOr(oneOf(['approve', 'deny'])),
-  comment: isTextOrNull,
-  via: isTextOrNull,
-  detail: isTextOrNull,
-  seq: isPositiveInt,
-  prevHash: isText,
-  hash: isText,
-});
 
 /**
  * True only for a value `auditEntrySchema` accepts unchanged: plain data with exactly the known
@@ -224,11 +200,11 @@ const isEntryShape = hasShape({
  * else still goes through the schema, so what passes and what fails is the same.
  */
 export function isPlainAuditEntry(raw: unknown): raw is AuditEntry {
-  return isEntryShape(raw);
+  return auditEntryShape.check(raw);
 }
 
-const ENTRY_MEMBER_NAMES: ReadonlySet<string> = new Set(Object.keys(auditEntrySchema.shape));
-const ACTION_MEMBER_NAMES: ReadonlySet<string> = new Set(Object.keys(redactedActionSchema.shape));
+const ENTRY_MEMBER_NAMES: ReadonlySet<string> = new Set(Object.keys(auditEntryShape.members));
+const ACTION_MEMBER_NAMES: ReadonlySet<string> = new Set(Object.keys(redactedActionShape.members));
 
 /** Why `raw` is not an entry, naming the member: only called once it has failed the shape check. */
 function entryProblem(raw: unknown): string {

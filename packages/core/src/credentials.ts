@@ -7,9 +7,9 @@ import { CredentialError } from './errors.js';
 import type { GrantRecord } from './grants.js';
 import type { RuleCredentials } from './policy.js';
 import type { Prepared } from './prepared-call.js';
+import { isPlainObject } from './record-shape.js';
 import { errorText } from './redact.js';
 import type { Runtime } from './runtime.js';
-import { isPlainObject } from './schemas.js';
 
 /** A rule's credentials, resolved at creation: the broker under its configured name, and the privileges. */
 export interface CredentialPlan {

@@ -1,24 +1,26 @@
 // The grant record and the handle `run` receives: single use, exact call, short-lived.
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Credentials } from './credential-broker.js';
+import { finite, finiteOrNull, record, text, textOrNull } from './record-shape.js';
 
 /**
  * A grant as stores keep it. The token itself is never stored, only its SHA-256, so a copy
  * of the store cannot be replayed against a resource.
  */
-export const grantRecordSchema = z.object({
-  id: z.string(),
-  tokenHash: z.string(),
-  fingerprint: z.string(),
-  sessionId: z.string(),
-  requestId: z.string().nullable(),
-  actor: z.string(),
-  ruleId: z.string(),
-  issuedAt: z.number(),
-  expiresAt: z.number(),
-  consumedAt: z.number().nullable(),
-  revokedAt: z.number().nullable(),
+export const grantRecordShape = record({
+  id: text,
+  tokenHash: text,
+  fingerprint: text,
+  sessionId: text,
+  requestId: textOrNull,
+  actor: text,
+  ruleId: text,
+  issuedAt: finite,
+  expiresAt: finite,
+  consumedAt: finiteOrNull,
+  revokedAt: finiteOrNull,
 });
+export const grantRecordSchema = grantRecordShape.schema;
 export type GrantRecord = z.infer<typeof grantRecordSchema>;
 
 /** What a resource presents to consume a grant: the token and the exact call it is used for. */

@@ -14,7 +14,9 @@ import type { CountersignEventMap } from './events.js';
 import { type GrantRecord, grantRecordSchema } from './grants.js';
 import type { ResolvedOptions } from './options.js';
 import { PendingIndex } from './pending-index.js';
-import { formatIssues, isGrantRecord, isPlainObject, plainGrant, plainRequest } from './schemas.js';
+import { frozenParts, isGrantRecord, plainGrant, plainRequest } from './record-checks.js';
+import { isPlainObject } from './record-shape.js';
+import { formatIssues } from './schemas.js';
 import { Waiters } from './waiters.js';
 
 /**
@@ -220,7 +222,7 @@ function nextVersion(current: ApprovalRequest, changes: Partial<ApprovalRequest>
   if (next.status !== current.status && !canTransition(current.status, next.status)) {
     throw new Error(`illegal transition ${current.status} -> ${next.status}`);
   }
-  return next;
+  return frozenParts(next);
 }
 
 /** `{ ...current, ...changes, version + 1 }` as one fixed-shape literal: a spread of a frozen record is slow and large. */

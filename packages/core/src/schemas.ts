@@ -1,10 +1,10 @@
-// The input and record schemas, and the hand checks that mirror them on the hot path.
+// The input schemas (guard, decisions, grant checks, policy rules), and fast checks of the guard's input.
 import { z } from 'zod';
-import { type ApprovalRequest, REQUEST_STATUSES, riskSchema } from './approval.js';
+import { riskSchema } from './approval.js';
 import { MAX_CONDITION_LENGTH } from './conditions.js';
 import { parseDuration } from './duration.js';
 import { ValidationError } from './errors.js';
-import type { GrantRecord } from './grants.js';
+import { type Check, isOneOf, isPlainObject, nullOr } from './record-shape.js';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point.
 const CONTROL = /[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/;
@@ -180,224 +180,12 @@ export function formatIssues(error: z.ZodError): string[] {
 }
 
 /*
- * Fast shape checks. Each accepts only values its schema accepts, and yields what the schema's
- * output would hold; anything else goes to the schema, so what passes and what fails, and every
- * error message, stay the same. They exist because the schemas run several times on every
- * guarded call and every record read back from a store.
+ * Fast checks of the guard's, a grant check's and a decision's input. Each accepts only values its
+ * schema accepts, and yields what the schema's output would hold; anything else goes to the
+ * schema, so what passes and what fails, and every error message, stay the same. They exist
+ * because these schemas run on every guarded call. (Records read back from a store are checked
+ * in `record-checks.ts`, from their one member table.)
  */
-type Check = (value: unknown) => boolean;
-type Shape = Readonly<Record<string, Check>>;
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return (proto === Object.prototype || proto === null) && Object.getOwnPropertySymbols(value).length === 0;
-}
-
-export const isText: Check = (value) => typeof value === 'string';
-export function isTextOrNull(value: unknown): value is string | null {
-  return value === null || typeof value === 'string';
-}
-export const isFiniteNumber: Check = (value) => typeof value === 'number' && Number.isFinite(value);
-const isFiniteOrNull: Check = (value) => value === null || isFiniteNumber(value);
-export const isPositiveInt: Check = (value) => Number.isSafeInteger(value) && (value as number) > 0;
-export const oneOf = (options: readonly string[]): Check => {
-  const set: ReadonlySet<unknown> = new Set(options);
-  return (value) => set.has(value);
-};
-export const nullOr =
-  (check: Check): Check =>
-  (value) =>
-    value === null || check(value);
-
-export function isDenseArrayOf(check: Check): Check {
-  return (value) => {
-    if (!Array.isArray(value)) return false;
-    for (let i = 0; i < value.length; i++) if (!(i in value) || !check(value[i])) return false;
-    return true;
-  };
-}
-
-/** Plain data with exactly the members of `shape`, each passing its check. */
-export function hasShape(shape: Shape): Check {
-  const keys = Object.keys(shape);
-  const checks = Object.values(shape);
-  return (value) => {
-    if (!isPlainObject(value) || Object.keys(value).length !== keys.length) return false;
-    for (let i = 0; i < keys.length; i++) if (!checks[i]!(value[keys[i]!])) return false;
-    return true;
-  };
-}
-
-export const isJsonValue: Check = (value) => {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(value);
-    case 'object':
-      if (value === null) return true;
-      if (Array.isArray(value)) return isDenseArrayOf(isJsonValue)(value);
-      return isPlainObject(value) && Object.values(value).every(isJsonValue);
-    default:
-      return false;
-  }
-};
-const isJsonObject: Check = (value) => isPlainObject(value) && Object.values(value).every(isJsonValue);
-const isStringRecord: Check = (value) => isPlainObject(value) && Object.values(value).every(isText);
-
-/** `redactedActionSchema`. */
-export const isPlainAction = hasShape({
-  name: isText,
-  resource: isTextOrNull,
-  params: isJsonObject,
-  paramsHash: isText,
-  redactedPaths: isDenseArrayOf(isText),
-});
-
-/**
- * Deep-frozen parts of requests that passed their member's check, one set per member (a part
- * valid in one member can be invalid in another). A call's action is one frozen object shared by
- * every version of its request, and so are the lists a version did not change (and a rule's
- * approver list, across requests): later versions skip checking and walking them again.
- */
-const checkedActions = new WeakSet<object>();
-const checkedApprovers = new WeakSet<object>();
-const checkedDecisions = new WeakSet<object>();
-const checkedDeliveries = new WeakSet<object>();
-
-/** Whether `value` is an action already checked and known to be deep-frozen. */
-export function isCheckedFrozenAction(value: object): boolean {
-  return checkedActions.has(value);
-}
-
-/** `check`, remembered in `checked` for deep-frozen values that pass it. */
-function storedPart(check: Check, checked: WeakSet<object>): Check {
-  return (value) => {
-    if (typeof value === 'object' && value !== null && checked.has(value)) return true;
-    if (!check(value)) return false;
-    if (isDeepFrozen(value)) checked.add(value as object);
-    return true;
-  };
-}
-
-const isStoredAction = storedPart(isPlainAction, checkedActions);
-
-const isPlainRequest = hasShape({
-  id: isText,
-  version: isPositiveInt,
-  status: oneOf(REQUEST_STATUSES),
-  fingerprint: isText,
-  action: isStoredAction,
-  actor: isText,
-  onBehalfOf: isTextOrNull,
-  reason: isText,
-  sessionId: isText,
-  idempotencyKey: isTextOrNull,
-  risk: oneOf(riskSchema.options),
-  ruleId: isText,
-  approvers: storedPart(isDenseArrayOf(isText), checkedApprovers),
-  quorum: isPositiveInt,
-  grantTtlMs: isPositiveInt,
-  decisions: storedPart(
-    isDenseArrayOf(
-      hasShape({
-        approver: isText,
-        outcome: oneOf(['approve', 'deny']),
-        comment: isTextOrNull,
-        via: isText,
-        at: isFiniteNumber,
-      }),
-    ),
-    checkedDecisions,
-  ),
-  deliveries: storedPart(
-    isDenseArrayOf(hasShape({ transport: isText, ref: isStringRecord, at: isFiniteNumber })),
-    checkedDeliveries,
-  ),
-  createdAt: isFiniteNumber,
-  expiresAt: isFiniteNumber,
-  decidedAt: isFiniteOrNull,
-  grantId: isTextOrNull,
-  closedReason: isTextOrNull,
-});
-
-const isPlainGrant = hasShape({
-  id: isText,
-  tokenHash: isText,
-  fingerprint: isText,
-  sessionId: isText,
-  requestId: isTextOrNull,
-  actor: isText,
-  ruleId: isText,
-  issuedAt: isFiniteNumber,
-  expiresAt: isFiniteNumber,
-  consumedAt: isFiniteOrNull,
-  revokedAt: isFiniteOrNull,
-});
-
-/** A copy of plain JSON data: new objects and arrays, shared strings. */
-function copyData<T>(value: T): T {
-  if (typeof value !== 'object' || value === null || isDeepFrozen(value)) return value;
-  if (Array.isArray(value)) return value.map(copyData) as T;
-  const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-  for (const key of Object.keys(copy)) {
-    const member = copy[key];
-    if (typeof member === 'object' && member !== null) copy[key] = copyData(member);
-  }
-  return copy as T;
-}
-
-/** Whether nothing in `value` can change any more, so sharing it is as safe as copying it. */
-function isDeepFrozen(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || checkedActions.has(value)) return true;
-  if (!Object.isFrozen(value)) return false;
-  for (const member of Object.values(value)) if (!isDeepFrozen(member)) return false;
-  return true;
-}
-
-/** Deep-frozen requests that passed the check: nothing about them can have changed since. */
-const checkedRequests = new WeakSet<object>();
-
-/**
- * What `approvalRequestSchema.parse(raw)` returns, or null when only the schema can tell. Deeply
- * frozen parts (the memory store's records, a call's frozen action) are shared rather than copied:
- * they cannot change, and the action keeps its cached canonical JSON for the audit entries.
- */
-export function plainRequest(raw: unknown): ApprovalRequest | null {
-  if (typeof raw === 'object' && raw !== null && checkedRequests.has(raw)) return raw as ApprovalRequest;
-  if (!isPlainRequest(raw)) return null;
-  const request = raw as ApprovalRequest;
-  if (!isFrozenRequest(request)) return copyData(request);
-  checkedRequests.add(request);
-  return request;
-}
-
-/**
- * Whether a request that passed the shape check is deep-frozen: its own members are strings,
- * numbers and null, and each of its objects was remembered by its member's check if frozen.
- */
-function isFrozenRequest(request: ApprovalRequest): boolean {
-  return (
-    Object.isFrozen(request) &&
-    checkedActions.has(request.action) &&
-    checkedApprovers.has(request.approvers) &&
-    checkedDecisions.has(request.decisions) &&
-    checkedDeliveries.has(request.deliveries)
-  );
-}
-
-/** Whether `raw` is a grant record `grantRecordSchema` accepts unchanged; no copy made. */
-export function isGrantRecord(raw: unknown): raw is GrantRecord {
-  return isPlainGrant(raw);
-}
-
-/** What `grantRecordSchema.parse(raw)` returns, or null when only the schema can tell. */
-export function plainGrant(raw: unknown): GrantRecord | null {
-  return isPlainGrant(raw) ? { ...(raw as GrantRecord) } : null;
-}
-
 const isName: Check = (value) =>
   typeof value === 'string' && value.length >= 1 && value.length <= 256 && !CONTROL.test(value);
 const isOptional =
@@ -423,7 +211,7 @@ export interface GuardInput {
   signal: AbortSignal | undefined;
 }
 
-const isRisk = isOptional(oneOf(riskSchema.options));
+const isRisk = isOptional(isOneOf(riskSchema.options));
 const isResource = isOptional(nullOr(isName));
 
 /** `guardActionSchema` and `guardContextSchema` for the common, well-formed call; else null. */
@@ -436,7 +224,7 @@ export function plainGuardInput(action: unknown, context: unknown): GuardInput |
   if (!isOptional(nullOr(isName))(idempotencyKey) || typeof reason !== 'string') return null;
   if (!isOptional(nullOr(isName))(requestId) || !isOptional((value) => typeof value === 'boolean')(wait))
     return null;
-  if (!isOptional(oneOf(['cancel', 'detach']))(onAbort)) return null;
+  if (!isOptional(isOneOf(['cancel', 'detach']))(onAbort)) return null;
   if (signal !== undefined && !isAbortSignal(signal)) return null;
   const trimmed = reason.trim();
   if (trimmed.length < 1 || trimmed.length > 2000) return null;
@@ -471,7 +259,7 @@ export function plainGrantCheck(check: unknown): z.infer<typeof grantCheckSchema
   };
 }
 
-const isOutcome = oneOf(['approve', 'deny']);
+const isOutcome = isOneOf(['approve', 'deny']);
 
 /** What `decisionInputSchema` gives for the common, well-formed decision; else null. */
 export function plainDecisionInput(input: unknown): z.infer<typeof decisionInputSchema> | null {

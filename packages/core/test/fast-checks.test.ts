@@ -2,16 +2,15 @@ import { describe, expect, test } from 'vitest';
 import type { z } from 'zod';
 import { approvalRequestSchema } from '../src/approval.js';
 import { grantRecordSchema } from '../src/grants.js';
+import { frozenParts, plainGrant, plainRequest } from '../src/record-checks.js';
 import {
   decisionInputSchema,
   grantCheckSchema,
   guardActionSchema,
   guardContextSchema,
   plainDecisionInput,
-  plainGrant,
   plainGrantCheck,
   plainGuardInput,
-  plainRequest,
 } from '../src/schemas.js';
 import { sampleGrant, sampleRequest } from '../src/testing/index.js';
 
@@ -76,6 +75,39 @@ describe('plainRequest accepts only what approvalRequestSchema accepts, and retu
     expect(copy).toEqual(base);
     expect(copy.action.params).not.toBe(action.params);
     expect(plainRequest(JSON.parse(JSON.stringify(base)))).not.toBeNull();
+  });
+});
+
+describe('a request read back shares only what cannot change, whatever the store does', () => {
+  const decision = { approver: 'user:bob', outcome: 'approve' as const, comment: null, via: 'api', at: 1 };
+  const written = () =>
+    frozenParts(
+      sampleRequest({
+        decisions: [decision],
+        deliveries: [{ transport: 'slack', ref: { ts: '1.2' }, at: 2 }],
+      }),
+    );
+  test('core writes decisions and receipts frozen, copying them, so no transport object is frozen under it', () => {
+    const ref = { ts: '1.2' };
+    const request = frozenParts(sampleRequest({ deliveries: [{ transport: 'slack', ref, at: 2 }] }));
+    expect(Object.isFrozen(request.deliveries)).toBe(true);
+    expect(Object.isFrozen(request.deliveries[0]!.ref)).toBe(true);
+    expect(Object.isFrozen(ref)).toBe(false);
+  });
+  test('a store that freezes nothing and hands the parts back gets them shared, the record copied', () => {
+    const request = written();
+    const read = plainRequest({ ...request })!;
+    expect(read.decisions).toBe(request.decisions);
+    expect(read.deliveries).toBe(request.deliveries);
+    expect(Object.isFrozen(read)).toBe(false);
+  });
+  test('a part that is not frozen is copied, and checked again on every read: changed later, it is refused', () => {
+    const raw = { ...written(), decisions: [{ ...decision }] };
+    const read = plainRequest(raw)!;
+    expect(read.decisions).not.toBe(raw.decisions);
+    expect(plainRequest(raw)).not.toBeNull();
+    (raw.decisions[0] as { outcome: string }).outcome = 'maybe';
+    expect(plainRequest(raw)).toBeNull();
   });
 });
 

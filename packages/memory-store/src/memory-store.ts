@@ -371,8 +371,9 @@ function idempotencyIndex(actor: string, key: string): string {
  */
 function frozenCopy<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
-  // Nothing in it can change, so sharing is as good as copying, and core's cached canonical
-  // JSON of a frozen action stays valid for every version of the request.
+  // Nothing in it can change, so sharing is as good as copying, and the versions of a request
+  // keep one copy of the parts they have in common. (Freezing is this store's own integrity:
+  // core checks what it reads back the same way whether a store freezes or not.)
   if (isDeepFrozen(value)) return value;
   if (Array.isArray(value)) return Object.freeze(value.map(frozenCopy)) as T;
   if (Object.getPrototypeOf(value) !== Object.prototype) return deepFreeze(structuredClone(value));
