@@ -18,6 +18,7 @@ import {
 import { runGranted } from './granted-run.js';
 import type { Opened } from './guard.js';
 import { claimDeadline, UNUSED_APPROVAL_REASON } from './lapse.js';
+import { narrowedCall } from './param-edits.js';
 import type { Prepared } from './prepared-call.js';
 import { subjectDraft } from './prepared-call.js';
 import { scrubText } from './redact.js';
@@ -258,9 +259,12 @@ async function checkApproval(runtime: Runtime, prepared: Prepared, wait: Approva
       // A detached caller that aborted runs nothing; the approval stays usable for a resume.
       if (signal?.aborted) throw new ApprovalPendingError(request.id, request.expiresAt);
       await checkApproved(runtime, prepared, wait.requestId, request);
-      await openWindow(runtime, prepared, request);
+      const narrowed = narrowedCall(runtime, prepared, request);
+      // A narrowed approval covers only the narrowed call: it never opens a reuse window.
+      if (narrowed === null) await openWindow(runtime, prepared, request);
+      const call = narrowed?.prepared ?? prepared;
       wait.endDelivery();
-      return { value: await runGranted(runtime, prepared, request, request.ruleId, request.grantTtlMs) };
+      return { value: await runGranted(runtime, call, request, request.ruleId, request.grantTtlMs) };
     }
     case 'denied': {
       const denial = [...request.decisions].reverse().find((d) => d.outcome === 'deny');

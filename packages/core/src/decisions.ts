@@ -5,6 +5,7 @@ import type { AuditDraft } from './audit.js';
 import {
   AlreadyDecidedError,
   AlreadyVotedError,
+  isCountersignError,
   NotEligibleError,
   RequestNotFoundError,
   SelfApprovalError,
@@ -12,6 +13,7 @@ import {
 } from './errors.js';
 import { readMembers } from './input.js';
 import { commentRequired, hasJustification } from './justification.js';
+import { editedAction } from './param-edits.js';
 import { scrubText } from './redact.js';
 import { keepToThisCall } from './reuse-windows.js';
 import type { Runtime } from './runtime.js';
@@ -50,6 +52,7 @@ export interface CheckedDecision {
   outcome: 'approve' | 'deny';
   comment?: string | undefined;
   justThisCall?: boolean | undefined;
+  edit?: Record<string, unknown> | undefined;
 }
 
 /**
@@ -93,6 +96,17 @@ export async function checkDecidable(
       `comment: rule "${request.ruleId}" requires a comment (a justification) to ${decision.outcome}`,
     ]);
   }
+  if (decision.edit !== undefined) {
+    try {
+      if (decision.outcome !== 'approve')
+        throw new ValidationError('decision', ['edit: only an approval can narrow a call']);
+      editedAction(rule, request, decision.edit);
+    } catch (error) {
+      const why = isCountersignError(error) ? error.message.replace(/^\[countersign\] /, '') : 'invalid edit';
+      await refuse(runtime, request, decision.approver, via, why.slice(0, 1000));
+      throw error;
+    }
+  }
   return request;
 }
 
@@ -123,6 +137,11 @@ export function decisionStep(
     }),
   ];
   const changes: Partial<ApprovalRequest> = { decisions };
+  if (decision.edit !== undefined && decision.outcome === 'approve') {
+    const edited = editedAction(runtime.options.policy.ruleById(request.ruleId), request, decision.edit);
+    changes.action = edited.action;
+    drafts[0] = { ...drafts[0]!, detail: detail === null ? edited.detail : `${detail}; ${edited.detail}` };
+  }
   if (recorded.outcome === 'deny') {
     Object.assign(changes, { status: 'denied', decidedAt: recorded.at, closedReason: recorded.comment });
     drafts.push(

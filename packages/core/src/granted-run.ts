@@ -45,7 +45,8 @@ export async function runGranted(
     if (
       claimed.id !== request.id ||
       claimed.grantId !== record.id ||
-      claimed.fingerprint !== record.fingerprint
+      // The approval's own fingerprint: an approver's narrowing rebinds the grant, not the request.
+      claimed.fingerprint !== request.fingerprint
     ) {
       throw new CorruptRecordError('claimed approval', ['is not the approval this call claimed']);
     }

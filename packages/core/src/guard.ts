@@ -4,6 +4,7 @@ import { conditionDetail } from './conditions.js';
 import { ApprovalCancelledError, PolicyDeniedError } from './errors.js';
 import { runGranted } from './granted-run.js';
 import type { Grant } from './grants.js';
+import type { Narrowed } from './param-edits.js';
 import type { PolicyDecision, Risk } from './policy.js';
 import { type Mode, type Prepared, prepare, subjectDraft, ttl } from './prepared-call.js';
 import { mayReuse, useWindow } from './reuse-windows.js';
@@ -20,7 +21,8 @@ export interface GuardAction<T> {
   params?: Record<string, unknown> | undefined;
   /** Risk shown to approvers when the matching rule sets none. Default `'medium'`. */
   risk?: Risk | undefined;
-  run: (grant: Grant) => T | Promise<T>;
+  /** `narrowed` is set when an approver approved narrower params (rule `editable`): use them. */
+  run: (grant: Grant, narrowed?: Narrowed) => T | Promise<T>;
 }
 
 /**

@@ -64,6 +64,7 @@ export {
   type PagerDutyOnCallOptions,
   type PagerDutyUser,
 } from './pagerduty-on-call.js';
+export { isNarrowing, type Narrowed } from './param-edits.js';
 export type {
   ApproverSpec,
   Effect,

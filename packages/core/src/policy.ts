@@ -68,6 +68,11 @@ export interface PolicyRule {
   /** This long after the request, adds `escalateTo` to its approvers and notifies them. */
   escalateAfter?: Duration | undefined;
   escalateTo?: EscalationTarget | undefined;
+  /**
+   * Param paths an approver may narrow when approving (`edit` on `decide`), e.g. `['rows']`: a lower
+   * number or fewer list items, never a widening. The grant binds, and `run` receives, the edited params.
+   */
+  editable?: readonly string[] | undefined;
   /** Credentials minted for each grant of this rule by a broker in `credentialBrokers`, revoked when `run` settles. */
   credentials?: RuleCredentials | undefined;
 }

@@ -82,6 +82,7 @@ export const decisionInputSchema = z.object({
   comment: z.string().max(2000).optional(),
   via: nameSchema.max(64).optional(),
   justThisCall: z.boolean().optional(),
+  edit: z.record(z.string().min(1).max(256), z.unknown()).optional(),
 });
 
 export const grantCheckSchema = z.object({
@@ -144,6 +145,7 @@ export const policyRuleShape = {
     })
     .optional(),
   destructive: z.boolean().optional(),
+  editable: z.array(z.string().min(1).max(256)).max(32).optional(),
   remindAfter: durationSchema.optional(),
   escalateAfter: durationSchema.optional(),
   escalateTo: z
@@ -264,8 +266,8 @@ const isOutcome = isOneOf(['approve', 'deny']);
 /** What `decisionInputSchema` gives for the common, well-formed decision; else null. */
 export function plainDecisionInput(input: unknown): z.infer<typeof decisionInputSchema> | null {
   if (!isPlainObject(input)) return null;
-  const { approver, outcome, comment, via, justThisCall } = input;
-  if (!isName(approver) || !isOutcome(outcome)) return null;
+  const { approver, outcome, comment, via, justThisCall, edit } = input;
+  if (!isName(approver) || !isOutcome(outcome) || edit !== undefined) return null;
   if (justThisCall !== undefined && typeof justThisCall !== 'boolean') return null;
   if (comment !== undefined && !(typeof comment === 'string' && comment.length <= 2000)) return null;
   if (via !== undefined && !(isName(via) && (via as string).length <= 64)) return null;

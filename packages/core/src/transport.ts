@@ -13,6 +13,11 @@ export interface DecisionInput {
   via?: string | undefined;
   /** With an approval under a rule with `reuse`: approve only this call; later calls ask again. */
   justThisCall?: boolean | undefined;
+  /**
+   * With an approval: narrower values for param paths the rule declares `editable`, e.g.
+   * `{ rows: 100 }` for `rows: 1000000`. Recorded as a diff; the call runs with the edited params.
+   */
+  edit?: Record<string, unknown> | undefined;
 }
 
 export interface DecisionResult {
