@@ -1,5 +1,6 @@
 // Whether an approved record really approves this call: core does not run on a store's word alone.
 import { type ApprovalRequest, approvalsOf } from './approval.js';
+import { isSelfApproval } from './approvers.js';
 import { parseDuration } from './duration.js';
 import { commentRequired, hasJustification } from './justification.js';
 import type { ResolvedOptions } from './options.js';
@@ -58,7 +59,7 @@ export function approvalProblems(
   const approvers = new Set<string>();
   for (const decision of request.decisions) {
     if (decision.outcome === 'deny') problems.push(`holds a denial by ${decision.approver}`);
-    if (decision.approver === request.actor || decision.approver === request.onBehalfOf) {
+    if (isSelfApproval(decision.approver, request) || isSelfApproval(decision.approver, call)) {
       problems.push(`holds a vote by ${decision.approver}, the actor or the person it acts for`);
     } else if (!eligible.has(decision.approver)) {
       problems.push(`holds a vote by ${decision.approver}, who is not an eligible approver`);
@@ -69,11 +70,7 @@ export function approvalProblems(
     }
   }
   for (const approval of approvalsOf(request)) {
-    if (
-      eligible.has(approval.approver) &&
-      approval.approver !== call.actor &&
-      approval.approver !== call.onBehalfOf
-    ) {
+    if (eligible.has(approval.approver) && !isSelfApproval(approval.approver, call)) {
       approvers.add(approval.approver);
     }
   }

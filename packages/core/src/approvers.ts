@@ -43,5 +43,7 @@ export function isSelfApproval(
   approver: string,
   request: { actor: string; onBehalfOf: string | null },
 ): boolean {
-  return approver === request.actor || approver === request.onBehalfOf;
+  // Identities are ASCII (see identitySchema), so comparing lower-cased is exact: `User:Alice` is Alice.
+  const who = approver.toLowerCase();
+  return who === request.actor.toLowerCase() || who === request.onBehalfOf?.toLowerCase();
 }

@@ -16,6 +16,15 @@ const SECRET_SHAPES: readonly { kind: string; pattern: RegExp }[] = [
   { kind: 'github-token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})/g },
   { kind: 'bearer', pattern: /\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi },
   { kind: 'url-credentials', pattern: /(?<=\/\/)[^/\s:@]+:[^/\s@]+(?=@)/g },
+  { kind: 'stripe-key', pattern: /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}/g },
+  { kind: 'api-key', pattern: /\bsk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}/g },
+  { kind: 'google-api-key', pattern: /\bAIza[0-9A-Za-z_-]{35}/g },
+  // `password=hunter2`, `token: abc`, `"apiKey": "…"` in free text, logs and error messages.
+  {
+    kind: 'assigned-secret',
+    pattern:
+      /(?<=\b(?:password|passwd|pwd|passphrase|secret|token|api[_-]?key|access[_-]?token|auth[_-]?token|client[_-]?secret|private[_-]?key)["']?\s*[=:]\s*)(?:"[^"]*"|'[^']*'|[^\s&;,"']+)/gi,
+  },
 ];
 const SHORTEST_SECRET = 12;
 
@@ -48,12 +57,18 @@ const SECRET_KEYS = new Set([
 ]);
 const SECRET_KEY_SUFFIXES = ['password', 'secret', 'token', 'apikey', 'privatekey', 'credentials'];
 
+/** Plural secret-like keys that count things instead (`maxTokens`, `promptTokens`): not secrets. */
+const COUNT_PREFIX =
+  /^(?:max|min|num|total|input|output|prompt|completion|cached|remaining|used|count|reasoning)/;
+
 function isSecretKey(key: string): boolean {
   const normalised = key.toLowerCase().replace(/[^a-z0-9]/g, '');
   if (SECRET_KEYS.has(normalised)) return true;
-  return SECRET_KEY_SUFFIXES.some(
-    (suffix) => normalised.endsWith(suffix) && !normalised.endsWith(`${suffix}s`),
-  );
+  if (SECRET_KEY_SUFFIXES.some((suffix) => normalised.endsWith(suffix))) return true;
+  // `tokens`, `apiKeys`, `passwords`: a list of secrets is secret, a count of tokens is not.
+  if (!normalised.endsWith('s') || COUNT_PREFIX.test(normalised)) return false;
+  const singular = normalised.slice(0, -1);
+  return SECRET_KEYS.has(singular) || SECRET_KEY_SUFFIXES.some((suffix) => singular.endsWith(suffix));
 }
 
 /** Replaces every secret-shaped substring with `[REDACTED:<kind>]`. */

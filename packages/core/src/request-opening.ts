@@ -1,5 +1,6 @@
 // Opening a request: re-attach by id, key or identical pending call, or create one within the cap.
 import type { ApprovalRequest } from './approval.js';
+import { isSelfApproval } from './approvers.js';
 import { conditionDetail } from './conditions.js';
 import {
   IdempotencyConflictError,
@@ -178,7 +179,7 @@ function eligibleApprovers(eligible: readonly string[], actor: string, onBehalfO
   const last = lastApprovers.get(eligible);
   if (last !== undefined && last.actor === actor && last.onBehalfOf === onBehalfOf) return last.approvers;
   const approvers = Object.freeze(
-    eligible.filter((identity) => identity !== actor && identity !== onBehalfOf),
+    eligible.filter((identity) => !isSelfApproval(identity, { actor, onBehalfOf })),
   ) as string[];
   lastApprovers.set(eligible, { actor, onBehalfOf, approvers });
   return approvers;

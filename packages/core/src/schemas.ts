@@ -6,21 +6,46 @@ import { parseDuration } from './duration.js';
 import { ValidationError } from './errors.js';
 import { type Check, isOneOf, isPlainObject, nullOr } from './record-shape.js';
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point.
-const CONTROL = /[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/;
+/**
+ * Characters no name may hold: controls (C0 and C1), invisible format characters (zero-width,
+ * bidirectional marks and overrides), line and paragraph separators, and lone surrogates.
+ */
+const CONTROL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+/**
+ * Identities are printable ASCII without spaces: `user:alice`, `slack:T1:U2`, `teams:TENANT:OID`.
+ * No look-alike (Cyrillic `а`, full-width `ａ`), invisible character or padding can then pass for
+ * another identity, and comparing them without case is exact.
+ */
+const IDENTITY = /^[\x21-\x7e]{1,256}$/;
+/** A lone surrogate: not Unicode, and shown differently by every channel. */
+const LONE_SURROGATE = /\p{Cs}/u;
 
-/** Identities such as `user:bob` or `agent:report-bot`: printable, no spoofing marks. */
+/** Identities such as `user:bob` or `agent:report-bot`. */
 export const identitySchema = z
   .string()
   .min(1)
   .max(256)
-  .refine((value) => !CONTROL.test(value), 'must not contain control or bidirectional characters');
+  .regex(
+    IDENTITY,
+    'must be printable ASCII without spaces, so that no look-alike can pass for another identity',
+  );
 
 const nameSchema = z
   .string()
   .min(1)
   .max(256)
-  .refine((value) => !CONTROL.test(value), 'must not contain control characters');
+  .refine(
+    (value) => !CONTROL.test(value),
+    'must not contain control, invisible or bidirectional characters, or lone surrogates',
+  );
+
+/** The agent's stated reason: free text, but well-formed Unicode. */
+const reasonSchema = z
+  .string()
+  .trim()
+  .min(1, 'must say why the action is needed')
+  .max(2000)
+  .refine((value) => !LONE_SURROGATE.test(value), 'must not contain lone surrogates');
 
 export const durationSchema = z
   .union([z.number(), z.string()])
@@ -45,7 +70,7 @@ export const guardActionSchema = z.object({
 export const guardContextSchema = z.object({
   actor: identitySchema,
   onBehalfOf: identitySchema.nullable().optional(),
-  reason: z.string().trim().min(1, 'must say why the action is needed').max(2000),
+  reason: reasonSchema,
   sessionId: nameSchema,
   idempotencyKey: nameSchema.nullable().optional(),
   requestId: nameSchema.nullable().optional(),
@@ -190,6 +215,7 @@ export function formatIssues(error: z.ZodError): string[] {
  */
 const isName: Check = (value) =>
   typeof value === 'string' && value.length >= 1 && value.length <= 256 && !CONTROL.test(value);
+const isIdentity: Check = (value) => typeof value === 'string' && IDENTITY.test(value);
 const isOptional =
   (check: Check): Check =>
   (value) =>
@@ -222,14 +248,14 @@ export function plainGuardInput(action: unknown, context: unknown): GuardInput |
   const { name, resource, params, risk, run } = action;
   if (!isName(name) || !isResource(resource) || !isRisk(risk) || typeof run !== 'function') return null;
   const { actor, onBehalfOf, reason, sessionId, idempotencyKey, requestId, wait, onAbort, signal } = context;
-  if (!isName(actor) || !isName(sessionId) || !isOptional(nullOr(isName))(onBehalfOf)) return null;
+  if (!isIdentity(actor) || !isName(sessionId) || !isOptional(nullOr(isIdentity))(onBehalfOf)) return null;
   if (!isOptional(nullOr(isName))(idempotencyKey) || typeof reason !== 'string') return null;
   if (!isOptional(nullOr(isName))(requestId) || !isOptional((value) => typeof value === 'boolean')(wait))
     return null;
   if (!isOptional(isOneOf(['cancel', 'detach']))(onAbort)) return null;
   if (signal !== undefined && !isAbortSignal(signal)) return null;
   const trimmed = reason.trim();
-  if (trimmed.length < 1 || trimmed.length > 2000) return null;
+  if (trimmed.length < 1 || trimmed.length > 2000 || LONE_SURROGATE.test(trimmed)) return null;
   return {
     name: name as string,
     resource: resource as string | null | undefined,
@@ -267,7 +293,7 @@ const isOutcome = isOneOf(['approve', 'deny']);
 export function plainDecisionInput(input: unknown): z.infer<typeof decisionInputSchema> | null {
   if (!isPlainObject(input)) return null;
   const { approver, outcome, comment, via, justThisCall, edit } = input;
-  if (!isName(approver) || !isOutcome(outcome) || edit !== undefined) return null;
+  if (!isIdentity(approver) || !isOutcome(outcome) || edit !== undefined) return null;
   if (justThisCall !== undefined && typeof justThisCall !== 'boolean') return null;
   if (comment !== undefined && !(typeof comment === 'string' && comment.length <= 2000)) return null;
   if (via !== undefined && !(isName(via) && (via as string).length <= 64)) return null;

@@ -308,3 +308,84 @@ describe('secrets in keys', () => {
     expect(Object.keys(shown)).toEqual(['[REDACTED:slack-token]', '[REDACTED:slack-token]#2']);
   });
 });
+
+describe('no look-alike identity passes for the principal or the actor', () => {
+  const variants = [
+    'User:Alice',
+    'USER:ALICE',
+    'user:\u0430lice', // Cyrillic а
+    'user:alice ',
+    ' user:alice',
+    'user:al\u200bice', // zero-width space
+    'user:\uff41lice', // full-width ａ
+    'user:alice\u200e', // left-to-right mark
+    'user:alice\u2028',
+  ];
+  test.each(variants)('onBehalfOf %j: refused as input, or refused as self-approval', async (variant) => {
+    const { cs, transport } = setup();
+    const outcome = cs
+      .guard({ ...EXPORT, run: () => 'ran' }, { ...CONTEXT, onBehalfOf: variant })
+      .catch((error: unknown) => error);
+    const delivered = await Promise.race([transport.nextDelivery(), outcome.then(() => null)]);
+    if (delivered === null) {
+      expect(isCountersignError(await outcome, ErrorCode.InvalidInput)).toBe(true);
+      return;
+    }
+    // Case variants are valid identities: the principal still may not approve.
+    const self = await cs
+      .decide(delivered.id, { approver: 'user:alice', outcome: 'approve' })
+      .catch((e) => e);
+    expect(isCountersignError(self, ErrorCode.SelfApproval)).toBe(true);
+    expect(delivered.approvers).not.toContain('user:alice');
+    await cs.close();
+    await outcome;
+  });
+
+  test('an approver identity differing only in case is the actor', async () => {
+    const { cs, transport } = setup();
+    const outcome = cs
+      .guard({ ...EXPORT, run: () => 'ran' }, { ...CONTEXT, actor: 'User:Bob', onBehalfOf: null })
+      .catch((error: unknown) => error);
+    const request = await transport.nextDelivery();
+    expect(request.approvers).not.toContain('user:bob');
+    const self = await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' }).catch((e) => e);
+    expect(isCountersignError(self, ErrorCode.SelfApproval)).toBe(true);
+    await cs.close();
+    await outcome;
+  });
+});
+
+describe('secret shapes and names that were missed', () => {
+  test.each([
+    ['a plural secret key', { tokens: ['abc'], apiKeys: ['k1'], passwords: ['p'] }],
+    ['password= in text', { note: 'connect with password=hunter2 please' }],
+    ['a JSON-ish assignment', { note: '{"apiKey": "abcdef123456"}' }],
+    ['a Stripe key', { key: 'sk_live_abcdefghijklmnop' }],
+    ['an OpenAI key', { key: 'sk-proj-abcdefghijklmnopqrstuvwxyz012345' }],
+    ['a Google API key', { key: 'AIzaSyA1234567890abcdefghijklmnopqrstuv' }],
+  ])('%s never reaches a transport, an event or the audit log', async (_what, params) => {
+    const { cs, transport } = setup();
+    const seen: string[] = [];
+    cs.on('requested', (event) => seen.push(JSON.stringify(event.entry)));
+    await cs.open({ name: 'infra.deploy', params: params as JsonObject }, CONTEXT);
+    const shown = `${JSON.stringify(transport.delivered[0])}${seen.join('')}${await cs.audit.export()}`;
+    for (const secret of [
+      'hunter2',
+      'abcdef123456',
+      'sk_live_abcdefghijklmnop',
+      'sk-proj-abcdef',
+      'AIzaSyA123',
+      '"abc"',
+      '"k1"',
+      '"p"',
+    ]) {
+      expect(shown).not.toContain(secret);
+    }
+  });
+
+  test('counts of tokens are not secrets', async () => {
+    const { cs, transport } = setup();
+    await cs.open({ name: 'infra.deploy', params: { maxTokens: 512, promptTokens: 3 } }, CONTEXT);
+    expect(transport.delivered[0]!.action.params).toEqual({ maxTokens: 512, promptTokens: 3 });
+  });
+});

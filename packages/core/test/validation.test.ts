@@ -21,7 +21,7 @@ describe('validation', () => {
     ['params with undefined', { params: { a: undefined } }, {}, /params\.a is undefined/],
     ['a missing reason', {}, { reason: '  ' }, /reason: must say why/],
     ['a missing session', {}, { sessionId: undefined as never }, /sessionId/],
-    ['an actor with control characters', {}, { actor: 'agent:\u202ebot' }, /actor: must not contain/],
+    ['an actor with control characters', {}, { actor: 'agent:\u202ebot' }, /actor: must be printable ASCII/],
     ['an oversized params object', { params: { blob: 'x'.repeat(70_000) } }, {}, /exceeds maxParamsBytes/],
   ];
 
