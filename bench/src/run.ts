@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { approvalWorkload } from './cases/approval-workload.js';
 import { auditLog } from './cases/audit-log.js';
 import { guardAllow } from './cases/guard-allow.js';
 import { pendingScale } from './cases/pending-scale.js';
@@ -19,6 +20,7 @@ const CASES: Record<string, () => Promise<CaseResult>> = {
   '5': auditLog,
   '6': postgres,
   '7': policyConditions,
+  '8': approvalWorkload,
 };
 
 function machine(): string {
