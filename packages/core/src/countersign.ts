@@ -13,7 +13,7 @@ import { checkAuditHead, checkAuditPage } from './audit-reads.js';
 import { type BatchDecisionInput, type BatchDecisionResult, decideBatch } from './batch-decisions.js';
 import { type WaitForDecisionOptions, waitForDecision } from './decision-wait.js';
 import { decide, refuse } from './decisions.js';
-import { ClosedError, ConfigError, RequestNotFoundError } from './errors.js';
+import { ClosedError, ConfigError, RequestNotFoundError, ValidationError } from './errors.js';
 import type { CountersignEventMap, CountersignEventName } from './events.js';
 import { consumeGrant } from './grant-checks.js';
 import type { Grant, GrantCheck, GrantRecord } from './grants.js';
@@ -63,7 +63,7 @@ export interface WrapSpec<I> {
   name: string;
   /** The resource, fixed or computed from the input. */
   resource?: string | ((input: I) => string | null) | undefined;
-  /** The params to bind and show. Default: the input itself. */
+  /** The params to bind and show, from the frozen copy of the input `fn` will get. Default: that copy. */
   params?: ((input: I) => Record<string, unknown>) | undefined;
   risk?: GuardAction<unknown>['risk'];
 }
@@ -149,6 +149,19 @@ export interface Countersign {
 const AUDIT_PAGE = 1_000;
 
 let warnedNoTransports = false;
+
+/** A deep copy, frozen all the way down (walked with its own stack: no recursion). */
+function frozenClone<I>(input: I): I {
+  const copy = structuredClone(input);
+  const stack: unknown[] = [copy];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value !== 'object' || value === null || Object.isFrozen(value)) continue;
+    Object.freeze(value);
+    for (const member of Object.values(value)) stack.push(member);
+  }
+  return copy;
+}
 
 /**
  * No transport is a legitimate set-up (requests are decided through the shared store, by an
@@ -244,17 +257,30 @@ class CountersignInstance implements Countersign {
   }
 
   wrap<I, T>(spec: WrapSpec<I>, fn: (input: I, grant: Grant) => T | Promise<T>) {
-    return (input: I, context: GuardContext) =>
-      this.guard(
+    return (input: I, context: GuardContext) => {
+      // One frozen copy is what the approver sees and what `fn` runs with: changing the caller's
+      // object (or a getter answering differently) while the request waits changes nothing.
+      let snapshot: I;
+      try {
+        snapshot = frozenClone(input);
+      } catch (error) {
+        return Promise.reject(
+          new ValidationError('wrapped function input', [
+            `must be data that structuredClone can copy (${error instanceof Error ? error.message : 'not cloneable'})`,
+          ]),
+        );
+      }
+      return this.guard(
         {
           name: spec.name,
-          resource: typeof spec.resource === 'function' ? spec.resource(input) : spec.resource,
-          params: spec.params ? spec.params(input) : (input as Record<string, unknown>),
+          resource: typeof spec.resource === 'function' ? spec.resource(snapshot) : spec.resource,
+          params: spec.params ? spec.params(snapshot) : (snapshot as Record<string, unknown>),
           risk: spec.risk,
-          run: (grant) => fn(input, grant),
+          run: (grant) => fn(snapshot, grant),
         },
         context,
       );
+    };
   }
 
   async decide(requestId: string, decision: DecisionInput): Promise<DecisionResult> {

@@ -389,3 +389,42 @@ describe('secret shapes and names that were missed', () => {
     expect(transport.delivered[0]!.action.params).toEqual({ maxTokens: 512, promptTokens: 3 });
   });
 });
+
+describe('wrap() runs the function with exactly what was approved', () => {
+  test('changing the caller object while the request waits changes nothing', async () => {
+    const { cs, transport } = setup();
+    const deleteRows = cs.wrap(
+      { name: 'infra.deploy' },
+      (input: { where: string }) => `DELETE FROM t WHERE ${input.where}`,
+    );
+    const input = { where: 'id = 42' };
+    const outcome = deleteRows(input, CONTEXT);
+    const request = await transport.nextDelivery();
+    expect(request.action.params).toEqual({ where: 'id = 42' });
+    input.where = '1 = 1';
+    await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
+    expect(await outcome).toBe('DELETE FROM t WHERE id = 42');
+  });
+
+  test('a getter answering differently on a second read changes nothing', async () => {
+    const { cs } = setup();
+    let reads = 0;
+    const input = Object.defineProperty({}, 'table', {
+      enumerable: true,
+      get: () => (++reads === 1 ? 'orders' : 'users'),
+    }) as { table: string };
+    const read = cs.wrap({ name: 'db.read' }, (i: { table: string }) => `SELECT * FROM ${i.table}`);
+    expect(await read(input, CONTEXT)).toBe('SELECT * FROM orders');
+  });
+
+  test('input structuredClone cannot copy is a ValidationError and nothing runs', async () => {
+    const { cs } = setup();
+    let ran = false;
+    const call = cs.wrap({ name: 'db.read' }, () => {
+      ran = true;
+    });
+    const error = await call({ callback: () => 1 } as never, CONTEXT).catch((e: unknown) => e);
+    expect(isCountersignError(error, ErrorCode.InvalidInput)).toBe(true);
+    expect(ran).toBe(false);
+  });
+});
