@@ -6,6 +6,7 @@ import {
   type Countersign,
   decisionProblem,
   presentRequest,
+  repeatedMember,
   type Store,
   systemClock,
 } from '@countersign/core';
@@ -72,7 +73,7 @@ const OPTION_KEYS = [
 ] as const;
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,100}$/;
 const LIST_QUERY = ['limit', 'cursor', 'action', 'resource', 'actor', 'risk'] as const;
-const DECISION_KEYS = ['outcome', 'comment'] as const;
+const DECISION_KEYS = ['outcome', 'comment', 'requestId'] as const;
 
 /** Paths and the methods each answers; everything else on them is a 405. */
 export const API_ROUTES: Readonly<Record<string, readonly string[]>> = {
@@ -244,9 +245,10 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
     if (!/^application\/json(;|$)/i.test(type)) {
       return problem(415, 'unsupported_media_type', 'send the decision as application/json');
     }
-    const parsed = parseDecision(c.get('body'));
-    if ('field' in parsed) return problem(400, 'invalid_input', parsed.detail, { field: parsed.field });
     const caller = c.get('caller');
+    // A relay's signature covers the body only, so the body must name the request it decides.
+    const parsed = parseDecision(c.get('body'), id, caller.via.startsWith('relay:'));
+    if ('field' in parsed) return problem(400, 'invalid_input', parsed.detail, { field: parsed.field });
     try {
       const result = await cs.decide(id, {
         approver: caller.identity,
@@ -353,13 +355,19 @@ type ParsedDecision =
   | { outcome: 'approve' | 'deny'; comment: string | undefined }
   | { field: string; detail: string };
 
-function parseDecision(body: Uint8Array): ParsedDecision {
+function parseDecision(body: Uint8Array, requestId: string, signedBody: boolean): ParsedDecision {
   let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+    value = JSON.parse(text);
   } catch {
     return { field: 'body', detail: 'the body is not valid UTF-8 JSON' };
   }
+  // JSON.parse keeps the last of two equal names; something in front may have read the first.
+  const repeated = repeatedMember(text);
+  if (repeated !== null)
+    return { field: repeated, detail: `the member "${repeated}" appears more than once` };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return {
       field: 'body',
@@ -372,7 +380,17 @@ function parseDecision(body: Uint8Array): ParsedDecision {
       return { field: key, detail: `unknown field "${key}"${hint}` };
     }
   }
-  const { outcome, comment } = value as { outcome?: unknown; comment?: unknown };
+  const {
+    outcome,
+    comment,
+    requestId: named,
+  } = value as { outcome?: unknown; comment?: unknown; requestId?: unknown };
+  if (signedBody && named === undefined) {
+    return { field: 'requestId', detail: 'a signed relay decision must name its request: add "requestId"' };
+  }
+  if (named !== undefined && named !== requestId) {
+    return { field: 'requestId', detail: 'requestId does not match the request in the URL' };
+  }
   if (outcome !== 'approve' && outcome !== 'deny') {
     return { field: 'outcome', detail: 'outcome must be "approve" or "deny"' };
   }

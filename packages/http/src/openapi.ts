@@ -89,6 +89,11 @@ export function openApiDocument(): Record<string, unknown> {
                   properties: {
                     outcome: { type: 'string', enum: ['approve', 'deny'] },
                     comment: { type: 'string', maxLength: 2000 },
+                    requestId: {
+                      type: 'string',
+                      description:
+                        'The request decided; must equal the id in the path. Required from signed relays, whose signature covers only the body.',
+                    },
                   },
                 },
               },

@@ -146,7 +146,7 @@ describe('signed relays', () => {
   test('an HMAC-signed relay decides as its configured identity, once per message id', async () => {
     const { app } = await setup();
     const { request, outcome } = await fx.pending();
-    const body = JSON.stringify({ outcome: 'approve', comment: 'INC-42 on call' });
+    const body = JSON.stringify({ outcome: 'approve', comment: 'INC-42 on call', requestId: request.id });
     const headers = signed('msg_1', body);
     const first = await app.request(`/requests/${request.id}/decisions`, { method: 'POST', headers, body });
     expect(first.status).toBe(200);
@@ -174,7 +174,7 @@ describe('signed relays', () => {
   test('an Ed25519 (v1a) relay is verified with its public key', async () => {
     const { app } = await setup();
     const { request } = await fx.pending();
-    const body = JSON.stringify({ outcome: 'deny', comment: 'ticket rejected' });
+    const body = JSON.stringify({ outcome: 'deny', comment: 'ticket rejected', requestId: request.id });
     const ok = await app.request(`/requests/${request.id}/decisions`, {
       method: 'POST',
       headers: signed('msg_ed', body, undefined, { privateKey: edPrivate }),
@@ -182,6 +182,29 @@ describe('signed relays', () => {
     });
     expect(ok.status).toBe(200);
     expect((await fx.cs.getRequest(request.id))?.status).toBe('denied');
+  });
+
+  test('a signed decision names its request: one signed for A and posted to B changes nothing', async () => {
+    const { app } = await setup();
+    const a = await fx.pending();
+    const b = await fx.pending({ table: 'other' });
+    const body = JSON.stringify({ outcome: 'approve', requestId: a.request.id });
+    const moved = await app.request(`/requests/${b.request.id}/decisions`, {
+      method: 'POST',
+      headers: signed('msg_moved', body),
+      body,
+    });
+    expect(moved.status).toBe(400);
+    expect(((await moved.json()) as { field: string }).field).toBe('requestId');
+    const unnamed = JSON.stringify({ outcome: 'approve' });
+    const missing = await app.request(`/requests/${b.request.id}/decisions`, {
+      method: 'POST',
+      headers: signed('msg_unnamed', unnamed),
+      body: unnamed,
+    });
+    expect(missing.status).toBe(400);
+    expect((await fx.cs.getRequest(a.request.id))?.status).toBe('pending');
+    expect((await fx.cs.getRequest(b.request.id))?.status).toBe('pending');
   });
 
   test('tampered bodies, stale timestamps and wrong keys are refused', async () => {
@@ -301,6 +324,13 @@ describe('bad input', () => {
     const cases: [Response, number, string | undefined][] = [
       [await post('{"outcome":'), 400, 'body'],
       [await post('[]'), 400, 'body'],
+      // JSON.parse would keep the last; a proxy in front may have read the first.
+      [await post('{"outcome":"deny","outcome":"approve"}'), 400, 'outcome'],
+      [
+        await decide('bob', request.id, { outcome: 'approve', requestId: 'req_someoneelse' }),
+        400,
+        'requestId',
+      ],
       [await decide('bob', request.id, { outcome: 'maybe' }), 400, 'outcome'],
       [await decide('bob', request.id, { outcome: 'approve', approver: 'user:carol' }), 400, 'approver'],
       [await decide('bob', request.id, { outcome: 'approve', comment: 7 }), 400, 'comment'],
