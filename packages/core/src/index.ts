@@ -55,6 +55,7 @@ export {
   STRANDED_REASON,
   UNUSED_APPROVAL_REASON,
 } from './lapse.js';
+export { repeatedMember } from './line-problem.js';
 export type { OnCallResolver } from './on-call.js';
 export type { CheckResult, OpenAction, OpenContext, OpenResult } from './open.js';
 export type { CountersignOptions } from './options.js';
