@@ -1,7 +1,7 @@
 // The guarding proxy: relays MCP between a client and a server unchanged, except that every tool call goes through countersign.
 import { randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
-import type { Countersign, Risk } from '@countersign/core';
+import { type Countersign, type Risk, repeatedMember } from '@countersign/core';
 import { guardedCall } from './guarded-call.js';
 import { connectHttpUpstream, type HttpUpstream } from './http-upstream.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
@@ -216,6 +216,10 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
     (line) => {
       const parsed = parse(line);
       if (parsed === undefined) return log('dropped a client line that is not JSON');
+      // Lines are forwarded as sent; with a member named twice, an upstream parser keeping the first
+      // ({"method":"tools/call",…,"method":"ping"}) would run what this proxy read as something else.
+      if (repeatedMember(line.toString('utf8')) !== null)
+        return log('dropped a client line with a member named twice');
       // Batches (older protocol versions) are taken apart so that no tool call slips through inside one.
       if (Array.isArray(parsed)) {
         for (const item of parsed) {

@@ -202,6 +202,20 @@ describe('guarding proxy against a real stdio server', () => {
     expect(harness.received().map((call) => call.name)).toEqual(['read_file']);
   });
 
+  test('a line naming a member twice is dropped: an upstream keeping the first name never gets a tool call the proxy read as a ping', async () => {
+    const harness = start();
+    harness.toProxy.write(`${INITIALIZE}\n${INITIALIZED}\n`);
+    await harness.nextLine(isAnswer(0));
+    harness.toProxy.write(
+      '{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"drop_table","arguments":{"table":"t"}},"method":"ping"}\n',
+    );
+    harness.toProxy.write(`${READ}\n`);
+    await harness.nextLine(isAnswer(7));
+    // Forwarded, this server (last name wins) would have answered the ping; nothing reached it.
+    expect(harness.lines.some(isAnswer(5))).toBe(false);
+    expect(harness.received().map((call) => call.name)).toEqual(['read_file']);
+  });
+
   test('a tool call hidden in a batch is still guarded', async () => {
     const harness = start();
     harness.toProxy.write(`${INITIALIZE}\n${INITIALIZED}\n`);
