@@ -10,7 +10,7 @@ import {
 } from './errors.js';
 import { newRequestId } from './ids.js';
 import { NONE, type Prepared, subjectDraft, ttl } from './prepared-call.js';
-import type { RoutedDecision } from './risk-routing.js';
+import { type RoutedDecision, riskRank } from './risk-routing.js';
 import type { Runtime } from './runtime.js';
 
 export async function openRequest(
@@ -129,12 +129,18 @@ async function pendingTwin(runtime: Runtime, prepared: Prepared): Promise<Approv
     existing !== null &&
     existing.status === 'pending' &&
     existing.fingerprint === prepared.fingerprint &&
-    existing.onBehalfOf === prepared.onBehalfOf
+    existing.onBehalfOf === prepared.onBehalfOf &&
+    !riskier(prepared, existing)
   ) {
     return existing;
   }
   runtime.pending.remove(id);
   return null;
+}
+
+/** Whether the call declares a higher risk than the request was opened at: an approval at a lower risk does not cover it. */
+function riskier(prepared: Prepared, existing: ApprovalRequest): boolean {
+  return prepared.risk !== undefined && riskRank(prepared.risk) > riskRank(existing.risk);
 }
 
 /** What makes two calls of one actor and session the same request: the exact call, and for whom. */
@@ -194,6 +200,7 @@ function reattach(existing: ApprovalRequest, prepared: Prepared, key: string): A
   if (existing.action.name !== prepared.name) differs.push('action name');
   if (existing.action.resource !== prepared.action.resource) differs.push('resource');
   if (existing.action.paramsHash !== prepared.action.paramsHash) differs.push('params');
+  if (riskier(prepared, existing)) differs.push('risk (declared higher than the request was asked at)');
   if (differs.length === 0 && existing.fingerprint !== prepared.fingerprint) differs.push('fingerprint');
   if (differs.length > 0) throw new IdempotencyConflictError(key, existing.id, differs);
   return existing;

@@ -349,3 +349,19 @@ describe('tool names and tool-call keys for adapters', () => {
     expect(toolCallKey('x'.repeat(300))).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 });
+
+describe('a resume declaring a higher risk', () => {
+  test('is an idempotency_conflict naming the risk, and an identical call at a higher risk is its own request', async () => {
+    const { cs, transport } = setup();
+    const key = { ...CONTEXT, idempotencyKey: 'risky' };
+    const opened = await cs.open({ ...EXPORT, risk: 'low' }, key);
+    if (opened.status !== 'pending') throw new Error('expected pending');
+    const error = await attempt(cs, { ...EXPORT, risk: 'critical' }, { ...key, wait: false }).outcome;
+    expect(isCountersignError(error, ErrorCode.IdempotencyConflict)).toBe(true);
+    expect((error as { differs: string[] }).differs.join()).toContain('risk');
+    // Without a key: a twin at a higher risk is not merged into the lower one.
+    await cs.open({ name: 'infra.deploy', params: { v: 1 }, risk: 'low' }, CONTEXT);
+    await cs.open({ name: 'infra.deploy', params: { v: 1 }, risk: 'high' }, CONTEXT);
+    expect(transport.delivered.filter((r) => r.action.name === 'infra.deploy')).toHaveLength(2);
+  });
+});
