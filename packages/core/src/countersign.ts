@@ -100,6 +100,12 @@ export interface Countersign {
    */
   decideBatch(batch: BatchDecisionInput): Promise<BatchDecisionResult>;
   /**
+   * Sends due reminders and escalations (rules' `remindAfter`, `escalateAfter`) for up to `limit`
+   * pending requests, for processes that do not wait on them; a waiting guard sends its own.
+   * Call it on a timer, beside `sweep()`. Returns how many requests it looked at.
+   */
+  followUp(limit?: number): Promise<number>;
+  /**
    * Ends the reuse window a request's approval opened (rule `reuse`), before its time: `by` must be
    * one of the request's eligible approvers. Audited `reuse_revoked`. Returns whether a window ended.
    */
@@ -305,6 +311,12 @@ class CountersignInstance implements Countersign {
       read.by,
       read.reason === undefined ? null : scrubText(read.reason),
     );
+  }
+
+  async followUp(limit = 100): Promise<number> {
+    await this.whenReady();
+    parseInput(pageSchema.shape.limit, limit, 'followUp limit');
+    return this.runtime.options.followUps.sweep(this.runtime, limit);
   }
 
   async decideBatch(batch: BatchDecisionInput): Promise<BatchDecisionResult> {

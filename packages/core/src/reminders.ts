@@ -6,7 +6,7 @@ import { ConfigError } from './errors.js';
 import type { OnCallResolver } from './on-call.js';
 import type { ApproverSpec, PolicyRule } from './policy.js';
 import { scrubText } from './redact.js';
-import type { Runtime } from './runtime.js';
+import { checkRequest, type Runtime } from './runtime.js';
 
 /** Who a rule escalates to: identities, directory groups, and an on-call target for the `onCall` resolver. */
 export interface EscalationTarget extends ApproverSpec {
@@ -123,6 +123,26 @@ export class FollowUps {
         error,
       });
     }
+  }
+
+  /**
+   * Follow-ups for pending requests nobody in this process waits on (opened with `open()`, or by a
+   * process that stopped): up to `limit` of them, soonest deadline first. Returns how many it looked at.
+   */
+  async sweep(runtime: Runtime, limit: number): Promise<number> {
+    if (this.plans.size === 0) return 0;
+    const raw: unknown = await runtime.call('listRequests', () =>
+      runtime.store.listRequests({ status: 'pending', limit }),
+    );
+    if (!Array.isArray(raw)) return 0;
+    let looked = 0;
+    for (const record of raw) {
+      const request = checkRequest(record);
+      if (!this.plans.has(request.ruleId)) continue;
+      looked++;
+      await this.due(runtime, request);
+    }
+    return looked;
   }
 
   private async remind(runtime: Runtime, request: ApprovalRequest): Promise<void> {

@@ -108,6 +108,25 @@ describe('reminders and escalation', () => {
     await cs.close();
   });
 
+  test('followUp() sends what is due for requests nobody waits on', async () => {
+    const { transport, notices } = followUpTransport();
+    const { cs, clock } = setup({ policy: [RULE], transports: [transport] });
+    const opened = await cs.open(DEPLOY, { ...CONTEXT, idempotencyKey: 'k1' });
+    if (opened.status !== 'pending') throw new Error('expected pending');
+    expect(await cs.followUp()).toBe(1);
+    expect(notices).toEqual([]);
+    await clock.advance(21 * MINUTE);
+    await cs.followUp();
+    expect(notices).toEqual([
+      { kind: 'reminder', to: ['user:bob', 'user:carol'] },
+      { kind: 'escalation', to: ['user:dave'] },
+    ]);
+    await cs.followUp();
+    expect(notices).toHaveLength(2);
+    expect((await cs.getRequest(opened.requestId))?.approvers).toContain('user:dave');
+    await cs.close();
+  });
+
   test('nobody answers, even after escalation: the request expires and fails closed', async () => {
     const { transport } = followUpTransport();
     const { cs, clock } = setup({ policy: [RULE], transports: [transport] });
