@@ -213,6 +213,8 @@ class CountersignInstance implements Countersign {
       decide: (requestId, decision) => this.decide(requestId, decision),
       getRequest: (requestId) => this.getRequest(requestId),
       recordRefusal: (requestId, refusal) => this.recordRefusal(requestId, refusal),
+      rule: (ruleId) => this.runtime.options.policy.ruleById(ruleId) ?? null,
+      decideBatch: (batch) => this.decideBatch(batch),
       clock,
     };
     for (const transport of transports.values()) {

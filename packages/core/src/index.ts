@@ -77,6 +77,7 @@ export type {
   RuleMatch,
 } from './policy.js';
 export {
+  type ApprovalTerms,
   decisionProblem,
   type PresentOptions,
   paramsText,

@@ -2,7 +2,8 @@
 import { type ApprovalRequest, approvalsOf, type Decision, type RequestStatus } from './approval.js';
 import { isSelfApproval } from './approvers.js';
 import { canonicalJson } from './canonical-json.js';
-import type { Risk } from './policy.js';
+import type { PolicyRule, Risk } from './policy.js';
+import { DEFAULT_MAX_USES } from './reuse-windows.js';
 
 /** The label every channel puts beside the agent's reason: nobody checked it. */
 export const UNVERIFIED_REASON_LABEL = 'Stated by the agent, unverified';
@@ -59,11 +60,25 @@ export interface RequestPresentation {
   expiresAt: number;
   decidedAt: number | null;
   closedReason: string | null;
+  /** Present when `options.rule` was given. */
+  terms?: ApprovalTerms | undefined;
 }
 
 export interface PresentOptions {
   /** Characters of params text before it is cut. Default 2,600 (fits a Slack section). */
   paramsBudget?: number | undefined;
+  /** The request's rule (`host.rule(request.ruleId)`), for what approving it means: reuse, comments, edits. */
+  rule?: PolicyRule | null | undefined;
+}
+
+/** What approving a request means beyond this call, from its rule; shown beside the buttons. */
+export interface ApprovalTerms {
+  /** A sentence when the approval may cover later calls (rule `reuse`), else null. */
+  reuse: string | null;
+  /** Decisions that need a comment (rule `requireComment`), else null. */
+  commentRequired: 'approve' | 'deny' | 'both' | null;
+  /** Param paths the approver may narrow (rule `editable`). */
+  editable: readonly string[];
 }
 
 const DEFAULT_PARAMS_BUDGET = 2_600;
@@ -146,6 +161,22 @@ export function presentRequest(request: ApprovalRequest, options: PresentOptions
     expiresAt: request.expiresAt,
     decidedAt: request.decidedAt,
     closedReason: request.closedReason,
+    ...(options.rule ? { terms: termsOf(options.rule) } : {}),
+  };
+}
+
+function termsOf(rule: PolicyRule): ApprovalTerms {
+  const reuse = rule.reuse;
+  const within =
+    reuse === undefined ? '' : typeof reuse.within === 'number' ? `${reuse.within} ms` : reuse.within;
+  const same = reuse?.same === 'fingerprint' ? 'identical' : `matching (${reuse?.same.join(', ')})`;
+  return {
+    reuse:
+      reuse === undefined || rule.destructive === true
+        ? null
+        : `Approving may also cover up to ${reuse.maxUses ?? DEFAULT_MAX_USES} later ${same} call(s) by this agent ${reuse.scope === 'session' ? 'in this session' : 'in any session'} for ${within}; choose "just this call" to prevent it.`,
+    commentRequired: rule.requireComment ?? null,
+    editable: rule.editable ?? [],
   };
 }
 

@@ -1,6 +1,8 @@
 // The Transport contract: delivering requests to people and receiving their decisions.
 import type { ApprovalRequest, DeliveryReceipt } from './approval.js';
+import type { BatchDecisionInput, BatchDecisionResult } from './batch-decisions.js';
 import type { Clock } from './clock.js';
+import type { PolicyRule } from './policy.js';
 import type { FollowUpNotice } from './reminders.js';
 
 /** A decision as transports and API callers submit it. */
@@ -36,6 +38,10 @@ export interface TransportHost {
   /** Audits an attempt the transport refused itself (unknown user, forged click on a live request). */
   recordRefusal(requestId: string, refusal: { approver: string; via: string; why: string }): Promise<void>;
   readonly clock: Clock;
+  /** The policy rule a request names, for `presentRequest(request, { rule })`; null if none has that id. */
+  rule?(ruleId: string): PolicyRule | null;
+  /** Records one decision on several requests, all or nothing, as `countersign.decideBatch` does. */
+  decideBatch?(batch: BatchDecisionInput): Promise<BatchDecisionResult>;
 }
 
 export interface DeliveryContext {
