@@ -221,3 +221,55 @@ test('context actor is the guard actor, not a param', async () => {
   expect(await call.outcome).toMatchObject({ code: ErrorCode.PolicyDenied });
   await cs.close();
 });
+
+describe('the index agrees with trying every rule in order, conditions included', () => {
+  test('random policies and calls', () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return Math.floor((seed / 2 ** 31) * n);
+    };
+    const actions = ['db.read', 'db.readAll', 'db.export', 'infra.deploy', 'iam.grant'];
+    const patterns = ['db.read', 'db.read*', 'db.*', '*.export', 'infra.deploy', 'iam.*', '*'];
+    const conditions = [
+      'params.n > 5',
+      'params.n <= 5',
+      "params.tag == 'x'",
+      'params.missing > 1',
+      undefined,
+    ];
+    for (let round = 0; round < 30; round++) {
+      const rules: PolicyRule[] = Array.from({ length: 12 }, (_, i) => {
+        const when = conditions[random(conditions.length)];
+        return {
+          id: `r${i}`,
+          match: { action: patterns[random(patterns.length)]! },
+          effect: (['allow', 'deny'] as const)[random(2)]!,
+          ...(when === undefined ? {} : { when }),
+        };
+      });
+      const policy = new Policy(rules, 'deny');
+      for (let c = 0; c < 20; c++) {
+        const action = actions[random(actions.length)]!;
+        const params = { n: random(10), tag: ['x', 'y'][random(2)]! };
+        const call = { params, onBehalfOf: null, risk: 'medium', sessionId: 's', now: 0 };
+        // Linear: the first rule whose pattern matches and whose condition holds or fails to evaluate.
+        const expected = rules.find((rule) => {
+          const pattern = rule.match.action as string;
+          const re = new RegExp(`^${pattern.replaceAll('.', '\\.').replaceAll('*', '.*')}$`);
+          if (!re.test(action)) return false;
+          if (rule.when === undefined || rule.when === 'params.missing > 1') return true;
+          if (rule.when === 'params.n > 5') return params.n > 5;
+          if (rule.when === 'params.n <= 5') return params.n <= 5;
+          return params.tag === 'x';
+        });
+        const decision = policy.decide({ action, resource: null, actor: 'agent:a', call });
+        expect(decision.ruleId).toBe(expected?.id ?? 'default');
+        if (expected?.when === 'params.missing > 1') {
+          expect(decision.effect).toBe('deny');
+          expect(decision.conditionError).toBeDefined();
+        }
+      }
+    }
+  });
+});
