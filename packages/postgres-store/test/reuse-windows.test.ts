@@ -1,10 +1,12 @@
 import { createCountersign, ErrorCode, type PolicyRule } from '@countersign/core';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createPostgresStore } from '../src/index.js';
+import { killChildren, spawnChild } from './children.js';
 import { dropSchema, freshStore, PG_URL } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
+  killChildren();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
@@ -39,7 +41,7 @@ async function processes() {
   cleanups.push(async () => {
     for (const cs of [a, b, approver]) await cs.close();
   });
-  return { a, b, approver };
+  return { a, b, approver, schema: first.schema };
 }
 
 describe('reuse windows on PostgreSQL', () => {
@@ -91,4 +93,25 @@ describe('reuse windows on PostgreSQL', () => {
     expect(after).toMatchObject({ code: ErrorCode.ApprovalPending });
     expect(ran).toEqual(['a']);
   });
+
+  test('a separate OS process relies on the window, once; a second separate process asks', async () => {
+    const { a, approver, schema } = await processes();
+    const ran: string[] = [];
+    const requested = new Promise<string>((resolve) => a.once('requested', (e) => resolve(e.request!.id)));
+    const first = a.guard(exportCall(ran, 'a'), context);
+    const requestId = await requested;
+    await approver.decide(requestId, { approver: 'user:bob', outcome: 'approve' });
+    await first;
+    const config = { url: PG_URL, schema, policy, sessionId: context.sessionId };
+    const b = spawnChild('reuse-agent', config);
+    expect(await b.waitFor((e) => e.event === 'result', 60_000)).toMatchObject({ outcome: 'ran' });
+    expect(b.events.find((e) => e.event === 'reused')).toMatchObject({ requestId });
+    expect(b.events.find((e) => e.event === 'ran')?.grantId).toEqual(expect.stringMatching(/^grt_/));
+    const c = spawnChild('reuse-agent', config);
+    expect(await c.waitFor((e) => e.event === 'result', 60_000)).toMatchObject({
+      outcome: ErrorCode.ApprovalPending,
+    });
+    expect(c.events.some((e) => e.event === 'ran')).toBe(false);
+    expect((await approver.audit.verify()).ok).toBe(true);
+  }, 120_000);
 });
