@@ -92,6 +92,11 @@ export const OCSF_OUTCOMES: Readonly<Record<string, Outcome>> = {
   credential_issued: { disposition: ALLOWED, action: ALLOWED },
   credential_revoked: { disposition: ACCESS_REVOKED },
   credential_reaped: { disposition: ACCESS_REVOKED, severity: LOW },
+  reuse_opened: { disposition: APPROVED, decision: 'Approved' },
+  reused: { disposition: ALLOWED, action: ALLOWED, decision: 'Approved' },
+  reuse_revoked: { disposition: ACCESS_REVOKED },
+  reminded: { disposition: [14, 'Delayed'] },
+  escalated: { disposition: [14, 'Delayed'], severity: LOW },
 };
 
 /** A single approver's vote: approve is Approved/Allowed, deny is Rejected/Denied. */
@@ -249,6 +254,8 @@ export function describeEntry(entry: AuditEntry): string {
       return `credentials for ${what} revoked${request}`;
     case 'credential_reaped':
       return `credentials left by a stopped process revoked for ${what}${request}`;
+    case 'reused':
+      return `${who} ran ${what} on an earlier approval${request}${detail}`;
     default:
       return `${entry.type.replace(/_/g, ' ')}: ${what} for ${who}${detail}${request}`;
   }

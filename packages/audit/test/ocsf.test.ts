@@ -31,12 +31,25 @@ describe('the OCSF schema check itself', () => {
   });
 });
 
+/** Types `everyEntryType()` does not write. */
+const SYNTHETIC: readonly string[] = [
+  'credential_issued',
+  'credential_revoked',
+  'credential_reaped',
+  'reuse_opened',
+  'reused',
+  'reuse_revoked',
+  'reminded',
+  'escalated',
+];
+
 describe('toOcsfEvent', () => {
   test('every entry of a run that writes every audit type is a valid OCSF 1.8 API Activity event', async () => {
     const { cs, entries } = await everyEntryType();
     await cs.close();
-    // Credential entries need a credential broker; they are checked from synthetic entries below.
-    const withoutBroker = AUDIT_TYPES.filter((type) => !type.startsWith('credential_'));
+    // Credential, reuse and follow-up entries need a broker or rules this run lacks; they are checked
+    // from synthetic entries below.
+    const withoutBroker = AUDIT_TYPES.filter((type) => !SYNTHETIC.includes(type));
     expect(new Set(entries.map((entry) => entry.type))).toEqual(new Set(withoutBroker));
     for (const entry of entries) {
       const event = JSON.parse(JSON.stringify(toOcsfEvent(entry, { productVersion: '0.1.0' })));
@@ -109,7 +122,7 @@ describe('toOcsfEvent', () => {
     await cs.close();
     const granted = entries.find((entry) => entry.type === 'granted')!;
     const detail = JSON.stringify({ broker: 'pg', handle: 'cs_grant_1' });
-    for (const type of ['credential_issued', 'credential_revoked', 'credential_reaped', 'something_new']) {
+    for (const type of [...SYNTHETIC, 'something_new']) {
       const event = JSON.parse(JSON.stringify(toOcsfEvent({ ...granted, type, detail } as never)));
       expect({ type, problems: validateApiActivity(event) }).toEqual({ type, problems: [] });
     }
