@@ -6,6 +6,7 @@ import { NotEligibleError, RequestNotFoundError } from './errors.js';
 import { sha256Hex } from './ids.js';
 import type { PolicyRule, Risk } from './policy.js';
 import { type Prepared, subjectDraft } from './prepared-call.js';
+import { isPlainObject } from './record-shape.js';
 import { riskRank } from './risk-routing.js';
 import type { Runtime } from './runtime.js';
 import type { ReuseWindow, Store } from './store.js';
@@ -261,12 +262,6 @@ function isApprovalOf(
     (spec.same !== 'fingerprint' || request.fingerprint === prepared.fingerprint) &&
     riskRank(request.risk) >= riskRank(window.risk)
   );
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 const RISKS: ReadonlySet<unknown> = new Set(['low', 'medium', 'high', 'critical']);
