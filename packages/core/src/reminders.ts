@@ -35,9 +35,9 @@ interface FollowUpPlan {
 /** Each rule's reminder and escalation settings, resolved and checked when the instance is created. */
 export class FollowUps {
   private readonly plans = new Map<string, FollowUpPlan>();
-  /** Requests this process already reminded or escalated, so each happens once per process. */
-  private readonly reminded = new Set<string>();
-  private readonly escalated = new Set<string>();
+  /** Requests this process already reminded or escalated, with their deadlines, so each happens once per process. */
+  private readonly reminded = new OncePerRequest();
+  private readonly escalated = new OncePerRequest();
 
   constructor(
     rules: readonly PolicyRule[],
@@ -107,12 +107,18 @@ export class FollowUps {
     if (plan === undefined || request.status !== 'pending') return;
     const age = runtime.now() - request.createdAt;
     try {
-      if (plan.remindAfterMs !== null && age >= plan.remindAfterMs && !this.reminded.has(request.id)) {
-        this.reminded.add(request.id);
+      if (
+        plan.remindAfterMs !== null &&
+        age >= plan.remindAfterMs &&
+        this.reminded.first(request, runtime.now())
+      ) {
         await this.remind(runtime, request);
       }
-      if (plan.escalateAfterMs !== null && age >= plan.escalateAfterMs && !this.escalated.has(request.id)) {
-        this.escalated.add(request.id);
+      if (
+        plan.escalateAfterMs !== null &&
+        age >= plan.escalateAfterMs &&
+        this.escalated.first(request, runtime.now())
+      ) {
         await this.escalate(runtime, request, plan);
       }
     } catch (error) {
@@ -211,6 +217,23 @@ export class FollowUps {
     } finally {
       runtime.options.clock.clearTimeout(timer);
     }
+  }
+}
+
+/** Remembers requests until their deadline, so memory follows the pending requests, not every one ever seen. */
+class OncePerRequest {
+  private readonly until = new Map<string, number>();
+  private nextPrune = 1_000;
+
+  /** True the first time it sees `request`; false after, until the request's deadline has passed. */
+  first(request: ApprovalRequest, now: number): boolean {
+    if (this.until.has(request.id)) return false;
+    if (this.until.size >= this.nextPrune) {
+      for (const [id, expiresAt] of this.until) if (expiresAt <= now) this.until.delete(id);
+      this.nextPrune = Math.max(1_000, this.until.size * 2);
+    }
+    this.until.set(request.id, request.expiresAt);
+    return true;
   }
 }
 
