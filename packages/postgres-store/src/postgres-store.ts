@@ -52,7 +52,7 @@ export interface PostgresStore extends Store {
    * pending requests past their deadline, and approvals whose grant lifetime has passed with no
    * outcome recorded (never claimed: expired; action started: failed, grant revoked). One
    * transaction that skips rows other sweepers or processes hold, writing the same records and
-   * audit as core. Returns the ids it closed.
+   * audit as core. Also deletes up to `limit` reuse windows that have ended. Returns the ids it closed.
    */
   sweepExpired(options?: SweepOptions): Promise<string[]>;
 }
@@ -451,6 +451,12 @@ class PgStore implements PostgresStore {
         drafts.push(...change.audit);
         closed.push(change.next.id);
       }
+      // Reuse windows that have ended can never apply again: drop them, so the table tracks live ones.
+      await client.query(
+        `DELETE FROM ${this.s}.reuse_windows
+         WHERE id IN (SELECT id FROM ${this.s}.reuse_windows WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+        [now, limit],
+      );
       await this.appendIn(client, drafts);
       for (const id of closed) await this.notifyIn(client, id);
       return closed;

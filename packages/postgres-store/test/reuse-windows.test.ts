@@ -114,4 +114,20 @@ describe('reuse windows on PostgreSQL', () => {
     expect(c.events.some((e) => e.event === 'ran')).toBe(false);
     expect((await approver.audit.verify()).ok).toBe(true);
   }, 120_000);
+
+  test('sweepExpired drops reuse windows that have ended, and only those', async () => {
+    const store = await freshStore();
+    cleanups.push(async () => {
+      await store.close();
+      await dropSchema(store.schema);
+    });
+    const base = { requestId: 'req_x', ruleId: 'exports', scope: 's', match: 'm', risk: 'medium' as const };
+    const now = Date.now();
+    const window = { ...base, createdAt: now - 7_200_000, maxUses: 3, uses: 0, revokedAt: null };
+    await store.createReuseWindow!({ ...window, id: 'reuse_old', expiresAt: now - 3_600_000 }, []);
+    await store.createReuseWindow!({ ...window, id: 'reuse_live', expiresAt: now + 3_600_000 }, []);
+    await store.sweepExpired();
+    expect(await store.getReuseWindow!('reuse_old')).toBeNull();
+    expect(await store.getReuseWindow!('reuse_live')).toMatchObject({ id: 'reuse_live' });
+  });
 });
