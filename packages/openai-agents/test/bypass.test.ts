@@ -97,7 +97,7 @@ describe('bypass attempts against guarded agent tools', () => {
         callId: 'call-1',
         output: {
           type: 'text',
-          text: 'Nobody approved this action in time, so it did not run. Ask again later only if it is still needed.',
+          text: 'The action was approved but not run in time, so the approval lapsed. Ask again if it is still needed.',
         },
       },
     ]);
