@@ -159,7 +159,9 @@ describe('sweepExpired', () => {
 
 describe('failure semantics', () => {
   test('a failed write rolls back and returns a usable client to the pool', async () => {
-    const pool = new pg.Pool({ connectionString: PG_URL, max: 1 });
+    // Its own application_name: other test files run beside this one on the shared server.
+    const applicationName = randomSchema('cs_rollback');
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 1, application_name: applicationName });
     cleanups.push(() => pool.end());
     const store = await tracked(createPostgresStore({ pool, schema: randomSchema(), notifications: false }));
     await store.migrate();
@@ -171,9 +173,10 @@ describe('failure semantics', () => {
     // With max: 1 this reuses the client that just failed; an open aborted transaction would reject here.
     expect(await store.readAudit(0, 10)).toHaveLength(1);
     expect((await store.getGrantByTokenHash(grant.tokenHash))?.id).toBe(grant.id);
-    const { rows } = await pool.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE state LIKE $1', [
-      'idle in transaction%',
-    ]);
+    const { rows } = await pool.query(
+      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE state LIKE $1 AND application_name = $2',
+      ['idle in transaction%', applicationName],
+    );
     expect(rows[0].n).toBe(0);
   });
 
