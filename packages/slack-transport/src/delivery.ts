@@ -1,5 +1,5 @@
 // Posting approval messages (chat.postMessage) and keeping them current (chat.update), in order.
-import type { ApprovalRequest, Clock, DeliveryReceipt } from '@countersign/core';
+import type { ApprovalRequest, Clock, DeliveryReceipt, PolicyRule } from '@countersign/core';
 import type { WebClient } from '@slack/web-api';
 import { renderApprovalMessage } from './render.js';
 import { callSlack, PREFIX } from './slack-api.js';
@@ -35,6 +35,8 @@ export class MessageDelivery {
     private readonly clock: () => Clock,
     /** The stored request, or null: read after each update to catch changes made meanwhile. */
     private readonly load: (requestId: string) => Promise<ApprovalRequest | null>,
+    /** The request's policy rule, for the approval's terms; null when the host does not say. */
+    private readonly rule: (ruleId: string) => PolicyRule | null,
   ) {}
 
   /** Where this process posted the request's message, if it did. */
@@ -53,7 +55,7 @@ export class MessageDelivery {
   }
 
   private async post(request: ApprovalRequest, signal: AbortSignal): Promise<Record<string, string>> {
-    const message = renderApprovalMessage(request);
+    const message = renderApprovalMessage(request, { rule: this.rule(request.ruleId) });
     const result = await callSlack(
       'chat.postMessage',
       () =>
@@ -91,7 +93,7 @@ export class MessageDelivery {
         latest !== null && latest.version > state.version && round < MAX_UPDATE_ROUNDS;
         round++
       ) {
-        const message = renderApprovalMessage(latest);
+        const message = renderApprovalMessage(latest, { rule: this.rule(latest.ruleId) });
         const clock = this.clock();
         await callSlack(
           'chat.update',

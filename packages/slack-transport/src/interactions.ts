@@ -1,15 +1,18 @@
 // The Interactivity Request URL: verifies each request, answers Slack at once, then turns clicks into decisions.
 import {
   type ApprovalRequest,
+  type BatchRefusedError,
   type Clock,
   type DecisionInput,
   decisionProblem,
   isCountersignError,
+  presentRequest,
   type TransportHost,
 } from '@countersign/core';
 import type { WebClient } from '@slack/web-api';
 import type { ApproverIdentity } from './approver-identity.js';
 import { slackIdentity } from './approver-identity.js';
+import { type BatchEntry, decodeBatch } from './batch.js';
 import type { PostedMessage } from './delivery.js';
 import { readCapped } from './http.js';
 import {
@@ -17,11 +20,11 @@ import {
   type Interaction,
   modalOriginSchema,
   parseInteraction,
-  submittedReason,
+  submittedComment,
   type ViewSubmission,
 } from './payloads.js';
-import { ACTION, renderReasonModal } from './render.js';
-import { alreadyDecided, type Replies, SAY, VIA, type Where } from './replies.js';
+import { ACTION, needsComment, renderReasonModal } from './render.js';
+import { alreadyDecided, batchRefused, type Replies, SAY, VIA, type Where } from './replies.js';
 import { verifySlackSignature } from './signature.js';
 import { describeError, PREFIX, type SlackTransportLogger, toCallError } from './slack-api.js';
 
@@ -43,7 +46,17 @@ export interface InteractionEndpointOptions {
   postedMessage: (requestId: string) => PostedMessage | undefined;
   identity: ApproverIdentity;
   replies: Replies;
+  /** Re-renders a batch message after a click on it, from the requests' stored state. */
+  repaintBatch: (channel: string, ts: string, entries: readonly BatchEntry[]) => Promise<void>;
 }
+
+type BlockAction = BlockActions['actions'][number];
+
+const BATCH_ACTIONS: readonly string[] = [
+  ACTION.BatchApprove,
+  ACTION.BatchApproveJustThese,
+  ACTION.BatchDeny,
+];
 
 export class InteractionEndpoint {
   private readonly inflight = new Set<Promise<void>>();
@@ -129,24 +142,73 @@ export class InteractionEndpoint {
       user: payload.user.id,
       team: payload.team?.id ?? this.options.teamId,
     };
+    if (BATCH_ACTIONS.includes(action.action_id)) return this.onBatch(host, action, where);
     const request = await this.postedRequest(host, action.value, where);
     if (request === null) return;
     const approver = await this.options.identity.identify(request, where);
     if (approver === null) return;
-    if (action.action_id === ACTION.DenyWithReason) {
-      await this.openReasonModal(request, approver, where, payload.trigger_id);
+    const terms = presentRequest(request, { rule: host.rule?.(request.ruleId) ?? null }).terms;
+    const outcome =
+      action.action_id === ACTION.Deny || action.action_id === ACTION.DenyWithReason ? 'deny' : 'approve';
+    const justThisCall = action.action_id === ACTION.ApproveJustThisCall;
+    // A rule that requires a comment gets it from the modal; the button alone decides nothing.
+    if (action.action_id === ACTION.DenyWithReason || needsComment(terms, outcome)) {
+      await this.openReasonModal(request, approver, where, payload.trigger_id, outcome, justThisCall);
       return;
     }
     await this.decide(host, request.id, where, {
       approver,
-      outcome: action.action_id === ACTION.Approve ? 'approve' : 'deny',
+      outcome,
       via: VIA,
+      ...(justThisCall ? { justThisCall: true } : {}),
     });
   }
 
+  /**
+   * Approve all / Deny all on a batch message: the button's value names each request and the params
+   * hash shown; the clicker is identified as for single requests, and core applies the decision to
+   * every request or to none (any it may not decide refuses the whole batch).
+   */
+  private async onBatch(host: TransportHost, action: BlockAction, where: Where): Promise<void> {
+    const { replies } = this.options;
+    const entries = decodeBatch(action.value);
+    const first = entries === null ? null : await host.getRequest(entries[0]!.id);
+    if (entries === null || first === null || where.channel === undefined || where.ts === undefined) {
+      await replies.tell(where, SAY.notFound);
+      return;
+    }
+    const approver = await this.options.identity.identify(first, where);
+    if (approver === null) return;
+    if (host.decideBatch === undefined) {
+      await replies.tell(where, SAY.noBatch);
+      return;
+    }
+    try {
+      await host.decideBatch({
+        approver,
+        outcome: action.action_id === ACTION.BatchDeny ? 'deny' : 'approve',
+        via: VIA,
+        requests: entries,
+        ...(action.action_id === ACTION.BatchApproveJustThese ? { justThisCall: true } : {}),
+      });
+    } catch (error) {
+      if (isCountersignError(error, 'batch_refused')) {
+        await replies.tell(where, batchRefused((error as BatchRefusedError).problems));
+      } else {
+        this.options.logger.error(`${PREFIX} recording a batch decision failed: ${describeError(error)}`);
+        await replies.tell(where, SAY.failed);
+      }
+    }
+    try {
+      await this.options.repaintBatch(where.channel, where.ts, entries);
+    } catch (error) {
+      this.options.logger.warn(`${PREFIX} could not update a batch message: ${describeError(error)}`);
+    }
+  }
+
   private async onViewSubmission(host: TransportHost, payload: ViewSubmission): Promise<void> {
-    const reason = submittedReason(payload);
-    if (reason === null) return;
+    const submitted = submittedComment(payload);
+    if (submitted === null) return;
     let origin: unknown;
     try {
       origin = JSON.parse(payload.view.private_metadata);
@@ -170,9 +232,10 @@ export class InteractionEndpoint {
     if (approver === null) return;
     await this.decide(host, request.id, where, {
       approver,
-      outcome: 'deny',
-      comment: reason.length > 0 ? reason : undefined,
+      outcome: submitted.outcome,
+      comment: submitted.comment.length > 0 ? submitted.comment : undefined,
       via: VIA,
+      ...(submitted.outcome === 'approve' && parsed.data.justThisCall === true ? { justThisCall: true } : {}),
     });
   }
 
@@ -218,6 +281,8 @@ export class InteractionEndpoint {
     approver: string,
     where: Where,
     triggerId: string | undefined,
+    outcome: 'approve' | 'deny',
+    justThisCall: boolean,
   ): Promise<void> {
     const { replies } = this.options;
     // Checked before the modal opens so nobody types a reason that will be refused; core checks again.
@@ -238,14 +303,20 @@ export class InteractionEndpoint {
         return replies.tell(where, SAY.voted);
     }
     if (triggerId === undefined || where.channel === undefined || where.ts === undefined) return;
-    const view = renderReasonModal(request, { requestId: request.id, channel: where.channel, ts: where.ts });
+    const origin = {
+      requestId: request.id,
+      channel: where.channel,
+      ts: where.ts,
+      ...(justThisCall ? { justThisCall: true } : {}),
+    };
+    const view = renderReasonModal(request, origin, outcome);
     try {
       await this.options.client.views.open({ trigger_id: triggerId, view });
     } catch (error) {
       this.options.logger.error(
         `${PREFIX} views.open failed: ${describeError(toCallError('views.open', error))}`,
       );
-      await replies.tell(where, 'Countersign could not open the reason dialog. Use Deny, or try again.');
+      await replies.tell(where, 'Countersign could not open the comment dialog. Try again.');
     }
   }
 
@@ -271,6 +342,11 @@ export class InteractionEndpoint {
           return replies.tell(where, alreadyDecided((error as { status?: string }).status ?? 'settled'));
         case 'request_not_found':
           return replies.tell(where, SAY.notFound);
+        case 'invalid_input':
+          // The only input a click can get wrong: a comment the rule requires, left blank.
+          if (/requires a comment/.test((error as Error).message))
+            return replies.tell(where, SAY.commentRequired);
+          return replies.tell(where, SAY.failed);
         default:
           this.options.logger.error(
             `${PREFIX} recording a decision on ${requestId} failed: ${describeError(error)}`,

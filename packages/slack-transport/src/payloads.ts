@@ -1,6 +1,6 @@
 // Parsing Slack's interaction payloads (and its ssl_check) from a verified form body.
 import { z } from 'zod';
-import { REASON_MODAL } from './render.js';
+import { COMMENT_MODAL, REASON_MODAL } from './render.js';
 
 const team = z.object({ id: z.string() }).nullable().optional();
 const user = z.object({ id: z.string().min(1), team_id: z.string().optional() });
@@ -42,6 +42,7 @@ export const modalOriginSchema = z.object({
   requestId: z.string().min(1).max(200),
   channel: z.string().min(1).max(100),
   ts: z.string().min(1).max(100),
+  justThisCall: z.boolean().optional(),
 });
 
 export type Interaction =
@@ -90,9 +91,18 @@ export function parseInteraction(rawBody: Uint8Array): ParsedInteraction {
   };
 }
 
-/** The reason typed into the deny-with-reason modal, or null when the view is not ours. */
-export function submittedReason(payload: ViewSubmission): string | null {
-  if (payload.view.callback_id !== REASON_MODAL.callbackId) return null;
+/** The decision and comment typed into one of our comment modals, or null when the view is not ours. */
+export function submittedComment(
+  payload: ViewSubmission,
+): { outcome: 'approve' | 'deny'; comment: string } | null {
+  const { callback_id } = payload.view;
+  const outcome =
+    callback_id === REASON_MODAL.callbackId
+      ? 'deny'
+      : callback_id === COMMENT_MODAL.callbackId
+        ? 'approve'
+        : null;
+  if (outcome === null) return null;
   const value = payload.view.state.values[REASON_MODAL.blockId]?.[REASON_MODAL.actionId]?.value;
-  return (value ?? '').trim().slice(0, REASON_MODAL.maxLength);
+  return { outcome, comment: (value ?? '').trim().slice(0, REASON_MODAL.maxLength) };
 }

@@ -1,13 +1,25 @@
 // Block Kit for a request, rendered from core's presentation model and escaped for Slack mrkdwn.
-import { type ApprovalRequest, presentRequest, type RequestPresentation } from '@countersign/core';
-import type { KnownBlock, ModalView, SectionBlock } from '@slack/types';
-import { code, codeBlock } from './escape.js';
+import {
+  type ApprovalRequest,
+  type ApprovalTerms,
+  type PolicyRule,
+  presentRequest,
+  type RequestPresentation,
+} from '@countersign/core';
+import type { Button, KnownBlock, ModalView, SectionBlock } from '@slack/types';
+import { code, codeBlock, escapeMrkdwn } from './escape.js';
 
 /** `action_id`s of the buttons this transport posts; anything else is ignored. */
 export const ACTION = {
   Approve: 'countersign_approve',
   Deny: 'countersign_deny',
   DenyWithReason: 'countersign_deny_with_reason',
+  /** Approves without opening a reuse window (`justThisCall`); shown when the rule has `reuse`. */
+  ApproveJustThisCall: 'countersign_approve_just_this_call',
+  /** A batch message's buttons: their value lists the batch (see `postBatch`). */
+  BatchApprove: 'countersign_batch_approve',
+  BatchApproveJustThese: 'countersign_batch_approve_just_these',
+  BatchDeny: 'countersign_batch_deny',
 } as const;
 
 /** The deny-with-reason modal: its `callback_id` and where its input lives. */
@@ -17,6 +29,28 @@ export const REASON_MODAL = {
   actionId: 'reason',
   maxLength: 500,
 } as const;
+
+/** The approve-with-a-comment modal, opened by Approve when the rule requires a comment to approve. */
+export const COMMENT_MODAL = {
+  callbackId: 'countersign_approve_comment',
+  blockId: REASON_MODAL.blockId,
+  actionId: REASON_MODAL.actionId,
+  maxLength: REASON_MODAL.maxLength,
+} as const;
+
+/** Options of {@link renderApprovalMessage}. */
+export interface RenderOptions {
+  /** The request's policy rule (`host.rule(request.ruleId)`): adds the approval's terms and buttons. */
+  rule?: PolicyRule | null | undefined;
+}
+
+/** Whether approving (or denying) under these terms needs a comment. */
+export function needsComment(terms: ApprovalTerms | undefined, outcome: 'approve' | 'deny'): boolean {
+  const required = terms?.commentRequired ?? null;
+  return required === 'both' || required === outcome;
+}
+
+const COMMENT_WORDS = { approve: 'approve', deny: 'deny', both: 'approve or deny' } as const;
 
 /** Section text is limited to 3,000 characters; the rest of the block needs room too. */
 const PARAMS_BUDGET = 2_600;
@@ -88,7 +122,7 @@ function paramsSection(p: RequestPresentation): SectionBlock {
 }
 
 /** `db.export on prod/customers`, escaped: the subject of the notification text and the modal. */
-function subject(p: RequestPresentation): string {
+export function subject(p: RequestPresentation): string {
   const { action, resource } = p.what;
   return `${code(action, 100)}${resource === null ? '' : ` on ${code(resource, 100)}`}`;
 }
@@ -99,8 +133,11 @@ function subject(p: RequestPresentation): string {
  * rule, quorum progress and expiry. Buttons only while the request is pending. Every value from
  * the request is escaped, so nothing in it can mention, link, format or hide text.
  */
-export function renderApprovalMessage(request: ApprovalRequest): RenderedMessage {
-  const p = presentRequest(request, WHOLE_PARAMS);
+export function renderApprovalMessage(
+  request: ApprovalRequest,
+  options: RenderOptions = {},
+): RenderedMessage {
+  const p = presentRequest(request, { ...WHOLE_PARAMS, rule: options.rule });
   const { who: asker, what, why } = p;
   const redacted =
     what.redactedPaths.length === 0
@@ -146,64 +183,94 @@ export function renderApprovalMessage(request: ApprovalRequest): RenderedMessage
     },
     { type: 'section', block_id: 'countersign_status', text: mrkdwn(statusLine(p)) },
   ];
+  const terms = termsLines(p);
+  if (p.open && terms.length > 0) {
+    blocks.push({ type: 'section', block_id: 'countersign_terms', text: mrkdwn(terms.join('\n')) });
+  }
   if (p.open) {
-    blocks.push({
-      type: 'actions',
-      block_id: 'countersign_actions',
-      elements: [
-        {
-          type: 'button',
-          action_id: ACTION.Approve,
-          text: { type: 'plain_text', text: 'Approve', emoji: false },
-          style: 'primary',
-          value: p.id,
-        },
-        {
-          type: 'button',
-          action_id: ACTION.Deny,
-          text: { type: 'plain_text', text: 'Deny', emoji: false },
-          style: 'danger',
-          value: p.id,
-        },
-        {
-          type: 'button',
-          action_id: ACTION.DenyWithReason,
-          text: { type: 'plain_text', text: 'Deny with a reason', emoji: false },
-          value: p.id,
-        },
-      ],
-    });
+    const elements: Button[] = [button(ACTION.Approve, 'Approve', p.id, 'primary')];
+    if (p.terms?.reuse) elements.push(button(ACTION.ApproveJustThisCall, 'Approve just this call', p.id));
+    elements.push(button(ACTION.Deny, 'Deny', p.id, 'danger'));
+    if (!needsComment(p.terms, 'deny')) {
+      elements.push(button(ACTION.DenyWithReason, 'Deny with a reason', p.id));
+    }
+    blocks.push({ type: 'actions', block_id: 'countersign_actions', elements });
   }
   const text = `${p.headline}: ${subject(p)} for ${code(asker.actor, 100)}`;
   return { text, blocks };
 }
 
-/** Where a deny-with-reason modal came from, carried in its `private_metadata`. */
+export function button(actionId: string, label: string, value: string, style?: 'primary' | 'danger'): Button {
+  return {
+    type: 'button',
+    action_id: actionId,
+    text: { type: 'plain_text', text: label, emoji: false },
+    ...(style === undefined ? {} : { style }),
+    value,
+  };
+}
+
+/** What approving means beyond this call (from the rule), in mrkdwn; empty without a rule. */
+function termsLines(p: RequestPresentation): string[] {
+  const lines: string[] = [];
+  if (p.what.risk === 'high' || p.what.risk === 'critical') {
+    lines.push(
+      `:warning: *${p.what.risk === 'critical' ? 'Critical' : 'High'} risk.* Read the parameters before deciding.`,
+    );
+  }
+  const terms = p.terms;
+  if (terms === undefined) return lines;
+  if (terms.reuse !== null)
+    lines.push(`:repeat: *This approval may be reused.* ${escapeMrkdwn(terms.reuse)}`);
+  if (terms.commentRequired !== null) {
+    lines.push(`:memo: *A comment is required* to ${COMMENT_WORDS[terms.commentRequired]} this request.`);
+  }
+  return lines;
+}
+
+/** Where a comment modal came from, carried in its `private_metadata`. */
 export interface ModalOrigin {
   requestId: string;
   channel: string;
   ts: string;
+  /** Approve modals only: approve just this call (no reuse window). */
+  justThisCall?: boolean | undefined;
 }
 
-/** The modal opened by "Deny with a reason". The reason is sent to the agent in its denial error. */
-export function renderReasonModal(request: ApprovalRequest, origin: ModalOrigin): ModalView {
+/**
+ * The modal opened by "Deny with a reason" (or by Deny when the rule requires a comment), and with
+ * `outcome: 'approve'` by Approve when the rule requires a comment to approve. The comment is recorded
+ * with the decision; a denial's is sent to the agent.
+ */
+export function renderReasonModal(
+  request: ApprovalRequest,
+  origin: ModalOrigin,
+  outcome: 'approve' | 'deny' = 'deny',
+): ModalView {
   const p = presentRequest(request);
+  const approve = outcome === 'approve';
+  const question = approve
+    ? `Approve ${origin.justThisCall === true ? 'just this call: ' : ''}${subject(p)} for ${code(p.who.actor, 100)}?`
+    : `Deny ${subject(p)} for ${code(p.who.actor, 100)}?`;
   return {
     type: 'modal',
-    callback_id: REASON_MODAL.callbackId,
+    callback_id: approve ? COMMENT_MODAL.callbackId : REASON_MODAL.callbackId,
     private_metadata: JSON.stringify(origin),
-    title: { type: 'plain_text', text: 'Deny request' },
-    submit: { type: 'plain_text', text: 'Deny' },
+    title: { type: 'plain_text', text: approve ? 'Approve request' : 'Deny request' },
+    submit: { type: 'plain_text', text: approve ? 'Approve' : 'Deny' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
       {
         type: 'section',
-        text: mrkdwn(`Deny ${subject(p)} for ${code(p.who.actor, 100)}?`),
+        text: mrkdwn(question),
       },
       {
         type: 'input',
         block_id: REASON_MODAL.blockId,
-        label: { type: 'plain_text', text: 'Reason (sent back to the agent)' },
+        label: {
+          type: 'plain_text',
+          text: approve ? 'Justification (recorded in the audit trail)' : 'Reason (sent back to the agent)',
+        },
         element: {
           type: 'plain_text_input',
           action_id: REASON_MODAL.actionId,

@@ -1,6 +1,7 @@
 // What the person who clicked is told (ephemeral messages), and the refusals the transport audits itself.
 import type { TransportHost } from '@countersign/core';
 import type { WebClient } from '@slack/web-api';
+import { code } from './escape.js';
 import { describeError, PREFIX, type SlackTransportLogger, toCallError } from './slack-api.js';
 
 /** The `via` recorded with every decision and refusal that comes through Slack. */
@@ -22,7 +23,25 @@ export const SAY = {
   voted: 'You have already decided on this request.',
   failed:
     'Countersign could not record your decision, so nothing changed. Try again, or tell whoever runs it.',
+  commentRequired:
+    'This request needs a comment with your decision, so nothing was recorded. Click again and write one.',
+  noBatch: 'This countersign instance cannot decide batches. Decide each request on its own message.',
 } as const;
+
+/** At most this many of a refused batch's problems are listed to the clicker. */
+const MAX_PROBLEMS = 10;
+
+/** Why a batch was refused: nothing was decided. Problems name requests and identities: escaped. */
+export function batchRefused(problems: readonly string[]): string {
+  const listed = problems.slice(0, MAX_PROBLEMS).map((problem) => `• ${code(problem, 300)}`);
+  const more = problems.length > MAX_PROBLEMS ? [`• and ${problems.length - MAX_PROBLEMS} more`] : [];
+  return [
+    'The batch was refused and nothing was decided:',
+    ...listed,
+    ...more,
+    'Decide those requests on their own messages.',
+  ].join('\n');
+}
 
 export function alreadyDecided(status: string): string {
   return `This request is already ${status}; your click changed nothing.`;

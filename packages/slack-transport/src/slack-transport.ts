@@ -5,22 +5,56 @@ import type {
   Clock,
   DeliveryContext,
   DeliveryReceipt,
+  FollowUpNotice,
   Transport,
   TransportHost,
 } from '@countersign/core';
+import type { WebClient } from '@slack/web-api';
 import { ApproverIdentity } from './approver-identity.js';
+import { type BatchEntry, checkBatch, renderBatchMessage } from './batch.js';
 import { MessageDelivery } from './delivery.js';
+import { renderFollowUp } from './follow-ups.js';
 import { toNodeHandler } from './http.js';
 import { InteractionEndpoint } from './interactions.js';
 import { type CheckedOptions, checkOptions, type SlackTransportOptions } from './options.js';
 import { Replies } from './replies.js';
-import { createWebClient, PREFIX } from './slack-api.js';
+import { callSlack, createWebClient, PREFIX } from './slack-api.js';
+
+/** Where a batch message was posted. */
+export interface PostedBatch {
+  channel: string;
+  ts: string;
+}
+
+/** Options of {@link SlackTransport.postBatch}. */
+export interface PostBatchOptions {
+  /** Channel id to post in. Default: the transport's `channel`. */
+  channel?: string | undefined;
+}
+
+/** How long a follow-up or batch post may wait out rate limits. */
+const POST_BUDGET_MS = 60_000;
 
 export interface SlackTransport extends Transport {
   start(host: TransportHost): void;
   deliver(request: ApprovalRequest, context: DeliveryContext): Promise<Record<string, string>>;
   /** Re-renders the message in place (`chat.update`); buttons go once the request is settled. */
   update(request: ApprovalRequest, receipt: DeliveryReceipt): Promise<void>;
+  /**
+   * A reminder or escalation as a reply in the request's thread that mentions who should decide
+   * (`<@U…>` for `slack:TEAM:USER` identities of this workspace); an escalation is also broadcast
+   * to the channel.
+   */
+  remind(request: ApprovalRequest, notice: FollowUpNotice, receipt: DeliveryReceipt): Promise<void>;
+  /**
+   * Posts one message listing several pending requests of one session (at most 20), each with its
+   * params and params hash, with Approve all, Deny all and (when a rule would reuse the approval)
+   * "Approve all, just these calls" buttons. A click decides every listed request or none, through
+   * `host.decideBatch`, as the verified clicker: a request they may not decide, one already decided
+   * or one whose params changed refuses the whole batch, and they are told why. Each request keeps
+   * its own message. Throws a `ValidationError` for an empty, mixed-session or settled batch.
+   */
+  postBatch(requests: readonly ApprovalRequest[], options?: PostBatchOptions): Promise<PostedBatch>;
   /** Stops accepting interactions and waits for those in flight. Idempotent. */
   close(): Promise<void>;
   /**
@@ -50,6 +84,7 @@ class SlackTransportImpl implements SlackTransport {
   private closed = false;
   private readonly delivery: MessageDelivery;
   private readonly interactions: InteractionEndpoint;
+  private readonly client: WebClient;
 
   constructor(private readonly options: CheckedOptions) {
     const { logger, maxBodyBytes } = options;
@@ -60,9 +95,14 @@ class SlackTransportImpl implements SlackTransport {
       timeoutMs: options.requestTimeoutMs,
       logger,
     });
+    this.client = client;
     const clock = () => this.clock();
-    this.delivery = new MessageDelivery(client, options.channel, clock, (id) =>
-      this.host === null ? Promise.resolve(null) : this.host.getRequest(id),
+    this.delivery = new MessageDelivery(
+      client,
+      options.channel,
+      clock,
+      (id) => (this.host === null ? Promise.resolve(null) : this.host.getRequest(id)),
+      (ruleId) => this.host?.rule?.(ruleId) ?? null,
     );
     const replies = new Replies(client, logger, () => this.startedHost());
     this.interactions = new InteractionEndpoint({
@@ -77,6 +117,7 @@ class SlackTransportImpl implements SlackTransport {
       postedMessage: (requestId) => this.delivery.postedMessage(requestId),
       identity: new ApproverIdentity(client, logger, clock, replies, options.resolveApprover),
       replies,
+      repaintBatch: (channel, ts, entries) => this.repaintBatch(channel, ts, entries),
     });
     this.nodeHandler = toNodeHandler((request) => this.handleInteraction(request), maxBodyBytes);
   }
@@ -104,6 +145,88 @@ class SlackTransportImpl implements SlackTransport {
   async update(request: ApprovalRequest, receipt: DeliveryReceipt): Promise<void> {
     if (this.closed) return;
     return this.delivery.update(request, receipt);
+  }
+
+  async remind(request: ApprovalRequest, notice: FollowUpNotice, receipt: DeliveryReceipt): Promise<void> {
+    if (this.closed) return;
+    const { channel, ts } = receipt.ref;
+    if (typeof channel !== 'string' || typeof ts !== 'string') {
+      throw new Error(`${PREFIX} receipt for ${request.id} has no channel and ts`);
+    }
+    const clock = this.clock();
+    await callSlack(
+      'chat.postMessage',
+      () =>
+        this.client.chat.postMessage({
+          channel,
+          thread_ts: ts,
+          reply_broadcast: notice.kind === 'escalation',
+          text: renderFollowUp(request, notice, this.options.teamId),
+          unfurl_links: false,
+          unfurl_media: false,
+          link_names: false,
+          parse: 'none',
+        }),
+      { clock, deadline: Math.min(request.expiresAt, clock.now() + POST_BUDGET_MS) },
+    );
+  }
+
+  async postBatch(
+    requests: readonly ApprovalRequest[],
+    options: PostBatchOptions = {},
+  ): Promise<PostedBatch> {
+    if (this.closed) throw new Error(`${PREFIX} closed: cannot post a batch`);
+    checkBatch(requests, options);
+    const message = renderBatchMessage(requests, { reusable: this.reusable(requests) });
+    const clock = this.clock();
+    const result = await callSlack(
+      'chat.postMessage',
+      () =>
+        this.client.chat.postMessage({
+          channel: options.channel ?? this.options.channel,
+          text: message.text,
+          blocks: message.blocks,
+          unfurl_links: false,
+          unfurl_media: false,
+          link_names: false,
+          parse: 'none',
+        }),
+      { clock, deadline: clock.now() + POST_BUDGET_MS },
+    );
+    if (typeof result.channel !== 'string' || typeof result.ts !== 'string') {
+      throw new Error(`${PREFIX} chat.postMessage answered without a channel and ts`);
+    }
+    return { channel: result.channel, ts: result.ts };
+  }
+
+  /** Whether any rule of the batch would let the approval cover later calls. */
+  private reusable(requests: readonly ApprovalRequest[]): boolean {
+    return requests.some((request) => {
+      const rule = this.host?.rule?.(request.ruleId);
+      return rule?.reuse !== undefined && rule.destructive !== true;
+    });
+  }
+
+  private async repaintBatch(channel: string, ts: string, entries: readonly BatchEntry[]): Promise<void> {
+    const host = this.startedHost();
+    const loaded = await Promise.all(entries.map((entry) => host.getRequest(entry.id)));
+    const requests = loaded.filter((request): request is ApprovalRequest => request !== null);
+    if (requests.length === 0) return;
+    const message = renderBatchMessage(requests, { reusable: this.reusable(requests) });
+    const clock = this.clock();
+    await callSlack(
+      'chat.update',
+      () =>
+        this.client.chat.update({
+          channel,
+          ts,
+          text: message.text,
+          blocks: message.blocks,
+          link_names: false,
+          parse: 'none',
+        }),
+      { clock, deadline: clock.now() + POST_BUDGET_MS },
+    );
   }
 
   handleInteraction(request: Request): Promise<Response> {
