@@ -1,5 +1,11 @@
 // The Adaptive Card 1.5 for an approval request, rendered from core's presentation model.
-import { type ApprovalRequest, presentRequest, type RequestPresentation } from '@countersign/core';
+import {
+  type ApprovalRequest,
+  type ApprovalTerms,
+  type PolicyRule,
+  presentRequest,
+  type RequestPresentation,
+} from '@countersign/core';
 import { inertText } from './escape.js';
 
 /** `verb`s of the card's actions; anything else is refused. */
@@ -7,9 +13,14 @@ export const VERB = {
   Approve: 'countersign.approve',
   Deny: 'countersign.deny',
   Refresh: 'countersign.refresh',
+  /** Approves without opening a reuse window (`justThisCall`); offered when the rule has `reuse`. */
+  ApproveJustThisCall: 'countersign.approve_just_this_call',
 } as const;
 
-/** The id of the reason input of "Deny with a reason", as it arrives in the action's data. */
+/**
+ * The id of the comment input ("Deny with a reason", and approving under a rule that requires a
+ * comment), as it arrives in the action's data.
+ */
 export const REASON_INPUT = { id: 'countersignReason', maxLength: 500 } as const;
 
 export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
@@ -40,7 +51,17 @@ export interface RenderCardOptions {
   viewer?: CardViewer | undefined;
   /** Teams user ids (`29:…`) whose clients fetch a personal view with `refresh` (at most 60). */
   refreshUserIds?: readonly string[] | undefined;
+  /** The request's policy rule (`host.rule(request.ruleId)`): adds the approval's terms and actions. */
+  rule?: PolicyRule | null | undefined;
 }
+
+/** Whether deciding `outcome` under these terms needs a comment. */
+export function needsComment(terms: ApprovalTerms | undefined, outcome: 'approve' | 'deny'): boolean {
+  const required = terms?.commentRequired ?? null;
+  return required === 'both' || required === outcome;
+}
+
+const COMMENT_WORDS = { approve: 'approve', deny: 'deny', both: 'approve or deny' } as const;
 
 /** Teams rejects messages over about 100 KB (UTF-16); these budgets keep a card far below it. */
 const PARAMS_BUDGET = 2_600;
@@ -92,30 +113,74 @@ function executeAction(title: string, verb: string, requestId: string, style?: s
   };
 }
 
-function actions(p: RequestPresentation): CardElement[] {
-  return [
-    executeAction('Approve', VERB.Approve, p.id, 'positive'),
-    executeAction('Deny', VERB.Deny, p.id, 'destructive'),
-    {
-      type: 'Action.ShowCard',
-      title: 'Deny with a reason',
-      card: {
-        type: 'AdaptiveCard',
-        body: [
-          {
-            type: 'Input.Text',
-            id: REASON_INPUT.id,
-            label: 'Reason (sent back to the agent)',
-            isMultiline: true,
-            isRequired: true,
-            maxLength: REASON_INPUT.maxLength,
-            errorMessage: 'Say why you deny the request.',
-          },
-        ],
-        actions: [executeAction('Deny', VERB.Deny, p.id, 'destructive')],
-      },
+/** An action that first asks for a comment (required), then sends `verb` with it. */
+function withComment(
+  title: string,
+  verb: string,
+  requestId: string,
+  label: string,
+  style?: string,
+): CardElement {
+  const deny = verb === VERB.Deny;
+  return {
+    type: 'Action.ShowCard',
+    title,
+    card: {
+      type: 'AdaptiveCard',
+      body: [
+        {
+          type: 'Input.Text',
+          id: REASON_INPUT.id,
+          label,
+          isMultiline: true,
+          isRequired: true,
+          maxLength: REASON_INPUT.maxLength,
+          errorMessage: deny ? 'Say why you deny the request.' : 'A comment is required.',
+        },
+      ],
+      actions: [executeAction(title, verb, requestId, style)],
     },
+  };
+}
+
+function actions(p: RequestPresentation): CardElement[] {
+  const approveComment = needsComment(p.terms, 'approve');
+  const justification = 'Justification (recorded in the audit trail)';
+  const list: CardElement[] = [
+    approveComment
+      ? withComment('Approve', VERB.Approve, p.id, justification, 'positive')
+      : executeAction('Approve', VERB.Approve, p.id, 'positive'),
   ];
+  if (p.terms?.reuse) {
+    list.push(
+      approveComment
+        ? withComment('Approve just this call', VERB.ApproveJustThisCall, p.id, justification)
+        : executeAction('Approve just this call', VERB.ApproveJustThisCall, p.id),
+    );
+  }
+  if (!needsComment(p.terms, 'deny')) list.push(executeAction('Deny', VERB.Deny, p.id, 'destructive'));
+  list.push(
+    withComment('Deny with a reason', VERB.Deny, p.id, 'Reason (sent back to the agent)', 'destructive'),
+  );
+  return list;
+}
+
+/** What approving means beyond this call (from the rule), shown while the request is open. */
+function termsElements(p: RequestPresentation): CardElement[] {
+  const lines: string[] = [];
+  if (p.what.risk === 'high' || p.what.risk === 'critical') {
+    lines.push(
+      `${p.what.risk === 'critical' ? 'Critical' : 'High'} risk: read the parameters before deciding.`,
+    );
+  }
+  if (p.terms?.reuse) lines.push(`This approval may be reused. ${p.terms.reuse}`);
+  if (p.terms?.commentRequired) {
+    lines.push(`A comment is required to ${COMMENT_WORDS[p.terms.commentRequired]} this request.`);
+  }
+  return lines.map((line) => ({
+    type: 'RichTextBlock',
+    inlines: [run(inertText(line, VALUE_BUDGET * 2), { weight: 'Bolder', color: 'Attention' })],
+  }));
 }
 
 function statusElements(p: RequestPresentation, viewer: CardViewer | undefined): CardElement[] {
@@ -141,7 +206,7 @@ function statusElements(p: RequestPresentation, viewer: CardViewer | undefined):
  * value can format, link, mention or hide anything; the card carries no mention entities.
  */
 export function renderApprovalCard(request: ApprovalRequest, options: RenderCardOptions = {}): AdaptiveCard {
-  const p = presentRequest(request, { paramsBudget: PARAMS_BUDGET });
+  const p = presentRequest(request, { paramsBudget: PARAMS_BUDGET, rule: options.rule });
   const { what } = p;
   const redacted =
     what.redactedPaths.length === 0
@@ -177,6 +242,7 @@ export function renderApprovalCard(request: ApprovalRequest, options: RenderCard
       ],
     },
     ...statusElements(p, options.viewer),
+    ...(p.open ? termsElements(p) : []),
   ];
   const showButtons = p.open && options.viewer?.canDecide !== false;
   const userIds = (options.refreshUserIds ?? []).slice(0, MAX_REFRESH_USERS);

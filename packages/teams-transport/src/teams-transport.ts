@@ -6,6 +6,7 @@ import {
   type DeliveryContext,
   type DeliveryReceipt,
   decisionProblem,
+  type FollowUpNotice,
   isCountersignError,
   type Transport,
   type TransportHost,
@@ -13,8 +14,9 @@ import {
 import { AccessTokenCache } from './access-token.js';
 import { type CardAction, KNOWN_VERBS, parseActivity, readEnvelope } from './activity.js';
 import type { TeamsTransportLogger } from './call-error.js';
-import { type CardViewer, cardActivity, renderApprovalCard, VERB } from './card.js';
+import { type CardViewer, cardActivity, type RenderCardOptions, renderApprovalCard, VERB } from './card.js';
 import { ConnectorClient } from './connector.js';
+import { followUpActivity } from './follow-up.js';
 import { readCapped, toNodeHandler } from './http.js';
 import { invokeCard, invokeError, invokeMessage } from './invoke-response.js';
 import { OpenIdKeys } from './openid-keys.js';
@@ -32,6 +34,11 @@ export interface TeamsTransport extends Transport {
   deliver(request: ApprovalRequest, context: DeliveryContext): Promise<Record<string, string>>;
   /** Replaces the card in place (`PUT …/activities/{id}`); buttons go once the request is settled. */
   update(request: ApprovalRequest, receipt: DeliveryReceipt): Promise<void>;
+  /**
+   * A reminder or escalation as a reply in the card's thread: a small card that @mentions who should
+   * decide (`teams:TENANT:OBJECTID` identities of this tenant); other identities are shown as text.
+   */
+  remind(request: ApprovalRequest, notice: FollowUpNotice, receipt: DeliveryReceipt): Promise<void>;
   /** Stops accepting activities and waits for those in flight. Idempotent. */
   close(): Promise<void>;
   /**
@@ -68,6 +75,7 @@ const SAY = {
   recording: 'Your decision is being recorded; the card will show it shortly.',
   failed:
     'Countersign could not record your decision, so nothing changed. Try again, or tell whoever runs it.',
+  commentRequired: 'This request needs a comment with your decision, so nothing was recorded.',
 } as const;
 
 /** What was done with a click: the invoke's answer, as a card for the clicker or a message. */
@@ -161,7 +169,7 @@ class TeamsTransportImpl implements TeamsTransport {
     const activityId = await this.connector.postActivity(
       serviceUrl,
       conversationId,
-      cardActivity(renderApprovalCard(request)),
+      cardActivity(this.card(request)),
       { deadline: request.expiresAt, signal },
     );
     const ref = { serviceUrl, conversationId, activityId };
@@ -191,7 +199,7 @@ class TeamsTransportImpl implements TeamsTransport {
         latest !== null && latest.version > state.version && round < MAX_UPDATE_ROUNDS;
         round++
       ) {
-        const card = renderApprovalCard(latest, {
+        const card = this.card(latest, {
           refreshUserIds: [...(this.clickers.get(request.id) ?? [])],
         });
         await this.connector.updateActivity(serviceUrl, conversationId, activityId, cardActivity(card), {
@@ -205,6 +213,32 @@ class TeamsTransportImpl implements TeamsTransport {
     state.queue = run.catch(() => {});
     remember(this.shown, request.id, state);
     await run;
+  }
+
+  /** The request's card, with its rule's terms when the host exposes rules. */
+  private card(request: ApprovalRequest, options: RenderCardOptions = {}) {
+    return renderApprovalCard(request, { ...options, rule: this.host?.rule?.(request.ruleId) ?? null });
+  }
+
+  async remind(request: ApprovalRequest, notice: FollowUpNotice, receipt: DeliveryReceipt): Promise<void> {
+    if (this.closed) return;
+    const { serviceUrl, conversationId, activityId } = receipt.ref;
+    if (
+      typeof serviceUrl !== 'string' ||
+      typeof conversationId !== 'string' ||
+      typeof activityId !== 'string'
+    ) {
+      throw new Error(
+        `[countersign] ${PREFIX} receipt for ${request.id} has no serviceUrl, conversationId and activityId`,
+      );
+    }
+    // A reply in a channel thread goes to the thread's conversation: `{channel};messageid={root}`.
+    await this.connector.postActivity(
+      serviceUrl,
+      `${conversationId.split(';')[0]};messageid=${activityId}`,
+      followUpActivity(request, notice, this.options.tenantId),
+      { deadline: Math.min(request.expiresAt, this.clock.now() + UPDATE_RETRY_BUDGET_MS) },
+    );
   }
 
   private markShown(requestId: string, version: number): void {
@@ -259,7 +293,7 @@ class TeamsTransportImpl implements TeamsTransport {
     if (action.kind === 'submit') return new Response(null, { status: 200 });
     if ('card' in outcome) {
       return invokeCard(
-        renderApprovalCard(outcome.card, {
+        this.card(outcome.card, {
           viewer: outcome.viewer,
           refreshUserIds: [...(this.clickers.get(outcome.card.id) ?? [])],
         }),
@@ -310,9 +344,10 @@ class TeamsTransportImpl implements TeamsTransport {
     }
     if (action.verb === VERB.Refresh) return { card: request, viewer: this.view(request, approver) };
     this.noteClicker(request.id, action.from.id);
-    const outcome = action.verb === VERB.Approve ? 'approve' : 'deny';
+    const outcome = action.verb === VERB.Deny ? 'deny' : 'approve';
+    const justThisCall = action.verb === VERB.ApproveJustThisCall;
     // Core re-renders the card before decide resolves; Teams will not wait for rate-limited updates.
-    const deciding = this.decide(request.id, approver, outcome, action.reason);
+    const deciding = this.decide(request.id, approver, outcome, action.reason, justThisCall);
     this.track(deciding);
     return this.withinBudget(deciding, async () => {
       const now = await host.getRequest(request.id).catch(() => null);
@@ -327,6 +362,7 @@ class TeamsTransportImpl implements TeamsTransport {
     approver: string,
     outcome: 'approve' | 'deny',
     reason: string | null,
+    justThisCall: boolean,
   ): Promise<Outcome> {
     try {
       const result = await this.host!.decide(requestId, {
@@ -334,6 +370,7 @@ class TeamsTransportImpl implements TeamsTransport {
         outcome,
         comment: reason === null || reason.length === 0 ? undefined : reason,
         via: 'teams',
+        ...(justThisCall ? { justThisCall: true } : {}),
       });
       return { card: result.request, viewer: { canDecide: false, note: did(outcome) } };
     } catch (error) {
@@ -349,6 +386,10 @@ class TeamsTransportImpl implements TeamsTransport {
           return { message: alreadyDecided((error as { status?: string }).status ?? 'settled') };
         case 'request_not_found':
           return { message: SAY.notFound };
+        case 'invalid_input':
+          // The only input a click can get wrong: a comment the rule requires, left blank.
+          if (/requires a comment/.test((error as Error).message)) return { message: SAY.commentRequired };
+          return { message: SAY.failed };
         default:
           this.logger.error(
             `[countersign] ${PREFIX} recording a decision on ${requestId} failed: ${describe(error)}`,
