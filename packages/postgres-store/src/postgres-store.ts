@@ -1,4 +1,4 @@
-// PgStore: the Store contract on PostgreSQL, one transaction per call, and its own sweeper.
+// PgStore: the Store contract on PostgreSQL, one statement per write where one statement does, and its own sweeper.
 import {
   type ApprovalRequest,
   type AuditDraft,
@@ -6,13 +6,15 @@ import {
   type AuditHead,
   type ConsumeGrantMatch,
   type CreateRequestResult,
+  canonicalJson,
+  GENESIS_HASH,
   type GrantRecord,
+  type JsonObject,
   type ListRequestsQuery,
   lapse,
   type ReuseWindow,
   type ReuseWindowQuery,
   type Store,
-  sealAuditEntries,
 } from '@countersign/core';
 import pg from 'pg';
 import { NotificationListener } from './listener.js';
@@ -60,8 +62,9 @@ export interface PostgresStore extends Store {
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
 /**
  * Creates a store that many processes can share. Call `migrate()` once before use (at deploy or
- * startup; it is idempotent). Every method is one transaction: a lost connection or a database
- * restart rolls back what was in flight and the error propagates, so core fails closed.
+ * startup; it is idempotent). Every method is atomic (one statement, or one transaction for the
+ * sweeper and batches): a lost connection or a database restart rolls back what was in flight
+ * and the error propagates, so core fails closed.
  */
 export function createPostgresStore(options: PostgresStoreOptions = {}): PostgresStore {
   return new PgStore(options);
@@ -70,6 +73,35 @@ export function createPostgresStore(options: PostgresStoreOptions = {}): Postgre
 /** Returned from a transaction body to roll back instead of committing. */
 class Rollback<T> {
   constructor(readonly value: T) {}
+}
+
+/** The head row as stored: seq 0 and the genesis hash before the first entry. */
+interface StoredHead {
+  seq: number;
+  hash: string;
+}
+
+/** Builds a statement's parameter list: `add(value)` returns its placeholder. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/**
+ * What one write changes besides the audit chain, as SQL for `PgStore.write()`: CTEs that make
+ * the change; `gates`, one SQL condition per group of drafts given to `write()`, saying whether
+ * that group's entries are written (true when its part of the change happened); `result`, a
+ * scalar expression, is what the caller gets back.
+ */
+interface Change {
+  ctes: string[];
+  gates: string[];
+  result: string;
+  /** A query of request ids to NOTIFY about, delivered at commit. */
+  notify?: string | undefined;
 }
 
 interface GrantRow {
@@ -141,40 +173,31 @@ class PgStore implements PostgresStore {
   }
 
   async createRequest(request: ApprovalRequest, audit: readonly AuditDraft[]): Promise<CreateRequestResult> {
-    return this.transaction<CreateRequestResult>(async (client) => {
-      const inserted = await client.query(
-        `INSERT INTO ${this.s}.requests (id, actor, idempotency_key, status, version, expires_at, record)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (actor, idempotency_key) DO NOTHING
-         RETURNING record`,
-        [
-          request.id,
-          request.actor,
-          request.idempotencyKey,
-          request.status,
-          request.version,
-          request.expiresAt,
-          JSON.stringify(request),
-        ],
+    const { result: created } = await this.write<ApprovalRequest | null>([audit], (p) => ({
+      ctes: [
+        `changed AS (INSERT INTO ${this.s}.requests (id, actor, idempotency_key, status, version, expires_at, record)
+          SELECT ${p.add(request.id)}::text, ${p.add(request.actor)}::text, ${p.add(request.idempotencyKey)}::text,
+            ${p.add(request.status)}::text, ${p.add(request.version)}::integer, ${p.add(request.expiresAt)}::double precision,
+            ${p.add(JSON.stringify(request))}::json
+          ON CONFLICT (actor, idempotency_key) DO NOTHING
+          RETURNING id, record)`,
+      ],
+      gates: ['EXISTS (SELECT 1 FROM changed)'],
+      result: '(SELECT record FROM changed)',
+      notify: 'SELECT id FROM changed',
+    }));
+    if (created !== null) return { created: true, request: created };
+    // ON CONFLICT waited for the other writer to commit, so a new statement sees its row.
+    const existing = await this.selectRequest(this.queryable(), 'actor = $1 AND idempotency_key = $2', [
+      request.actor,
+      request.idempotencyKey,
+    ]);
+    if (existing === null) {
+      throw new Error(
+        `[countersign] [postgres] idempotency key conflict for ${request.actor} but no request found`,
       );
-      const created = inserted.rows[0]?.record as ApprovalRequest | undefined;
-      if (created === undefined) {
-        // ON CONFLICT waited for the other writer to commit, so this statement's snapshot sees its row.
-        const existing = await this.selectRequest(client, 'actor = $1 AND idempotency_key = $2', [
-          request.actor,
-          request.idempotencyKey,
-        ]);
-        if (existing === null) {
-          throw new Error(
-            `[countersign] [postgres] idempotency key conflict for ${request.actor} but no request found`,
-          );
-        }
-        return new Rollback({ created: false, request: existing });
-      }
-      await this.appendIn(client, audit);
-      await this.notifyIn(client, created.id);
-      return { created: true, request: created };
-    });
+    }
+    return { created: false, request: existing };
   }
 
   async getRequest(id: string): Promise<ApprovalRequest | null> {
@@ -189,13 +212,13 @@ class PgStore implements PostgresStore {
   }
 
   async updateRequest(next: ApprovalRequest, audit: readonly AuditDraft[]): Promise<ApprovalRequest | null> {
-    return this.transaction(async (client) => {
-      const stored = await this.replaceRequest(client, next);
-      if (stored === null) return new Rollback(null);
-      await this.appendIn(client, audit);
-      await this.notifyIn(client, stored.id);
-      return stored;
-    });
+    const { result } = await this.write<ApprovalRequest | null>([audit], (p) => ({
+      ctes: [this.replaceCte(p, next)],
+      gates: ['EXISTS (SELECT 1 FROM changed)'],
+      result: '(SELECT record FROM changed)',
+      notify: 'SELECT id FROM changed',
+    }));
+    return result;
   }
 
   async updateRequests(
@@ -223,30 +246,21 @@ class PgStore implements PostgresStore {
   }
 
   async createReuseWindow(window: ReuseWindow, audit: readonly AuditDraft[]): Promise<boolean> {
-    return this.transaction(async (client) => {
-      const { rowCount } = await client.query(
-        `INSERT INTO ${this.s}.reuse_windows
-           (id, request_id, rule_id, scope, match, risk, created_at, expires_at, max_uses, uses, revoked_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-         ON CONFLICT (id) DO NOTHING`,
-        [
-          window.id,
-          window.requestId,
-          window.ruleId,
-          window.scope,
-          window.match,
-          window.risk,
-          window.createdAt,
-          window.expiresAt,
-          window.maxUses,
-          window.uses,
-          window.revokedAt,
-        ],
-      );
-      if (rowCount !== 1) return false;
-      await this.appendIn(client, audit);
-      return true;
-    });
+    const { result } = await this.write<string | null>([audit], (p) => ({
+      ctes: [
+        `opened AS (INSERT INTO ${this.s}.reuse_windows
+            (id, request_id, rule_id, scope, match, risk, created_at, expires_at, max_uses, uses, revoked_at)
+          SELECT ${p.add(window.id)}::text, ${p.add(window.requestId)}::text, ${p.add(window.ruleId)}::text,
+            ${p.add(window.scope)}::text, ${p.add(window.match)}::text, ${p.add(window.risk)}::text,
+            ${p.add(window.createdAt)}::double precision, ${p.add(window.expiresAt)}::double precision,
+            ${p.add(window.maxUses)}::integer, ${p.add(window.uses)}::integer, ${p.add(window.revokedAt)}::double precision
+          ON CONFLICT (id) DO NOTHING
+          RETURNING id)`,
+      ],
+      gates: ['EXISTS (SELECT 1 FROM opened)'],
+      result: '(SELECT id FROM opened)',
+    }));
+    return result !== null;
   }
 
   async findReuseWindows(query: ReuseWindowQuery): Promise<ReuseWindow[]> {
@@ -266,17 +280,17 @@ class PgStore implements PostgresStore {
     now: number,
     audit: readonly AuditDraft[],
   ): Promise<ReuseWindow | null> {
-    return this.transaction(async (client) => {
-      const { rows } = await client.query<WindowRow>(
-        `UPDATE ${this.s}.reuse_windows SET uses = uses + 1
-         WHERE id = $1 AND uses = $2 AND expires_at > $3 AND revoked_at IS NULL AND uses < max_uses
-         RETURNING *`,
-        [id, uses, now],
-      );
-      if (!rows[0]) return new Rollback(null);
-      await this.appendIn(client, audit);
-      return windowFromRow(rows[0]);
-    });
+    const { result: row } = await this.write<WindowRow | null>([audit], (p) => ({
+      ctes: [
+        `used AS (UPDATE ${this.s}.reuse_windows SET uses = uses + 1
+          WHERE id = ${p.add(id)} AND uses = ${p.add(uses)} AND expires_at > ${p.add(now)}
+            AND revoked_at IS NULL AND uses < max_uses
+          RETURNING *)`,
+      ],
+      gates: ['EXISTS (SELECT 1 FROM used)'],
+      result: '(SELECT row_to_json(used) FROM used)',
+    }));
+    return row === null ? null : windowFromRow(row);
   }
 
   async revokeReuseWindow(
@@ -284,15 +298,15 @@ class PgStore implements PostgresStore {
     now: number,
     audit: readonly AuditDraft[],
   ): Promise<ReuseWindow | null> {
-    return this.transaction(async (client) => {
-      const { rows } = await client.query<WindowRow>(
-        `UPDATE ${this.s}.reuse_windows SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING *`,
-        [id, now],
-      );
-      if (!rows[0]) return new Rollback(null);
-      await this.appendIn(client, audit);
-      return windowFromRow(rows[0]);
-    });
+    const { result: row } = await this.write<WindowRow | null>([audit], (p) => ({
+      ctes: [
+        `revoked AS (UPDATE ${this.s}.reuse_windows SET revoked_at = ${p.add(now)}
+          WHERE id = ${p.add(id)} AND revoked_at IS NULL RETURNING *)`,
+      ],
+      gates: ['EXISTS (SELECT 1 FROM revoked)'],
+      result: '(SELECT row_to_json(revoked) FROM revoked)',
+    }));
+    return row === null ? null : windowFromRow(row);
   }
 
   async getReuseWindow(id: string): Promise<ReuseWindow | null> {
@@ -315,10 +329,11 @@ class PgStore implements PostgresStore {
   }
 
   async createGrant(grant: GrantRecord, audit: readonly AuditDraft[]): Promise<void> {
-    await this.transaction(async (client) => {
-      await this.insertGrant(client, grant);
-      await this.appendIn(client, audit);
-    });
+    await this.write([audit], (p) => ({
+      ctes: [`granted AS (${this.insertGrantSql(p, grant, 'true')} RETURNING id)`],
+      gates: ['EXISTS (SELECT 1 FROM granted)'],
+      result: '(SELECT id FROM granted)',
+    }));
   }
 
   async updateRequestAndCreateGrant(
@@ -326,29 +341,40 @@ class PgStore implements PostgresStore {
     audit: readonly AuditDraft[],
     grant: GrantRecord,
   ): Promise<ApprovalRequest | null> {
-    return this.transaction(async (client) => {
-      const stored = await this.replaceRequest(client, next);
-      if (stored === null) return new Rollback(null);
-      await this.insertGrant(client, grant);
-      await this.appendIn(client, audit);
-      await this.notifyIn(client, stored.id);
-      return stored;
-    });
+    const { result } = await this.write<ApprovalRequest | null>([audit], (p) => ({
+      ctes: [
+        this.replaceCte(p, next),
+        `granted AS (${this.insertGrantSql(p, grant, 'EXISTS (SELECT 1 FROM changed)')} RETURNING id)`,
+      ],
+      gates: ['EXISTS (SELECT 1 FROM granted)'],
+      result: '(SELECT record FROM changed WHERE EXISTS (SELECT 1 FROM granted))',
+      notify: 'SELECT id FROM changed',
+    }));
+    return result;
   }
 
   async revokeGrantAndUpdateRequest(
     revoke: { id: string; now: number; audit: readonly AuditDraft[] },
     update: { next: ApprovalRequest; audit: readonly AuditDraft[] },
   ): Promise<{ grant: GrantRecord | null; request: ApprovalRequest | null }> {
-    return this.transaction(async (client) => {
-      // Grant row, then request row, then the audit head: no other transaction locks a request
-      // before an existing grant, so this order cannot deadlock.
-      const grant = await this.revokeIn(client, revoke.id, revoke.now);
-      const request = await this.replaceRequest(client, update.next);
-      await this.appendIn(client, [...(grant ? revoke.audit : []), ...(request ? update.audit : [])]);
-      if (request) await this.notifyIn(client, request.id);
-      return { grant, request };
-    });
+    // Grant row, then request row, then the audit head: no write locks a request before an
+    // existing grant, so this order cannot deadlock. Each change on its own condition, each
+    // group of entries written only if its change happened.
+    const { result } = await this.write<{ grant: GrantRow | null; request: ApprovalRequest | null }>(
+      [revoke.audit, update.audit],
+      (p) => ({
+        ctes: [
+          `revoked AS (UPDATE ${this.s}.grants SET revoked_at = ${p.add(revoke.now)}
+            WHERE id = ${p.add(revoke.id)} AND revoked_at IS NULL RETURNING *)`,
+          `revoked_json AS (SELECT row_to_json(revoked) AS row FROM revoked)`,
+          this.replaceCte(p, update.next),
+        ],
+        gates: ['EXISTS (SELECT 1 FROM revoked_json)', 'EXISTS (SELECT 1 FROM changed)'],
+        result: `json_build_object('grant', (SELECT row FROM revoked_json), 'request', (SELECT record FROM changed))`,
+        notify: 'SELECT id FROM changed',
+      }),
+    );
+    return { grant: result.grant === null ? null : grantFromRow(result.grant), request: result.request };
   }
 
   async getGrantByTokenHash(tokenHash: string): Promise<GrantRecord | null> {
@@ -360,32 +386,39 @@ class PgStore implements PostgresStore {
   }
 
   async consumeGrant(match: ConsumeGrantMatch, audit: readonly AuditDraft[]): Promise<GrantRecord | null> {
-    return this.transaction(async (client) => {
-      const { rows } = await client.query<GrantRow>(
-        `UPDATE ${this.s}.grants SET consumed_at = $4
-         WHERE token_hash = $1 AND fingerprint = $2 AND session_id = $3
-           AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > $4
-         RETURNING *`,
-        [match.tokenHash, match.fingerprint, match.sessionId, match.now],
-      );
-      if (!rows[0]) return new Rollback(null);
-      await this.appendIn(client, audit);
-      return grantFromRow(rows[0]);
+    const { result: row } = await this.write<GrantRow | null>([audit], (p) => {
+      const now = p.add(match.now);
+      return {
+        ctes: [
+          `consumed AS (UPDATE ${this.s}.grants SET consumed_at = ${now}
+            WHERE token_hash = ${p.add(match.tokenHash)} AND fingerprint = ${p.add(match.fingerprint)}
+              AND session_id = ${p.add(match.sessionId)}
+              AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > ${now}
+            RETURNING *)`,
+        ],
+        gates: ['EXISTS (SELECT 1 FROM consumed)'],
+        result: '(SELECT row_to_json(consumed) FROM consumed)',
+      };
     });
+    return row === null ? null : grantFromRow(row);
   }
 
   async revokeGrant(id: string, now: number, audit: readonly AuditDraft[]): Promise<GrantRecord | null> {
-    return this.transaction(async (client) => {
-      const revoked = await this.revokeIn(client, id, now);
-      if (revoked === null) return new Rollback(null);
-      await this.appendIn(client, audit);
-      return revoked;
-    });
+    const { result: row } = await this.write<GrantRow | null>([audit], (p) => ({
+      ctes: [
+        `revoked AS (UPDATE ${this.s}.grants SET revoked_at = ${p.add(now)}
+          WHERE id = ${p.add(id)} AND revoked_at IS NULL RETURNING *)`,
+      ],
+      gates: ['EXISTS (SELECT 1 FROM revoked)'],
+      result: '(SELECT row_to_json(revoked) FROM revoked)',
+    }));
+    return row === null ? null : grantFromRow(row);
   }
 
   async appendAudit(audit: readonly AuditDraft[]): Promise<AuditEntry[]> {
     if (audit.length === 0) return [];
-    return this.transaction((client) => this.appendIn(client, audit));
+    const { entries } = await this.write([audit], () => ({ ctes: [], gates: ['true'], result: 'NULL' }));
+    return entries;
   }
 
   async readAudit(afterSeq: number, limit: number): Promise<AuditEntry[]> {
@@ -397,10 +430,7 @@ class PgStore implements PostgresStore {
   }
 
   async auditHead(): Promise<AuditHead | null> {
-    const { rows } = await this.queryable().query<{ seq: string; hash: string }>(
-      `SELECT seq, hash FROM ${this.s}.audit_head`,
-    );
-    return headFromRow(rows[0]);
+    return headFromRow(await this.readHead(this.queryable()));
   }
 
   async sweepExpired(options: SweepOptions = {}): Promise<string[]> {
@@ -481,8 +511,85 @@ class PgStore implements PostgresStore {
   }
 
   /**
-   * Runs `body` in BEGIN/COMMIT on one pooled client. On any error it rolls back; if even the
-   * rollback fails the client is destroyed, so no connection returns to the pool mid-transaction.
+   * One write and its audit entries in ONE statement, committed on its own: the change, then
+   * the head row locked, the entries chained after it and hashed by the database (`sha256()`,
+   * PostgreSQL 11 or later), inserted, and the head moved. The head is locked only while the
+   * server runs the statement and commits it, never across a client round trip, and it is the
+   * last lock the statement takes, as in every transaction here, so writers cannot deadlock.
+   */
+  private async write<T>(
+    groups: readonly (readonly AuditDraft[])[],
+    change: (p: Params) => Change,
+  ): Promise<{ result: T; entries: AuditEntry[] }> {
+    const p = new Params();
+    const built = change(p);
+    const chained = this.chainSql(p, groups, built.gates);
+    const notify =
+      built.notify === undefined
+        ? 'NULL'
+        : `(SELECT count(pg_notify(${p.add(this.channel)}, n.id)) FROM (${built.notify}) AS n(id))`;
+    const sql = `WITH RECURSIVE ${[...built.ctes, ...chained.ctes].join(',\n')}
+      SELECT ${built.result} AS result, ${chained.entries} AS entries, ${notify} AS notified`;
+    const { rows } = await this.queryable().query(sql, p.values);
+    const row = rows[0] as { result: T; entries: AuditEntry[] | null };
+    return { result: row.result, entries: row.entries ?? [] };
+  }
+
+  /**
+   * CTEs that chain the drafts of every group whose gate holds after the head, in order: the
+   * head row is locked (`FOR UPDATE`; a writer that waited for it reads the head its
+   * predecessor left), each entry's canonical JSON is completed with its seq and previous hash
+   * and hashed, the entries are inserted and the head moved. `entries` is an expression for the
+   * inserted entries as a JSON array, in seq order.
+   */
+  private chainSql(
+    p: Params,
+    groups: readonly (readonly AuditDraft[])[],
+    gates: readonly string[],
+  ): { ctes: string[]; entries: string } {
+    const parts = groups.flatMap((drafts, group) =>
+      drafts.map((draft) => [...entryParts(draft), group] as const),
+    );
+    if (parts.length === 0) return { ctes: [], entries: 'NULL' };
+    const when = gates.map((gate, group) => `WHEN ${group} THEN (${gate})`).join(' ');
+    const body = `drafts.a || chain.hash || drafts.b || (chain.seq + 1)::text || drafts.c`;
+    return {
+      ctes: [
+        `drafts AS (SELECT d.a, d.b, d.c, row_number() OVER (ORDER BY d.i) AS n
+          FROM unnest(${p.add(parts.map((x) => x[0]))}::text[], ${p.add(parts.map((x) => x[1]))}::text[],
+            ${p.add(parts.map((x) => x[2]))}::text[], ${p.add(parts.map((x) => x[3]))}::integer[])
+            WITH ORDINALITY AS d(a, b, c, g, i)
+          WHERE CASE d.g ${when} ELSE false END)`,
+        `head AS (SELECT seq, hash FROM ${this.s}.audit_head WHERE EXISTS (SELECT 1 FROM drafts) FOR UPDATE)`,
+        `chain (n, seq, hash, body) AS (
+          SELECT 0::bigint, seq, hash, NULL::text FROM head
+          UNION ALL
+          SELECT drafts.n, chain.seq + 1, encode(sha256(convert_to(${body}, 'UTF8')), 'hex'), ${body}
+          FROM chain JOIN drafts ON drafts.n = chain.n + 1)`,
+        `ins AS (INSERT INTO ${this.s}.audit (seq, hash, entry)
+          SELECT seq, hash, (left(body, -1) || ',"hash":"' || hash || '"}')::json FROM chain WHERE n > 0
+          RETURNING seq, entry)`,
+        `moved AS (UPDATE ${this.s}.audit_head SET seq = last.seq, hash = last.hash
+          FROM (SELECT seq, hash FROM chain WHERE n > 0 ORDER BY n DESC LIMIT 1) AS last
+          RETURNING 1)`,
+      ],
+      entries: '(SELECT json_agg(entry ORDER BY seq) FROM ins WHERE EXISTS (SELECT 1 FROM moved))',
+    };
+  }
+
+  private async readHead(db: pg.Pool | pg.PoolClient): Promise<StoredHead> {
+    const { rows } = await db.query<{ seq: string; hash: string }>(
+      `SELECT seq, hash FROM ${this.s}.audit_head`,
+    );
+    if (!rows[0])
+      throw new Error(`[countersign] [postgres] ${this.schema}.audit_head is empty; run migrate()`);
+    return { seq: Number(rows[0].seq), hash: rows[0].hash };
+  }
+
+  /**
+   * Runs `body` in BEGIN/COMMIT on one pooled client, for what one statement cannot do (the
+   * sweeper, batches, migrations). On any error it rolls back; if even the rollback fails the
+   * client is destroyed, so no connection returns to the pool mid-transaction.
    */
   private async transaction<T>(body: (client: pg.PoolClient) => Promise<T | Rollback<T>>): Promise<T> {
     this.assertOpen();
@@ -517,25 +624,26 @@ class PgStore implements PostgresStore {
     }
   }
 
-  private async insertGrant(client: pg.PoolClient, grant: GrantRecord): Promise<void> {
-    await client.query(
-      `INSERT INTO ${this.s}.grants
-         (id, token_hash, fingerprint, session_id, request_id, actor, rule_id, issued_at, expires_at, consumed_at, revoked_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [
-        grant.id,
-        grant.tokenHash,
-        grant.fingerprint,
-        grant.sessionId,
-        grant.requestId,
-        grant.actor,
-        grant.ruleId,
-        grant.issuedAt,
-        grant.expiresAt,
-        grant.consumedAt,
-        grant.revokedAt,
-      ],
-    );
+  /** A grant row inserted only when `condition` holds (an SQL boolean over the statement's CTEs). */
+  private insertGrantSql(p: Params, grant: GrantRecord, condition: string): string {
+    return `INSERT INTO ${this.s}.grants
+        (id, token_hash, fingerprint, session_id, request_id, actor, rule_id, issued_at, expires_at, consumed_at, revoked_at)
+      SELECT ${p.add(grant.id)}::text, ${p.add(grant.tokenHash)}::text, ${p.add(grant.fingerprint)}::text,
+        ${p.add(grant.sessionId)}::text, ${p.add(grant.requestId)}::text, ${p.add(grant.actor)}::text,
+        ${p.add(grant.ruleId)}::text, ${p.add(grant.issuedAt)}::double precision,
+        ${p.add(grant.expiresAt)}::double precision, ${p.add(grant.consumedAt)}::double precision,
+        ${p.add(grant.revokedAt)}::double precision
+      WHERE ${condition}`;
+  }
+
+  /** The compare-and-set as a CTE named `changed`: writes `next` only over version `next.version - 1` and when `condition` holds. */
+  private replaceCte(p: Params, next: ApprovalRequest, condition = 'true'): string {
+    return `changed AS (UPDATE ${this.s}.requests
+      SET actor = ${p.add(next.actor)}, idempotency_key = ${p.add(next.idempotencyKey)}, status = ${p.add(next.status)},
+        version = ${p.add(next.version)}, expires_at = ${p.add(next.expiresAt)}, record = ${p.add(JSON.stringify(next))},
+        updated_at = now()
+      WHERE id = ${p.add(next.id)} AND version = ${p.add(next.version - 1)} AND ${condition}
+      RETURNING id, record)`;
   }
 
   /** The revoked grant, or null when it is unknown or already revoked. */
@@ -580,26 +688,16 @@ class PgStore implements PostgresStore {
     return (rows[0]?.record as ApprovalRequest | undefined) ?? null;
   }
 
-  /**
-   * Locks the head row, so appenders in every process queue here and the chain stays linear,
-   * then seals the drafts after it. Always the last lock a transaction takes, so no deadlocks.
-   */
+  /** Inside a transaction: chains the drafts after the head, which stays locked until it ends. */
   private async appendIn(client: pg.PoolClient, drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
     if (drafts.length === 0) return [];
-    const { rows } = await client.query<{ seq: string; hash: string }>(
-      `SELECT seq, hash FROM ${this.s}.audit_head FOR UPDATE`,
+    const p = new Params();
+    const chained = this.chainSql(p, [drafts], ['true']);
+    const { rows } = await client.query(
+      `WITH RECURSIVE ${chained.ctes.join(',\n')} SELECT ${chained.entries} AS entries`,
+      p.values,
     );
-    if (!rows[0])
-      throw new Error(`[countersign] [postgres] ${this.schema}.audit_head is empty; run migrate()`);
-    const sealed = sealAuditEntries(headFromRow(rows[0]), drafts);
-    const rowsSql = sealed.map((_, i) => `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3})`).join(', ');
-    await client.query(
-      `INSERT INTO ${this.s}.audit (seq, hash, entry) VALUES ${rowsSql}`,
-      sealed.flatMap((entry) => [entry.seq, entry.hash, JSON.stringify(entry)]),
-    );
-    const last = sealed[sealed.length - 1]!;
-    await client.query(`UPDATE ${this.s}.audit_head SET seq = $1, hash = $2`, [last.seq, last.hash]);
-    return sealed;
+    return (rows[0]?.entries as AuditEntry[] | null) ?? [];
   }
 
   /** Delivered at COMMIT, and only if it commits. */
@@ -608,10 +706,30 @@ class PgStore implements PostgresStore {
   }
 }
 
-function headFromRow(row: { seq: string; hash: string } | undefined): AuditHead | null {
-  if (!row) return null;
-  const seq = Number(row.seq);
-  return seq === 0 ? null : { seq, hash: row.hash };
+function headFromRow(head: StoredHead): AuditHead | null {
+  return head.seq === 0 ? null : head;
+}
+
+const PREV_HASH = `,"prevHash":"${GENESIS_HASH}"`;
+const SEQ = ',"seq":0,';
+
+/**
+ * A draft's canonical JSON as an entry (the exact string core hashes), cut around the values
+ * only the database knows when it chains the entry: `a + prevHash + b + seq + c`. Every member
+ * after `action` (the only object) is a string, a number or null, so the last `"prevHash"` and
+ * `"seq"` members are the entry's own, never a key inside the action's params.
+ */
+function entryParts(draft: AuditDraft): [string, string, string] {
+  const json = canonicalJson({ ...draft, seq: 0, prevHash: GENESIS_HASH } as unknown as JsonObject);
+  const prev = json.lastIndexOf(PREV_HASH);
+  const seq = json.lastIndexOf(SEQ);
+  if (prev < 0 || seq < prev) throw new Error('[countersign] [postgres] unexpected audit entry layout');
+  const hashAt = prev + PREV_HASH.length - GENESIS_HASH.length - 1;
+  return [
+    json.slice(0, hashAt),
+    json.slice(hashAt + GENESIS_HASH.length, seq + SEQ.length - 2),
+    json.slice(seq + SEQ.length - 1),
+  ];
 }
 
 interface WindowRow {
