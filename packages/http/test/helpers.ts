@@ -4,6 +4,7 @@ import {
   type ApprovalRequest,
   type Countersign,
   createCountersign,
+  type PolicyRule,
   type Store,
   type Transport,
 } from '@countersign/core';
@@ -58,12 +59,20 @@ export interface Fixture {
   pending(
     params?: Record<string, unknown>,
     reason?: string,
+    sessionId?: string,
   ): Promise<{ request: ApprovalRequest; outcome: Promise<unknown> }>;
   close(): Promise<void>;
 }
 
 export function fixture(
-  options: { quorum?: number; store?: Store; transports?: Transport[]; recording?: boolean } = {},
+  options: {
+    quorum?: number;
+    store?: Store;
+    transports?: Transport[];
+    recording?: boolean;
+    /** Replaces the policy (the default needs one data owner's approval for db.export). */
+    policy?: PolicyRule[];
+  } = {},
 ): Fixture {
   const store = options.store ?? createMemoryStore();
   const transport = createRecordingTransport();
@@ -78,7 +87,7 @@ export function fixture(
       'bot:oncall': { groups: ['data-owners'] },
       'user:mallory': { groups: ['interns'] },
     },
-    policy: [
+    policy: options.policy ?? [
       {
         id: 'exports-need-approval',
         match: { action: 'db.export' },
@@ -95,12 +104,17 @@ export function fixture(
     cs,
     store,
     transport,
-    async pending(params = { table: 'customers' }, reason = 'Alice asked for the churn report') {
+    async pending(params = { table: 'customers' }, reason = 'Alice asked for the churn report', sessionId) {
       n += 1;
       const outcome = cs
         .guard(
           { name: 'db.export', resource: 'prod/customers', params, run: () => 'exported' },
-          { actor: 'agent:report-bot', onBehalfOf: 'user:alice', sessionId: `sess_${n}`, reason },
+          {
+            actor: 'agent:report-bot',
+            onBehalfOf: 'user:alice',
+            sessionId: sessionId ?? `sess_${n}`,
+            reason,
+          },
         )
         .then(
           (value) => ({ ok: value }),

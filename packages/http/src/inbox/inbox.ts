@@ -1,10 +1,13 @@
 // The web approval inbox: sign-in, the list and a stable page per request, decisions, live updates.
 import {
   type ApprovalRequest,
+  type BatchRefusedError,
   type Clock,
   type Countersign,
   decisionProblem,
   isCountersignError,
+  MAX_BATCH,
+  type PolicyRule,
   presentRequest,
   type Store,
 } from '@countersign/core';
@@ -18,7 +21,17 @@ import { decidableRequests } from '../pending-requests.js';
 import { problem } from '../problem.js';
 import { requestAudit } from '../request-audit.js';
 import { INBOX_CSS, INBOX_JS } from './assets.js';
-import { listPage, messagePage, NOTICES, type PageContext, requestPage, signInPage } from './pages.js';
+import {
+  batchPage,
+  batchRefusedPage,
+  listPage,
+  messagePage,
+  NOTICES,
+  type PageContext,
+  requestPage,
+  sessionPath,
+  signInPage,
+} from './pages.js';
 import { csrfMatches, SESSION_COOKIE, type Session, type SessionStore } from './sessions.js';
 
 export interface InboxOptions {
@@ -63,6 +76,11 @@ export interface InboxDeps {
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,100}$/;
+/** A batch form's `request` field: the request id and the params hash shown for it. */
+const BATCH_ENTRY = /^([A-Za-z0-9_-]{1,100}):([0-9a-f]{64})$/;
+/** Session ids as core accepts them: 1–256 characters, no controls (core checks the rest). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
+const SESSION_ID = /^[^\u0000-\u001f\u007f]{1,256}$/u;
 const NEXT = /^\/inbox(\/requests\/[A-Za-z0-9_-]{1,100})?$/;
 const INBOX_ROUTES: Record<string, string[]> = {
   '/inbox': ['GET'],
@@ -71,9 +89,18 @@ const INBOX_ROUTES: Record<string, string[]> = {
   '/inbox/events': ['GET'],
   '/inbox/requests/:id': ['GET'],
   '/inbox/requests/:id/decide': ['POST'],
+  '/inbox/sessions/:session': ['GET'],
+  '/inbox/sessions/:session/decide': ['POST'],
   '/inbox/assets/inbox.css': ['GET'],
   '/inbox/assets/inbox.js': ['GET'],
 };
+
+/** The notice code for a refused decision: never text from the error itself. */
+function noticeFor(error: unknown): string {
+  if (!isCountersignError(error)) return 'unavailable';
+  if (error.code === 'invalid_input' && /requires a comment/.test(error.message)) return 'comment_required';
+  return error.code in NOTICES ? error.code : 'unavailable';
+}
 
 function page(body: string, status = 200): Response {
   return new Response(body, {
@@ -114,6 +141,27 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
     return session === null ? null : { id: cookie, session };
   };
   const context = (s: Session): PageContext => ({ identity: s.identity, csrf: s.csrf });
+  /**
+   * The rule a request was opened under, for the approval's terms: `explain` finds the rule that
+   * matches the call now, and it is used only when it is the request's own. Null otherwise, and then
+   * the page shows no terms; core enforces them either way.
+   */
+  const ruleOf = (request: ApprovalRequest): PolicyRule | null => {
+    try {
+      const decision = cs.explain({
+        action: request.action.name,
+        resource: request.action.resource,
+        actor: request.actor,
+        onBehalfOf: request.onBehalfOf,
+        sessionId: request.sessionId,
+        params: request.action.params,
+      });
+      return decision.ruleId === request.ruleId ? decision.rule : null;
+    } catch {
+      return null;
+    }
+  };
+  const present = (request: ApprovalRequest) => presentRequest(request, { rule: ruleOf(request) });
   /** Cross-site form posts are refused by origin before the CSRF token is even compared. */
   const sameOrigin = (request: Request): boolean => {
     const origin = request.headers.get('origin');
@@ -264,7 +312,7 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
     return page(
       requestPage(
         context(session),
-        presentRequest(request),
+        present(request),
         decisionProblem(request, session.identity, clock.now()),
         audit,
         notice,
@@ -293,22 +341,115 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
       return page(messagePage(context(session), 'Not found', 'No such request.'), 404);
     const extra = unknownField(form, ['csrf', 'outcome', 'comment']);
     if (extra !== null) return redirect(`/inbox/requests/${id}?notice=invalid_input`);
-    const outcome = form.get('outcome');
+    const choice = form.get('outcome');
     const comment = form.get('comment') ?? '';
-    if ((outcome !== 'approve' && outcome !== 'deny') || comment.length > 2000) {
+    if (
+      (choice !== 'approve' && choice !== 'deny' && choice !== 'approve_just_this_call') ||
+      comment.length > 2000
+    ) {
       return redirect(`/inbox/requests/${id}?notice=invalid_input`);
     }
+    const outcome = choice === 'deny' ? 'deny' : 'approve';
     try {
       await cs.decide(id, {
         approver: session.identity,
         outcome,
         comment: comment.trim() === '' ? undefined : comment,
         via: 'inbox',
+        ...(choice === 'approve_just_this_call' ? { justThisCall: true } : {}),
       });
       return redirect(`/inbox/requests/${id}?notice=${outcome === 'approve' ? 'approved' : 'denied'}`);
     } catch (error) {
-      const code = isCountersignError(error) && error.code in NOTICES ? error.code : 'unavailable';
-      return redirect(`/inbox/requests/${id}?notice=${code}`);
+      return redirect(`/inbox/requests/${id}?notice=${noticeFor(error)}`);
+    }
+  });
+
+  app.get('/inbox/sessions/:session', async (c) => {
+    const sessionId = c.req.param('session');
+    if (!SESSION_ID.test(sessionId))
+      return page(messagePage({ identity: null, csrf: null }, 'Not found', 'No such session.'), 404);
+    const current = sessionOf(getCookie(c, SESSION_COOKIE));
+    if (current === null) return page(signInPage('/inbox', null));
+    const { session } = current;
+    const all = await decidableRequests(deps.store, session.identity, clock.now(), {}, deps.maxScan).catch(
+      () => null,
+    );
+    if (all === null)
+      return page(
+        messagePage(
+          context(session),
+          'Unavailable',
+          'The approval store could not be read. Try again shortly.',
+        ),
+        503,
+      );
+    const mine = all.filter((r) => r.sessionId === sessionId).slice(0, MAX_BATCH);
+    const notice = NOTICES[c.req.query('notice') ?? ''] ?? null;
+    return page(batchPage(context(session), sessionId, mine.map(present), notice));
+  });
+
+  app.post('/inbox/sessions/:session/decide', async (c) => {
+    const sessionId = c.req.param('session');
+    const current = sessionOf(getCookie(c, SESSION_COOKIE));
+    if (current === null) return problem(401, 'unauthenticated', 'sign in first');
+    const { session } = current;
+    const form = await readForm(c.req.raw);
+    if (form instanceof Response) return form;
+    if (!sameOrigin(c.req.raw) || !csrfMatches(session, form.get('csrf'))) {
+      return page(
+        messagePage(
+          context(session),
+          'Refused',
+          'The form was stale or came from another site, so nothing was recorded. Reload the page and try again.',
+        ),
+        403,
+      );
+    }
+    if (!SESSION_ID.test(sessionId))
+      return page(messagePage(context(session), 'Not found', 'No such session.'), 404);
+    const back = sessionPath(sessionId);
+    const extra = unknownField(form, ['csrf', 'outcome', 'comment', 'request']);
+    const choice = form.get('outcome');
+    const comment = form.get('comment') ?? '';
+    const entries = form.getAll('request').map((value) => BATCH_ENTRY.exec(value));
+    if (
+      extra !== null ||
+      (choice !== 'approve' && choice !== 'deny' && choice !== 'approve_just_these') ||
+      comment.length > 2000 ||
+      entries.length === 0 ||
+      entries.length > MAX_BATCH ||
+      entries.some((entry) => entry === null)
+    ) {
+      return redirect(`${back}?notice=invalid_input`);
+    }
+    const requests = entries.map((entry) => ({ id: entry![1]!, paramsHash: entry![2]! }));
+    const loaded = await Promise.all(requests.map((r) => cs.getRequest(r.id).catch(() => null)));
+    // The batch page lists one session; a form naming another session's request is refused whole.
+    if (loaded.some((request) => request !== null && request.sessionId !== sessionId)) {
+      return page(
+        batchRefusedPage(context(session), sessionId, ['a listed request belongs to another session']),
+        409,
+      );
+    }
+    const outcome = choice === 'deny' ? 'deny' : 'approve';
+    try {
+      await cs.decideBatch({
+        approver: session.identity,
+        outcome,
+        comment: comment.trim() === '' ? undefined : comment,
+        via: 'inbox',
+        requests,
+        ...(choice === 'approve_just_these' ? { justThisCall: true } : {}),
+      });
+      return redirect(`${back}?notice=${outcome === 'approve' ? 'batch_approved' : 'batch_denied'}`);
+    } catch (error) {
+      if (isCountersignError(error, 'batch_refused')) {
+        return page(
+          batchRefusedPage(context(session), sessionId, (error as BatchRefusedError).problems),
+          409,
+        );
+      }
+      return redirect(`${back}?notice=${noticeFor(error)}`);
     }
   });
 

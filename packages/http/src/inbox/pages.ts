@@ -31,6 +31,12 @@ export const NOTICES: Record<string, { text: string; error: boolean }> = {
   already_decided: { text: 'Too late: this request was already settled. Nothing was recorded.', error: true },
   request_not_found: { text: 'This request does not exist.', error: true },
   invalid_input: { text: 'The decision was not understood. Nothing was recorded.', error: true },
+  comment_required: {
+    text: 'Refused: this request needs a comment with that decision. Nothing was recorded; the attempt was audited.',
+    error: true,
+  },
+  batch_approved: { text: 'Your approval of every listed request was recorded.', error: false },
+  batch_denied: { text: 'Your denial of every listed request was recorded.', error: false },
   unavailable: {
     text: 'Countersign could not record your decision, so nothing changed. Try again.',
     error: true,
@@ -115,6 +121,23 @@ function summary(p: RequestPresentation): Markup {
 </article>`;
 }
 
+/** The link to a session's batch page. */
+export function sessionPath(sessionId: string): string {
+  return `/inbox/sessions/${encodeURIComponent(sessionId)}`;
+}
+
+/** Sessions with more than one request waiting, linked to their batch pages. */
+function batchLinks(items: readonly RequestPresentation[]): Markup {
+  const counts = new Map<string, number>();
+  for (const p of items) counts.set(p.who.sessionId, (counts.get(p.who.sessionId) ?? 0) + 1);
+  const many = [...counts].filter(([, n]) => n > 1);
+  if (many.length === 0) return h``;
+  return h`<section class="batches"><h2>Decide a session's requests together</h2><ul>${many.map(
+    ([sessionId, n]) =>
+      h`<li><a href="${sessionPath(sessionId)}">${n} requests in session <code>${sessionId}</code></a></li>`,
+  )}</ul></section>`;
+}
+
 export function listPage(
   context: PageContext,
   items: readonly RequestPresentation[],
@@ -124,6 +147,7 @@ export function listPage(
     'Inbox',
     context,
     h`<h1>Waiting for you</h1>
+${batchLinks(items)}
 ${items.length === 0 ? h`<p>Nothing is waiting for your decision.</p>` : items.map(summary)}
 ${truncated ? h`<p>Showing the ${items.length} requests with the nearest deadlines.</p>` : ''}`,
     {},
@@ -148,6 +172,33 @@ function auditTable(entries: readonly AuditEntry[]): Markup {
 </table>`;
 }
 
+const COMMENT_WORDS = { approve: 'to approve', deny: 'to deny', both: 'to approve or deny' } as const;
+
+/** What approving means beyond this call (from the rule): risk, reuse and a required comment. */
+function termsNotes(p: RequestPresentation): Markup {
+  const notes: Markup[] = [];
+  if (p.what.risk === 'high' || p.what.risk === 'critical') {
+    notes.push(
+      h`<p class="notice risk-${p.what.risk}"><strong>${p.what.risk === 'critical' ? 'Critical' : 'High'} risk.</strong> Read the parameters before deciding.</p>`,
+    );
+  }
+  if (p.terms?.reuse)
+    notes.push(h`<p class="notice reuse"><strong>This approval may be reused.</strong> ${p.terms.reuse}</p>`);
+  if (p.terms?.commentRequired) {
+    notes.push(
+      h`<p class="notice comment-required"><strong>A comment is required</strong> ${COMMENT_WORDS[p.terms.commentRequired]} this request.</p>`,
+    );
+  }
+  return h`${notes}`;
+}
+
+function commentLabel(p: RequestPresentation): string {
+  const required = p.terms?.commentRequired ?? null;
+  return required === null
+    ? 'Reason (optional, recorded in the audit log)'
+    : `Comment (required ${COMMENT_WORDS[required]}; recorded in the audit log)`;
+}
+
 export function requestPage(
   context: PageContext,
   p: RequestPresentation,
@@ -159,10 +210,12 @@ export function requestPage(
     problem === null
       ? h`<form class="decide" method="post" action="/inbox/requests/${p.id}/decide">
 <input type="hidden" name="csrf" value="${context.csrf}">
-<label for="comment">Reason (optional, recorded in the audit log)</label>
+${termsNotes(p)}
+<label for="comment">${commentLabel(p)}</label>
 <textarea id="comment" name="comment" maxlength="2000"></textarea>
 <div class="buttons">
 <button class="approve" type="submit" name="outcome" value="approve">Approve</button>
+${p.terms?.reuse ? h`<button class="approve" type="submit" name="outcome" value="approve_just_this_call">Approve just this call</button>` : ''}
 <button class="deny" type="submit" name="outcome" value="deny">Deny</button>
 </div>
 </form>`
@@ -201,6 +254,70 @@ export function messagePage(context: PageContext, title: string, text: string): 
     title,
     context,
     h`<h1>${title}</h1><p>${text}</p><p><a href="/inbox">Back to the inbox</a></p>`,
+    null,
+  );
+}
+
+/** A session's requests the signed-in person may decide, with one form that decides them all. */
+export function batchPage(
+  context: PageContext,
+  sessionId: string,
+  items: readonly RequestPresentation[],
+  notice: { text: string; error: boolean } | null,
+): string {
+  const reusable = items.some((p) => p.terms?.reuse);
+  const body =
+    items.length === 0
+      ? h`<p>Nothing in this session is waiting for your decision.</p>`
+      : h`<p>One decision applies to every request listed here, or to none of them.</p>
+${items.map(
+  (p) => h`<article class="card">
+<h2><a href="/inbox/requests/${p.id}">${p.what.action}${p.what.resource === null ? '' : h` on ${p.what.resource}`}</a></h2>
+<p><span class="status status-${p.status}">${p.headline}</span>: ${p.statusText}</p>
+${termsNotes(p)}
+<dl>
+<dt>Actor</dt><dd>${p.who.actor}${p.who.onBehalfOf === null ? '' : h` for ${p.who.onBehalfOf}`}</dd>
+<dt>Reason</dt><dd><span class="label">${p.why.label}:</span> ${p.why.reason}</dd>
+<dt>Params</dt><dd><pre>${p.what.paramsText}</pre></dd>
+<dt>Params hash</dt><dd><code>${p.what.paramsHash}</code></dd>
+<dt>Request</dt><dd><code>${p.id}</code></dd>
+</dl>
+</article>`,
+)}
+<form class="decide" method="post" action="${sessionPath(sessionId)}/decide">
+<input type="hidden" name="csrf" value="${context.csrf}">
+${items.map((p) => h`<input type="hidden" name="request" value="${p.id}:${p.what.paramsHash}">`)}
+<label for="comment">Comment (recorded with each decision; required where a rule says so)</label>
+<textarea id="comment" name="comment" maxlength="2000"></textarea>
+<div class="buttons">
+<button class="approve" type="submit" name="outcome" value="approve">Approve all</button>
+${reusable ? h`<button class="approve" type="submit" name="outcome" value="approve_just_these">Approve all, just these calls</button>` : ''}
+<button class="deny" type="submit" name="outcome" value="deny">Deny all</button>
+</div>
+</form>`;
+  return layout(
+    'Session batch',
+    context,
+    h`${notice === null ? '' : h`<p class="notice${notice.error ? ' error' : ''}" role="alert">${notice.text}</p>`}
+<h1>Session <code>${sessionId}</code>: ${items.length} waiting for you</h1>
+${body}`,
+    {},
+  );
+}
+
+/** Why a batch was refused: nothing was decided. */
+export function batchRefusedPage(
+  context: PageContext,
+  sessionId: string,
+  problems: readonly string[],
+): string {
+  return layout(
+    'Batch refused',
+    context,
+    h`<h1>The batch was refused</h1>
+<p class="notice error" role="alert">Nothing was decided. Decide these requests on their own pages, or reload the batch.</p>
+<ul>${problems.map((problem) => h`<li>${problem}</li>`)}</ul>
+<p><a href="${sessionPath(sessionId)}">Back to the session</a> · <a href="/inbox">Back to the inbox</a></p>`,
     null,
   );
 }
