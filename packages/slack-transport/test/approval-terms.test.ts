@@ -19,6 +19,14 @@ const POLICY: PolicyRule[] = [
     reuse: { within: '30m', scope: 'session', same: 'fingerprint', maxUses: 5 },
   },
   {
+    id: 'imports-reusable-with-a-why',
+    match: { action: 'db.import' },
+    effect: 'require_approval',
+    approvers: APPROVERS,
+    requireComment: 'approve',
+    reuse: { within: '1h', scope: 'actor', same: ['table'] },
+  },
+  {
     id: 'deploys-need-a-why',
     match: { action: 'infra.deploy' },
     effect: 'require_approval',
@@ -86,6 +94,26 @@ describe('a rule that requires a comment', () => {
     expect(request?.decisions.map((d) => [d.approver, d.outcome, d.comment])).toEqual([
       [slackId('U0BOB'), 'approve', 'Change CHG-42 was reviewed'],
     ]);
+  });
+});
+
+describe('a rule that reuses approvals and requires a comment to approve', () => {
+  test('"Approve just this call" asks for the comment, then approves without opening a window', async () => {
+    h = await setup({ countersign: { policy: POLICY } });
+    const asked = await h.ask({ name: 'db.import', resource: 'prod/orders', params: { table: 'orders' } });
+    expect(currentText(h.slack, asked.channel, asked.ts)).toContain('in any session');
+    await click('U0BOB', asked, ACTION.ApproveJustThisCall);
+    expect((await h.cs.getRequest(asked.request.id))?.decisions).toEqual([]);
+    const view = h.slack.views[0]!;
+    expect(view.view.callback_id).toBe(COMMENT_MODAL.callbackId);
+    await h.slack.submitView({
+      user: 'U0BOB',
+      viewId: view.id,
+      values: { [COMMENT_MODAL.blockId]: { [COMMENT_MODAL.actionId]: 'One import, checked' } },
+    });
+    await h.transport.idle();
+    expect(await asked.result).toBe('ran');
+    expect(await h.auditTypes()).not.toContain('reuse_opened');
   });
 });
 

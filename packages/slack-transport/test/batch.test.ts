@@ -91,6 +91,24 @@ describe('postBatch', () => {
   });
 });
 
+describe('a batch message escapes what the requests carry', () => {
+  test('params, actor and session cannot mention, link or format', async () => {
+    h = await setup({ countersign: { policy: POLICY } });
+    const context = { actor: 'agent:<!channel>', sessionId: 'sess_<@U0BOB>' };
+    const a = await h.ask(
+      { name: 'db.read', resource: '<https://evil.example|prod>', params: { q: '<!here> `x`' } },
+      context,
+    );
+    const b = await h.ask({ name: 'db.read', resource: 'prod/orders', params: { q: '*bold*' } }, context);
+    const posted = await h.transport.postBatch([a.request, b.request]);
+    const shown = JSON.stringify(h.slack.message(posted.channel, posted.ts)?.message);
+    for (const raw of ['<!channel>', '<@U0BOB>', '<https://evil', '<!here>'])
+      expect(shown).not.toContain(raw);
+    expect(shown).toContain('&lt;!channel&gt;');
+    expect(shown).toContain('&lt;!here&gt;');
+  });
+});
+
 describe('a batch click', () => {
   test('Approve all decides every request as the verified clicker, each audited on its own', async () => {
     h = await setup({ countersign: { policy: POLICY } });
