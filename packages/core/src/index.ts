@@ -42,6 +42,7 @@ export type {
   CountersignEventName,
   TransportErrorEvent,
 } from './events.js';
+export { type FetchHandler, readCappedBody, toNodeHandler } from './fetch-handler.js';
 export { type ActionIdentity, fingerprintAction } from './fingerprint.js';
 export type { Grant, GrantCheck, GrantRecord } from './grants.js';
 export type { GuardAction, GuardContext } from './guard.js';
