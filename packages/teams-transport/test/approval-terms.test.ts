@@ -84,6 +84,18 @@ describe('the card shows the approval terms', () => {
   });
 });
 
+describe('a rule that requires a comment to deny', () => {
+  test('the card offers no bare Deny, and a Deny without a reason records nothing', async () => {
+    h = await setup({ countersign: { policy: [{ ...base, requireComment: 'deny' }] } });
+    const asked = await h.ask();
+    const card = currentCard(h.teams, asked.activityId);
+    expect(actionsOf(card).map((a) => a.title)).toEqual(['Approve', 'Deny with a reason']);
+    const bare = await h.teams.click({ user: BOB, activityId: asked.activityId, verb: VERB.Deny });
+    expect(bare.message).toContain('needs a comment');
+    expect((await h.cs.getRequest(asked.request.id))?.status).toBe('pending');
+  });
+});
+
 describe('remind', () => {
   test('a reminder replies in the card thread and mentions the approvers who have not decided', async () => {
     h = await setup({
