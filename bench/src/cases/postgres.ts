@@ -127,19 +127,31 @@ export async function sequentialApprovals(cs: Countersign, n: number, tag: strin
   }
 }
 
-/** Time from sending NOTIFY on one connection to its arrival on another that LISTENs, in ns. */
-async function notifyHop(n: number): Promise<number[]> {
+/**
+ * Time from sending NOTIFY on one connection to its arrival on another that LISTENs, in ns. With
+ * `claim`, also until a third connection has read one row and committed a one-row UPDATE: the
+ * least a woken guard does before its action may run (read the decision, commit its claim).
+ */
+async function notifyHop(n: number, claim = false): Promise<number[]> {
   const listener = new pg.Client({ connectionString: URL_ });
   const notifier = new pg.Client({ connectionString: URL_ });
   await listener.connect();
   await notifier.connect();
   const channel = `${SCHEMA}_hop`;
   await listener.query(`LISTEN ${channel}`);
+  const worker = new pg.Client({ connectionString: URL_ });
+  await worker.connect();
   const samples: number[] = [];
   try {
     for (let i = 0; i < n; i++) {
       const arrived = new Promise<bigint>((resolve) =>
-        listener.once('notification', () => resolve(process.hrtime.bigint())),
+        listener.once('notification', async () => {
+          if (claim) {
+            await worker.query(`SELECT n FROM ${SCHEMA}.bench_row WHERE id = 1`);
+            await worker.query(`UPDATE ${SCHEMA}.bench_row SET n = n + 1 WHERE id = 1`);
+          }
+          resolve(process.hrtime.bigint());
+        }),
       );
       const t0 = process.hrtime.bigint();
       await notifier.query('SELECT pg_notify($1, $2)', [channel, `req_${i}`]);
@@ -148,8 +160,24 @@ async function notifyHop(n: number): Promise<number[]> {
   } finally {
     await listener.end();
     await notifier.end();
+    await worker.end();
   }
   return samples;
+}
+
+/** One connection committing a one-row UPDATE at a time for `ms`: the most commits/s one serial chain can make. */
+async function serialCommits(ms: number): Promise<number> {
+  const client = new pg.Client({ connectionString: URL_ });
+  await client.connect();
+  let count = 0;
+  const end = performance.now() + ms;
+  const t0 = performance.now();
+  while (performance.now() < end) {
+    await client.query(`UPDATE ${SCHEMA}.bench_row SET n = n + 1 WHERE id = 1`);
+    count += 1;
+  }
+  await client.end();
+  return count / ((performance.now() - t0) / 1000);
 }
 
 /** `writers` loops appending one entry per call for `ms`; entries per second. */
@@ -239,10 +267,14 @@ export async function postgres(): Promise<CaseResult> {
     const counted = await countQueries(pg, () => sequentialApprovals(cs, APPROVALS, 'count'));
     const perApproval = counted.queries / APPROVALS;
 
+    await admin.query(`CREATE TABLE ${SCHEMA}.bench_row (id integer PRIMARY KEY, n integer NOT NULL)`);
+    await admin.query(`INSERT INTO ${SCHEMA}.bench_row VALUES (1, 0)`);
     const hop: number[] = await notifyHop(300);
+    const claimFloor: number[] = await notifyHop(150, true);
     await round(cs, { workers: 1, jobs: 20, notifications: true });
     const notify = await round(cs, { workers: 1, jobs: 200, notifications: true });
     hop.push(...(await notifyHop(300)));
+    claimFloor.push(...(await notifyHop(150, true)));
     const polling = await round(cs, { workers: 1, jobs: 50, notifications: false });
     const four = await round(cs, { workers: 4, jobs: 200, notifications: true });
     const rate = (4 * 200) / four.seconds;
@@ -258,6 +290,7 @@ export async function postgres(): Promise<CaseResult> {
     const writers = createPostgresStore({ connectionString: URL_, schema: SCHEMA, notifications: false });
     const appends: number[] = [];
     const tps: number[] = [];
+    const serial: number[] = [];
     const baselineName =
       pgbenchMissing === null
         ? 'pgbench -b simple-update, 8 clients'
@@ -269,6 +302,7 @@ export async function postgres(): Promise<CaseResult> {
         );
       if (r % 2 === 0) await baseline();
       appends.push(await appendRate(writers, 8, 3_000));
+      serial.push(await serialCommits(2_000));
       if (r % 2 === 1) await baseline();
     }
     await writers.close();
@@ -295,6 +329,10 @@ export async function postgres(): Promise<CaseResult> {
       ...summarise('bare NOTIFY → LISTEN hop between two connections', hop),
       baseline: true,
     };
+    const claimRow: Row = {
+      ...summarise('floor: the same hop, then one read and one committed one-row UPDATE', claimFloor),
+      baseline: true,
+    };
     const pollRow: Row = {
       ...summarise(`decision → resume in another process, polling every ${POLL}`, polling.latencies),
       baseline: true,
@@ -307,6 +345,7 @@ export async function postgres(): Promise<CaseResult> {
       ...base,
       rows: [
         hopRow,
+        claimRow,
         pollRow,
         notifyRow,
         {
@@ -317,6 +356,11 @@ export async function postgres(): Promise<CaseResult> {
         {
           name: `${baselineName} (median of 3)`,
           value: `${formatRate(tpsMedian)} transactions`,
+          baseline: true,
+        },
+        {
+          name: 'floor: one connection, one committed one-row UPDATE at a time (median of 3)',
+          value: `${formatRate(median(serial))} commits`,
           baseline: true,
         },
         {
@@ -347,6 +391,7 @@ export async function postgres(): Promise<CaseResult> {
       notes: [
         ...notes,
         `approvals/s with 4 workers has its target (≥ 3 × the code before) in compare mode: \`pnpm --filter @countersign/bench compare <before> pg\``,
+        `what stops the two PostgreSQL latency and rate targets: a woken guard reads its decision and commits its claim before the action runs, ${formatNs(claimRow.p50)} p50 with nothing else (resume is ${(notifyRow.p50! / claimRow.p50!).toFixed(2)} × that); every append holds the one chain head through its commit, so appends/s cannot pass one connection's serial commit rate, ${formatRate(median(serial))} (appends reach ${(appendMedian / median(serial)).toFixed(2)} × that)`,
         `round trips counted by wrapping pg.Client.prototype.query: every pooled and listening connection of this process, ${counted.queries} for ${APPROVALS} approvals`,
         `appends/s per round: ${appends.map((a) => formatRate(a)).join(', ')}; ${baselineName}: ${tps.map((t) => formatRate(t)).join(', ')}`,
         `audit chain of ${verified.entries} entries verifies: ${verified.ok}`,
