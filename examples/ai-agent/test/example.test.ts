@@ -1,35 +1,8 @@
-// Runs the example as a user would and checks what the model saw at each step.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-
-function start(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=@countersign/source', '--import', 'tsx', 'src/main.ts'],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runExample } from '../../run-example.js';
 
 test('the read runs, the export runs after the Slack approval, the escalation is denied; the model sees each outcome', async () => {
-  const { code, stdout, stderr } = await start();
+  const { code, stdout, stderr } = await runExample(import.meta.url);
   expect(stderr).toBe('');
   expect(code).toBe(0);
   const lines = stdout.split('\n').map((line) => line.trim());

@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { beforeEach, expect, inject, test } from 'vitest';
 import type {} from '../../../vitest.postgres.js';
+import { runExample } from '../../run-example.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const postgres = inject('postgres');
 if (postgres.skip !== null) {
   const reason = postgres.skip;
@@ -42,33 +40,9 @@ function freePort(): Promise<number> {
   });
 }
 
-function run(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=@countersign/source', '--import', 'tsx', 'src/main.ts'],
-      {
-        cwd: root,
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 test('the server and the agent run with one command; an approval through the API resumes the agent', async () => {
   const schema = `cs_example_${Date.now().toString(36)}`;
-  const { code, stdout } = await run({
+  const { code, stdout } = await runExample(import.meta.url, {
     EXAMPLE_AUTO_APPROVE: '1',
     PORT: String(await freePort()),
     COUNTERSIGN_PG_URL: postgres.url,

@@ -1,37 +1,11 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { expect, inject, test } from 'vitest';
 import type {} from '../../../vitest.postgres.js';
+import { runExample } from '../../run-example.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const postgres = inject('postgres');
 
-function run(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=@countersign/source', '--import', 'tsx', 'src/main.ts'],
-      {
-        cwd: root,
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 test('without PostgreSQL it says, in one line, how to start it or set COUNTERSIGN_PG_URL, and exits non-zero', async () => {
-  const { code, stdout, stderr } = await run({
+  const { code, stdout, stderr } = await runExample(import.meta.url, {
     COUNTERSIGN_PG_URL: 'postgres://postgres:hunter2@127.0.0.1:1/test',
   });
   expect(code).not.toBe(0);
@@ -44,7 +18,7 @@ test('without PostgreSQL it says, in one line, how to start it or set COUNTERSIG
 
 test('the export runs as a role that exists during the call, reads only customers, and is gone after', async (context) => {
   if (postgres.skip !== null) context.skip(postgres.skip);
-  const { code, stdout, stderr } = await run({ COUNTERSIGN_PG_URL: postgres.url });
+  const { code, stdout, stderr } = await runExample(import.meta.url, { COUNTERSIGN_PG_URL: postgres.url });
   expect(code, stderr).toBe(0);
   const role = /during the call: role (cs_jit_grt_[a-z0-9]+) exists/.exec(stdout)?.[1];
   expect(role).toBeDefined();

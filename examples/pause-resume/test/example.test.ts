@@ -1,35 +1,8 @@
-// Runs the pause-resume example as a user would, and checks what it prints.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-
-function run(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=@countersign/source', '--import', 'tsx', 'src/main.ts'],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runExample } from '../../run-example.js';
 
 test('step 1 pauses, two Slack clicks approve, step 2 runs the export once, a replay is refused, the audit verifies', async () => {
-  const { code, stdout, stderr } = await run();
+  const { code, stdout, stderr } = await runExample(import.meta.url);
   expect(stderr).toBe('');
   expect(code).toBe(0);
   const lines = stdout.split('\n');
