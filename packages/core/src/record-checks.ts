@@ -20,8 +20,16 @@ const checkedActions = new WeakSet<object>();
 const checkedApprovers = new WeakSet<object>();
 const checkedDecisions = new WeakSet<object>();
 const checkedDeliveries = new WeakSet<object>();
-/** Every part in the sets above: known deep-frozen, so copying and freezing share it without a walk. */
-const knownFrozen = new WeakSet<object>();
+
+/** Whether `value` is in one of the sets above: known deep-frozen, so it is shared without a walk. */
+function isRemembered(value: object): boolean {
+  return (
+    checkedActions.has(value) ||
+    checkedDecisions.has(value) ||
+    checkedDeliveries.has(value) ||
+    checkedApprovers.has(value)
+  );
+}
 
 /** Whether `value` is an action already checked and known to be deep-frozen. */
 export function isCheckedFrozenAction(value: object): boolean {
@@ -33,10 +41,7 @@ function remembered(check: Check, checked: WeakSet<object>): Check {
   return (value) => {
     if (typeof value === 'object' && value !== null && checked.has(value)) return true;
     if (!check(value)) return false;
-    if (isDeepFrozen(value)) {
-      checked.add(value as object);
-      knownFrozen.add(value as object);
-    }
+    if (isDeepFrozen(value)) checked.add(value as object);
     return true;
   };
 }
@@ -50,7 +55,7 @@ const isRequest = checkWith(approvalRequestShape, {
 
 /** Whether nothing in `value` can change any more, so sharing it is as safe as copying it. */
 function isDeepFrozen(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || knownFrozen.has(value)) return true;
+  if (typeof value !== 'object' || value === null || isRemembered(value)) return true;
   if (!Object.isFrozen(value)) return false;
   for (const member of Object.values(value)) if (!isDeepFrozen(member)) return false;
   return true;
