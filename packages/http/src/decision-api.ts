@@ -6,6 +6,7 @@ import {
   type Countersign,
   decisionProblem,
   presentRequest,
+  readCappedBody,
   repeatedMember,
   type Store,
   systemClock,
@@ -13,7 +14,6 @@ import {
 import { Hono } from 'hono';
 import { type Authenticators, authenticate, type Caller } from './authenticate.js';
 import { createBearerVerifier, type OidcOptions } from './bearer-auth.js';
-import { readCappedBody } from './body.js';
 import { createChangeFeed } from './change-feed.js';
 import { errorResponse } from './error-status.js';
 import { INBOX_OPTION_KEYS, type InboxOptions, type MountedInbox, mountInbox } from './inbox/inbox.js';

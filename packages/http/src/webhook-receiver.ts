@@ -1,6 +1,5 @@
 // For receivers of the webhook transport's events: verify the signature, the window, and parse.
-import { type Clock, ConfigError, systemClock } from '@countersign/core';
-import { readCappedBody } from './body.js';
+import { type Clock, ConfigError, readCappedBody, systemClock } from '@countersign/core';
 import type { CountersignCloudEvent } from './cloud-event.js';
 import { checkKeys } from './options.js';
 import type { ReplayGuard } from './replay-guard.js';

@@ -7,6 +7,7 @@ import {
   decisionProblem,
   isCountersignError,
   presentRequest,
+  readCappedBody,
   type TransportHost,
 } from '@countersign/core';
 import type { WebClient } from '@slack/web-api';
@@ -14,7 +15,6 @@ import type { ApproverIdentity } from './approver-identity.js';
 import { slackIdentity } from './approver-identity.js';
 import { type BatchEntry, decodeBatch } from './batch.js';
 import type { PostedMessage } from './delivery.js';
-import { readCapped } from './http.js';
 import {
   type BlockActions,
   type Interaction,
@@ -71,7 +71,7 @@ export class InteractionEndpoint {
     const host = this.options.host();
     if (host === null) return text(503, 'not accepting interactions');
     if (request.method !== 'POST') return text(405, 'POST only', { allow: 'POST' });
-    const body = await readCapped(request, this.options.maxBodyBytes);
+    const body = await readCappedBody(request, this.options.maxBodyBytes);
     if (body === null) return text(413, 'request body too large');
     const check = verifySlackSignature({
       signingSecret: this.options.signingSecret,

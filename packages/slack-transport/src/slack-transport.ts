@@ -9,12 +9,12 @@ import type {
   Transport,
   TransportHost,
 } from '@countersign/core';
+import { toNodeHandler } from '@countersign/core';
 import type { WebClient } from '@slack/web-api';
 import { ApproverIdentity } from './approver-identity.js';
 import { type BatchEntry, checkBatch, renderBatchMessage } from './batch.js';
 import { MessageDelivery } from './delivery.js';
 import { renderFollowUp } from './follow-ups.js';
-import { toNodeHandler } from './http.js';
 import { InteractionEndpoint } from './interactions.js';
 import { type CheckedOptions, checkOptions, type SlackTransportOptions } from './options.js';
 import { Replies } from './replies.js';

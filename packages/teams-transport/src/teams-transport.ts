@@ -8,8 +8,10 @@ import {
   decisionProblem,
   type FollowUpNotice,
   isCountersignError,
+  readCappedBody,
   type Transport,
   type TransportHost,
+  toNodeHandler,
 } from '@countersign/core';
 import { AccessTokenCache } from './access-token.js';
 import { type CardAction, KNOWN_VERBS, parseActivity, readEnvelope } from './activity.js';
@@ -17,7 +19,6 @@ import type { TeamsTransportLogger } from './call-error.js';
 import { type CardViewer, cardActivity, type RenderCardOptions, renderApprovalCard, VERB } from './card.js';
 import { ConnectorClient } from './connector.js';
 import { followUpActivity } from './follow-up.js';
-import { readCapped, toNodeHandler } from './http.js';
 import { invokeCard, invokeError, invokeMessage } from './invoke-response.js';
 import { OpenIdKeys } from './openid-keys.js';
 import {
@@ -257,7 +258,7 @@ class TeamsTransportImpl implements TeamsTransport {
       this.logger.warn(`[countersign] ${PREFIX} refused an activity: missing`);
       return text(401, 'unauthorized');
     }
-    const body = await readCapped(request, this.resolved.maxBodyBytes);
+    const body = await readCappedBody(request, this.resolved.maxBodyBytes);
     if (body === null) return text(413, 'request body too large');
     const envelope = readEnvelope(body);
     if (envelope === null) return text(400, 'malformed activity');

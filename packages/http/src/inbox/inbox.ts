@@ -9,13 +9,13 @@ import {
   MAX_BATCH,
   type PolicyRule,
   presentRequest,
+  readCappedBody,
   type Store,
 } from '@countersign/core';
 import type { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { BearerVerifier } from '../bearer-auth.js';
 import { AuthenticationFailure } from '../bearer-auth.js';
-import { readCappedBody } from '../body.js';
 import type { ChangeFeed } from '../change-feed.js';
 import { decidableRequests } from '../pending-requests.js';
 import { problem } from '../problem.js';
