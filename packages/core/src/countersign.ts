@@ -28,7 +28,7 @@ import {
   openCall,
 } from './open.js';
 import { type CountersignOptions, resolveOptions } from './options.js';
-import type { PolicyDecision, Risk } from './policy.js';
+import type { PolicyDecision, PolicyRule, Risk } from './policy.js';
 import { scrubText } from './redact.js';
 import { revokeReuse } from './reuse-windows.js';
 import { Runtime } from './runtime.js';
@@ -116,6 +116,8 @@ export interface Countersign {
    */
   explain(subject: ExplainSubject): PolicyDecision;
   getRequest(requestId: string): Promise<ApprovalRequest | null>;
+  /** The policy rule with this id (a request's `ruleId`), or null: for channels showing the approval's terms. */
+  rule(ruleId: string): PolicyRule | null;
   /**
    * Audits an attempt a channel refused itself (a non-approver reading a request, an unknown user,
    * a forged click), as a `refused` entry on the request. Decides nothing.
@@ -366,6 +368,10 @@ class CountersignInstance implements Countersign {
     const request = await this.getRequest(requestId);
     if (request === null) throw new RequestNotFoundError(requestId);
     await refuse(this.runtime, request, read.approver, read.via, scrubText(read.why));
+  }
+
+  rule(ruleId: string): PolicyRule | null {
+    return this.runtime.options.policy.ruleById(ruleId) ?? null;
   }
 
   async getRequest(requestId: string): Promise<ApprovalRequest | null> {

@@ -7,7 +7,6 @@ import {
   decisionProblem,
   isCountersignError,
   MAX_BATCH,
-  type PolicyRule,
   presentRequest,
   readCappedBody,
   type Store,
@@ -141,27 +140,8 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
     return session === null ? null : { id: cookie, session };
   };
   const context = (s: Session): PageContext => ({ identity: s.identity, csrf: s.csrf });
-  /**
-   * The rule a request was opened under, for the approval's terms: `explain` finds the rule that
-   * matches the call now, and it is used only when it is the request's own. Null otherwise, and then
-   * the page shows no terms; core enforces them either way.
-   */
-  const ruleOf = (request: ApprovalRequest): PolicyRule | null => {
-    try {
-      const decision = cs.explain({
-        action: request.action.name,
-        resource: request.action.resource,
-        actor: request.actor,
-        onBehalfOf: request.onBehalfOf,
-        sessionId: request.sessionId,
-        params: request.action.params,
-      });
-      return decision.ruleId === request.ruleId ? decision.rule : null;
-    } catch {
-      return null;
-    }
-  };
-  const present = (request: ApprovalRequest) => presentRequest(request, { rule: ruleOf(request) });
+  /** The approval's terms come from the rule the request was opened under. */
+  const present = (request: ApprovalRequest) => presentRequest(request, { rule: cs.rule(request.ruleId) });
   /** Cross-site form posts are refused by origin before the CSRF token is even compared. */
   const sameOrigin = (request: Request): boolean => {
     const origin = request.headers.get('origin');
