@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
  * verify, ns per entry), pending (10,000 pending guards: settle time in ns after random
  * decisions begin, and heap bytes per pending request), pg (PostgreSQL: round trips per approval,
  * approvals/s with 4 worker processes of count / 4 exports each, audit appends/s with 8 writers;
- * needs PostgreSQL at COUNTERSIGN_PG_URL or postgres://postgres@127.0.0.1:5432/test).
+ * needs PostgreSQL at COUNTERSIGN_PG_URL or postgres://postgres@127.0.0.1:5432/test). All but pg
+ * also report cpuNsPerOp, the process's CPU time per operation, for when the wall clock is noisy.
  */
 const [other, which = 'allow', rounds = '5'] = process.argv.slice(2);
 if (!other) throw new Error('usage: compare <other checkout> [allow|round|audit|pending|pg] [rounds]');
