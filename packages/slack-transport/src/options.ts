@@ -29,6 +29,12 @@ export interface SlackTransportOptions {
   name?: string | undefined;
   /** Where problems are reported, the Web API client's own included. Default `console`. */
   logger?: SlackTransportLogger | undefined;
+  /**
+   * Send the person the agent acts for (`onBehalfOf`, a `slack:TEAM:USER` identity of this
+   * workspace) a direct message when their request is approved, denied, expires or is cancelled.
+   * Default false.
+   */
+  notifyRequester?: boolean | undefined;
 }
 
 /** Every option, once: the compiler keeps this in step with {@link SlackTransportOptions}. */
@@ -44,6 +50,7 @@ const KNOWN: Readonly<Record<keyof SlackTransportOptions, true>> = {
   requestTimeoutMs: true,
   name: true,
   logger: true,
+  notifyRequester: true,
 };
 const KNOWN_KEYS = Object.keys(KNOWN);
 
@@ -99,6 +106,9 @@ export function checkOptions(options: SlackTransportOptions): CheckedOptions {
   }
   if (name !== undefined && (typeof name !== 'string' || name.length === 0)) {
     invalid('name must be a non-empty string');
+  }
+  if (options.notifyRequester !== undefined && typeof options.notifyRequester !== 'boolean') {
+    invalid('notifyRequester must be true or false');
   }
   const maxBodyBytes = options.maxBodyBytes ?? 65_536;
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1_024) {

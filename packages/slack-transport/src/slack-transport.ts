@@ -18,6 +18,7 @@ import { renderFollowUp } from './follow-ups.js';
 import { InteractionEndpoint } from './interactions.js';
 import { type CheckedOptions, checkOptions, type SlackTransportOptions } from './options.js';
 import { Replies } from './replies.js';
+import { RequesterNotice } from './requester-notice.js';
 import { callSlack, createWebClient, PREFIX } from './slack-api.js';
 
 /** Where a batch message was posted. */
@@ -83,6 +84,7 @@ class SlackTransportImpl implements SlackTransport {
   private host: TransportHost | null = null;
   private closed = false;
   private readonly delivery: MessageDelivery;
+  private readonly requesterNotice: RequesterNotice;
   private readonly interactions: InteractionEndpoint;
   private readonly client: WebClient;
 
@@ -97,6 +99,7 @@ class SlackTransportImpl implements SlackTransport {
     });
     this.client = client;
     const clock = () => this.clock();
+    this.requesterNotice = new RequesterNotice(client, options.teamId, clock);
     this.delivery = new MessageDelivery(
       client,
       options.channel,
@@ -144,7 +147,8 @@ class SlackTransportImpl implements SlackTransport {
 
   async update(request: ApprovalRequest, receipt: DeliveryReceipt): Promise<void> {
     if (this.closed) return;
-    return this.delivery.update(request, receipt);
+    await this.delivery.update(request, receipt);
+    if (this.options.notifyRequester === true) await this.requesterNotice.after(request);
   }
 
   async remind(request: ApprovalRequest, notice: FollowUpNotice, receipt: DeliveryReceipt): Promise<void> {
