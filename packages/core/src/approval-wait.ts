@@ -232,7 +232,7 @@ async function checkApproval(runtime: Runtime, prepared: Prepared, wait: Approva
   if (request === null)
     throw new ApprovalCancelledError(wait.requestId, 'the request vanished from the store');
   // Settled elsewhere (another process decided it): no longer a twin to re-attach to, nor counted.
-  if (request.status !== 'pending') runtime.pending.remove(request.id);
+  if (request.status !== 'pending') runtime.pending.remove(request, request.id);
   switch (request.status) {
     case 'pending': {
       if (signal?.aborted && !prepared.detach) {

@@ -42,9 +42,7 @@ export async function openRequest(
   for (;;) {
     const same = await pendingTwin(runtime, prepared);
     if (same !== null) return same;
-    const created = await runtime.pending.once(prepared.actor, prepared.sessionId, callKey(prepared), () =>
-      createRequest(runtime, prepared, decision),
-    );
+    const created = await runtime.pending.once(prepared, () => createRequest(runtime, prepared, decision));
     if (created !== null) return created;
   }
 }
@@ -111,7 +109,7 @@ async function createRequest(
   await checkPendingCap(runtime, prepared, rule.id);
   const result = await runtime.call('createRequest', () => runtime.store.createRequest(request, [draft]));
   if (!result.created) return reattach(result.request, prepared, key ?? '');
-  runtime.pending.add(request.actor, request.sessionId, callKey(prepared), request.id);
+  runtime.pending.add(request, request.id);
   runtime.emit([draft], result.request);
   return result.request;
 }
@@ -122,7 +120,7 @@ async function createRequest(
  * agent from sending the same question two hundred times.
  */
 async function pendingTwin(runtime: Runtime, prepared: Prepared): Promise<ApprovalRequest | null> {
-  const id = runtime.pending.find(prepared.actor, prepared.sessionId, callKey(prepared));
+  const id = runtime.pending.find(prepared);
   if (id === undefined) return null;
   const existing = await runtime.load(id);
   if (
@@ -134,7 +132,7 @@ async function pendingTwin(runtime: Runtime, prepared: Prepared): Promise<Approv
   ) {
     return existing;
   }
-  runtime.pending.remove(id);
+  runtime.pending.remove(prepared, id);
   return null;
 }
 
@@ -143,22 +141,15 @@ function riskier(prepared: Prepared, existing: ApprovalRequest): boolean {
   return prepared.risk !== undefined && riskRank(prepared.risk) > riskRank(existing.risk);
 }
 
-/** What makes two calls of one actor and session the same request: the exact call, and for whom. */
-function callKey(prepared: Prepared): string {
-  return prepared.onBehalfOf === null
-    ? prepared.fingerprint
-    : `${prepared.fingerprint}\n${prepared.onBehalfOf}`;
-}
-
 /** Refuses a new request, audited and undelivered, when the actor has too many pending. */
 async function checkPendingCap(runtime: Runtime, prepared: Prepared, ruleId: string): Promise<void> {
   const limit = runtime.options.maxPendingPerActor;
   if (runtime.pending.count(prepared.actor) < limit) return;
   // Another process may have settled some: look before refusing.
-  for (const id of runtime.pending.requestIds(prepared.actor)) {
-    const request = await runtime.load(id);
+  for (const { call, requestId } of runtime.pending.entries(prepared.actor)) {
+    const request = await runtime.load(requestId);
     if (request === null || request.status !== 'pending' || request.expiresAt <= runtime.now()) {
-      runtime.pending.remove(id);
+      runtime.pending.remove(call, requestId);
     }
   }
   if (runtime.pending.count(prepared.actor) < limit) return;

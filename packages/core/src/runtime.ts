@@ -140,7 +140,7 @@ export class Runtime {
   }
 
   async afterWrite(request: ApprovalRequest, drafts: AuditDraft[]): Promise<void> {
-    if (request.status !== 'pending') this.pending.remove(request.id);
+    if (request.status !== 'pending') this.pending.remove(request, request.id);
     this.emit(drafts, request);
     this.waiters.wake(request.id);
     await this.notifyTransports(request);
