@@ -1,8 +1,5 @@
-// A small validator for OCSF events against the schema source files in fixtures/ocsf-1.8.0.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = fileURLToPath(new URL('./fixtures/ocsf-1.8.0/', import.meta.url));
+// A small validator for OCSF events against OCSF 1.8.0's API Activity class, from ocsf-1.8-api-activity.ts.
+import { OCSF_1_8 } from './ocsf-1.8-api-activity.js';
 
 type Json = Record<string, unknown>;
 interface AttributeDef {
@@ -14,87 +11,34 @@ interface AttributeDef {
 type Attributes = Record<string, AttributeDef>;
 interface Shape {
   attributes: Attributes;
-  constraints: { at_least_one?: string[]; just_one?: string[] };
+  constraints: { at_least_one?: readonly string[]; just_one?: readonly string[] };
+}
+interface DictionaryEntry {
+  type: string;
+  is_array?: boolean;
+  enum?: AttributeDef['enum'];
+  sibling?: string;
 }
 
-function load(path: string): Json {
-  return JSON.parse(readFileSync(`${ROOT}${path}`, 'utf8')) as Json;
-}
-
-const dictionary = load('dictionary.json') as {
-  attributes: Record<string, Json>;
-  types: { attributes: Record<string, { type?: string }> };
+const schema = OCSF_1_8 as unknown as {
+  version: string;
+  categoryUid: number;
+  classUid: number;
+  class: Shape;
+  objects: Record<string, Shape>;
+  dictionary: Record<string, DictionaryEntry>;
+  types: Record<string, string | null>;
 };
-const types = dictionary.types.attributes;
 
-/** Attributes of one schema file, with those it includes from profiles marked by profile name. */
-function merge(into: Attributes, file: Json): void {
-  const attributes = (file.attributes ?? {}) as Record<string, unknown>;
-  for (const include of (attributes.$include ?? []) as string[]) {
-    const profile = load(include);
-    for (const [name, def] of Object.entries(profile.attributes as Attributes)) {
-      into[name] = { ...into[name], ...def, profile: profile.name as string };
-    }
-  }
-  for (const [name, raw] of Object.entries(attributes)) {
-    if (name === '$include') continue;
-    const def = raw as AttributeDef;
-    const previous = into[name];
-    into[name] = { ...previous, ...def };
-    if (previous?.enum && def.enum) into[name]!.enum = { ...previous.enum, ...def.enum };
-  }
-}
-
-const objectFiles: Record<string, string> = {};
-for (const name of [
-  'object',
-  '_entity',
-  '_resource',
-  'actor',
-  'user',
-  'session',
-  'api',
-  'request',
-  'service',
-  'metadata',
-  'product',
-  'policy',
-  'authorization',
-  'resource_details',
-  'network_endpoint',
-  'endpoint',
-]) {
-  objectFiles[name] = `objects/${name}.json`;
-}
-
-function shapeOf(chain: Json[]): Shape {
-  const attributes: Attributes = {};
-  let constraints: Shape['constraints'] = {};
-  for (const file of chain) {
-    merge(attributes, file);
-    if (file.constraints) constraints = file.constraints as Shape['constraints'];
-  }
-  return { attributes, constraints };
-}
-
-function objectChain(name: string): Json[] {
-  const path = objectFiles[name];
-  if (path === undefined) throw new Error(`object "${name}" is not among the fixture files`);
-  const file = load(path);
-  return typeof file.extends === 'string' ? [...objectChain(file.extends), file] : [file];
-}
-
-/** The API Activity class: base_event, then application, then api_activity. */
+/** The API Activity class: base_event, then application, then api_activity, merged. */
 export function apiActivityClass(): { shape: Shape; uid: number; categoryUid: number } {
-  const application = load('events/application/application.json');
-  const api = load('events/application/api_activity.json');
-  const categories = load('categories.json') as { attributes: Record<string, { uid: number }> };
-  const categoryUid = categories.attributes[application.category as string]!.uid;
-  return {
-    shape: shapeOf([load('events/base_event.json'), application, api]),
-    uid: categoryUid * 1000 + (api.uid as number),
-    categoryUid,
-  };
+  return { shape: schema.class, uid: schema.classUid, categoryUid: schema.categoryUid };
+}
+
+function objectShape(name: string): Shape {
+  const shape = schema.objects[name];
+  if (shape === undefined) throw new Error(`object "${name}" is not among the objects the table describes`);
+  return shape;
 }
 
 /** Every way `event` departs from the API Activity class of OCSF 1.8.0; empty when it conforms. */
@@ -103,8 +47,7 @@ export function validateApiActivity(event: Json): string[] {
   const problems: string[] = [];
   const metadata = event.metadata as { profiles?: string[]; version?: string } | undefined;
   const profiles = new Set(metadata?.profiles ?? []);
-  if (metadata?.version !== (load('version.json').version as string))
-    problems.push('metadata.version is not 1.8.0');
+  if (metadata?.version !== schema.version) problems.push('metadata.version is not 1.8.0');
   if (event.class_uid !== uid) problems.push(`class_uid must be ${uid}`);
   if (event.category_uid !== categoryUid) problems.push(`category_uid must be ${categoryUid}`);
   if (event.type_uid !== uid * 100 + (event.activity_id as number))
@@ -158,9 +101,7 @@ function checkValue(
   path: string,
   problems: string[],
 ): void {
-  const entry = dictionary.attributes[name] as
-    | { type: string; is_array?: boolean; enum?: AttributeDef['enum']; sibling?: string }
-    | undefined;
+  const entry = schema.dictionary[name];
   if (entry === undefined) {
     problems.push(`${path} is not in the dictionary`);
     return;
@@ -198,7 +139,7 @@ function checkValue(
 
 function baseType(type: string): string {
   let current = type;
-  while (types[current]?.type) current = types[current]!.type!;
+  while (schema.types[current]) current = schema.types[current]!;
   return current;
 }
 
@@ -214,7 +155,7 @@ function checkScalar(
       problems.push(`${path} must be an object`);
     return;
   }
-  if (type in types) {
+  if (type in schema.types) {
     const base = baseType(type);
     const ok =
       base === 'string_t'
@@ -233,5 +174,5 @@ function checkScalar(
     problems.push(`${path} must be a ${type} object`);
     return;
   }
-  checkObject(value as Json, shapeOf(objectChain(type)), profiles, `${path}.`, problems);
+  checkObject(value as Json, objectShape(type), profiles, `${path}.`, problems);
 }
