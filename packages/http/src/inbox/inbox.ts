@@ -157,6 +157,31 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
     if (body === null) return problem(413, 'body_too_large', `the body exceeds ${deps.maxBodyBytes} bytes`);
     return new URLSearchParams(new TextDecoder().decode(body));
   };
+  /**
+   * A decision form from a signed-in approver, from this site, with the session's CSRF token; else the
+   * response that refuses it (nothing recorded either way).
+   */
+  const signedInForm = async (
+    request: Request,
+    cookie: string | undefined,
+  ): Promise<{ session: Session; form: URLSearchParams } | Response> => {
+    const current = sessionOf(cookie);
+    if (current === null) return problem(401, 'unauthenticated', 'sign in first');
+    const { session } = current;
+    const form = await readForm(request);
+    if (form instanceof Response) return form;
+    if (!sameOrigin(request) || !csrfMatches(session, form.get('csrf'))) {
+      return page(
+        messagePage(
+          context(session),
+          'Refused',
+          'The form was stale or came from another site, so nothing was recorded. Reload the page and try again.',
+        ),
+        403,
+      );
+    }
+    return { session, form };
+  };
   const unknownField = (form: URLSearchParams, allowed: readonly string[]): string | null => {
     for (const key of form.keys()) if (!allowed.includes(key)) return key;
     return null;
@@ -302,21 +327,9 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
 
   app.post('/inbox/requests/:id/decide', async (c) => {
     const id = c.req.param('id');
-    const current = sessionOf(getCookie(c, SESSION_COOKIE));
-    if (current === null) return problem(401, 'unauthenticated', 'sign in first');
-    const { session } = current;
-    const form = await readForm(c.req.raw);
-    if (form instanceof Response) return form;
-    if (!sameOrigin(c.req.raw) || !csrfMatches(session, form.get('csrf'))) {
-      return page(
-        messagePage(
-          context(session),
-          'Refused',
-          'The form was stale or came from another site, so nothing was recorded. Reload the page and try again.',
-        ),
-        403,
-      );
-    }
+    const posted = await signedInForm(c.req.raw, getCookie(c, SESSION_COOKIE));
+    if (posted instanceof Response) return posted;
+    const { session, form } = posted;
     if (!REQUEST_ID.test(id))
       return page(messagePage(context(session), 'Not found', 'No such request.'), 404);
     const extra = unknownField(form, ['csrf', 'outcome', 'comment']);
@@ -370,21 +383,9 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
 
   app.post('/inbox/sessions/:session/decide', async (c) => {
     const sessionId = c.req.param('session');
-    const current = sessionOf(getCookie(c, SESSION_COOKIE));
-    if (current === null) return problem(401, 'unauthenticated', 'sign in first');
-    const { session } = current;
-    const form = await readForm(c.req.raw);
-    if (form instanceof Response) return form;
-    if (!sameOrigin(c.req.raw) || !csrfMatches(session, form.get('csrf'))) {
-      return page(
-        messagePage(
-          context(session),
-          'Refused',
-          'The form was stale or came from another site, so nothing was recorded. Reload the page and try again.',
-        ),
-        403,
-      );
-    }
+    const posted = await signedInForm(c.req.raw, getCookie(c, SESSION_COOKIE));
+    if (posted instanceof Response) return posted;
+    const { session, form } = posted;
     if (!SESSION_ID.test(sessionId))
       return page(messagePage(context(session), 'Not found', 'No such session.'), 404);
     const back = sessionPath(sessionId);
