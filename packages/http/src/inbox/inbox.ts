@@ -157,6 +157,21 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
     if (body === null) return problem(413, 'body_too_large', `the body exceeds ${deps.maxBodyBytes} bytes`);
     return new URLSearchParams(new TextDecoder().decode(body));
   };
+  /** The requests `session`'s approver may decide now, or a 503 page when the store cannot be read. */
+  const decidableOr503 = async (session: Session): Promise<ApprovalRequest[] | Response> => {
+    const all = await decidableRequests(deps.store, session.identity, clock.now(), {}, deps.maxScan).catch(
+      () => null,
+    );
+    if (all !== null) return all;
+    return page(
+      messagePage(
+        context(session),
+        'Unavailable',
+        'The approval store could not be read. Try again shortly.',
+      ),
+      503,
+    );
+  };
   /**
    * A decision form from a signed-in approver, from this site, with the session's CSRF token; else the
    * response that refuses it (nothing recorded either way).
@@ -206,18 +221,8 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
     const current = sessionOf(getCookie(c, SESSION_COOKIE));
     if (current === null) return page(signInPage('/inbox', null));
     const { session } = current;
-    const all = await decidableRequests(deps.store, session.identity, clock.now(), {}, deps.maxScan).catch(
-      () => null,
-    );
-    if (all === null)
-      return page(
-        messagePage(
-          context(session),
-          'Unavailable',
-          'The approval store could not be read. Try again shortly.',
-        ),
-        503,
-      );
+    const all = await decidableOr503(session);
+    if (all instanceof Response) return all;
     const shown = all.slice(0, deps.pageSize);
     return page(
       listPage(
@@ -364,18 +369,8 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
     const current = sessionOf(getCookie(c, SESSION_COOKIE));
     if (current === null) return page(signInPage('/inbox', null));
     const { session } = current;
-    const all = await decidableRequests(deps.store, session.identity, clock.now(), {}, deps.maxScan).catch(
-      () => null,
-    );
-    if (all === null)
-      return page(
-        messagePage(
-          context(session),
-          'Unavailable',
-          'The approval store could not be read. Try again shortly.',
-        ),
-        503,
-      );
+    const all = await decidableOr503(session);
+    if (all instanceof Response) return all;
     const mine = all.filter((r) => r.sessionId === sessionId).slice(0, MAX_BATCH);
     const notice = NOTICES[c.req.query('notice') ?? ''] ?? null;
     return page(batchPage(context(session), sessionId, mine.map(present), notice));
