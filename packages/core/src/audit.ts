@@ -7,6 +7,7 @@ import { lineProblem } from './line-problem.js';
 import { isCheckedFrozenAction } from './record-checks.js';
 import {
   finite,
+  finiteOrNull,
   isPlainObject,
   isTextOrNull,
   nullable,
@@ -67,6 +68,11 @@ const draftMembers = {
   comment: textOrNull,
   via: textOrNull,
   detail: textOrNull,
+  /**
+   * On the entry that ends a grant (`executed`, `failed`, `revoked`): when the grant was consumed,
+   * or null if it never was. A grant consumed by another process has a `consumed` entry of its own.
+   */
+  consumedAt: finiteOrNull,
 };
 export const auditDraftSchema = record(draftMembers).schema;
 export type AuditDraft = z.infer<typeof auditDraftSchema>;
@@ -107,10 +113,11 @@ function auditEntryJson(entry: Omit<AuditEntry, 'hash'> & { hash?: string }): st
 
 /** {@link auditEntryJson} for an entry whose members are known to be exactly the schema's. */
 function typedEntryJson(entry: Omit<AuditEntry, 'hash'>): string | undefined {
-  const { action, actor, approver, at, comment, detail, fingerprint, grantId, onBehalfOf } = entry;
+  const { action, actor, approver, at, comment, consumedAt, detail, fingerprint, grantId, onBehalfOf } = entry;
   const { outcome, prevHash, reason, requestId, ruleId, seq, sessionId, type, via } = entry;
   const known =
     Number.isFinite(at) &&
+    (consumedAt === null || Number.isFinite(consumedAt)) &&
     Number.isFinite(seq) &&
     typeof action === 'object' &&
     typeof type === 'string' &&
@@ -142,11 +149,12 @@ function knownEntryJson(entry: Omit<AuditEntry, 'hash'>): string {
  * the hash input and the exported line are built from the same two strings.
  */
 function knownEntryParts(entry: Omit<AuditEntry, 'hash'>): [string, string] {
-  const { action, actor, approver, at, comment, detail, fingerprint, grantId, onBehalfOf } = entry;
+  const { action, actor, approver, at, comment, consumedAt, detail, fingerprint, grantId, onBehalfOf } = entry;
   const { outcome, prevHash, reason, requestId, ruleId, seq, sessionId, type, via } = entry;
   return [
     `{"action":${actionJson(action)},"actor":${member(0, actor)}` +
       `,"approver":${member(1, approver)},"at":${JSON.stringify(at)},"comment":${text(comment)}` +
+      `,"consumedAt":${consumedAt === null ? 'null' : JSON.stringify(consumedAt)}` +
       `,"detail":${text(detail)},"fingerprint":${member(2, fingerprint)},"grantId":${text(grantId)}`,
     `,"onBehalfOf":${member(3, onBehalfOf)},"outcome":${text(outcome)},"prevHash":${text(prevHash)}` +
       `,"reason":${member(4, reason)},"requestId":${member(5, requestId)},"ruleId":${member(6, ruleId)}` +
@@ -249,6 +257,7 @@ export function sealAuditEntries(head: AuditHead | null, drafts: readonly AuditD
       comment: draft.comment,
       via: draft.via,
       detail: draft.detail,
+      consumedAt: draft.consumedAt,
       seq,
       prevHash,
       hash: '',
@@ -278,6 +287,7 @@ export function emptyDraft(type: AuditType, at: number): AuditDraft {
     comment: null,
     via: null,
     detail: null,
+    consumedAt: null,
   };
 }
 

@@ -52,8 +52,10 @@ export {
   claimDeadline,
   type Lapse,
   lapse,
+  lapseGrant,
   lapsesAt,
   STRANDED_REASON,
+  UNENDED_GRANT_REASON,
   UNUSED_APPROVAL_REASON,
 } from './lapse.js';
 export { repeatedMember } from './line-problem.js';
@@ -94,6 +96,7 @@ export { RISK_LEVELS, type RiskTier } from './risk-routing.js';
 export type {
   ConsumeGrantMatch,
   CreateRequestResult,
+  ListGrantsQuery,
   ListRequestsQuery,
   ReuseWindow,
   ReuseWindowQuery,

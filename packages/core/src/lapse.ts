@@ -1,6 +1,7 @@
 // When a request nobody closes lapses, and the change that closes it: the one rule every sweeper applies.
 import { type ApprovalRequest, EXPIRED_REASON } from './approval.js';
-import { type AuditDraft, requestDraft } from './audit.js';
+import { type AuditDraft, emptyDraft, requestDraft } from './audit.js';
+import type { GrantRecord } from './grants.js';
 
 /** `closedReason` of an approval no process claimed before its claim deadline. */
 export const UNUSED_APPROVAL_REASON = 'approved but not used before its claim deadline';
@@ -75,4 +76,27 @@ export function lapse(request: ApprovalRequest, at: number): Lapse | null {
       ? null
       : { id: grantId, audit: [requestDraft('revoked', request, at, { detail: STRANDED_REASON })] };
   return { next, audit: [requestDraft(status, request, at, { detail: closedReason })], revoke };
+}
+
+/** `detail` of a grant a sweeper revoked: it expired with no outcome recorded for its action. */
+export const UNENDED_GRANT_REASON = 'expired with no outcome recorded: the process running it stopped';
+
+/**
+ * The `revoked` entry a sweeper writes, at `at`, for a grant that expired unrevoked, or null when
+ * it has not expired. An expired grant can no longer be consumed, so its `consumedAt` read here is
+ * final, and the entry records it: a consumption is never left out of the chain by a crash.
+ */
+export function lapseGrant(grant: GrantRecord, at: number): AuditDraft | null {
+  if (grant.revokedAt !== null || grant.expiresAt > at) return null;
+  return {
+    ...emptyDraft('revoked', at),
+    requestId: grant.requestId,
+    grantId: grant.id,
+    actor: grant.actor,
+    sessionId: grant.sessionId,
+    fingerprint: grant.fingerprint,
+    ruleId: grant.ruleId,
+    detail: UNENDED_GRANT_REASON,
+    consumedAt: grant.consumedAt,
+  };
 }

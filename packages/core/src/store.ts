@@ -46,6 +46,12 @@ export interface ReuseWindowQuery {
   now: number;
 }
 
+export interface ListGrantsQuery {
+  /** Only grants whose `expiresAt` is at or before this instant. */
+  expiresAtOrBefore: number;
+  limit: number;
+}
+
 export interface ListRequestsQuery {
   status: RequestStatus;
   /** Only requests whose `expiresAt` is at or before this instant. */
@@ -93,6 +99,15 @@ export interface Store {
 
   /** Inserts a grant and its audit drafts atomically. Ids and token hashes are unique. */
   createGrant(grant: GrantRecord, audit: readonly AuditDraft[]): Promise<void>;
+
+  /**
+   * Optional, for sweepers: grants with `revokedAt` null whose `expiresAt` is at or before
+   * `query.expiresAtOrBefore`, oldest expiry first, at most `limit`. These are grants whose process
+   * stopped before recording how its action ended; the sweeper revokes and audits each
+   * ({@link lapseGrant}). MAY be eventually consistent. Without it, such grants are never audited
+   * as ended.
+   */
+  listUnrevokedGrants?(query: ListGrantsQuery): Promise<GrantRecord[]>;
 
   /** The grant whose token hashes to `tokenHash`, or null. */
   getGrantByTokenHash(tokenHash: string): Promise<GrantRecord | null>;
