@@ -113,7 +113,8 @@ function auditEntryJson(entry: Omit<AuditEntry, 'hash'> & { hash?: string }): st
 
 /** {@link auditEntryJson} for an entry whose members are known to be exactly the schema's. */
 function typedEntryJson(entry: Omit<AuditEntry, 'hash'>): string | undefined {
-  const { action, actor, approver, at, comment, consumedAt, detail, fingerprint, grantId, onBehalfOf } = entry;
+  const { action, actor, approver, at, comment, consumedAt, detail, fingerprint, grantId, onBehalfOf } =
+    entry;
   const { outcome, prevHash, reason, requestId, ruleId, seq, sessionId, type, via } = entry;
   const known =
     Number.isFinite(at) &&
@@ -149,7 +150,8 @@ function knownEntryJson(entry: Omit<AuditEntry, 'hash'>): string {
  * the hash input and the exported line are built from the same two strings.
  */
 function knownEntryParts(entry: Omit<AuditEntry, 'hash'>): [string, string] {
-  const { action, actor, approver, at, comment, consumedAt, detail, fingerprint, grantId, onBehalfOf } = entry;
+  const { action, actor, approver, at, comment, consumedAt, detail, fingerprint, grantId, onBehalfOf } =
+    entry;
   const { outcome, prevHash, reason, requestId, ruleId, seq, sessionId, type, via } = entry;
   return [
     `{"action":${actionJson(action)},"actor":${member(0, actor)}` +

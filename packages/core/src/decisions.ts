@@ -127,36 +127,32 @@ export function decisionStep(
   };
   const decisions = [...request.decisions, recorded];
   const approvals = approvalsOf({ decisions }).length;
+  const changes: Partial<ApprovalRequest> = { decisions };
+  const details = detail === null ? [] : [detail];
+  if (decision.edit !== undefined && decision.outcome === 'approve') {
+    const edited = editedAction(runtime.options.policy.ruleById(request.ruleId), request, decision.edit);
+    changes.action = edited.action;
+    details.push(edited.detail);
+  }
+  // The vote that settles the request is one entry, typed by what it settled: `decided` is a vote that did not.
+  let type: 'decided' | 'approved' | 'denied' = 'decided';
+  if (recorded.outcome === 'deny') {
+    type = 'denied';
+    Object.assign(changes, { status: 'denied', decidedAt: recorded.at, closedReason: recorded.comment });
+  } else if (approvals >= request.quorum && missingRequired(runtime, request, decisions).length === 0) {
+    type = 'approved';
+    Object.assign(changes, { status: 'approved', decidedAt: recorded.at });
+    details.push(`${approvals} of ${request.quorum} approvals`);
+  }
   const drafts = [
-    runtime.draft('decided', request, {
+    runtime.draft(type, request, {
       approver: recorded.approver,
       outcome: recorded.outcome,
       comment: recorded.comment,
       via,
-      detail,
+      detail: details.length === 0 ? null : details.join('; '),
     }),
   ];
-  const changes: Partial<ApprovalRequest> = { decisions };
-  if (decision.edit !== undefined && decision.outcome === 'approve') {
-    const edited = editedAction(runtime.options.policy.ruleById(request.ruleId), request, decision.edit);
-    changes.action = edited.action;
-    drafts[0] = { ...drafts[0]!, detail: detail === null ? edited.detail : `${detail}; ${edited.detail}` };
-  }
-  if (recorded.outcome === 'deny') {
-    Object.assign(changes, { status: 'denied', decidedAt: recorded.at, closedReason: recorded.comment });
-    drafts.push(
-      runtime.draft('denied', request, { approver: recorded.approver, comment: recorded.comment, via }),
-    );
-  } else if (approvals >= request.quorum && missingRequired(runtime, request, decisions).length === 0) {
-    Object.assign(changes, { status: 'approved', decidedAt: recorded.at });
-    drafts.push(
-      runtime.draft('approved', request, {
-        approver: recorded.approver,
-        detail: `${approvals} of ${request.quorum} approvals`,
-        via,
-      }),
-    );
-  }
   return { changes, drafts, approvals };
 }
 

@@ -24,8 +24,13 @@ export async function consumeGrant(runtime: Runtime, token: string, check: Grant
     params: copyJsonParams(parsed.params, 'grant check'),
   });
   const tokenHash = sha256Hex(token);
-  const raw = await runtime.call('getGrantByTokenHash', () => runtime.store.getGrantByTokenHash(tokenHash));
-  const known = raw === null ? null : checkGrant(raw);
+  // A grant this process issued and is running needs no read: its record is here.
+  const live = runtime.liveGrants.get(tokenHash);
+  const raw =
+    live !== undefined
+      ? live.record
+      : await runtime.call('getGrantByTokenHash', () => runtime.store.getGrantByTokenHash(tokenHash));
+  const known = raw === null ? null : live !== undefined ? live.record : checkGrant(raw);
   const now = runtime.now();
   const draft = (type: 'consumed' | 'consume_refused', detail: string | null) => ({
     ...emptyDraft(type, now),
@@ -36,14 +41,16 @@ export async function consumeGrant(runtime: Runtime, token: string, check: Grant
     fingerprint,
     ruleId: known?.ruleId ?? null,
     detail,
+    consumedAt: type === 'consumed' ? now : null,
   });
   if (known !== null) {
-    const consumed = [draft('consumed', null)];
-    const result = await runtime.call('consumeGrant', () =>
-      runtime.store.consumeGrant({ tokenHash, fingerprint, sessionId: parsed.sessionId, now }, consumed),
-    );
+    // Through the process running the grant, the consumption is recorded on the entry that ends it.
+    const consumed = live === undefined ? [draft('consumed', null)] : [];
+    const match = { tokenHash, fingerprint, sessionId: parsed.sessionId, now };
+    const attempt = runtime.call('consumeGrant', () => runtime.store.consumeGrant(match, consumed));
+    const result = await (live === undefined ? attempt : live.track(attempt, now));
     if (result !== null) {
-      runtime.emit(consumed, null);
+      if (live === undefined) runtime.emit(consumed, null);
       return checkGrant(result);
     }
   }

@@ -6,9 +6,10 @@ import { type IssuedCredentials, issueCredentials, revokeCredentials } from './c
 import { AlreadyStartedError, CorruptRecordError, OutcomeNotRecordedError } from './errors.js';
 import { createGrantHandle, type GrantRecord } from './grants.js';
 import { newGrantId, newGrantToken, sha256Hex } from './ids.js';
+import type { LiveGrant } from './live-grants.js';
 import { type Prepared, subjectDraft } from './prepared-call.js';
 import { errorText } from './redact.js';
-import type { Runtime } from './runtime.js';
+import { checkGrant, type Runtime } from './runtime.js';
 
 export async function runGranted(
   runtime: Runtime,
@@ -56,6 +57,7 @@ export async function runGranted(
     runtime.emit(drafts, null);
   }
 
+  const live = runtime.liveGrants.open(record);
   const lifetime = grantLifetime(runtime, record.expiresAt);
   const onAbort = () => lifetime.end('aborted by the caller');
   prepared.signal?.addEventListener('abort', onAbort);
@@ -78,7 +80,7 @@ export async function runGranted(
     if (issued !== null) await revokeCredentials(runtime, issued, record, request);
   }
 
-  const recordError = await recordOutcome(runtime, prepared, record, request, ruleId, failure);
+  const recordError = await recordOutcome(runtime, prepared, live, request, ruleId, failure);
   // This call writes no more entries with its action.
   forgetCanonicalJson(prepared.action);
   // The action's own error is the cause: it is what the caller must know first.
@@ -124,51 +126,80 @@ function grantLifetime(runtime: Runtime, expiresAt: number) {
 }
 
 /**
- * Revokes the grant and records how the action ended; for a request, by settling it, in the same
- * store call when the store can. Returns why the outcome could not be recorded, or null.
+ * Revokes the grant and records how the action ended, with when the grant was consumed, in one
+ * entry (`executed` or `failed`); for a request, by settling it, in the same store call when the
+ * store can. Returns why the outcome could not be recorded, or null.
  */
 async function recordOutcome(
   runtime: Runtime,
   prepared: Prepared,
-  record: GrantRecord,
+  live: LiveGrant,
   request: ApprovalRequest | null,
   ruleId: string,
   failure: { error: unknown } | null,
 ): Promise<unknown> {
+  const { record } = live;
   const outcome = failure ? 'failed' : 'executed';
   const detail = failure ? errorText(failure.error) : null;
-  const changed = () => new Error('request changed while its action ran');
-  if (request && runtime.store.revokeGrantAndUpdateRequest) {
+  let consumedAt: number | null;
+  try {
+    consumedAt = await endLive(runtime, live);
+  } catch (error) {
+    return error;
+  }
+  const fields = { grantId: record.id, consumedAt };
+  if (request === null) {
+    const drafts = [{ ...subjectDraft(runtime, outcome, prepared, ruleId), ...fields, detail }];
     try {
-      const revocation = { id: record.id, now: runtime.now(), drafts: [revokedDraft(runtime, record)] };
-      const saved = await runtime.settle(request, outcome, detail, { grantId: record.id }, revocation);
+      await revoke(runtime, record, null, drafts, drafts);
+      return null;
+    } catch (error) {
+      return error;
+    }
+  }
+  const changed = () => new Error('request changed while its action ran');
+  // Written only if the grant is revoked but the request was not settled, so the revocation is never unaudited.
+  const alone = [revokedDraft(runtime, record, consumedAt)];
+  if (runtime.store.revokeGrantAndUpdateRequest) {
+    try {
+      const revocation = { id: record.id, now: runtime.now(), drafts: [], alone };
+      const saved = await runtime.settle(request, outcome, detail, fields, revocation);
       return saved === null ? changed() : null;
     } catch (error) {
       return error;
     }
   }
+  // Two store calls: each records its own step, so neither can land unaudited.
   let recordError: unknown = null;
   try {
-    // Without a request the outcome is audited in the revocation's own write.
-    const extra = request
-      ? []
-      : [{ ...subjectDraft(runtime, outcome, prepared, ruleId), grantId: record.id, detail }];
-    await revoke(runtime, record, request, extra);
+    await revoke(runtime, record, request, alone, []);
   } catch (error) {
     recordError = error;
   }
-  if (request) {
-    try {
-      const saved = await runtime.settle(request, outcome, detail, { grantId: record.id });
-      if (saved === null) recordError ??= changed();
-    } catch (error) {
-      recordError ??= error;
-    }
+  try {
+    const saved = await runtime.settle(request, outcome, detail, fields);
+    if (saved === null) recordError ??= changed();
+  } catch (error) {
+    recordError ??= error;
   }
   return recordError;
 }
 
-function revokedDraft(runtime: Runtime, record: GrantRecord): AuditDraft {
+/**
+ * Closes the grant to consumptions through this process and returns when it was consumed. A
+ * consumption whose store call failed may still have applied: then the store's record decides.
+ */
+async function endLive(runtime: Runtime, live: LiveGrant): Promise<number | null> {
+  runtime.liveGrants.close(live);
+  await live.settled();
+  if (!live.uncertain) return live.consumedAt;
+  const raw = await runtime.call('getGrantByTokenHash', () =>
+    runtime.store.getGrantByTokenHash(live.record.tokenHash),
+  );
+  return raw === null ? live.consumedAt : checkGrant(raw).consumedAt;
+}
+
+function revokedDraft(runtime: Runtime, record: GrantRecord, consumedAt: number | null): AuditDraft {
   return {
     ...emptyDraft('revoked', runtime.now()),
     requestId: record.requestId,
@@ -177,22 +208,25 @@ function revokedDraft(runtime: Runtime, record: GrantRecord): AuditDraft {
     sessionId: record.sessionId,
     fingerprint: record.fingerprint,
     ruleId: record.ruleId,
-    // Revoked the moment `run` settles, so it precedes the entry that records the outcome.
-    detail: 'the action ended; its outcome is the next entry',
+    detail: 'the action ended',
+    consumedAt,
   };
 }
 
-/** Revokes the grant and audits it, with `also` written in the same atomic step. */
+/**
+ * Revokes the grant with `drafts` in the same atomic step; when it was revoked already (a sweeper
+ * got there first), appends `otherwise` on its own, so what it records is never lost.
+ */
 async function revoke(
   runtime: Runtime,
   record: GrantRecord,
   request: ApprovalRequest | null,
-  also: AuditDraft[],
+  drafts: AuditDraft[],
+  otherwise: AuditDraft[],
 ): Promise<void> {
-  const drafts: AuditDraft[] = [revokedDraft(runtime, record), ...also];
   const revoked = await runtime.call('revokeGrant', () =>
     runtime.store.revokeGrant(record.id, runtime.now(), drafts),
   );
   if (revoked !== null) runtime.emit(drafts, request);
-  else if (also.length > 0) await runtime.append(also, request);
+  else if (otherwise.length > 0) await runtime.append(otherwise, request);
 }

@@ -12,6 +12,7 @@ import { type AuditDraft, type AuditType, requestDraft } from './audit.js';
 import { CorruptRecordError, isCountersignError, StoreError } from './errors.js';
 import type { CountersignEventMap } from './events.js';
 import { type GrantRecord, grantRecordSchema } from './grants.js';
+import { LiveGrants } from './live-grants.js';
 import type { ResolvedOptions } from './options.js';
 import { PendingIndex } from './pending-index.js';
 import { frozenParts, isGrantRecord, plainGrant, plainRequest } from './record-checks.js';
@@ -28,6 +29,8 @@ export class Runtime {
   readonly waiters = new Waiters();
   /** Requests this process opened that may still be pending: de-duplication and the per-actor cap. */
   readonly pending = new PendingIndex();
+  /** Grants this process issued whose action is running. */
+  readonly liveGrants = new LiveGrants();
   /** The one timer behind every waiting guard's next look. */
   readonly alarm: Alarm;
   closed = false;
@@ -100,13 +103,14 @@ export class Runtime {
   /**
    * {@link update}, and a grant revoked with `revoke.drafts`, in one atomic step: for stores with
    * `revokeGrantAndUpdateRequest` only (the caller checks). Each applies on its own conditions;
-   * returns the saved request, or null when another writer got there first.
+   * returns the saved request, or null when another writer got there first. `revoke.alone` is
+   * appended after it when the grant was revoked but the request not updated.
    */
   async updateAndRevokeGrant(
     current: ApprovalRequest,
     changes: Partial<ApprovalRequest>,
     drafts: AuditDraft[],
-    revoke: { id: string; now: number; drafts: AuditDraft[] },
+    revoke: Revocation,
   ): Promise<ApprovalRequest | null> {
     const next = nextVersion(current, changes);
     const result: unknown = await this.call('revokeGrantAndUpdateRequest', () =>
@@ -122,6 +126,7 @@ export class Runtime {
       // Only whether it was revoked matters here: checked, not copied.
       if (!isGrantRecord(result.grant)) checkGrant(result.grant);
       this.emit(revoke.drafts, current);
+      if (result.request === null && revoke.alone !== undefined) await this.append(revoke.alone, current);
     }
     return this.saved(result.request, drafts);
   }
@@ -184,7 +189,7 @@ export class Runtime {
     status: RequestStatus,
     closedReason: string | null,
     extra: Partial<AuditDraft> = {},
-    revoke?: { id: string; now: number; drafts: AuditDraft[] },
+    revoke?: Revocation,
   ) {
     const type = status as AuditType;
     const drafts = [this.draft(type, request, { detail: closedReason, ...extra })];
@@ -192,6 +197,16 @@ export class Runtime {
     if (revoke) return this.updateAndRevokeGrant(request, changes, drafts, revoke);
     return this.update(request, changes, drafts);
   }
+}
+
+/** A grant revoked with a request's update (see {@link Runtime.updateAndRevokeGrant}). */
+export interface Revocation {
+  id: string;
+  now: number;
+  /** Written with the revocation, in the same atomic step. */
+  drafts: AuditDraft[];
+  /** Appended after it when the grant was revoked but the request was not updated. */
+  alone?: AuditDraft[] | undefined;
 }
 
 export function checkRequest(raw: unknown): ApprovalRequest {

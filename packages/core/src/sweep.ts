@@ -1,29 +1,55 @@
 // Core's sweeper: closes requests nobody else will, pending ones past their deadline and stranded approvals.
 import type { ApprovalRequest, RequestStatus } from './approval.js';
 import { reapCredentials } from './credentials.js';
-import { type Lapse, lapse } from './lapse.js';
-import { checkRequest, type Runtime } from './runtime.js';
+import { CorruptRecordError } from './errors.js';
+import { type Lapse, lapse, lapseGrant } from './lapse.js';
+import { checkGrant, checkRequest, type Runtime } from './runtime.js';
 
 /**
- * Closes, at the runtime's clock, up to `limit` pending requests past their deadline and up to
- * `limit` approvals whose grant lifetime has passed (see {@link lapse}), each with a
+ * Closes, at the runtime's clock, up to `limit` grants that expired unrevoked (see
+ * {@link lapseGrant}; stores with `listUnrevokedGrants`), up to `limit` pending requests past
+ * their deadline and up to `limit` approvals whose grant lifetime has passed (see {@link lapse}), each with a
  * compare-and-set, so concurrent sweepers and the processes running the requests close each at
  * most once; then reaps up to `limit` credentials whose grant expired unrevoked (see
  * {@link reapCredentials}). Returns how many this call closed and reaped.
  */
 export async function sweepLapsed(runtime: Runtime, limit: number): Promise<number> {
   const now = runtime.now();
+  // Grants first: a stranded approval's grant is then revoked with its consumption time recorded.
+  let closed = await closeGrants(runtime, limit, now);
   const list = (status: RequestStatus, expiresAtOrBefore?: number) =>
     runtime.call('listRequests', () => runtime.store.listRequests({ status, expiresAtOrBefore, limit }));
   // An approval's expiresAt is its old decision deadline, unrelated to its grant's lifetime.
   const candidates = [...(await list('pending', now)), ...(await list('approved'))];
-  let closed = 0;
   for (const raw of candidates) {
     const request = checkRequest(raw);
     const change = lapse(request, now);
     if (change !== null && (await close(runtime, request, change, now)) !== null) closed += 1;
   }
   return closed + (await reapCredentials(runtime, limit));
+}
+
+/** Revokes and audits grants whose process stopped before ending them; each at most once. */
+async function closeGrants(runtime: Runtime, limit: number, now: number): Promise<number> {
+  const { store } = runtime;
+  if (!store.listUnrevokedGrants) return 0;
+  const grants = await runtime.call('listUnrevokedGrants', () =>
+    store.listUnrevokedGrants!({ expiresAtOrBefore: now, limit }),
+  );
+  if (!Array.isArray(grants))
+    throw new CorruptRecordError('listUnrevokedGrants result', ['must be an array']);
+  let closed = 0;
+  for (const raw of grants) {
+    const draft = lapseGrant(checkGrant(raw), now);
+    if (draft === null) continue;
+    const grantId = draft.grantId!;
+    const revoked = await runtime.call('revokeGrant', () => store.revokeGrant(grantId, now, [draft]));
+    if (revoked !== null) {
+      runtime.emit([draft], null);
+      closed += 1;
+    }
+  }
+  return closed;
 }
 
 /** Writes `change`; null when another writer changed the request first. */

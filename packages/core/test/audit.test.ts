@@ -110,10 +110,8 @@ describe('audit chain', () => {
       'requested',
       'delivered',
       'decided',
-      'decided',
       'approved',
       'granted',
-      'revoked',
       'executed',
     ]);
     for (const entry of entries) {
@@ -130,13 +128,22 @@ describe('audit chain', () => {
       'ok',
       'api',
     ]);
+    // The vote that reaches the quorum is the `approved` entry itself, with the approver's decision.
+    expect(entries[3]).toMatchObject({
+      approver: 'user:carol',
+      outcome: 'approve',
+      via: 'slack',
+      detail: '2 of 2 approvals',
+    });
+    // The outcome entry also records the revocation (its `at`) and whether the grant was consumed.
+    expect(entries[5]).toMatchObject({ grantId: entries[4]!.grantId, consumedAt: null });
     expect(entries[0]!.action).toMatchObject({
       name: 'db.export',
       resource: 'prod/customers',
       params: EXPORT.params,
     });
     expect(entries[0]!.reason).toBe(CONTEXT.reason);
-    expect(await cs.audit.verify()).toMatchObject({ ok: true, entries: 8 });
+    expect(await cs.audit.verify()).toMatchObject({ ok: true, entries: 6 });
     const exported = await cs.audit.export();
     expect(verifyAuditLog(exported, { head: (await cs.audit.head())! }).ok).toBe(true);
   });

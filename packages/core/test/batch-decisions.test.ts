@@ -118,12 +118,15 @@ describe('decideBatch', () => {
     const entriesOf = (type: string) => (audit: { type: string; requestId: string | null }[]) =>
       audit.filter((e) => e.type === type).map((e) => e.requestId);
     const audit = await cs.audit.entries();
-    expect(entriesOf('decided')(audit)).toEqual(requests.map((r) => r.id));
+    // Each approval that met its quorum is one `approved` entry, carrying the batch and the vote.
+    expect(entriesOf('decided')(audit)).toEqual([]);
     expect(entriesOf('approved')(audit)).toEqual(requests.map((r) => r.id));
     expect(entriesOf('granted')(audit)).toHaveLength(3);
-    const decided = audit.filter((e) => e.type === 'decided');
-    expect(new Set(decided.map((e) => e.detail))).toEqual(new Set([`batch ${result.batchId} of 3`]));
-    expect(decided.every((e) => e.via === 'slack')).toBe(true);
+    const decided = audit.filter((e) => e.type === 'approved');
+    expect(new Set(decided.map((e) => e.detail))).toEqual(
+      new Set([`batch ${result.batchId} of 3; 1 of 1 approvals`]),
+    );
+    expect(decided.every((e) => e.via === 'slack' && e.approver === 'user:bob')).toBe(true);
     expect((await cs.audit.verify()).ok).toBe(true);
     await cs.close();
   });

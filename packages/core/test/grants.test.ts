@@ -1,7 +1,8 @@
 import { inspect } from 'node:util';
+import { createMemoryStore } from '@countersign/memory-store';
 import { describe, expect, test } from 'vitest';
-import type { Grant, GrantRefusedError } from '../src/index.js';
-import { CONTEXT, EXPORT, setup } from './helpers.js';
+import type { AuditDraft, ConsumeGrantMatch, Grant, GrantRefusedError } from '../src/index.js';
+import { CONTEXT, EXPORT, overrideStore, setup } from './helpers.js';
 
 describe('grants', () => {
   test('the allow path issues a grant, runs once and revokes it', async () => {
@@ -21,8 +22,82 @@ describe('grants', () => {
     );
     expect(result).toBe('rows');
     expect(seen!.signal.aborted).toBe(true);
-    expect(await auditTypes()).toEqual(['allowed', 'revoked', 'executed']);
+    // One entry when the grant is issued, one with the outcome and the revocation.
+    expect(await auditTypes()).toEqual(['allowed', 'executed']);
+    const [allowed, executed] = await cs.audit.entries();
+    expect(executed).toMatchObject({ grantId: allowed!.grantId, consumedAt: null, detail: null });
     expect(clock.pendingTimers()).toBe(0);
+  });
+
+  test('a consumption through the running process is recorded, with its time, on the entry that ends the grant', async () => {
+    const { cs, auditTypes, clock } = setup();
+    let consumedAt = 0;
+    await cs.guard(
+      {
+        name: 'db.read',
+        params: { id: 7 },
+        run: async (grant) => {
+          await clock.advance(5);
+          consumedAt = clock.now();
+          await cs.grants.consume(grant.token, { name: 'db.read', params: { id: 7 }, sessionId: 'sess_42' });
+          await clock.advance(5);
+        },
+      },
+      CONTEXT,
+    );
+    expect(await auditTypes()).toEqual(['allowed', 'executed']);
+    const executed = (await cs.audit.entries())[1]!;
+    expect(executed.consumedAt).toBe(consumedAt);
+    expect(executed.at).toBe(consumedAt + 5);
+  });
+
+  test('a consumption still in flight when the action returns is waited for and recorded', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const base = createMemoryStore();
+    const store = overrideStore(base, {
+      consumeGrant: async (match: ConsumeGrantMatch, audit: AuditDraft[]) => {
+        await gate;
+        return base.consumeGrant(match, audit);
+      },
+    });
+    const { cs } = setup({ store });
+    let late: Promise<unknown> = Promise.resolve();
+    const run = cs.guard(
+      {
+        name: 'db.read',
+        run: (grant) => {
+          // Not awaited: the action returns while its consumption is in the store.
+          late = cs.grants.consume(grant.token, { name: 'db.read', sessionId: 'sess_42' });
+        },
+      },
+      CONTEXT,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    release();
+    await run;
+    await late;
+    const executed = (await cs.audit.entries()).find((entry) => entry.type === 'executed');
+    expect(executed?.consumedAt).not.toBeNull();
+  });
+
+  test('a consumption after the action returned is refused and audited on its own', async () => {
+    const { cs, auditTypes } = setup();
+    let token = '';
+    await cs.guard(
+      {
+        name: 'db.read',
+        run: (grant) => {
+          token = grant.token;
+        },
+      },
+      CONTEXT,
+    );
+    const refusal = await cs.grants.consume(token, { name: 'db.read', sessionId: 'sess_42' }).catch((e) => e);
+    expect((refusal as GrantRefusedError).reason).toBe('revoked');
+    expect(await auditTypes()).toEqual(['allowed', 'executed', 'consume_refused']);
   });
 
   test('a throwing action is still revoked, its error is rethrown and recorded as failed', async () => {
@@ -47,9 +122,10 @@ describe('grants', () => {
     expect(await run).toBe(boom);
     expect(grant!.signal.aborted).toBe(true);
     const types = await auditTypes();
-    expect(types.slice(-3)).toEqual(['granted', 'revoked', 'failed']);
+    expect(types.slice(-3)).toEqual(['approved', 'granted', 'failed']);
     const failed = (await cs.audit.entries()).find((entry) => entry.type === 'failed');
     expect(failed?.detail).toBe('Error: disk full');
+    expect(failed?.consumedAt).toBeNull();
     expect((await cs.getRequest(request.id))?.status).toBe('failed');
     const replay = await cs.grants
       .consume(grant!.token, { ...EXPORT, sessionId: CONTEXT.sessionId })
@@ -123,7 +199,9 @@ describe('grants', () => {
     expect(printed).not.toContain(token);
     expect(JSON.stringify(events)).not.toContain(token);
     expect(await cs.audit.export()).not.toContain(token);
-    expect(events).toHaveLength(4);
+    // Consumed through the running process: no `consumed` entry, its time is on `executed`.
+    expect(events).toHaveLength(2);
+    expect(await cs.audit.export()).toMatch(/"consumedAt":\d+/);
   });
 
   test('concurrent consumers of one grant: exactly one wins', async () => {
