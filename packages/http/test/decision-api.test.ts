@@ -441,7 +441,7 @@ describe('reading', () => {
       entries: { type: string; requestId: string }[];
     };
     expect(trail.entries.map((e) => e.type)).toEqual(
-      expect.arrayContaining(['requested', 'decided', 'approved', 'executed']),
+      expect.arrayContaining(['requested', 'approved', 'granted', 'executed']),
     );
     expect(trail.entries.every((e) => e.requestId === request.id)).toBe(true);
     const refused = await as('bob', '/audit');

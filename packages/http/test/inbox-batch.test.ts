@@ -159,7 +159,8 @@ describe('the batch page of a session', () => {
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe('/inbox/sessions/sess_batch?notice=batch_approved');
     for (const { outcome } of asked) expect(await outcome).toEqual({ ok: 'exported' });
-    const decided = (await fx.cs.audit.entries()).filter((e) => e.type === 'decided');
+    // Each request's quorum of one is met by this vote: one `approved` entry each.
+    const decided = (await fx.cs.audit.entries()).filter((e) => e.type === 'approved');
     expect(decided.map((e) => [e.approver, e.via])).toEqual(Array(3).fill(['user:bob', 'inbox']));
   });
 

@@ -41,7 +41,9 @@ async function statuses(asked: readonly Asked[]): Promise<string[]> {
 }
 
 async function decidedCount(): Promise<number> {
-  return (await h.cs.audit.entries()).filter((e) => e.type === 'decided').length;
+  // A vote is `decided`, or `approved`/`denied` when it settles the request.
+  const votes = new Set(['decided', 'approved', 'denied']);
+  return (await h.cs.audit.entries()).filter((e) => votes.has(e.type) && e.outcome !== null).length;
 }
 
 async function clickBatch(

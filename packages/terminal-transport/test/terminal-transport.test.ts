@@ -44,7 +44,7 @@ describe('answers', () => {
     await terminal.waitFor('executed');
     const screen = terminal.screen();
     expect(screen).toMatch(/req_\S+: approved by user:you/);
-    const decided = (await cs.audit.entries()).find((entry) => entry.type === 'decided');
+    const decided = (await cs.audit.entries()).find((entry) => entry.type === 'approved');
     expect(decided).toMatchObject({ approver: 'user:you', outcome: 'approve', via: 'terminal' });
   });
 
