@@ -83,6 +83,29 @@ describe('grants', () => {
     expect(executed?.consumedAt).not.toBeNull();
   });
 
+  test('a consumption whose store call failed after it applied: the end reads the grant back and records it', async () => {
+    const base = createMemoryStore();
+    const store = overrideStore(base, {
+      consumeGrant: async (match: ConsumeGrantMatch, audit: AuditDraft[]) => {
+        await base.consumeGrant(match, audit);
+        throw new Error('connection reset after commit');
+      },
+    });
+    const { cs } = setup({ store });
+    const outcome = await cs
+      .guard(
+        {
+          name: 'db.read',
+          run: (grant) => cs.grants.consume(grant.token, { name: 'db.read', sessionId: 'sess_42' }),
+        },
+        CONTEXT,
+      )
+      .catch((error: unknown) => error);
+    expect(outcome).toMatchObject({ code: 'store_failed' });
+    const failed = (await cs.audit.entries()).find((entry) => entry.type === 'failed');
+    expect(failed?.consumedAt).toBeTypeOf('number');
+  });
+
   test('a consumption after the action returned is refused and audited on its own', async () => {
     const { cs, auditTypes } = setup();
     let token = '';
