@@ -12,6 +12,10 @@ export interface OcsfApiActivity {
   type_uid: 600399;
   type_name: 'API Activity: Other';
   time: number;
+  /** When the grant this entry ends (or records using) was consumed: countersign's `consumedAt`. */
+  start_time?: number;
+  /** `at` again, closing the period from consumption to the grant's end; set with `start_time`. */
+  end_time?: number;
   severity_id: number;
   severity: string;
   message: string;
@@ -99,7 +103,16 @@ export const OCSF_OUTCOMES: Readonly<Record<string, Outcome>> = {
   escalated: { disposition: [14, 'Delayed'], severity: LOW },
 };
 
-/** A single approver's vote: approve is Approved/Allowed, deny is Rejected/Denied. */
+/**
+ * `executed` and `failed` with a grant id also record that the grant was revoked, in the same step:
+ * core writes no separate `revoked` entry for it.
+ */
+const GRANT_ENDED: Record<string, Outcome> = {
+  executed: { ...OCSF_OUTCOMES.executed, disposition: ACCESS_REVOKED },
+  failed: { ...OCSF_OUTCOMES.failed, disposition: ACCESS_REVOKED },
+};
+
+/** A single approver's vote that did not settle the request: approve is Approved/Allowed, deny is Rejected/Denied. */
 const DECIDED: Record<'approve' | 'deny', Outcome> = {
   approve: { disposition: APPROVED, action: ALLOWED, decision: 'Approved' },
   deny: { disposition: [25, 'Rejected'], action: DENIED, decision: 'Denied' },
@@ -110,7 +123,7 @@ export function toOcsfEvent(entry: AuditEntry, options: OcsfOptions = {}): OcsfA
   const outcome =
     entry.type === 'decided' && entry.outcome !== null
       ? DECIDED[entry.outcome]
-      : (OCSF_OUTCOMES[entry.type] ?? {});
+      : ((entry.grantId === null ? undefined : GRANT_ENDED[entry.type]) ?? OCSF_OUTCOMES[entry.type] ?? {});
   const severity = outcome.severity ?? [1, 'Informational'];
   const event: OcsfApiActivity = {
     activity_id: 99,
@@ -122,6 +135,7 @@ export function toOcsfEvent(entry: AuditEntry, options: OcsfOptions = {}): OcsfA
     type_uid: 600399,
     type_name: 'API Activity: Other',
     time: entry.at,
+    ...(entry.consumedAt === null ? {} : { start_time: entry.consumedAt, end_time: entry.at }),
     severity_id: severity[0],
     severity: severity[1],
     message: describeEntry(entry),
@@ -212,6 +226,9 @@ export function describeEntry(entry: AuditEntry): string {
   const rule = entry.ruleId === null ? '' : ` (rule ${entry.ruleId})`;
   const request = entry.requestId === null ? '' : ` [${entry.requestId}]`;
   const detail = entry.detail === null ? '' : `: ${entry.detail}`;
+  // The vote's approver and comment: on `decided`, and on the `approved` or `denied` vote that settled it.
+  const by = entry.approver === null ? '' : ` by ${entry.approver}`;
+  const said = entry.comment ? ` ("${entry.comment}")` : '';
   // A string switch: a type a newer core adds gets the general sentence at the end.
   switch (entry.type as string) {
     case 'requested':
@@ -221,13 +238,13 @@ export function describeEntry(entry: AuditEntry): string {
     case 'delivery_failed':
       return `delivery via ${entry.via ?? 'a transport'} failed${detail}${request}`;
     case 'decided':
-      return `${entry.approver ?? 'an approver'} voted ${entry.outcome ?? 'on'} ${what}${entry.comment ? ` ("${entry.comment}")` : ''}${request}`;
+      return `${entry.approver ?? 'an approver'} voted ${entry.outcome ?? 'on'} ${what}${said}${request}`;
     case 'refused':
       return `refused a decision by ${entry.approver ?? 'someone'} on ${what}${detail}${request}`;
     case 'approved':
-      return `${what} for ${who} approved${rule}${request}`;
+      return `${what} for ${who} approved${by}${said}${rule}${request}${detail}`;
     case 'denied':
-      return `${what} for ${who} denied${entry.approver ? ` by ${entry.approver}` : ''}${rule}${request}`;
+      return `${what} for ${who} denied${by}${said}${rule}${request}`;
     case 'expired':
       return `request for ${what} by ${who} expired${detail}${request}`;
     case 'cancelled':
@@ -243,11 +260,11 @@ export function describeEntry(entry: AuditEntry): string {
     case 'consume_refused':
       return `grant use refused for ${what}${detail}${request}`;
     case 'executed':
-      return `${what} ran for ${who}${request}`;
+      return `${what} ran for ${who}${grantEnded(entry)}${request}`;
     case 'failed':
-      return `${what} failed for ${who}${detail}${request}`;
+      return `${what} failed for ${who}${detail}${grantEnded(entry)}${request}`;
     case 'revoked':
-      return `grant ${entry.grantId ?? ''} revoked${detail}`;
+      return `grant ${entry.grantId ?? ''} revoked${consumption(entry)}${detail}`;
     case 'credential_issued':
       return `credentials issued to ${who} for ${what}${request}`;
     case 'credential_revoked':
@@ -259,4 +276,22 @@ export function describeEntry(entry: AuditEntry): string {
     default:
       return `${entry.type.replace(/_/g, ' ')}: ${what} for ${who}${detail}${request}`;
   }
+}
+
+/** On `executed` or `failed` with a grant: the same step revoked it, and when it was consumed, if it was. */
+function grantEnded(entry: AuditEntry): string {
+  return entry.grantId === null ? '' : `; grant ${entry.grantId} revoked${consumption(entry)}`;
+}
+
+/**
+ * When the grant was consumed, if the entry says so. Nothing when `consumedAt` is null: that is
+ * "never" only on the entry that ends the grant, and some ending entries cannot know it.
+ */
+function consumption(entry: AuditEntry): string {
+  return entry.consumedAt === null ? '' : ` (consumed ${isoTime(entry.consumedAt)})`;
+}
+
+function isoTime(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
 }

@@ -51,25 +51,25 @@ async function signedLog(calls = 3) {
 describe('verifyCheckpoints failure paths', () => {
   test('a chain rewritten end to end (every hash recomputed) contradicts the checkpoints', async () => {
     const { keys, jsonl, lines } = await signedLog();
-    const forged = rewrite(jsonl, 2, { actor: 'agent:someone-else' });
+    const forged = rewrite(jsonl, 1, { actor: 'agent:someone-else' });
     const result = verifyCheckpoints(forged, lines, { 'ops-1': keys.publicKey });
     expect(result).toMatchObject({
       ok: false,
       problem: 'rewritten',
       line: 1,
-      reason: 'entry 3 differs from checkpoint line 1: the log was rewritten',
+      reason: 'entry 2 differs from checkpoint line 1: the log was rewritten',
     });
   });
 
   test('truncation below a checkpoint fails, even though the shorter chain is intact', async () => {
     const { keys, jsonl, lines } = await signedLog();
-    const truncated = toLog(parseLog(jsonl).slice(0, 7));
+    const truncated = toLog(parseLog(jsonl).slice(0, 5));
     const result = verifyCheckpoints(truncated, lines, { 'ops-1': keys.publicKey });
     expect(result).toMatchObject({
       ok: false,
       problem: 'truncated',
       line: 3,
-      reason: 'log ends at seq 7 but checkpoint line 3 signed seq 9: the log was truncated',
+      reason: 'log ends at seq 5 but checkpoint line 3 signed seq 6: the log was truncated',
     });
   });
 
@@ -100,7 +100,8 @@ describe('verifyCheckpoints failure paths', () => {
     const { keys, jsonl, written } = await signedLog();
     const original = written[2]!;
     const edits: Partial<Checkpoint>[] = [
-      { seq: 8, hash: written[1]!.hash },
+      // An earlier, genuine head: signed, but not by this checkpoint's signature.
+      { seq: written[1]!.seq, hash: written[1]!.hash },
       { time: original.time + 1 },
       { origin: 'test/other' },
     ];
@@ -162,17 +163,17 @@ describe('verifyCheckpoints success', () => {
     const longer = await cs.audit.export();
     expect(verifyCheckpoints(jsonl, lines, { 'ops-1': keys.publicKey })).toEqual({
       ok: true,
-      entries: 9,
+      entries: 6,
       checkpoints: 3,
-      coveredSeq: 9,
-      largestGap: 3,
+      coveredSeq: 6,
+      largestGap: 2,
       uncovered: 0,
       keyIds: ['ops-1'],
     });
     expect(verifyCheckpoints(longer, lines, { 'ops-1': exportPublicKey(keys.privateKey) })).toMatchObject({
       ok: true,
-      entries: 12,
-      uncovered: 3,
+      entries: 8,
+      uncovered: 2,
     });
   });
 
@@ -265,7 +266,7 @@ describe('createCheckpointer', () => {
       key: keys.privateKey,
       keyId: 'ops-1',
       sink: fileSink(path),
-      everyEntries: 6,
+      everyEntries: 4,
       onCheckpoint: (checkpoint) => seen.push(checkpoint),
     });
     cleanups.push(() => cs.close());
@@ -273,14 +274,14 @@ describe('createCheckpointer', () => {
     await checkpointer.close();
     // Each checkpoint signs the head when it runs, which may be a few entries past its trigger.
     expect(seen.length).toBe(2);
-    expect(seen[0]!.seq).toBeGreaterThanOrEqual(6);
-    expect(seen[1]!.seq).toBeGreaterThanOrEqual(12);
+    expect(seen[0]!.seq).toBeGreaterThanOrEqual(4);
+    expect(seen[1]!.seq).toBeGreaterThanOrEqual(8);
     const text = readFileSync(path, 'utf8');
     expect(text).toBe(seen.map(checkpointLine).join(''));
     const jsonl = await cs.audit.export();
     expect(verifyCheckpoints(jsonl, text, { 'ops-1': keys.publicKey })).toMatchObject({
       ok: true,
-      entries: 15,
+      entries: 10,
       checkpoints: 2,
       coveredSeq: seen[1]!.seq,
     });
@@ -313,7 +314,7 @@ describe('createCheckpointer', () => {
     await clock.advance(60_000);
     await readRows(cs, 1);
     await clock.advance(60_000);
-    expect(seen).toEqual([3, 6]);
+    expect(seen).toEqual([2, 4]);
   });
 
   test('a failing sink is reported and logged without blocking guards; the gap shows in verification', async () => {
@@ -372,9 +373,9 @@ describe('createCheckpointer', () => {
     expect(result).toMatchObject({
       ok: false,
       problem: 'gap',
-      largestGap: 12,
+      largestGap: 8,
       reason:
-        '12 entries lie between checkpoints (or after the last one), more than maxGap 4: a checkpoint was not written',
+        '8 entries lie between checkpoints (or after the last one), more than maxGap 4: a checkpoint was not written',
     });
   });
 

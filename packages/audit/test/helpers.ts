@@ -12,7 +12,7 @@ export function ed25519(): { privateKey: KeyObject; publicKey: KeyObject } {
   return generateKeyPairSync('ed25519');
 }
 
-/** An instance whose policy allows `db.read` (3 audit entries a call) and denies the rest. */
+/** An instance whose policy allows `db.read` (2 audit entries a call: allowed, executed) and denies the rest. */
 export function allowingCountersign(): Countersign {
   return createCountersign({
     store: createMemoryStore(),

@@ -1,4 +1,4 @@
-import { AUDIT_TYPES } from '@countersign/core';
+import { AUDIT_TYPES, UNENDED_GRANT_REASON } from '@countersign/core';
 import { describe, expect, test } from 'vitest';
 import { OCSF_OUTCOMES, readAuditEntries, toOcsf, toOcsfEvent } from '../src/index.js';
 import { validateApiActivity } from './ocsf-schema.js';
@@ -82,18 +82,19 @@ describe('toOcsfEvent', () => {
       disposition: 'Blocked',
       policy: { uid: 'no-iam' },
     });
+    // A vote that did not settle its request (the first of two).
     const vote = first('decided', (e) => e.approver === 'user:bob');
     expect(vote).toMatchObject({
       disposition_id: 8,
       disposition: 'Approved',
-      authorizations: [{ decision: 'Approved', policy: { uid: 'exports-need-one' } }],
+      authorizations: [{ decision: 'Approved', policy: { uid: 'drops-need-two' } }],
       src_endpoint: { svc_name: 'test' },
-      unmapped: { approver: 'user:bob', comment: 'fine', onBehalfOf: 'user:alice' },
+      unmapped: { approver: 'user:bob', outcome: 'approve', onBehalfOf: 'user:alice' },
     });
-    expect(vote.message).toMatch(/^user:bob voted approve db\.export on prod\/customers \("fine"\) \[req_/);
-    expect(first('decided', (e) => e.outcome === 'deny')).toMatchObject({ disposition: 'Rejected' });
-    expect(first('denied')).toMatchObject({
-      disposition: 'Blocked',
+    expect(vote.message).toMatch(/^user:bob voted approve db\.drop on prod\/customers \[req_/);
+    const voted = entries.find((entry) => entry.type === 'decided')!;
+    expect(toOcsfEvent({ ...voted, outcome: 'deny' })).toMatchObject({
+      disposition: 'Rejected',
       authorizations: [{ decision: 'Denied' }],
     });
     expect(first('refused')).toMatchObject({ disposition: 'Unauthorized', is_alert: true, severity_id: 3 });
@@ -110,6 +111,107 @@ describe('toOcsfEvent', () => {
       metadata: { uid: entry.hash, sequence: entry.seq, event_code: entry.type, version: '1.8.0' },
       unmapped: { seq: entry.seq, hash: entry.hash, prevHash: entry.prevHash },
     });
+  });
+
+  test('the vote that settles a request is its approved or denied event, with the approver, comment and channel', async () => {
+    const { cs, entries } = await everyEntryType();
+    await cs.close();
+    const settled = (type: string, approver: string) => {
+      const entry = entries.find((e) => e.type === type && e.approver === approver)!;
+      return { entry, event: toOcsfEvent(entry) };
+    };
+    const denied = settled('denied', 'user:carol');
+    expect(denied.event).toMatchObject({
+      disposition_id: 2,
+      disposition: 'Blocked',
+      action_id: 2,
+      severity_id: 2,
+      authorizations: [{ decision: 'Denied', policy: { uid: 'exports-need-one' } }],
+      src_endpoint: { svc_name: 'test' },
+      unmapped: { approver: 'user:carol', outcome: 'deny', comment: 'not today', via: 'test' },
+    });
+    expect(denied.event.message).toBe(
+      `db.export on prod/customers for agent:report-bot denied by user:carol ("not today") (rule exports-need-one) [${denied.entry.requestId}]`,
+    );
+    const approved = settled('approved', 'user:bob');
+    expect(approved.event).toMatchObject({
+      disposition_id: 8,
+      disposition: 'Approved',
+      action_id: 1,
+      authorizations: [{ decision: 'Approved', policy: { uid: 'exports-need-one' } }],
+      src_endpoint: { svc_name: 'test' },
+      status_detail: '1 of 1 approvals',
+      unmapped: { approver: 'user:bob', outcome: 'approve', comment: 'fine', via: 'test' },
+    });
+    expect(approved.event.message).toBe(
+      `db.export on prod/customers for agent:report-bot approved by user:bob ("fine") (rule exports-need-one) [${approved.entry.requestId}]: 1 of 1 approvals`,
+    );
+    // A quorum of two: the second vote settles it, and says how many approved.
+    expect(settled('approved', 'user:carol').event).toMatchObject({
+      status_detail: '2 of 2 approvals',
+      unmapped: { approver: 'user:carol', comment: 'second' },
+    });
+  });
+
+  test('an entry that ends a grant says it was revoked, and when the grant was consumed as start_time', async () => {
+    const { cs, entries } = await everyEntryType();
+    await cs.close();
+    const all = (type: string) => entries.filter((entry) => entry.type === type);
+    // Consumed only by another process: that process's consumed entry has the time, the end has none.
+    const consumedElsewhere = all('consumed')[0]!;
+    const approvedRun = all('executed').find((e) => e.requestId === consumedElsewhere.requestId)!;
+    expect(approvedRun.consumedAt).toBeNull();
+    const approvedEvent = toOcsfEvent(approvedRun);
+    expect(approvedEvent).toMatchObject({ status_id: 1, disposition_id: 24, disposition: 'Access Revoked' });
+    expect(approvedEvent).not.toHaveProperty('start_time');
+    expect(approvedEvent).not.toHaveProperty('end_time');
+    expect(approvedEvent.message).toBe(
+      `db.export on prod/customers ran for agent:report-bot; grant ${approvedRun.grantId} revoked [${approvedRun.requestId}]`,
+    );
+    expect(toOcsfEvent(consumedElsewhere)).toMatchObject({
+      disposition: 'Allowed',
+      start_time: consumedElsewhere.at,
+      end_time: consumedElsewhere.at,
+    });
+    // A failure ends its grant too; this one was never consumed.
+    const failed = toOcsfEvent(all('failed')[0]!);
+    expect(failed).toMatchObject({ status_id: 2, status_detail: 'Error: disk full', disposition_id: 24 });
+    expect(failed).not.toHaveProperty('start_time');
+    // Consumed through the process running it: the one entry that ends the grant records when.
+    const [read] = all('executed');
+    expect(read!.consumedAt).toBe(read!.at - 1_000);
+    const readEvent = toOcsfEvent(read!);
+    expect(readEvent).toMatchObject({
+      time: read!.at,
+      start_time: read!.consumedAt,
+      end_time: read!.at,
+      status: 'Success',
+      disposition: 'Access Revoked',
+      unmapped: { grantId: read!.grantId },
+    });
+    expect(readEvent.unmapped).not.toHaveProperty('consumedAt');
+    expect(readEvent.message).toBe(
+      `db.read on prod/customers ran for agent:report-bot; grant ${read!.grantId} revoked (consumed ${new Date(read!.consumedAt!).toISOString()})`,
+    );
+    // A sweeper's revocation of a grant whose process stopped keeps the consumption in the chain.
+    const [swept] = all('revoked');
+    expect(swept).toMatchObject({ detail: UNENDED_GRANT_REASON, consumedAt: expect.any(Number) });
+    const sweptEvent = toOcsfEvent(swept!);
+    expect(sweptEvent).toMatchObject({
+      disposition_id: 24,
+      start_time: swept!.consumedAt,
+      end_time: swept!.at,
+      status_detail: UNENDED_GRANT_REASON,
+    });
+    expect(sweptEvent.message).toBe(
+      `grant ${swept!.grantId} revoked (consumed ${new Date(swept!.consumedAt!).toISOString()}): ${UNENDED_GRANT_REASON}`,
+    );
+    // Without a grant, an outcome ends nothing: no revocation is claimed.
+    const { grantId: _, ...noGrant } = read!;
+    const plain = toOcsfEvent({ ...noGrant, grantId: null, consumedAt: null });
+    expect(plain).toMatchObject({ status_id: 1 });
+    expect(plain.disposition_id).toBeUndefined();
+    expect(plain.message).toBe('db.read on prod/customers ran for agent:report-bot');
   });
 
   test('the mapping table covers every audit type', () => {
