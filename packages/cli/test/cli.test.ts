@@ -14,7 +14,7 @@ let head: string;
 beforeAll(async () => {
   files = await writeLogFiles();
   lines = readFileSync(files.log, 'utf8').trimEnd().split('\n');
-  head = (JSON.parse(lines[12]!) as { hash: string }).hash;
+  head = (JSON.parse(lines[8]!) as { hash: string }).hash;
 });
 afterAll(() => rmSync(files.dir, { recursive: true, force: true }));
 
@@ -25,7 +25,7 @@ function variant(name: string, edit: (lines: string[]) => string[]): string {
   return path;
 }
 
-const CHAIN_OK = () => `ok   chain audit.jsonl: 13 entries, seq 1-13, head ${head}\n`;
+const CHAIN_OK = () => `ok   chain audit.jsonl: 9 entries, seq 1-9, head ${head}\n`;
 
 describe('countersign audit verify', () => {
   test('a tampered line fails: exit 1, the first bad line and why', () => {
@@ -53,25 +53,25 @@ describe('countersign audit verify', () => {
   });
 
   test('a truncated log passes the chain but fails against the checkpoints', () => {
-    variant('truncated.jsonl', (l) => l.slice(0, 10));
+    variant('truncated.jsonl', (l) => l.slice(0, 7));
     const result = cli(
       ['audit', 'verify', 'truncated.jsonl', '--checkpoints', 'checkpoints.jsonl', '--key', 'ops-1.pem'],
       files.dir,
     );
     expect(result.code).toBe(1);
     const [chain, fail, at] = result.stdout.split('\n');
-    expect(chain).toMatch(/^ok {3}chain truncated\.jsonl: 10 entries, seq 1-10, head [0-9a-f]{64}$/);
+    expect(chain).toMatch(/^ok {3}chain truncated\.jsonl: 7 entries, seq 1-7, head [0-9a-f]{64}$/);
     expect(fail).toBe(
-      'FAIL checkpoints checkpoints.jsonl: log ends at seq 10 but checkpoint line 2 signed seq 13: the log was truncated',
+      'FAIL checkpoints checkpoints.jsonl: log ends at seq 7 but checkpoint line 2 signed seq 9: the log was truncated',
     );
-    expect(at).toMatch(/^ {2}checkpoints\.jsonl:2: \{"origin":"test\/cli","seq":13,/);
+    expect(at).toMatch(/^ {2}checkpoints\.jsonl:2: \{"origin":"test\/cli","seq":9,/);
   });
 
   test('a log rewritten with recomputed hashes fails against the checkpoints', () => {
     variant('rewritten.jsonl', (l) => {
       const drafts = l.map((line) => {
         const { seq: _s, prevHash: _p, hash: _h, ...draft } = JSON.parse(line);
-        return draft.type === 'decided' ? { ...draft, approver: 'user:mallory' } : draft;
+        return draft.type === 'approved' ? { ...draft, approver: 'user:mallory' } : draft;
       });
       return sealAuditEntries(null, drafts).map((entry) => canonicalJson(entry));
     });
@@ -81,7 +81,7 @@ describe('countersign audit verify', () => {
     );
     expect(result.code).toBe(1);
     expect(result.stdout.split('\n')[1]).toBe(
-      'FAIL checkpoints checkpoints.jsonl: entry 13 differs from checkpoint line 2: the log was rewritten',
+      'FAIL checkpoints checkpoints.jsonl: entry 9 differs from checkpoint line 2: the log was rewritten',
     );
   });
 
@@ -127,7 +127,7 @@ describe('countersign audit verify', () => {
     expect(signed).toEqual({
       code: 0,
       stderr: '',
-      stdout: `${CHAIN_OK()}ok   checkpoints checkpoints.jsonl: 2 checked, signed by ops-1; newest covers seq 13; every entry covered; largest gap 7 entries\n`,
+      stdout: `${CHAIN_OK()}ok   checkpoints checkpoints.jsonl: 2 checked, signed by ops-1; newest covers seq 9; every entry covered; largest gap 5 entries\n`,
     });
   });
 
@@ -175,30 +175,32 @@ describe('countersign audit verify', () => {
 });
 
 describe('countersign audit show', () => {
-  test('one request as a timeline, with its grant', () => {
+  test('one request as a timeline: the settling vote with its approver, the grant and its end', () => {
     const result = cli(['audit', 'show', 'audit.jsonl', '--request', files.requestId], files.dir);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('');
     const shown = result.stdout.trimEnd().split('\n');
     expect(shown.map((line) => line.split(/\s+/).slice(0, 3))).toEqual([
-      ['#8', '2026-01-02T09:30:00.000Z', 'requested'],
-      ['#9', '2026-01-02T09:30:00.000Z', 'decided'],
-      ['#10', '2026-01-02T09:30:00.000Z', 'approved'],
-      ['#11', '2026-01-02T09:30:00.000Z', 'granted'],
-      ['#12', '2026-01-02T09:30:00.000Z', 'revoked'],
-      ['#13', '2026-01-02T09:30:00.000Z', 'executed'],
+      ['#6', '2026-01-02T09:30:00.000Z', 'requested'],
+      ['#7', '2026-01-02T09:30:00.000Z', 'approved'],
+      ['#8', '2026-01-02T09:30:00.000Z', 'granted'],
+      ['#9', '2026-01-02T09:30:02.000Z', 'executed'],
     ]);
     expect(shown[1]).toBe(
-      `#9     2026-01-02T09:30:00.000Z  decided         user:bob voted approve db.export on prod/customers ("ok for Q3") [${files.requestId}]`,
+      `#7     2026-01-02T09:30:00.000Z  approved        db.export on prod/customers for agent:report-bot approved by user:bob ("ok for Q3") (rule exports-need-one) [${files.requestId}]: 1 of 1 approvals`,
+    );
+    const grantId = (JSON.parse(lines[7]!) as { grantId: string }).grantId;
+    expect(shown[3]).toBe(
+      `#9     2026-01-02T09:30:02.000Z  executed        db.export on prod/customers ran for agent:report-bot; grant ${grantId} revoked (consumed 2026-01-02T09:30:01.000Z) [${files.requestId}]`,
     );
   });
 
   test('the whole log; a broken chain is flagged after the timeline with exit 1', () => {
     const whole = cli(['audit', 'show', 'audit.jsonl'], files.dir);
     expect(whole.code).toBe(0);
-    expect(whole.stdout.trimEnd().split('\n')).toHaveLength(13);
-    expect(whole.stdout.split('\n')[6]).toBe(
-      '#7     2026-01-02T09:30:00.000Z  policy_denied   agent:report-bot denied iam.grant on prod by policy (rule no-iam)',
+    expect(whole.stdout.trimEnd().split('\n')).toHaveLength(9);
+    expect(whole.stdout.split('\n')[4]).toBe(
+      '#5     2026-01-02T09:30:00.000Z  policy_denied   agent:report-bot denied iam.grant on prod by policy (rule no-iam)',
     );
     const broken = cli(['audit', 'show', 'tampered.jsonl'], files.dir);
     expect(broken.code).toBe(1);

@@ -38,8 +38,15 @@ beforeAll(async () => {
   await store.migrate();
   const cs = createCountersign({ store, ...POLICY } as never);
   const context = { actor: 'agent:report-bot', reason: 'Q3 report', sessionId: 'sess_1' };
+  // The action consumes its grant, so the entry that ends it carries consumedAt through the store.
+  const check = { name: 'db.read', resource: 'prod/db', params: { table: 'orders' }, sessionId: 'sess_1' };
   await cs.guard(
-    { name: 'db.read', resource: 'prod/db', params: { table: 'orders' }, run: () => 1 },
+    {
+      name: 'db.read',
+      resource: 'prod/db',
+      params: { table: 'orders' },
+      run: (grant) => cs.grants.consume(grant.token, check),
+    },
     context,
   );
   await cs.guard({ name: 'iam.grant', resource: 'prod', params: {}, run: () => 1 }, context).catch(() => {});
@@ -69,7 +76,7 @@ describe('countersign audit export', () => {
     const verified = cli(['audit', 'verify', 'exported.jsonl'], dir);
     expect(verified.code).toBe(0);
     expect(verified.stdout.split('\n')[0]).toMatch(
-      /^ok {3}chain exported\.jsonl: 4 entries, seq 1-4, head [0-9a-f]{64}$/,
+      /^ok {3}chain exported\.jsonl: 3 entries, seq 1-3, head [0-9a-f]{64}$/,
     );
   });
 
@@ -80,12 +87,15 @@ describe('countersign audit export', () => {
       .trimEnd()
       .split('\n')
       .map((line) => JSON.parse(line));
+    // An allowed call is two entries: its grant, and the outcome that also revokes it.
     expect(events.map((e) => [e.class_uid, e.activity_name, e.disposition])).toEqual([
       [6003, 'allowed', 'Allowed'],
-      [6003, 'revoked', 'Access Revoked'],
-      [6003, 'executed', undefined],
+      [6003, 'executed', 'Access Revoked'],
       [6003, 'policy_denied', 'Blocked'],
     ]);
+    const executed = JSON.parse(exported.split('\n')[1]!) as { at: number; consumedAt: number | null };
+    expect(executed.consumedAt).toEqual(expect.any(Number));
+    expect(events[1]).toMatchObject({ start_time: executed.consumedAt, end_time: executed.at });
   });
 
   test('a store that cannot be read is exit 3, and the password stays out of the message', () => {

@@ -33,7 +33,10 @@ export const POLICY = {
   directory: { 'user:bob': { groups: ['owners'] } },
 };
 
-/** Two allowed reads, one policy denial and one approved export: 13 entries, checkpointed at 6 and 13. */
+/**
+ * Two allowed reads (2 entries each), one policy denial and one approved export whose action
+ * consumes its grant (requested, approved, granted, executed): 9 entries, checkpointed at 4 and 9.
+ */
 export async function writeLogFiles(): Promise<LogFiles> {
   const dir = mkdtempSync(join(tmpdir(), 'cs-cli-'));
   const keys = generateKeyPairSync('ed25519');
@@ -59,8 +62,20 @@ export async function writeLogFiles(): Promise<LogFiles> {
   const requested = new Promise<string>((resolve) =>
     cs.once('requested', (e) => resolve(e.entry.requestId!)),
   );
+  const params = { table: 'customers' };
+  const check = { name: 'db.export', resource: 'prod/customers', params, sessionId: context.sessionId };
   const exported = cs.guard(
-    { name: 'db.export', resource: 'prod/customers', params: { table: 'customers' }, run: () => 'csv' },
+    {
+      name: 'db.export',
+      resource: 'prod/customers',
+      params,
+      run: async (grant) => {
+        await clock.advance(1_000);
+        await cs.grants.consume(grant.token, check);
+        await clock.advance(1_000);
+        return 'csv';
+      },
+    },
     context,
   );
   const requestId = await requested;
