@@ -63,6 +63,7 @@ if (which === 'audit' || which === 'verify') {
     comment: null,
     via: 'slack',
     detail: null,
+    consumedAt: null,
   });
   const t0 = performance.now();
   for (let i = 0; i < n; i++) await store.appendAudit([draft(i)]);

@@ -33,6 +33,7 @@ export function draft(i: number): AuditDraft {
     comment: null,
     via: 'slack',
     detail: null,
+    consumedAt: null,
   };
 }
 
@@ -54,10 +55,13 @@ export async function auditLog(): Promise<CaseResult> {
   await store.close();
 
   const verifyStore = createMemoryStore();
-  const sealed: AuditEntry[] = [];
   for (let i = 0; i < VERIFIED; i += 100) {
-    const batch = Array.from({ length: 100 }, (_, k) => draft(i + k));
-    for (const entry of await verifyStore.appendAudit(batch)) sealed.push(entry);
+    await verifyStore.appendAudit(Array.from({ length: 100 }, (_, k) => draft(i + k)));
+  }
+  const sealed: AuditEntry[] = [];
+  for (let page = await verifyStore.readAudit(0, 10_000); page.length > 0; ) {
+    sealed.push(...page);
+    page = await verifyStore.readAudit(page[page.length - 1]!.seq, 10_000);
   }
   const cs = createCountersign({ store: verifyStore, policy: [] });
   // The same entries, already in an array: serialised and hashed, nothing read, nothing compared.

@@ -64,8 +64,14 @@ export interface ListRequestsQuery {
  * store returns, so a store only has to be atomic where this contract says MUST.
  *
  * Every method that takes `audit` drafts MUST write them in the same atomic step as the change
- * they describe, chained with `sealAuditEntries(head, drafts)` from `@countersign/core` against
- * the head read inside that step: either both land or neither does. Run
+ * they describe: either both land or neither does. The simplest store chains them in that step
+ * with `sealAuditEntries(head, drafts)` from `@countersign/core` against the head read inside
+ * it. A store MAY instead record the drafts durably in that step and chain (seal) them later, in
+ * batches, as long as: every recorded draft is chained exactly once, in one total order; the
+ * drafts of one write stay consecutive and in the order given; a write that starts after
+ * another resolved is chained after it; and {@link readAudit} and {@link auditHead} include
+ * every entry whose write resolved before they were called (sealing first if need be). Until
+ * chained, an entry is not tamper-evident: such a store documents how long that lasts. Run
  * `runStoreConformance` from `@countersign/core/testing` against your store.
  */
 export interface Store {
@@ -193,13 +199,23 @@ export interface Store {
   /** Optional, with `createReuseWindow`: the window, or null. */
   getReuseWindow?(id: string): Promise<ReuseWindow | null>;
 
-  /** Appends drafts to the chain atomically and returns them sealed, in order. */
-  appendAudit(audit: readonly AuditDraft[]): Promise<AuditEntry[]>;
+  /**
+   * Appends drafts atomically, consecutive and in order. Once it resolves they are in what
+   * {@link readAudit} and {@link auditHead} return (a store that seals in batches may chain them
+   * after it resolves, see the header).
+   */
+  appendAudit(audit: readonly AuditDraft[]): Promise<void>;
 
-  /** Entries with `seq > afterSeq`, ascending, at most `limit`. */
+  /**
+   * Entries with `seq > afterSeq`, ascending, at most `limit`, including every entry whose write
+   * resolved before the call.
+   */
   readAudit(afterSeq: number, limit: number): Promise<AuditEntry[]>;
 
-  /** The newest entry's seq and hash, or null for an empty log. */
+  /**
+   * The newest entry's seq and hash, or null for an empty log, counting every entry whose write
+   * resolved before the call.
+   */
   auditHead(): Promise<AuditHead | null>;
 
   /**

@@ -8,6 +8,7 @@ import {
   type CreateRequestResult,
   type GrantRecord,
   isTerminal,
+  type ListGrantsQuery,
   type ListRequestsQuery,
   type ReuseWindow,
   type ReuseWindowQuery,
@@ -228,6 +229,14 @@ class MemoryStore implements Store {
     this.appendNow(audit);
   }
 
+  async listUnrevokedGrants(query: ListGrantsQuery): Promise<GrantRecord[]> {
+    const due: GrantRecord[] = [];
+    for (const grant of this.grants.values()) {
+      if (grant.revokedAt === null && grant.expiresAt <= query.expiresAtOrBefore) due.push(grant);
+    }
+    return due.sort((a, b) => a.expiresAt - b.expiresAt).slice(0, query.limit);
+  }
+
   async getGrantByTokenHash(tokenHash: string): Promise<GrantRecord | null> {
     const id = this.grantByTokenHash.get(tokenHash);
     return id === undefined ? null : (this.grants.get(id) ?? null);
@@ -258,8 +267,8 @@ class MemoryStore implements Store {
     return revoked;
   }
 
-  async appendAudit(audit: readonly AuditDraft[]): Promise<AuditEntry[]> {
-    return this.appendNow(audit);
+  async appendAudit(audit: readonly AuditDraft[]): Promise<void> {
+    this.appendNow(audit);
   }
 
   async readAudit(afterSeq: number, limit: number): Promise<AuditEntry[]> {

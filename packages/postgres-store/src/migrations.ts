@@ -79,6 +79,24 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX reuse_windows_lookup ON ${s}.reuse_windows (scope, match, rule_id, expires_at)`,
     ],
   },
+  {
+    version: 3,
+    name: 'audit queue, sealed into the chain in batches; unrevoked grants by expiry',
+    up: (s) => [
+      // One row per write: its drafts' canonical JSON cut around prevHash and seq (see entryParts).
+      // The id sequence keeps CACHE 1, so ids follow nextval order across sessions: a write that
+      // starts after another committed gets a higher id, and sealing in id order keeps that order.
+      // Rows come and go all the time: vacuum it by row count, not by a fraction of a tiny table.
+      `CREATE TABLE ${s}.audit_queue (
+        id bigserial PRIMARY KEY,
+        a text[] NOT NULL,
+        b text[] NOT NULL,
+        c text[] NOT NULL,
+        queued_at timestamptz NOT NULL DEFAULT clock_timestamp()
+      ) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000)`,
+      `CREATE INDEX grants_unrevoked_expires_at ON ${s}.grants (expires_at, id) WHERE revoked_at IS NULL`,
+    ],
+  },
 ];
 
 /** First key of the two-key advisory lock that serialises migrations: "cs" in ASCII. */

@@ -1,4 +1,5 @@
-// PgStore: the Store contract on PostgreSQL, one statement per write where one statement does, and its own sweeper.
+// PgStore: the Store contract on PostgreSQL, one statement per write where one statement does, audit
+// entries queued with their write and sealed into the one chain in batches, and its own sweeper.
 import {
   type ApprovalRequest,
   type AuditDraft,
@@ -10,8 +11,10 @@ import {
   GENESIS_HASH,
   type GrantRecord,
   type JsonObject,
+  type ListGrantsQuery,
   type ListRequestsQuery,
   lapse,
+  lapseGrant,
   type ReuseWindow,
   type ReuseWindowQuery,
   type Store,
@@ -33,8 +36,32 @@ export interface PostgresStoreOptions {
    * rely on core's `pollInterval`. Writes always NOTIFY, for other processes that listen.
    */
   notifications?: boolean | undefined;
-  /** Background errors: the notification connection dropping, an idle pooled client failing. */
+  /** Background errors: the notification connection dropping, an idle pooled client failing, a background seal failing. */
   onError?: ((error: unknown) => void) | undefined;
+  /**
+   * Milliseconds from a write to the seal that chains its queued audit entries; writes meanwhile
+   * join that seal. Default 10. Until sealed, entries are durable but not yet tamper-evident.
+   * `false`: this store never seals in the background, only in `seal()`, when the chain is read
+   * (`readAudit`, `auditHead`), in `migrate()` and `close()`; another store sharing the schema may.
+   */
+  sealDelayMs?: number | false | undefined;
+  /** Most queued writes one seal statement chains. Default 1,000. */
+  sealBatch?: number | undefined;
+  /** Called after each seal by this store that chained entries: for monitoring how long entries wait. */
+  onSeal?: ((event: SealEvent) => void) | undefined;
+}
+
+/** One seal statement's work, reported to `onSeal`. */
+export interface SealEvent {
+  /** Entries chained. */
+  entries: number;
+  /** The chain's head after them. */
+  head: AuditHead;
+  /**
+   * Per write sealed, in chain order: milliseconds from its statement inserting its entries to
+   * this seal, both by the database clock (so it includes the write's own commit).
+   */
+  waitedMs: number[];
 }
 
 export interface SweepOptions {
@@ -54,17 +81,30 @@ export interface PostgresStore extends Store {
    * pending requests past their deadline, and approvals whose grant lifetime has passed with no
    * outcome recorded (never claimed: expired; action started: failed, grant revoked). One
    * transaction that skips rows other sweepers or processes hold, writing the same records and
-   * audit as core. Also deletes up to `limit` reuse windows that have ended. Returns the ids it closed.
+   * audit as core. First it revokes up to `limit` grants that expired unrevoked, with core's
+   * `lapseGrant()` entry (their consumption time recorded), so a stranded approval's grant is
+   * closed that way. Also deletes up to `limit` reuse windows that have ended. Returns the ids it
+   * closed: the grants it revoked (`grt_…`) first, then the requests.
    */
   sweepExpired(options?: SweepOptions): Promise<string[]>;
+  /**
+   * Chains every audit entry queued before the call (waiting for another sealer to finish, if
+   * one is running) and returns how many this call chained. Writes queue their entries and a
+   * store seals them soon after in the background; call this where an entry must be
+   * tamper-evident now.
+   */
+  seal(): Promise<number>;
 }
 
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
+/** First key of the two-key advisory lock one sealer per schema holds: "ct" in ASCII ("cs" is migrations'). */
+const SEAL_LOCK_CLASS = 0x6374;
 /**
  * Creates a store that many processes can share. Call `migrate()` once before use (at deploy or
  * startup; it is idempotent). Every method is atomic (one statement, or one transaction for the
  * sweeper and batches): a lost connection or a database restart rolls back what was in flight
- * and the error propagates, so core fails closed.
+ * and the error propagates, so core fails closed. A write queues its audit entries in the same
+ * statement; they are chained (sealed) in batches after it, see the README.
  */
 export function createPostgresStore(options: PostgresStoreOptions = {}): PostgresStore {
   return new PgStore(options);
@@ -128,6 +168,19 @@ class PgStore implements PostgresStore {
   private readonly channel: string;
   private readonly listener: NotificationListener | null;
   private readonly report: (error: unknown) => void;
+  private readonly sealDelay: number | null;
+  private readonly sealBatch: number;
+  private readonly onSeal: ((event: SealEvent) => void) | null;
+  /** The seal statements, waiting for the lock or skipping when another sealer holds it. */
+  private readonly sealWaiting: string;
+  private readonly sealTrying: string;
+  private sealTimer: ReturnType<typeof setTimeout> | null = null;
+  private backgroundSeal: Promise<void> | null = null;
+  /** A write resolved while the background seal ran, maybe after its snapshot: seal again. */
+  private sealAgain = false;
+  /** Writes that queued entries, and how many of them a completed drain is known to cover. */
+  private writes = 0;
+  private sealedWrites = 0;
   private closing: Promise<void> | null = null;
 
   constructor(options: PostgresStoreOptions) {
@@ -141,6 +194,12 @@ class PgStore implements PostgresStore {
     this.s = pg.escapeIdentifier(schema);
     this.channel = `${schema}_requests`;
     this.report = options.onError ?? (() => {});
+    const delay = options.sealDelayMs ?? 10;
+    this.sealDelay = delay === false ? null : Math.max(0, delay);
+    this.sealBatch = Math.max(1, Math.floor(options.sealBatch ?? 1_000));
+    this.onSeal = options.onSeal ?? null;
+    this.sealWaiting = this.sealSql(true);
+    this.sealTrying = this.sealSql(false);
     if (options.pool) {
       this.pool = options.pool;
       this.ownsPool = false;
@@ -170,6 +229,8 @@ class PgStore implements PostgresStore {
     await this.transaction(async (client) => {
       await runMigrations(client, this.schema, this.s);
     });
+    // Entries a stopped process queued but never sealed: chained now rather than at the next write.
+    await this.drain();
   }
 
   async createRequest(request: ApprovalRequest, audit: readonly AuditDraft[]): Promise<CreateRequestResult> {
@@ -225,7 +286,7 @@ class PgStore implements PostgresStore {
     updates: readonly { next: ApprovalRequest; audit: readonly AuditDraft[] }[],
   ): Promise<ApprovalRequest[] | null> {
     if (new Set(updates.map((update) => update.next.id)).size !== updates.length) return null;
-    return this.transaction<ApprovalRequest[] | null>(async (client) => {
+    const result = await this.transaction<ApprovalRequest[] | null>(async (client) => {
       // Row locks in id order, so two overlapping batches queue instead of deadlocking.
       const order = updates
         .map((_, i) => i)
@@ -236,13 +297,15 @@ class PgStore implements PostgresStore {
         if (saved === null) return new Rollback(null);
         stored[i] = saved;
       }
-      await this.appendIn(
+      await this.queueIn(
         client,
         updates.flatMap((update) => update.audit),
       );
       for (const request of stored) await this.notifyIn(client, request.id);
       return stored;
     });
+    if (result !== null && updates.some((update) => update.audit.length > 0)) this.queued();
+    return result;
   }
 
   async createReuseWindow(window: ReuseWindow, audit: readonly AuditDraft[]): Promise<boolean> {
@@ -357,9 +420,9 @@ class PgStore implements PostgresStore {
     revoke: { id: string; now: number; audit: readonly AuditDraft[] },
     update: { next: ApprovalRequest; audit: readonly AuditDraft[] },
   ): Promise<{ grant: GrantRecord | null; request: ApprovalRequest | null }> {
-    // Grant row, then request row, then the audit head: no write locks a request before an
-    // existing grant, so this order cannot deadlock. Each change on its own condition, each
-    // group of entries written only if its change happened.
+    // Grant row, then request row: no write locks a request before an existing grant, so this
+    // order cannot deadlock. Each change on its own condition, each group of entries queued only
+    // if its change happened.
     const { result } = await this.write<{ grant: GrantRow | null; request: ApprovalRequest | null }>(
       [revoke.audit, update.audit],
       (p) => ({
@@ -415,31 +478,68 @@ class PgStore implements PostgresStore {
     return row === null ? null : grantFromRow(row);
   }
 
-  async appendAudit(audit: readonly AuditDraft[]): Promise<AuditEntry[]> {
-    if (audit.length === 0) return [];
-    const { entries } = await this.write([audit], () => ({ ctes: [], gates: ['true'], result: 'NULL' }));
-    return entries;
+  async appendAudit(audit: readonly AuditDraft[]): Promise<void> {
+    if (audit.length === 0) return;
+    await this.write([audit], () => ({ ctes: [], gates: ['true'], result: 'NULL' }));
+  }
+
+  async listUnrevokedGrants(query: ListGrantsQuery): Promise<GrantRecord[]> {
+    const { rows } = await this.queryable().query<GrantRow>(
+      `SELECT * FROM ${this.s}.grants WHERE revoked_at IS NULL AND expires_at <= $1
+       ORDER BY expires_at, id LIMIT $2`,
+      [query.expiresAtOrBefore, query.limit],
+    );
+    return rows.map(grantFromRow);
   }
 
   async readAudit(afterSeq: number, limit: number): Promise<AuditEntry[]> {
-    const { rows } = await this.queryable().query(
-      `SELECT entry FROM ${this.s}.audit WHERE seq > $1 ORDER BY seq LIMIT $2`,
-      [afterSeq, limit],
-    );
-    return rows.map((row) => row.entry as AuditEntry);
+    const page = await this.selectAudit(afterSeq, limit);
+    // A full page ends below the head: anything still queued would come after it.
+    if (page.length >= limit) return page;
+    await this.drain();
+    return this.selectAudit(afterSeq, limit);
   }
 
   async auditHead(): Promise<AuditHead | null> {
+    await this.drain();
     return headFromRow(await this.readHead(this.queryable()));
+  }
+
+  async seal(): Promise<number> {
+    this.assertOpen();
+    return this.drain();
   }
 
   async sweepExpired(options: SweepOptions = {}): Promise<string[]> {
     const limit = options.limit ?? 100;
-    return this.transaction(async (client) => {
+    const swept = await this.transaction(async (client) => {
       const clock = await client.query<{ now: number }>(
         'SELECT floor(extract(epoch FROM now()) * 1000)::double precision AS now',
       );
       const now = clock.rows[0]!.now;
+      const drafts: AuditDraft[] = [];
+      // Grants that expired unrevoked (their process stopped before ending them) first, with
+      // core's entry for that: a stranded approval's grant is then closed with its consumption
+      // time recorded, and lapse()'s own revocation below finds it revoked already.
+      const expired = await client.query<GrantRow>(
+        `SELECT * FROM ${this.s}.grants WHERE revoked_at IS NULL AND expires_at <= $1
+         ORDER BY expires_at, id LIMIT $2
+         FOR UPDATE SKIP LOCKED`,
+        [now, limit],
+      );
+      const revokedGrants: string[] = [];
+      for (const row of expired.rows) {
+        const draft = lapseGrant(grantFromRow(row), now);
+        if (draft === null) continue;
+        drafts.push(draft);
+        revokedGrants.push(row.id);
+      }
+      if (revokedGrants.length > 0) {
+        await client.query(
+          `UPDATE ${this.s}.grants SET revoked_at = $2 WHERE id = ANY($1) AND revoked_at IS NULL`,
+          [revokedGrants, now],
+        );
+      }
       const pending = await client.query(
         `SELECT record FROM ${this.s}.requests
          WHERE status = 'pending' AND expires_at <= $1
@@ -470,7 +570,6 @@ class PgStore implements PostgresStore {
         [due.map((request) => request.id)],
       );
       const closed: string[] = [];
-      const drafts: AuditDraft[] = [];
       for (const row of [...pending.rows, ...lapsed.rows]) {
         const change = lapse(row.record as ApprovalRequest, now);
         if (change === null || (change.revoke !== null && !grants.has(change.revoke.id))) continue;
@@ -487,14 +586,27 @@ class PgStore implements PostgresStore {
          WHERE id IN (SELECT id FROM ${this.s}.reuse_windows WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
         [now, limit],
       );
-      await this.appendIn(client, drafts);
+      await this.queueIn(client, drafts);
       for (const id of closed) await this.notifyIn(client, id);
-      return closed;
+      return { ids: [...revokedGrants, ...closed], queued: drafts.length > 0 };
     });
+    if (swept.queued) this.queued();
+    return swept.ids;
   }
 
   async close(): Promise<void> {
     this.closing ??= (async () => {
+      if (this.sealTimer !== null) clearTimeout(this.sealTimer);
+      this.sealTimer = null;
+      await this.backgroundSeal;
+      // What this store queued is durable either way; sealing it now shortens its unsealed window.
+      if (this.writes > this.sealedWrites) {
+        try {
+          await this.drain();
+        } catch (error) {
+          this.report(error);
+        }
+      }
       await this.listener?.stop();
       if (this.ownsPool) await this.pool.end();
     })();
@@ -511,70 +623,198 @@ class PgStore implements PostgresStore {
   }
 
   /**
-   * One write and its audit entries in ONE statement, committed on its own: the change, then
-   * the head row locked, the entries chained after it and hashed by the database (`sha256()`,
-   * PostgreSQL 11 or later), inserted, and the head moved. The head is locked only while the
-   * server runs the statement and commits it, never across a client round trip, and it is the
-   * last lock the statement takes, as in every transaction here, so writers cannot deadlock.
+   * One write and its audit entries in ONE statement, committed on its own: the change, then its
+   * entries inserted into the queue as one row (id from a sequence, so in start order). No lock
+   * is shared by all writers: the chain head is only locked by the sealer. Schedules a seal.
    */
   private async write<T>(
     groups: readonly (readonly AuditDraft[])[],
     change: (p: Params) => Change,
-  ): Promise<{ result: T; entries: AuditEntry[] }> {
+  ): Promise<{ result: T }> {
     const p = new Params();
     const built = change(p);
-    const chained = this.chainSql(p, groups, built.gates);
+    const queue = this.queueSql(p, groups, built.gates);
     const notify =
       built.notify === undefined
         ? 'NULL'
         : `(SELECT count(pg_notify(${p.add(this.channel)}, n.id)) FROM (${built.notify}) AS n(id))`;
-    const sql = `WITH RECURSIVE ${[...built.ctes, ...chained.ctes].join(',\n')}
-      SELECT ${built.result} AS result, ${chained.entries} AS entries, ${notify} AS notified`;
+    const sql = `WITH ${[...built.ctes, ...queue.ctes].join(',\n')}
+      SELECT ${built.result} AS result, ${queue.queued} AS queued, ${notify} AS notified`;
     const { rows } = await this.queryable().query(sql, p.values);
-    const row = rows[0] as { result: T; entries: AuditEntry[] | null };
-    return { result: row.result, entries: row.entries ?? [] };
+    const row = rows[0] as { result: T; queued: boolean };
+    if (row.queued) this.queued();
+    return { result: row.result };
   }
 
   /**
-   * CTEs that chain the drafts of every group whose gate holds after the head, in order: the
-   * head row is locked (`FOR UPDATE`; a writer that waited for it reads the head its
-   * predecessor left), each entry's canonical JSON is completed with its seq and previous hash
-   * and hashed, the entries are inserted and the head moved. `entries` is an expression for the
-   * inserted entries as a JSON array, in seq order.
+   * CTEs that queue the drafts of every group whose gate holds, in order, as one row: each
+   * draft's canonical JSON cut around prevHash and seq (see `entryParts`), for the sealer to
+   * complete and hash. `queued` says whether a row was inserted.
    */
-  private chainSql(
+  private queueSql(
     p: Params,
     groups: readonly (readonly AuditDraft[])[],
     gates: readonly string[],
-  ): { ctes: string[]; entries: string } {
+  ): { ctes: string[]; queued: string } {
     const parts = groups.flatMap((drafts, group) =>
       drafts.map((draft) => [...entryParts(draft), group] as const),
     );
-    if (parts.length === 0) return { ctes: [], entries: 'NULL' };
+    if (parts.length === 0) return { ctes: [], queued: 'false' };
     const when = gates.map((gate, group) => `WHEN ${group} THEN (${gate})`).join(' ');
-    const body = `drafts.a || chain.hash || drafts.b || (chain.seq + 1)::text || drafts.c`;
     return {
       ctes: [
-        `drafts AS (SELECT d.a, d.b, d.c, row_number() OVER (ORDER BY d.i) AS n
+        `drafts AS (SELECT d.a, d.b, d.c, d.i
           FROM unnest(${p.add(parts.map((x) => x[0]))}::text[], ${p.add(parts.map((x) => x[1]))}::text[],
             ${p.add(parts.map((x) => x[2]))}::text[], ${p.add(parts.map((x) => x[3]))}::integer[])
             WITH ORDINALITY AS d(a, b, c, g, i)
           WHERE CASE d.g ${when} ELSE false END)`,
-        `head AS (SELECT seq, hash FROM ${this.s}.audit_head WHERE EXISTS (SELECT 1 FROM drafts) FOR UPDATE)`,
-        `chain (n, seq, hash, body) AS (
-          SELECT 0::bigint, seq, hash, NULL::text FROM head
-          UNION ALL
-          SELECT drafts.n, chain.seq + 1, encode(sha256(convert_to(${body}, 'UTF8')), 'hex'), ${body}
-          FROM chain JOIN drafts ON drafts.n = chain.n + 1)`,
-        `ins AS (INSERT INTO ${this.s}.audit (seq, hash, entry)
-          SELECT seq, hash, (left(body, -1) || ',"hash":"' || hash || '"}')::json FROM chain WHERE n > 0
-          RETURNING seq, entry)`,
-        `moved AS (UPDATE ${this.s}.audit_head SET seq = last.seq, hash = last.hash
-          FROM (SELECT seq, hash FROM chain WHERE n > 0 ORDER BY n DESC LIMIT 1) AS last
-          RETURNING 1)`,
+        `queued AS (INSERT INTO ${this.s}.audit_queue (a, b, c)
+          SELECT array_agg(a ORDER BY i), array_agg(b ORDER BY i), array_agg(c ORDER BY i) FROM drafts
+          HAVING count(*) > 0
+          RETURNING id)`,
       ],
-      entries: '(SELECT json_agg(entry ORDER BY seq) FROM ins WHERE EXISTS (SELECT 1 FROM moved))',
+      queued: 'EXISTS (SELECT 1 FROM queued)',
     };
+  }
+
+  /**
+   * The seal, one statement: the schema's seal lock (an advisory transaction lock: waited for,
+   * or tried and skipped when another sealer holds it), then up to `sealBatch` queued rows
+   * deleted in id order, their entries chained after the head (locked FOR UPDATE) in that order,
+   * each completed with its seq and previous hash and hashed by the database (`sha256()`,
+   * PostgreSQL 11 or later), inserted, and the head moved, committed at once.
+   *
+   * The statement's snapshot is taken before it gets the lock, so rows a sealer that finished
+   * meanwhile took may still be candidates: the DELETE skips rows already deleted, and the head
+   * is read FOR UPDATE, which reads its newest version. Rows of writes not yet committed are not
+   * seen and wait for a later seal; nothing is taken twice, as a row is deleted once.
+   * `candidates` below `sealBatch` means every row this snapshot saw is chained.
+   */
+  private sealSql(wait: boolean): string {
+    const lock = wait
+      ? 'pg_advisory_xact_lock($1, hashtext($2)) IS NOT NULL'
+      : 'pg_try_advisory_xact_lock($1, hashtext($2))';
+    const body = 'drafts.a || chain.hash || drafts.b || (chain.seq + 1)::text || drafts.c';
+    const waited =
+      this.onSeal === null
+        ? 'NULL'
+        : `(SELECT json_agg(extract(epoch FROM clock_timestamp() - queued_at) * 1000 ORDER BY id) FROM taken)`;
+    return `WITH RECURSIVE
+      sealer AS (SELECT ${lock} AS ok),
+      candidates AS (SELECT id FROM ${this.s}.audit_queue ORDER BY id LIMIT $3),
+      taken AS (DELETE FROM ${this.s}.audit_queue
+        WHERE id IN (SELECT id FROM candidates) AND (SELECT ok FROM sealer)
+        RETURNING id, a, b, c, queued_at),
+      drafts AS (SELECT d.a, d.b, d.c, row_number() OVER (ORDER BY t.id, d.i) AS n
+        FROM taken AS t, unnest(t.a, t.b, t.c) WITH ORDINALITY AS d(a, b, c, i)),
+      head AS (SELECT seq, hash FROM ${this.s}.audit_head WHERE EXISTS (SELECT 1 FROM drafts) FOR UPDATE),
+      chain (n, seq, hash, body) AS (
+        SELECT 0::bigint, seq, hash, NULL::text FROM head
+        UNION ALL
+        SELECT drafts.n, chain.seq + 1, encode(sha256(convert_to(${body}, 'UTF8')), 'hex'), ${body}
+        FROM chain JOIN drafts ON drafts.n = chain.n + 1),
+      ins AS (INSERT INTO ${this.s}.audit (seq, hash, entry)
+        SELECT seq, hash, (left(body, -1) || ',"hash":"' || hash || '"}')::json FROM chain WHERE n > 0
+        RETURNING seq),
+      moved AS (UPDATE ${this.s}.audit_head SET seq = last.seq, hash = last.hash
+        FROM (SELECT seq, hash FROM chain WHERE n > 0 ORDER BY n DESC LIMIT 1) AS last
+        RETURNING audit_head.seq, audit_head.hash)
+    SELECT (SELECT ok FROM sealer) AS locked, (SELECT count(*) FROM candidates)::integer AS candidates,
+      (SELECT count(*) FROM ins)::integer AS entries, (SELECT row_to_json(moved) FROM moved) AS head,
+      ${waited} AS waited`;
+  }
+
+  /** One seal statement; `done` when it saw no more than it could take. */
+  private async sealOnce(wait: boolean): Promise<{ locked: boolean; done: boolean; entries: number }> {
+    const { rows } = await this.pool.query<{
+      locked: boolean;
+      candidates: number;
+      entries: number;
+      head: { seq: string | number; hash: string } | null;
+      waited: number[] | null;
+    }>(wait ? this.sealWaiting : this.sealTrying, [SEAL_LOCK_CLASS, this.schema, this.sealBatch]);
+    const row = rows[0]!;
+    if (row.head !== null && row.entries > 0 && this.onSeal !== null) {
+      try {
+        this.onSeal({
+          entries: row.entries,
+          head: { seq: Number(row.head.seq), hash: row.head.hash },
+          waitedMs: row.waited ?? [],
+        });
+      } catch (error) {
+        this.report(error);
+      }
+    }
+    return { locked: row.locked, done: row.candidates < this.sealBatch, entries: row.entries };
+  }
+
+  /** Seals until every row queued before the call is chained, waiting for other sealers. */
+  private async drain(): Promise<number> {
+    const writes = this.writes;
+    let sealed = 0;
+    for (;;) {
+      const { done, entries } = await this.sealOnce(true);
+      sealed += entries;
+      if (done) break;
+    }
+    this.sealedWrites = Math.max(this.sealedWrites, writes);
+    return sealed;
+  }
+
+  /**
+   * After a write that queued entries: one seal `sealDelay` ms later for every write until it
+   * runs. If a seal is running, another follows it (its snapshot may predate this write). A
+   * seal that finds another sealer at work tries again later, since that sealer may have
+   * started before this write committed. A failed seal is reported and retried a second later;
+   * the entries stay queued, durable, for any sealer.
+   */
+  private queued(): void {
+    this.writes += 1;
+    this.scheduleSeal(this.sealDelay);
+  }
+
+  private scheduleSeal(delay: number | null): void {
+    if (delay === null || this.closing !== null || this.sealTimer !== null) return;
+    if (this.backgroundSeal !== null) {
+      this.sealAgain = true;
+      return;
+    }
+    this.sealTimer = setTimeout(() => {
+      this.sealTimer = null;
+      this.sealAgain = false;
+      const writes = this.writes;
+      let retry: number | null = null;
+      this.backgroundSeal = (async () => {
+        for (;;) {
+          const { locked, done } = await this.sealOnce(false);
+          if (!locked) {
+            this.sealAgain = true;
+            return;
+          }
+          if (done) break;
+        }
+        this.sealedWrites = Math.max(this.sealedWrites, writes);
+      })()
+        .catch((error: unknown) => {
+          this.report(error);
+          retry = Math.max(1_000, this.sealDelay ?? 0);
+        })
+        .finally(() => {
+          this.backgroundSeal = null;
+          if (retry !== null) this.scheduleSeal(retry);
+          else if (this.sealAgain) this.scheduleSeal(this.sealDelay);
+        });
+    }, delay);
+    // Queued entries are durable: a pending seal does not keep the process alive.
+    this.sealTimer.unref?.();
+  }
+
+  private async selectAudit(afterSeq: number, limit: number): Promise<AuditEntry[]> {
+    const { rows } = await this.queryable().query(
+      `SELECT entry FROM ${this.s}.audit WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [afterSeq, limit],
+    );
+    return rows.map((row) => row.entry as AuditEntry);
   }
 
   private async readHead(db: pg.Pool | pg.PoolClient): Promise<StoredHead> {
@@ -688,16 +928,15 @@ class PgStore implements PostgresStore {
     return (rows[0]?.record as ApprovalRequest | undefined) ?? null;
   }
 
-  /** Inside a transaction: chains the drafts after the head, which stays locked until it ends. */
-  private async appendIn(client: pg.PoolClient, drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
-    if (drafts.length === 0) return [];
-    const p = new Params();
-    const chained = this.chainSql(p, [drafts], ['true']);
-    const { rows } = await client.query(
-      `WITH RECURSIVE ${chained.ctes.join(',\n')} SELECT ${chained.entries} AS entries`,
-      p.values,
-    );
-    return (rows[0]?.entries as AuditEntry[] | null) ?? [];
+  /** Inside a transaction: queues the drafts as one row, committed with it. */
+  private async queueIn(client: pg.PoolClient, drafts: readonly AuditDraft[]): Promise<void> {
+    if (drafts.length === 0) return;
+    const parts = drafts.map(entryParts);
+    await client.query(`INSERT INTO ${this.s}.audit_queue (a, b, c) VALUES ($1, $2, $3)`, [
+      parts.map((x) => x[0]),
+      parts.map((x) => x[1]),
+      parts.map((x) => x[2]),
+    ]);
   }
 
   /** Delivered at COMMIT, and only if it commits. */
@@ -719,7 +958,7 @@ const SEQ = ',"seq":0,';
  * after `action` (the only object) is a string, a number or null, so the last `"prevHash"` and
  * `"seq"` members are the entry's own, never a key inside the action's params.
  */
-function entryParts(draft: AuditDraft): [string, string, string] {
+export function entryParts(draft: AuditDraft): [string, string, string] {
   const json = canonicalJson({ ...draft, seq: 0, prevHash: GENESIS_HASH } as unknown as JsonObject);
   const prev = json.lastIndexOf(PREV_HASH);
   const seq = json.lastIndexOf(SEQ);

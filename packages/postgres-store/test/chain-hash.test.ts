@@ -35,6 +35,7 @@ function awkward(i: number, text: string): AuditDraft {
     comment: text,
     via: 'slack',
     detail: text,
+    consumedAt: i % 2 === 0 ? null : 1_767_225_600_000 + i + 0.25,
     action: {
       name: 'db.export',
       resource: text,
@@ -51,11 +52,13 @@ test('entries chained by the database carry the hash core computes, for awkward 
     await store.close();
     await dropSchema(store.schema);
   });
-  const batch = await store.appendAudit(AWKWARD.map((text, i) => awkward(i, text)));
-  const [single] = await store.appendAudit([awkward(99, AWKWARD[0]!)]);
-  expect(batch.map((entry) => entry.seq)).toEqual([1, 2, 3, 4, 5, 6]);
-  expect(single!.prevHash).toBe(batch[5]!.hash);
-  expect(await store.readAudit(0, 10)).toEqual([...batch, single]);
+  await store.appendAudit(AWKWARD.map((text, i) => awkward(i, text)));
+  await store.appendAudit([awkward(99, AWKWARD[0]!)]);
+  const entries = await store.readAudit(0, 10);
+  const single = entries[6];
+  expect(entries.map((entry) => entry.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  expect(entries.map((entry) => entry.requestId)).toEqual([...AWKWARD.map((_, i) => `req_${i}`), 'req_99']);
+  expect(single!.prevHash).toBe(entries[5]!.hash);
   // verify() recomputes every entry's hash from what the store returns, as core hashes it.
   const cs = createCountersign({ store, policy: [] });
   expect(await cs.audit.verify()).toMatchObject({ ok: true, entries: 7 });

@@ -31,7 +31,7 @@ describe('migrate', () => {
     const pool = new pg.Pool({ connectionString: PG_URL });
     cleanups.push(() => pool.end());
     const { rows } = await pool.query(`SELECT version FROM ${store.schema}.migrations ORDER BY version`);
-    expect(rows.map((row) => row.version)).toEqual([1, 2]);
+    expect(rows.map((row) => row.version)).toEqual([1, 2, 3]);
   });
 
   test('concurrent migrate() calls from separate pools all succeed on a new schema', async () => {
@@ -130,8 +130,13 @@ describe('sweepExpired', () => {
     );
     expect(await store.sweepExpired()).toEqual([]);
     await holder.query('ROLLBACK');
-    expect(await store.sweepExpired()).toEqual([request.id]);
+    // The expired grant first, with core's lapseGrant() entry, then the approval.
+    expect(await store.sweepExpired()).toEqual([grant.id, request.id]);
     expect((await store.getRequest(request.id))?.status).toBe('failed');
+    expect((await store.readAudit(0, 10)).map((entry) => [entry.type, entry.grantId])).toEqual([
+      ['revoked', grant.id],
+      ['failed', grant.id],
+    ]);
   });
 
   test('concurrent sweepers never expire one request twice', async () => {

@@ -3,7 +3,7 @@ import { type ApprovalRequest, approvalRequestSchema } from '../approval.js';
 import { toJsonLines, verifyAuditLog } from '../audit.js';
 import { createCountersign } from '../countersign.js';
 import { type GrantRecord, grantRecordSchema } from '../grants.js';
-import { STRANDED_REASON, UNUSED_APPROVAL_REASON } from '../lapse.js';
+import { STRANDED_REASON, UNENDED_GRANT_REASON, UNUSED_APPROVAL_REASON } from '../lapse.js';
 import type { ReuseWindow, Store } from '../store.js';
 import { SAMPLE_TIME, sampleDraft, sampleGrant, sampleRequest } from './fixtures.js';
 import { createRecordingTransport } from './recording-transport.js';
@@ -224,6 +224,28 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
       const all = await store.readAudit(0, 10_000);
       expect(all).toHaveLength(racers * 2);
       expect(verifyAuditLog(toJsonLines(all)).ok).toBe(true);
+    });
+
+    test('listUnrevokedGrants, if present: unrevoked grants expired by then, oldest expiry first, within the limit', async (store) => {
+      if (!store.listUnrevokedGrants) return;
+      const at = (offset: number) => SAMPLE_TIME + offset;
+      const late = sampleGrant({ expiresAt: at(1000) });
+      const consumed = sampleGrant({ expiresAt: at(500), consumedAt: at(100) });
+      const revoked = sampleGrant({ expiresAt: at(200), revokedAt: at(150) });
+      const live = sampleGrant({ expiresAt: at(9000) });
+      for (const grant of [late, consumed, revoked, live]) await store.createGrant(grant, []);
+      await store.revokeGrant(live.id, at(10), []);
+      const again = sampleGrant({ expiresAt: at(400) });
+      await store.createGrant(again, []);
+      await store.revokeGrant(again.id, at(300), []);
+      const listed = await store.listUnrevokedGrants({ expiresAtOrBefore: at(1000), limit: 10 });
+      expect(listed.map((grant) => grantRecordSchema.parse(grant))).toEqual([consumed, late]);
+      expect(await store.listUnrevokedGrants({ expiresAtOrBefore: at(1000), limit: 1 })).toEqual([consumed]);
+      expect(await store.listUnrevokedGrants({ expiresAtOrBefore: at(499), limit: 10 })).toEqual([]);
+      expect(await store.listUnrevokedGrants({ expiresAtOrBefore: at(99_999), limit: 10 })).toEqual([
+        consumed,
+        late,
+      ]);
     });
 
     test('round-trips grants and finds them by token hash', async (store) => {
@@ -514,7 +536,49 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
       entries: { type: string; requestId: string | null; grantId: string | null; detail: string | null }[],
     ) => entries.map(({ type, requestId, grantId, detail }) => [type, requestId, grantId, detail]);
 
+    // A sweeper that can list grants expired unrevoked revokes them first, with lapseGrant()'s
+    // entry: a stranded approval's grant is then closed with its consumption time recorded.
+    const revokesGrantsFirst = (store: Store) => store.listUnrevokedGrants !== undefined;
+
     for (const [sweeper, sweep] of sweepers) {
+      test(`${sweeper} revokes, if the store lists them, grants that expired unrevoked, once, recording their consumption`, async (store) => {
+        if (!revokesGrantsFirst(store)) return;
+        const now = Date.now();
+        const expired = sampleGrant({
+          issuedAt: now - 2 * HOUR,
+          expiresAt: now - HOUR,
+          consumedAt: now - 2 * HOUR + 5,
+        });
+        const unused = sampleGrant({ issuedAt: now - 2 * HOUR, expiresAt: now - HOUR + 1 });
+        const ended = sampleGrant({
+          issuedAt: now - 2 * HOUR,
+          expiresAt: now - HOUR,
+          revokedAt: now - HOUR - 1,
+        });
+        const live = sampleGrant({ issuedAt: now - 60_000, expiresAt: now + HOUR });
+        for (const grant of [expired, unused, ended, live]) await store.createGrant(grant, []);
+
+        await sweep(store, now);
+
+        for (const closed of [expired, unused]) {
+          const revokedAt = (await store.getGrantByTokenHash(closed.tokenHash))?.revokedAt ?? 0;
+          expect(revokedAt).toBeGreaterThan(closed.expiresAt - 1);
+        }
+        expect((await store.getGrantByTokenHash(ended.tokenHash))?.revokedAt).toBe(ended.revokedAt);
+        expect((await store.getGrantByTokenHash(live.tokenHash))?.revokedAt).toBeNull();
+        const entries = await store.readAudit(0, 100);
+        expect(summary(entries)).toEqual([
+          ['revoked', null, expired.id, UNENDED_GRANT_REASON],
+          ['revoked', null, unused.id, UNENDED_GRANT_REASON],
+        ]);
+        expect(entries.map((entry) => entry.consumedAt)).toEqual([expired.consumedAt, null]);
+        expect(entries.map((entry) => entry.actor)).toEqual([expired.actor, unused.actor]);
+        expect(verifyAuditLog(toJsonLines(entries)).ok).toBe(true);
+
+        await sweep(store, now);
+        expect(await store.readAudit(0, 100)).toHaveLength(2);
+      });
+
       test(`${sweeper} closes an approval whose action started once its grant lifetime has passed: failed, grant revoked, both audited`, async (store) => {
         const now = Date.now();
         const stranded = sampleApproval(now, 3 * HOUR, 3 * HOUR - 60_000);
@@ -542,10 +606,12 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
         const entries = await store.readAudit(0, 100);
         const { id } = stranded.request;
         const grantId = stranded.grant!.id;
+        const first = revokesGrantsFirst(store);
         expect(summary(entries)).toEqual([
-          ['revoked', id, grantId, STRANDED_REASON],
+          ['revoked', id, grantId, first ? UNENDED_GRANT_REASON : STRANDED_REASON],
           ['failed', id, grantId, STRANDED_REASON],
         ]);
+        if (first) expect(entries[0]?.consumedAt).toBe(stranded.grant!.consumedAt);
         expect(entries[1]?.actor).toBe(stranded.request.actor);
         expect(verifyAuditLog(toJsonLines(entries)).ok).toBe(true);
 
