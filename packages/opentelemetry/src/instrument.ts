@@ -44,7 +44,7 @@ interface GuardTrace {
 
 /**
  * Returns `cs` with telemetry: a `countersign.guard` span per `guard` (and `wrap`) call with an event
- * per audited step, and four metrics fed by `cs` events. Use the returned object in place of `cs`;
+ * per audited step, and five metrics fed by `cs` events. Use the returned object in place of `cs`;
  * `close()` detaches and closes `cs`. Without `@opentelemetry/api` installed, returns `cs` itself.
  */
 export function instrument(cs: Countersign, options: InstrumentOptions = {}): Countersign {
@@ -179,6 +179,8 @@ function annotate(traced: GuardTrace, { type, entry, request }: CountersignEvent
     ...(entry.approver === null ? {} : { [Attr.Approver]: entry.approver }),
     ...(entry.via === null ? {} : { [Attr.Via]: entry.via }),
     ...(entry.grantId === null ? {} : { [Attr.GrantId]: entry.grantId }),
+    // No `consumed` event for a consumption through this process: the entry that ends the grant records it.
+    ...(entry.consumedAt === null ? {} : { [Attr.ConsumedAt]: entry.consumedAt }),
   });
   if (entry.ruleId !== null) span.setAttribute(Attr.Rule, entry.ruleId);
   if (type === 'requested' && request !== null) {

@@ -1,4 +1,4 @@
-// The four instruments and how each audit event moves them.
+// The five instruments and how each audit event moves them.
 import type { CountersignEvent } from '@countersign/core';
 import type { Attributes, Counter, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
 import { Attr, Metric } from './names.js';
@@ -18,12 +18,20 @@ const AUDITED_REFUSALS: Readonly<Record<string, string>> = {
   'not an eligible approver': 'not_eligible',
 };
 const DECISIONS = new Set(['allowed', 'policy_denied', 'approved', 'denied', 'expired', 'cancelled']);
+/** How many grants, counted from a `consumed` or `revoked` entry, may still have an outcome entry to come. */
+const AWAITING_OUTCOME = 1_000;
 
 export class Instruments {
   private readonly pending: UpDownCounter;
   private readonly duration: Histogram;
   private readonly decisions: Counter;
   private readonly refusals: Counter;
+  private readonly consumptions: Counter;
+  /**
+   * Grants whose consumption was counted from an entry that is not their outcome, which may still
+   * carry it too (a `revoked` entry before the outcome, with stores that write them apart).
+   */
+  private readonly counted = new Set<string>();
 
   constructor(meter: Meter) {
     this.pending = meter.createUpDownCounter(Metric.Pending, {
@@ -41,6 +49,10 @@ export class Instruments {
     this.refusals = meter.createCounter(Metric.Refusals, {
       description: 'Refused decisions and refused grant uses, by reason',
       unit: '{refusal}',
+    });
+    this.consumptions = meter.createCounter(Metric.Consumptions, {
+      description: 'Grants consumed, by rule: each counted once, from the entry that records it',
+      unit: '{grant}',
     });
   }
 
@@ -71,6 +83,27 @@ export class Instruments {
       const reason = (entry.detail !== null && AUDITED_REFUSALS[entry.detail]) || 'transport_refused';
       this.refusals.add(1, { [Attr.RefusalReason]: reason });
     }
+    if (entry.consumedAt !== null || this.counted.size > 0) this.consumption(type, entry);
+  }
+
+  /**
+   * A consumption is recorded by another process's `consumed` entry, or by `consumedAt` on the
+   * entry that ends the grant: the outcome, or a `revoked` entry (before the outcome when the
+   * store writes them apart, or a sweeper's). A grant is consumed at most once, so each counts once.
+   */
+  private consumption(type: string, { grantId, consumedAt, ruleId }: CountersignEvent['entry']): void {
+    const outcome = type === 'executed' || type === 'failed';
+    if (grantId !== null && this.counted.has(grantId)) {
+      // Nothing after the outcome records this grant again.
+      if (outcome) this.counted.delete(grantId);
+      return;
+    }
+    if (consumedAt === null) return;
+    this.consumptions.add(1, ruleId === null ? {} : { [Attr.Rule]: ruleId });
+    if (grantId === null || outcome) return;
+    this.counted.add(grantId);
+    // A grant whose outcome never comes here (a sweeper's revocation) must not be kept for ever.
+    if (this.counted.size > AWAITING_OUTCOME) this.counted.delete(this.counted.values().next().value!);
   }
 
   /** A `decide()` core refused without auditing it: a second vote, or a vote on a settled request. */

@@ -18,6 +18,8 @@ export const Attr = {
   Approver: 'countersign.approver',
   Via: 'countersign.via',
   GrantId: 'countersign.grant.id',
+  /** On the event of an entry that records a consumption: when the grant was consumed (ms since the epoch, countersign clock). */
+  ConsumedAt: 'countersign.grant.consumed_at',
   RefusalReason: 'countersign.refusal.reason',
   /** Semantic-conventions `error.type`: the error's code or class name, never its message. */
   ErrorType: 'error.type',
@@ -32,4 +34,6 @@ export const Metric = {
   Decisions: 'countersign.decisions',
   /** Counter: refused decisions and grant uses, by reason. */
   Refusals: 'countersign.refusals',
+  /** Counter: grants consumed, by rule, each once. */
+  Consumptions: 'countersign.grants.consumed',
 } as const;

@@ -1,4 +1,10 @@
-import { type Countersign, createCountersign, type Grant, isCountersignError } from '@countersign/core';
+import {
+  type Countersign,
+  createCountersign,
+  type Grant,
+  isCountersignError,
+  type Store,
+} from '@countersign/core';
 import { createTestClock, type TestClock } from '@countersign/core/testing';
 import { createMemoryStore } from '@countersign/memory-store';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
@@ -17,11 +23,29 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function setup(): { cs: Countersign; clock: TestClock; otel: ReturnType<typeof sdk> } {
+/** The store without `revokeGrantAndUpdateRequest`: core then writes a revocation's entry apart from the outcome's. */
+function withoutCombinedRevoke(store: Store): Store {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'revokeGrantAndUpdateRequest') return undefined;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+function setup(options: { combinedRevoke?: boolean } = {}): {
+  cs: Countersign;
+  store: Store;
+  clock: TestClock;
+  otel: ReturnType<typeof sdk>;
+} {
   const clock = createTestClock();
   const otel = sdk();
+  const memory = createMemoryStore();
+  const store = options.combinedRevoke === false ? withoutCombinedRevoke(memory) : memory;
   const plain = createCountersign({
-    store: createMemoryStore(),
+    store,
     clock,
     transports: [{ name: 'test', deliver: async () => ({}) }],
     directory: { 'user:bob': { groups: ['owners'] }, 'user:carol': { groups: ['owners'] } },
@@ -38,7 +62,7 @@ function setup(): { cs: Countersign; clock: TestClock; otel: ReturnType<typeof s
   });
   const cs = instrument(plain, { tracerProvider: otel.tracerProvider, meterProvider: otel.meterProvider });
   cleanups.push(() => cs.close());
-  return { cs, clock, otel };
+  return { cs, store, clock, otel };
 }
 
 function requested(cs: Countersign): Promise<string> {
@@ -75,7 +99,8 @@ describe('guard spans: failures first', () => {
       [Attr.WaitMs]: 4_000,
       [Attr.ErrorType]: 'approval_denied',
     });
-    expect(span!.events.map((e) => e.name)).toEqual(['requested', 'delivered', 'decided', 'denied']);
+    // The deny that settles the request is one event, with its approver.
+    expect(span!.events.map((e) => e.name)).toEqual(['requested', 'delivered', 'denied']);
     expect(span!.events[2]!.attributes).toEqual({ [Attr.Approver]: 'user:carol', [Attr.Via]: 'slack' });
   });
 
@@ -137,7 +162,7 @@ describe('guard spans: failures first', () => {
     await expect(first).resolves.toBe('first');
     const spans = otel.spans();
     const approverOf = (requestId: string) =>
-      spans.find((s) => s.attributes[Attr.RequestId] === requestId)?.events.find((e) => e.name === 'decided')
+      spans.find((s) => s.attributes[Attr.RequestId] === requestId)?.events.find((e) => e.name === 'approved')
         ?.attributes?.[Attr.Approver];
     expect(approverOf(firstId)).toBe('user:carol');
     expect(approverOf(secondId)).toBe('user:bob');
@@ -145,10 +170,8 @@ describe('guard spans: failures first', () => {
       expect(span.events.map((e) => e.name)).toEqual([
         'requested',
         'delivered',
-        'decided',
         'approved',
         'granted',
-        'revoked',
         'executed',
       ]);
       expect(span.status.code).toBe(SpanStatusCode.UNSET);
@@ -185,7 +208,8 @@ describe('guard spans', () => {
       [Attr.Rule]: 'reads-ok',
       [Attr.Outcome]: 'allowed',
     });
-    expect(span!.events.map((e) => e.name)).toEqual(['allowed', 'revoked', 'executed']);
+    // The outcome also records the grant's revocation: no `revoked` event of its own.
+    expect(span!.events.map((e) => e.name)).toEqual(['allowed', 'executed']);
   });
 
   test('wrap() is traced too; other methods pass through to the instance', async () => {
@@ -194,7 +218,7 @@ describe('guard spans', () => {
     await expect(read({ table: 'orders' }, context)).resolves.toBe('orders');
     expect(otel.spans().map((s) => s.attributes[Attr.ToolName])).toEqual(['db.read']);
     expect(cs.explain({ action: 'iam.x', actor: 'agent:a' }).ruleId).toBe('no-iam');
-    expect((await cs.audit.head())?.seq).toBe(3);
+    expect((await cs.audit.head())?.seq).toBe(2);
     expect(cs.on('allowed', () => {})).toBe(cs);
   });
 
@@ -275,6 +299,99 @@ describe('metrics', () => {
       { attributes: { [Attr.RefusalReason]: 'not_eligible' }, value: 1 },
       { attributes: { [Attr.RefusalReason]: 'grant_consumed' }, value: 1 },
       { attributes: { [Attr.RefusalReason]: 'already_decided' }, value: 1 },
+    ]);
+  });
+});
+
+describe('grant consumptions', () => {
+  const read = (run: (grant: Grant) => unknown) => ({
+    name: 'db.read',
+    resource: 'prod/db',
+    params: {},
+    run,
+  });
+  const readCheck = { name: 'db.read', resource: 'prod/db', params: {}, sessionId: 'sess_1' };
+
+  test('a grant never consumed, or consumed by another process, is not counted from its outcome', async () => {
+    const { cs, store, clock, otel } = setup();
+    await cs.guard(
+      read(() => 1),
+      context,
+    );
+    // The resource checks grants with its own instance on the same store: another process to core,
+    // which counts the consumption there, from its own `consumed` entry.
+    const resourceOtel = sdk();
+    const resource = instrument(createCountersign({ store, clock, policy: [], logger: { warn() {} } }), {
+      tracerProvider: resourceOtel.tracerProvider,
+      meterProvider: resourceOtel.meterProvider,
+    });
+    // Not closed: closing it would close the store `cs` still uses.
+    await cs.guard(
+      read((grant) => resource.grants.consume(grant.token, readCheck)),
+      context,
+    );
+    const [never, elsewhere] = otel.spans();
+    for (const span of [never!, elsewhere!]) {
+      expect(span.events.map((e) => e.name)).toEqual(['allowed', 'executed']);
+      expect(span.events[1]!.attributes?.[Attr.ConsumedAt]).toBeUndefined();
+    }
+    expect(await otel.points(Metric.Consumptions)).toEqual([]);
+    expect(await resourceOtel.points(Metric.Consumptions)).toEqual([
+      { attributes: { [Attr.Rule]: 'reads-ok' }, value: 1 },
+    ]);
+  });
+
+  test('a consumption through this process is counted once, from the entry that ends the grant', async () => {
+    const { cs, clock, otel } = setup();
+    await cs.guard(
+      read(async (grant) => {
+        await clock.advance(500);
+        await cs.grants.consume(grant.token, readCheck);
+        await cs.grants.consume(grant.token, readCheck).catch(() => {});
+      }),
+      context,
+    );
+    const [span] = otel.spans();
+    expect(span!.events.map((e) => e.name)).toEqual(['allowed', 'consume_refused', 'executed']);
+    const [allowed, , executed] = span!.events;
+    const entries = await cs.audit.entries(0, 10);
+    expect(executed!.attributes?.[Attr.ConsumedAt]).toBe(entries.at(-1)!.consumedAt);
+    expect(entries.at(-1)!.consumedAt).toBe(entries[0]!.at + 500);
+    expect(allowed!.attributes?.[Attr.ConsumedAt]).toBeUndefined();
+    expect(await otel.points(Metric.Consumptions)).toEqual([
+      { attributes: { [Attr.Rule]: 'reads-ok' }, value: 1 },
+    ]);
+  });
+
+  test('a store that writes the revocation apart: revoked then executed both carry it, counted once', async () => {
+    const { cs, otel } = setup({ combinedRevoke: false });
+    const pending = requested(cs);
+    const check = {
+      name: 'db.export',
+      resource: 'prod/customers',
+      params: { table: 'customers' },
+      sessionId: 'sess_1',
+    };
+    const call = cs.guard(
+      exportCall((grant) => cs.grants.consume(grant.token, check)),
+      context,
+    );
+    await cs.decide(await pending, { approver: 'user:bob', outcome: 'approve', via: 'test' });
+    await call;
+    const [span] = otel.spans();
+    expect(span!.events.map((e) => e.name)).toEqual([
+      'requested',
+      'delivered',
+      'approved',
+      'granted',
+      'revoked',
+      'executed',
+    ]);
+    const [revoked, executed] = span!.events.slice(4);
+    expect(revoked!.attributes?.[Attr.ConsumedAt]).toEqual(expect.any(Number));
+    expect(executed!.attributes?.[Attr.ConsumedAt]).toBe(revoked!.attributes?.[Attr.ConsumedAt]);
+    expect(await otel.points(Metric.Consumptions)).toEqual([
+      { attributes: { [Attr.Rule]: 'exports-need-one' }, value: 1 },
     ]);
   });
 });
