@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type * as Core from '@countersign/core';
+import type * as CoreTesting from '@countersign/core/testing';
+import type * as MemoryStore from '@countersign/memory-store';
+import { BENCH_RETENTION, CONTEXT, DIRECTORY, EXPORT, POLICY, READ } from './fixtures.js';
+import { formatNs } from './harness.js';
+import { interleave } from './interleave.js';
+
+/**
+ * Compares this checkout with another built one inside ONE process: both builds are loaded side
+ * by side and their calls timed per call in alternating blocks of 100 (`interleave()`), so load
+ * on a shared host that drifts from one second to the next touches both alike. `compare` (one
+ * process per build, alternating) is still the way for heap, settle time and PostgreSQL.
+ *   node --import tsx src/compare-inline.ts ../old-checkout allow|round [seconds]
+ */
+const [other, which = 'allow', seconds = '20'] = process.argv.slice(2);
+if (!other || (which !== 'allow' && which !== 'round')) {
+  throw new Error('usage: compare-inline <other checkout> allow|round [seconds]');
+}
+const here = resolve(fileURLToPath(import.meta.url), '../../..');
+const there = resolve(other);
+if (!existsSync(`${there}/packages/core/dist/index.js`)) {
+  throw new Error(`${there} is not built: run pnpm install and pnpm build there first`);
+}
+
+async function contender(root: string): Promise<() => Promise<unknown>> {
+  const load = <T>(path: string) => import(pathToFileURL(`${root}/packages/${path}`).href) as Promise<T>;
+  const core = await load<typeof Core>('core/dist/index.js');
+  const testing = await load<typeof CoreTesting>('core/dist/testing/index.js');
+  const { createMemoryStore } = await load<typeof MemoryStore>('memory-store/dist/index.js');
+  const transport = testing.createRecordingTransport();
+  const cs = core.createCountersign({
+    store: createMemoryStore({ retention: BENCH_RETENTION }),
+    directory: DIRECTORY,
+    policy: POLICY,
+    transports: [transport],
+  });
+  if (which === 'allow') {
+    const action = {
+      ...READ,
+      run: async (grant: Core.Grant) => {
+        await cs.grants.consume(grant.token, { ...READ, sessionId: CONTEXT.sessionId });
+        return 1;
+      },
+    };
+    return () => cs.guard(action, CONTEXT);
+  }
+  const action = {
+    ...EXPORT,
+    run: async (grant: Core.Grant) => {
+      await cs.grants.consume(grant.token, { ...EXPORT, sessionId: CONTEXT.sessionId });
+      return 1;
+    },
+  };
+  return async () => {
+    const done = cs.guard(action, CONTEXT);
+    const request = await transport.nextDelivery();
+    await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
+    await done;
+  };
+}
+
+const [before, after] = await interleave(
+  [
+    { name: `other (${there})`, fn: await contender(there), baseline: true },
+    { name: `this (${here})`, fn: await contender(here) },
+  ],
+  { ms: Number(seconds) * 1_000 },
+);
+const ns = (row: { p50?: number | undefined; p99?: number | undefined }) => [row.p50 ?? 0, row.p99 ?? 0];
+const [b50, b99] = ns(before!);
+const [a50, a99] = ns(after!);
+console.log(`other ${there}: p50 ${formatNs(b50!)}, p99 ${formatNs(b99!)}`);
+console.log(`this  ${here}: p50 ${formatNs(a50!)}, p99 ${formatNs(a99!)}`);
+console.log(
+  `${which} p50: ${formatNs(b50!)} → ${formatNs(a50!)}, ${(a50! / b50!).toFixed(2)} ×; p99 ${(a99! / b99!).toFixed(2)} ×`,
+);
