@@ -305,7 +305,8 @@ describe('reaping', () => {
     expect(await b.cs.sweep()).toBe(0);
     expect(fake.live.size).toBe(1);
     await a.clock.advance(61_000);
-    expect(await b.cs.sweep()).toBe(1);
+    // The expired grant, revoked and audited, and its credential, reaped.
+    expect(await b.cs.sweep()).toBe(2);
     expect(fake.live.size).toBe(0);
     expect(fake.calls).toContain(`revoke ${handle}`);
     expect(await b.cs.sweep()).toBe(0);

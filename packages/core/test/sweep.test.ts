@@ -7,6 +7,7 @@ import {
   lapse,
   STRANDED_REASON,
   type Store,
+  UNENDED_GRANT_REASON,
   UNUSED_APPROVAL_REASON,
   verifyAuditLog,
 } from '../src/index.js';
@@ -53,20 +54,29 @@ describe('sweep() closes what a stopped process left behind', () => {
     expect(token).not.toBe('');
     const tokenHash = createHash('sha256').update(token).digest('hex');
 
+    await clock.advance(GRANT_TTL - 1);
+    expect(await sweeper.sweep()).toBe(0);
+    expect((await store.getGrantByTokenHash(tokenHash))?.revokedAt).toBeNull();
+    // Its grant has expired: the sweeper revokes it and records that it ended unrecorded.
+    await clock.advance(1);
+    expect(await sweeper.sweep()).toBe(1);
+    const revokedAt = clock.now();
+    expect((await store.getGrantByTokenHash(tokenHash))?.revokedAt).toBe(revokedAt);
+    expect(await tail(1)).toEqual([['revoked', UNENDED_GRANT_REASON]]);
+
     // Claimed at once, so its grant expired after GRANT_TTL; a claim as late as the claim deadline
     // (the request's deadline) would hold a grant until GRANT_TTL after it, and a sweeper cannot
-    // tell which it was.
-    await clock.advance(REQUEST_TTL + GRANT_TTL - 1);
+    // tell which it was: the request stays approved until then.
+    await clock.advance(REQUEST_TTL - 1);
     expect(await sweeper.sweep()).toBe(0);
     expect((await sweeper.getRequest(id))?.status).toBe('approved');
-    expect((await store.getGrantByTokenHash(tokenHash))?.revokedAt).toBeNull();
 
     await clock.advance(1);
     expect(await sweeper.sweep()).toBe(1);
     expect(await sweeper.getRequest(id)).toMatchObject({ status: 'failed', closedReason: STRANDED_REASON });
-    expect((await store.getGrantByTokenHash(tokenHash))?.revokedAt).toBe(clock.now());
+    expect((await store.getGrantByTokenHash(tokenHash))?.revokedAt).toBe(revokedAt);
     expect(await tail(2)).toEqual([
-      ['revoked', STRANDED_REASON],
+      ['revoked', UNENDED_GRANT_REASON],
       ['failed', STRANDED_REASON],
     ]);
     expect(await sweeper.audit.verify()).toMatchObject({ ok: true });
@@ -103,12 +113,13 @@ describe('sweep() closes what a stopped process left behind', () => {
     const id = await approveNextDelivery(agent, transport, clock);
     await clock.flush();
     await clock.advance(REQUEST_TTL + GRANT_TTL);
+    // Between them, the grant and the request are each closed once.
     const sweeps = await Promise.all([sweeper.sweep(), sweeper.sweep()]);
-    expect(sweeps.sort()).toEqual([0, 1]);
+    expect(sweeps[0]! + sweeps[1]!).toBe(2);
     expect((await sweeper.getRequest(id))?.status).toBe('failed');
     expect(await tail(3)).toEqual([
       ['granted', expect.any(String)],
-      ['revoked', STRANDED_REASON],
+      ['revoked', UNENDED_GRANT_REASON],
       ['failed', STRANDED_REASON],
     ]);
   });
@@ -122,7 +133,8 @@ describe('sweep() closes what a stopped process left behind', () => {
     const id = await approveNextDelivery(agent, transport, clock);
     await clock.flush();
     await clock.advance(REQUEST_TTL + GRANT_TTL);
-    expect(await sweeper.sweep()).toBe(1);
+    // The grant and the request.
+    expect(await sweeper.sweep()).toBe(2);
 
     finish('done');
     expect(await outcome).toMatchObject({ code: 'outcome_not_recorded' });
@@ -211,4 +223,76 @@ test('verifyAuditLog accepts what a sweep wrote', async () => {
   await clock.advance(REQUEST_TTL + GRANT_TTL);
   await sweeper.sweep();
   expect(verifyAuditLog(await sweeper.audit.export())).toMatchObject({ ok: true });
+});
+
+describe('sweep() ends the grants of allowed calls whose process stopped', () => {
+  /** An hour: past any grant lifetime in these policies. */
+  const LATER = 60 * 60_000;
+  const READ = { name: 'db.read', resource: 'prod/customers', params: { table: 'customers' } };
+
+  test('consumed, then the process stopped: revoked once expired, with the consumption time, audited once', async () => {
+    const { store, clock, agent, sweeper, tail } = twoProcesses();
+    let token = '';
+    let consumedAt = 0;
+    void agent.guard(
+      {
+        ...READ,
+        run: async (grant) => {
+          token = grant.token;
+          consumedAt = clock.now();
+          await agent.grants.consume(grant.token, { ...READ, sessionId: CONTEXT.sessionId });
+          return new Promise<never>(() => {});
+        },
+      },
+      CONTEXT,
+    );
+    await clock.flush();
+    // A consumption through the running process writes no entry: only the issue is in the chain so far.
+    expect((await sweeper.audit.entries()).map((e) => e.type)).toEqual(['allowed']);
+    const tokenHash = createHash('sha256').update(token).digest('hex');
+    expect(await sweeper.sweep()).toBe(0);
+    await clock.advance(LATER);
+    expect(await sweeper.sweep()).toBe(1);
+    expect((await store.getGrantByTokenHash(tokenHash))?.revokedAt).toBe(clock.now());
+    const [revoked] = (await sweeper.audit.entries()).slice(-1);
+    expect(revoked).toMatchObject({ type: 'revoked', detail: UNENDED_GRANT_REASON, consumedAt });
+    expect(await sweeper.sweep()).toBe(0);
+    expect(await sweeper.audit.verify()).toMatchObject({ ok: true });
+    expect(await tail(2)).toEqual([
+      ['allowed', expect.any(String)],
+      ['revoked', UNENDED_GRANT_REASON],
+    ]);
+  });
+
+  test('never consumed: revoked with consumedAt null', async () => {
+    const { clock, agent, sweeper } = twoProcesses();
+    void agent.guard({ ...READ, run: () => new Promise<never>(() => {}) }, CONTEXT);
+    await clock.flush();
+    await clock.advance(LATER);
+    expect(await sweeper.sweep()).toBe(1);
+    const [revoked] = (await sweeper.audit.entries()).slice(-1);
+    expect(revoked).toMatchObject({ type: 'revoked', consumedAt: null });
+  });
+
+  test('a long action that outlives its grant and then ends: the sweeper revokes, the outcome is still recorded', async () => {
+    const { clock, agent, sweeper } = twoProcesses();
+    let finish: (value: string) => void = () => {};
+    const run = agent.guard(
+      { ...READ, run: () => new Promise<string>((resolve) => (finish = resolve)) },
+      CONTEXT,
+    );
+    await clock.flush();
+    await clock.advance(LATER);
+    expect(await sweeper.sweep()).toBe(1);
+    finish('done');
+    expect(await run).toBe('done');
+    expect((await sweeper.audit.entries()).map((e) => e.type)).toEqual(['allowed', 'revoked', 'executed']);
+    expect(await sweeper.audit.verify()).toMatchObject({ ok: true });
+  });
+
+  test('a store whose listUnrevokedGrants answers garbage fails the sweep closed', async () => {
+    const store = overrideStore(createMemoryStore(), { listUnrevokedGrants: async () => ({ rows: [] }) });
+    const { sweeper } = twoProcesses(store);
+    await expect(sweeper.sweep()).rejects.toMatchObject({ code: 'corrupt_record' });
+  });
 });
