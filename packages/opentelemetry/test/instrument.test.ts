@@ -2,7 +2,9 @@ import {
   type Countersign,
   createCountersign,
   type Grant,
+  type GrantRecord,
   isCountersignError,
+  lapseGrant,
   type Store,
 } from '@countersign/core';
 import { createTestClock, type TestClock } from '@countersign/core/testing';
@@ -10,6 +12,7 @@ import { createMemoryStore } from '@countersign/memory-store';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Attr, GUARD_SPAN, instrument, Metric } from '../src/index.js';
+import { Instruments } from '../src/metrics.js';
 import { registerContextManager, sdk } from './telemetry.js';
 
 const context = {
@@ -392,6 +395,39 @@ describe('grant consumptions', () => {
     expect(executed!.attributes?.[Attr.ConsumedAt]).toBe(revoked!.attributes?.[Attr.ConsumedAt]);
     expect(await otel.points(Metric.Consumptions)).toEqual([
       { attributes: { [Attr.Rule]: 'exports-need-one' }, value: 1 },
+    ]);
+  });
+
+  test("a sweeper's revocation counts the consumption it records; the same grant's late outcome does not again", async () => {
+    const otel = sdk();
+    const instruments = new Instruments(otel.meterProvider.getMeter('test'));
+    const grant: GrantRecord = {
+      id: 'grt_a',
+      tokenHash: 'a'.repeat(64),
+      fingerprint: 'f'.repeat(64),
+      sessionId: 'sess_1',
+      requestId: null,
+      actor: 'agent:report-bot',
+      ruleId: 'reads-ok',
+      issuedAt: 0,
+      expiresAt: 60_000,
+      consumedAt: 1_000,
+      revokedAt: null,
+    };
+    // Never consumed, swept: nothing to count.
+    const unused = lapseGrant({ ...grant, id: 'grt_b', consumedAt: null }, 120_000)!;
+    instruments.record({ type: 'revoked', entry: unused, request: null });
+    expect(await otel.points(Metric.Consumptions)).toEqual([]);
+    const swept = lapseGrant(grant, 120_000)!;
+    expect(swept.consumedAt).toBe(1_000);
+    instruments.record({ type: 'revoked', entry: swept, request: null });
+    instruments.record({
+      type: 'executed',
+      entry: { ...swept, type: 'executed', detail: null },
+      request: null,
+    });
+    expect(await otel.points(Metric.Consumptions)).toEqual([
+      { attributes: { [Attr.Rule]: 'reads-ok' }, value: 1 },
     ]);
   });
 });
