@@ -95,9 +95,74 @@ export const MIGRATIONS: readonly Migration[] = [
         queued_at timestamptz NOT NULL DEFAULT clock_timestamp()
       ) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000)`,
       `CREATE INDEX grants_unrevoked_expires_at ON ${s}.grants (expires_at, id) WHERE revoked_at IS NULL`,
+      sealFunction(s),
     ],
   },
 ];
+
+/**
+ * The sealer, one call: the schema's seal lock (waited for, or tried: `locked` false when another
+ * sealer holds it), then, in a snapshot taken after it (every statement of a volatile function
+ * takes its own), up to `max_writes` queued rows in id order are chained after the head (locked
+ * FOR UPDATE): each entry's canonical JSON completed with its seq and previous hash and hashed
+ * with `sha256()` (PostgreSQL 11 or later), inserted into `audit`; the head moved and the rows
+ * deleted, all in the caller's one transaction. `seen` < `max_writes` means every row visible
+ * once the lock was held is chained. `waited_ms`: per row, from its insert to now.
+ */
+function sealFunction(s: string): string {
+  return `CREATE FUNCTION ${s}.seal_audit(lock_class integer, lock_key integer, max_writes integer, wait boolean,
+      OUT locked boolean, OUT seen integer, OUT entries integer, OUT head_seq bigint, OUT head_hash text,
+      OUT waited_ms double precision[])
+    LANGUAGE plpgsql AS $seal$
+    DECLARE
+      ids bigint[];
+      w record;
+      body text;
+      seqs bigint[] := '{}';
+      hashes text[] := '{}';
+      lines text[] := '{}';
+      taken integer;
+    BEGIN
+      entries := 0;
+      seen := 0;
+      IF wait THEN
+        PERFORM pg_advisory_xact_lock(lock_class, lock_key);
+      ELSIF NOT pg_try_advisory_xact_lock(lock_class, lock_key) THEN
+        locked := false;
+        RETURN;
+      END IF;
+      locked := true;
+      SELECT array_agg(q.id ORDER BY q.id) INTO ids
+        FROM (SELECT id FROM ${s}.audit_queue ORDER BY id LIMIT max_writes) AS q;
+      seen := coalesce(cardinality(ids), 0);
+      IF seen = 0 THEN
+        RETURN;
+      END IF;
+      SELECT h.seq, h.hash INTO head_seq, head_hash FROM ${s}.audit_head AS h FOR UPDATE;
+      FOR w IN SELECT q.a, q.b, q.c FROM ${s}.audit_queue AS q WHERE q.id = ANY (ids) ORDER BY q.id LOOP
+        FOR i IN 1 .. cardinality(w.a) LOOP
+          head_seq := head_seq + 1;
+          body := w.a[i] || head_hash || w.b[i] || head_seq::text || w.c[i];
+          head_hash := encode(sha256(convert_to(body, 'UTF8')), 'hex');
+          entries := entries + 1;
+          seqs[entries] := head_seq;
+          hashes[entries] := head_hash;
+          lines[entries] := left(body, -1) || ',"hash":"' || head_hash || '"}';
+        END LOOP;
+      END LOOP;
+      INSERT INTO ${s}.audit (seq, hash, entry)
+        SELECT u.seq, u.hash, u.line::json FROM unnest(seqs, hashes, lines) AS u(seq, hash, line);
+      UPDATE ${s}.audit_head SET seq = head_seq, hash = head_hash;
+      WITH d AS (DELETE FROM ${s}.audit_queue AS q WHERE q.id = ANY (ids) RETURNING q.id, q.queued_at)
+      SELECT count(*), array_agg(extract(epoch FROM clock_timestamp() - d.queued_at) * 1000 ORDER BY d.id)
+        INTO taken, waited_ms FROM d;
+      -- Only a sealer deletes queued rows, and it holds the lock: anything else is tampering.
+      IF taken <> seen THEN
+        RAISE EXCEPTION 'audit_queue changed while sealing: % of % rows left', taken, seen;
+      END IF;
+    END
+    $seal$`;
+}
 
 /** First key of the two-key advisory lock that serialises migrations: "cs" in ASCII. */
 const MIGRATION_LOCK_CLASS = 0x6373;

@@ -171,9 +171,6 @@ class PgStore implements PostgresStore {
   private readonly sealDelay: number | null;
   private readonly sealBatch: number;
   private readonly onSeal: ((event: SealEvent) => void) | null;
-  /** The seal statements, waiting for the lock or skipping when another sealer holds it. */
-  private readonly sealWaiting: string;
-  private readonly sealTrying: string;
   private sealTimer: ReturnType<typeof setTimeout> | null = null;
   private backgroundSeal: Promise<void> | null = null;
   /** A write resolved while the background seal ran, maybe after its snapshot: seal again. */
@@ -198,8 +195,6 @@ class PgStore implements PostgresStore {
     this.sealDelay = delay === false ? null : Math.max(0, delay);
     this.sealBatch = Math.max(1, Math.floor(options.sealBatch ?? 1_000));
     this.onSeal = options.onSeal ?? null;
-    this.sealWaiting = this.sealSql(true);
-    this.sealTrying = this.sealSql(false);
     if (options.pool) {
       this.pool = options.pool;
       this.ownsPool = false;
@@ -678,74 +673,36 @@ class PgStore implements PostgresStore {
   }
 
   /**
-   * The seal, one statement: the schema's seal lock (an advisory transaction lock: waited for,
-   * or tried and skipped when another sealer holds it), then up to `sealBatch` queued rows
-   * deleted in id order, their entries chained after the head (locked FOR UPDATE) in that order,
-   * each completed with its seq and previous hash and hashed by the database (`sha256()`,
-   * PostgreSQL 11 or later), inserted, and the head moved, committed at once.
-   *
-   * The statement's snapshot is taken before it gets the lock, so rows a sealer that finished
-   * meanwhile took may still be candidates: the DELETE skips rows already deleted, and the head
-   * is read FOR UPDATE, which reads its newest version. Rows of writes not yet committed are not
-   * seen and wait for a later seal; nothing is taken twice, as a row is deleted once.
-   * `candidates` below `sealBatch` means every row this snapshot saw is chained.
+   * One seal: `seal_audit()` (migration 3) in its own transaction, waiting for the seal lock or
+   * skipping when another sealer holds it. `done` when it saw no more rows than it could take.
    */
-  private sealSql(wait: boolean): string {
-    const lock = wait
-      ? 'pg_advisory_xact_lock($1, hashtext($2)) IS NOT NULL'
-      : 'pg_try_advisory_xact_lock($1, hashtext($2))';
-    const body = 'drafts.a || chain.hash || drafts.b || (chain.seq + 1)::text || drafts.c';
-    const waited =
-      this.onSeal === null
-        ? 'NULL'
-        : `(SELECT json_agg(extract(epoch FROM clock_timestamp() - queued_at) * 1000 ORDER BY id) FROM taken)`;
-    return `WITH RECURSIVE
-      sealer AS (SELECT ${lock} AS ok),
-      candidates AS (SELECT id FROM ${this.s}.audit_queue ORDER BY id LIMIT $3),
-      taken AS (DELETE FROM ${this.s}.audit_queue
-        WHERE id IN (SELECT id FROM candidates) AND (SELECT ok FROM sealer)
-        RETURNING id, a, b, c, queued_at),
-      drafts AS (SELECT d.a, d.b, d.c, row_number() OVER (ORDER BY t.id, d.i) AS n
-        FROM taken AS t, unnest(t.a, t.b, t.c) WITH ORDINALITY AS d(a, b, c, i)),
-      head AS (SELECT seq, hash FROM ${this.s}.audit_head WHERE EXISTS (SELECT 1 FROM drafts) FOR UPDATE),
-      chain (n, seq, hash, body) AS (
-        SELECT 0::bigint, seq, hash, NULL::text FROM head
-        UNION ALL
-        SELECT drafts.n, chain.seq + 1, encode(sha256(convert_to(${body}, 'UTF8')), 'hex'), ${body}
-        FROM chain JOIN drafts ON drafts.n = chain.n + 1),
-      ins AS (INSERT INTO ${this.s}.audit (seq, hash, entry)
-        SELECT seq, hash, (left(body, -1) || ',"hash":"' || hash || '"}')::json FROM chain WHERE n > 0
-        RETURNING seq),
-      moved AS (UPDATE ${this.s}.audit_head SET seq = last.seq, hash = last.hash
-        FROM (SELECT seq, hash FROM chain WHERE n > 0 ORDER BY n DESC LIMIT 1) AS last
-        RETURNING audit_head.seq, audit_head.hash)
-    SELECT (SELECT ok FROM sealer) AS locked, (SELECT count(*) FROM candidates)::integer AS candidates,
-      (SELECT count(*) FROM ins)::integer AS entries, (SELECT row_to_json(moved) FROM moved) AS head,
-      ${waited} AS waited`;
-  }
-
-  /** One seal statement; `done` when it saw no more than it could take. */
   private async sealOnce(wait: boolean): Promise<{ locked: boolean; done: boolean; entries: number }> {
     const { rows } = await this.pool.query<{
       locked: boolean;
-      candidates: number;
+      seen: number;
       entries: number;
-      head: { seq: string | number; hash: string } | null;
-      waited: number[] | null;
-    }>(wait ? this.sealWaiting : this.sealTrying, [SEAL_LOCK_CLASS, this.schema, this.sealBatch]);
+      head_seq: string | null;
+      head_hash: string | null;
+      waited_ms: number[] | null;
+    }>(`SELECT * FROM ${this.s}.seal_audit($1, hashtext($2), $3, $4)`, [
+      SEAL_LOCK_CLASS,
+      this.schema,
+      this.sealBatch,
+      wait,
+    ]);
     const row = rows[0]!;
-    if (row.head !== null && row.entries > 0 && this.onSeal !== null) {
+    if (row.entries > 0 && this.onSeal !== null) {
       try {
         this.onSeal({
           entries: row.entries,
-          head: { seq: Number(row.head.seq), hash: row.head.hash },
-          waitedMs: row.waited ?? [],
+          head: { seq: Number(row.head_seq), hash: row.head_hash ?? '' },
+          waitedMs: row.waited_ms ?? [],
         });
       } catch (error) {
         this.report(error);
       }
     }
-    return { locked: row.locked, done: row.candidates < this.sealBatch, entries: row.entries };
+    return { locked: row.locked, done: row.seen < this.sealBatch, entries: row.entries };
   }
 
   /** Seals until every row queued before the call is chained, waiting for other sealers. */

@@ -18,7 +18,7 @@ const running = new Set<ChildProcess>();
 
 /** Runs `test/fixtures/<script>.ts` from source in a separate Node process, as a user's agent would run. */
 export function spawnChild(
-  script: 'agent' | 'decider' | 'slack-agent' | 'slack-approver' | 'reuse-agent',
+  script: 'agent' | 'decider' | 'slack-agent' | 'slack-approver' | 'reuse-agent' | 'appender',
   config: unknown,
 ): Child {
   const child = spawn(

@@ -1,14 +1,14 @@
 import { runStoreConformance } from '@countersign/core/testing';
 import { describe, expect, test } from 'vitest';
 import type { PostgresStore } from '../src/index.js';
-import { dropSchema, freshStore } from './helpers.js';
+import { closeAndDrop, freshStore } from './helpers.js';
 
 describe('postgres store', () => {
   runStoreConformance(
     { describe, test, expect },
     {
       create: () => freshStore(),
-      destroy: (store) => dropSchema((store as PostgresStore).schema),
+      destroy: closeAndDrop,
       sweep: (store) => (store as PostgresStore).sweepExpired(),
     },
   );
@@ -19,7 +19,7 @@ describe('postgres store without notifications', () => {
     { describe, test, expect },
     {
       create: () => freshStore({ notifications: false }),
-      destroy: (store) => dropSchema((store as PostgresStore).schema),
+      destroy: closeAndDrop,
       sweep: (store) => (store as PostgresStore).sweepExpired(),
     },
   );

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Store } from '@countersign/core';
 import pg from 'pg';
 import { beforeEach, inject } from 'vitest';
 import type {} from '../../../vitest.postgres.js';
@@ -38,6 +39,15 @@ export async function dropSchema(schema: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * For the conformance suites' `destroy`, which runs before the suite closes the store: closed
+ * first (close is idempotent), so no seal of its own runs while the schema is dropped.
+ */
+export async function closeAndDrop(store: Store): Promise<void> {
+  await store.close();
+  await dropSchema((store as PostgresStore).schema);
 }
 
 /**

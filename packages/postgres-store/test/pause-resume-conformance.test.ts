@@ -1,13 +1,12 @@
 // The PostgreSQL store through the pause-and-resume conformance suite, with and without notifications.
 import { runPauseResumeConformance } from '@countersign/core/testing';
 import { describe, expect, test } from 'vitest';
-import type { PostgresStore } from '../src/index.js';
-import { dropSchema, freshStore } from './helpers.js';
+import { closeAndDrop, freshStore } from './helpers.js';
 
 describe('postgres store', () => {
   runPauseResumeConformance(
     { describe, test, expect },
-    { create: () => freshStore(), destroy: (store) => dropSchema((store as PostgresStore).schema) },
+    { create: () => freshStore(), destroy: closeAndDrop },
   );
 });
 
@@ -16,7 +15,7 @@ describe('postgres store without notifications', () => {
     { describe, test, expect },
     {
       create: () => freshStore({ notifications: false }),
-      destroy: (store) => dropSchema((store as PostgresStore).schema),
+      destroy: closeAndDrop,
     },
   );
 });
