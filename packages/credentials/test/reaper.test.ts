@@ -76,10 +76,11 @@ test("a SIGKILLed process's role is reaped by another process's sweep once its g
     clock: later,
   });
   cleanups.push(() => sweeper.close());
-  expect(await sweeper.sweep()).toBe(1);
+  // The grant the killed process held, revoked and audited as ended, and its role, reaped.
+  expect(await sweeper.sweep()).toBe(2);
   expect(await roleExists(role)).toBe(false);
   const types = (await sweeper.audit.entries()).map((entry) => entry.type);
-  expect(types).toEqual(['allowed', 'credential_issued', 'credential_reaped']);
+  expect(types).toEqual(['allowed', 'credential_issued', 'revoked', 'credential_reaped']);
   expect(await sweeper.sweep()).toBe(0);
 });
 
