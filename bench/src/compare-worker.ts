@@ -116,7 +116,9 @@ process.exit(0);
  * PostgreSQL through the checkout's built store, in a schema of its own: round trips per
  * approval (every query of this process counted, approvals one after another), approvals per
  * second with 4 worker processes of `n / 4` exports each and this process approving, and audit
- * appends per second with 8 concurrent writers for 2 s.
+ * appends per second with 8 concurrent writers for 2 s, counted once chained: a store that seals
+ * in batches (`seal()`) is timed until it has chained them all, and its sealing lag (write →
+ * chained, per write, from `onSeal`) is reported too.
  */
 async function postgresMeasurement(): Promise<Record<string, number>> {
   const url = process.env.COUNTERSIGN_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -124,7 +126,13 @@ async function postgresMeasurement(): Promise<Record<string, number>> {
   const { createPostgresStore } = await load<typeof PostgresStore>('postgres-store/dist/index.js');
   // The pg that checkout's store loads: counting must wrap its Client, not this checkout's.
   const pgModule = createRequire(`${root}/packages/postgres-store/package.json`)('pg') as typeof pg;
-  const store = createPostgresStore({ connectionString: url, schema });
+  const sealLags: number[] = [];
+  // Options an older store does not know are ignored by it.
+  const store = createPostgresStore({
+    connectionString: url,
+    schema,
+    onSeal: (event: { waitedMs: number[] }) => sealLags.push(...event.waitedMs),
+  } as PostgresStore.PostgresStoreOptions) as PostgresStore.PostgresStore & { seal?: () => Promise<number> };
   try {
     await store.migrate();
     const cs = core.createCountersign({ store, policy: POLICY, directory: DIRECTORY });
@@ -170,6 +178,7 @@ async function postgresMeasurement(): Promise<Record<string, number>> {
     await Promise.all(decisions);
     const approvalsPerSecond = (4 * perWorker) / ((last - first) / 1000);
 
+    sealLags.length = 0;
     let appended = 0;
     const end = performance.now() + 2_000;
     const t0 = performance.now();
@@ -181,9 +190,19 @@ async function postgresMeasurement(): Promise<Record<string, number>> {
         }
       }),
     );
+    await store.seal?.();
     const appendsPerSecond = appended / ((performance.now() - t0) / 1000);
     await cs.close();
-    return { roundTripsPerApproval: counted.queries / 30, approvalsPerSecond, appendsPerSecond };
+    const lags = [...sealLags].sort((a, b) => a - b);
+    const at = (q: number) => lags[Math.min(lags.length - 1, Math.floor(q * lags.length))] ?? 0;
+    return {
+      roundTripsPerApproval: counted.queries / 30,
+      sealsPerApproval: counted.seals / 30,
+      approvalsPerSecond,
+      appendsPerSecond,
+      appendSealLagP50Ms: at(0.5),
+      appendSealLagP99Ms: at(0.99),
+    };
   } finally {
     const admin = new pgModule.Client({ connectionString: url });
     await admin.connect();

@@ -17,10 +17,13 @@ interface Config {
 
 const config = JSON.parse(process.argv[2] ?? '{}') as Config;
 const report = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
+// Sealing lag of this process's own writes, per write, reported when it is done.
+const sealLags: number[] = [];
 const store = createPostgresStore({
   connectionString: config.url,
   schema: config.schema,
   notifications: config.notifications,
+  onSeal: (event) => sealLags.push(...event.waitedMs),
 });
 const cs = createCountersign({
   store,
@@ -45,4 +48,5 @@ for (let i = 0; i < config.jobs; i++) {
   );
 }
 await cs.close();
+report({ event: 'sealed', waitedMs: sealLags });
 report({ event: 'done' });
