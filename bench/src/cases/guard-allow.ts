@@ -1,7 +1,8 @@
 import { hash } from 'node:crypto';
 import { newEnforcer, newModelFromString, StringAdapter } from 'casbin';
-import { CASBIN_MODEL, createBenchCountersign, guardedRead, READ } from '../fixtures.js';
+import { CASBIN_MODEL, CONTEXT, createBenchCountersign, guardedRead, READ } from '../fixtures.js';
 import type { CaseResult } from '../harness.js';
+import { formatNs } from '../harness.js';
 import { interleave, ratioTarget } from '../interleave.js';
 
 const CASBIN_POLICY = `
@@ -40,7 +41,12 @@ export async function guardAllow(): Promise<CaseResult> {
     for (const input of digests) hash('sha256', input, 'hex');
   };
 
-  const [bare, casbin, floor, allDigests, guard] = await interleave(
+  // open() reads, copies, fingerprints and redacts the call and decides the policy, then stops:
+  // no grant, no store, no audit. What a guarded call costs before its grant exists.
+  const opened = { ...READ, run: () => 1 };
+  if ((await cs.open(opened, CONTEXT)).status !== 'allowed') throw new Error('open() did not allow the read');
+
+  const [bare, casbin, floor, allDigests, checks, guard] = await interleave(
     [
       { name: 'bare async call', fn: work, baseline: true },
       {
@@ -59,6 +65,11 @@ export async function guardAllow(): Promise<CaseResult> {
         baseline: true,
       },
       {
+        name: 'open(): input checks, fingerprint, redaction and policy; no grant, store or audit',
+        fn: () => cs.open(opened, CONTEXT),
+        baseline: true,
+      },
+      {
         name: `guard() allow path (grant issued, consumed, revoked; ${written.length} audit entries)`,
         fn: guarded,
       },
@@ -71,7 +82,7 @@ export async function guardAllow(): Promise<CaseResult> {
   return {
     id: '1',
     title: 'guard() on the allow path',
-    rows: [bare!, casbin!, floor!, allDigests!, guard!],
+    rows: [bare!, casbin!, floor!, allDigests!, checks!, guard!],
     targets: [
       ratioTarget('allow path p50 ≤ 1.5 × casbin enforce() alone', guard!.p50, casbin!.p50, 1.5),
       ratioTarget(
@@ -84,6 +95,7 @@ export async function guardAllow(): Promise<CaseResult> {
     notes: [
       'every row timed per call (process.hrtime.bigint() around one awaited call), in blocks of 100 calls, the rows in a new random order every round, 10 s in all',
       `the audit chain grew to seq ${entries} and verifies: ${verified.ok}`,
+      `before its grant exists a call costs open()'s ${formatNs(checks!.p50 ?? 0)}, ${((checks!.p50 ?? 0) / (casbin!.p50 ?? 1)).toFixed(2)} × casbin: the part of the 1.5 × casbin budget left for a grant, its store writes and its entries is what remains`,
     ],
   };
 }
