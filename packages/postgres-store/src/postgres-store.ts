@@ -1,5 +1,7 @@
 // PgStore: the Store contract on PostgreSQL, one statement per write where one statement does, audit
 // entries queued with their write and sealed into the one chain in batches, and its own sweeper.
+
+import { createHash } from 'node:crypto';
 import {
   type ApprovalRequest,
   type AuditDraft,
@@ -47,6 +49,13 @@ export interface PostgresStoreOptions {
   sealDelayMs?: number | false | undefined;
   /** Most queued writes one seal statement chains. Default 1,000. */
   sealBatch?: number | undefined;
+  /**
+   * Prepare each kind of write once per connection (the text is the same for every call of one
+   * method), so the server does not parse and plan it again on every call. Default true. Set
+   * false behind a transaction-pooling proxy that does not track prepared statements (PgBouncer
+   * before 1.21, or without `max_prepared_statements`).
+   */
+  preparedStatements?: boolean | undefined;
   /** Called after each seal by this store that chained entries: for monitoring how long entries wait. */
   onSeal?: ((event: SealEvent) => void) | undefined;
 }
@@ -175,6 +184,8 @@ class PgStore implements PostgresStore {
   private backgroundSeal: Promise<void> | null = null;
   /** A write resolved while the background seal ran, maybe after its snapshot: seal again. */
   private sealAgain = false;
+  /** Names of the write statements prepared on each connection, by their text; null: none prepared. */
+  private readonly statements: Map<string, string> | null;
   /** Writes that queued entries, and how many of them a completed drain is known to cover. */
   private writes = 0;
   private sealedWrites = 0;
@@ -195,6 +206,7 @@ class PgStore implements PostgresStore {
     this.sealDelay = delay === false ? null : Math.max(0, delay);
     this.sealBatch = Math.max(1, Math.floor(options.sealBatch ?? 1_000));
     this.onSeal = options.onSeal ?? null;
+    this.statements = (options.preparedStatements ?? true) ? new Map() : null;
     if (options.pool) {
       this.pool = options.pool;
       this.ownsPool = false;
@@ -635,10 +647,26 @@ class PgStore implements PostgresStore {
         : `(SELECT count(pg_notify(${p.add(this.channel)}, n.id)) FROM (${built.notify}) AS n(id))`;
     const sql = `WITH ${[...built.ctes, ...queue.ctes].join(',\n')}
       SELECT ${built.result} AS result, ${queue.queued} AS queued, ${notify} AS notified`;
-    const { rows } = await this.queryable().query(sql, p.values);
+    const { rows } = await this.queryable().query({
+      text: sql,
+      values: p.values,
+      name: this.statementName(sql),
+    });
     const row = rows[0] as { result: T; queued: boolean };
     if (row.queued) this.queued();
     return { result: row.result };
+  }
+
+  /** A name for a write statement's text, the same for every call with that text; undefined: unnamed. */
+  private statementName(sql: string): string | undefined {
+    if (this.statements === null) return undefined;
+    let name = this.statements.get(sql);
+    if (name === undefined) {
+      // From the text (which names the schema): stores sharing a pool never give one name two texts.
+      name = `countersign_${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`;
+      this.statements.set(sql, name);
+    }
+    return name;
   }
 
   /**
