@@ -733,14 +733,28 @@ class PgStore implements PostgresStore {
     return { locked: row.locked, done: row.seen < this.sealBatch, entries: row.entries };
   }
 
-  /** Seals until every row queued before the call is chained, waiting for other sealers. */
+  /**
+   * Seals until every row queued before the call is chained, waiting for other sealers. Once a
+   * batch comes back full it notes the newest queued id and stops when none up to it is left, so
+   * writers that queue faster than one sealer chains never keep a reader here.
+   */
   private async drain(): Promise<number> {
     const writes = this.writes;
     let sealed = 0;
+    let top: string | null = null;
     for (;;) {
       const { done, entries } = await this.sealOnce(true);
       sealed += entries;
       if (done) break;
+      top ??= (
+        await this.pool.query<{ top: string | null }>(`SELECT max(id) AS top FROM ${this.s}.audit_queue`)
+      ).rows[0]!.top;
+      if (top === null) break;
+      const { rows } = await this.pool.query<{ left: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM ${this.s}.audit_queue WHERE id <= $1) AS left`,
+        [top],
+      );
+      if (!rows[0]!.left) break;
     }
     this.sealedWrites = Math.max(this.sealedWrites, writes);
     return sealed;
