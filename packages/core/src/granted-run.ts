@@ -140,13 +140,10 @@ async function recordOutcome(
 ): Promise<unknown> {
   const { record } = live;
   const outcome = failure ? 'failed' : 'executed';
-  const detail = failure ? errorText(failure.error) : null;
-  let consumedAt: number | null;
-  try {
-    consumedAt = await endLive(runtime, live);
-  } catch (error) {
-    return error;
-  }
+  const { consumedAt, unknown } = await endLive(runtime, live);
+  // The grant is revoked and the outcome recorded even when its consumption cannot be known.
+  const notes = [failure ? errorText(failure.error) : null, unknown].filter((note) => note !== null);
+  const detail = notes.length === 0 ? null : notes.join('; ');
   const fields = { grantId: record.id, consumedAt };
   if (request === null) {
     const drafts = [{ ...subjectDraft(runtime, outcome, prepared, ruleId), ...fields, detail }];
@@ -187,16 +184,24 @@ async function recordOutcome(
 
 /**
  * Closes the grant to consumptions through this process and returns when it was consumed. A
- * consumption whose store call failed may still have applied: then the store's record decides.
+ * consumption whose store call failed may still have applied: then the store's record decides,
+ * and if it cannot be read, `unknown` says so (null is then not a claim that it was never used).
  */
-async function endLive(runtime: Runtime, live: LiveGrant): Promise<number | null> {
+async function endLive(
+  runtime: Runtime,
+  live: LiveGrant,
+): Promise<{ consumedAt: number | null; unknown: string | null }> {
   runtime.liveGrants.close(live);
   await live.settled();
-  if (!live.uncertain) return live.consumedAt;
-  const raw = await runtime.call('getGrantByTokenHash', () =>
-    runtime.store.getGrantByTokenHash(live.record.tokenHash),
-  );
-  return raw === null ? live.consumedAt : checkGrant(raw).consumedAt;
+  if (!live.uncertain) return { consumedAt: live.consumedAt, unknown: null };
+  try {
+    const raw = await runtime.call('getGrantByTokenHash', () =>
+      runtime.store.getGrantByTokenHash(live.record.tokenHash),
+    );
+    return { consumedAt: raw === null ? live.consumedAt : checkGrant(raw).consumedAt, unknown: null };
+  } catch (error) {
+    return { consumedAt: live.consumedAt, unknown: `consumption unknown: ${errorText(error)}` };
+  }
 }
 
 function revokedDraft(runtime: Runtime, record: GrantRecord, consumedAt: number | null): AuditDraft {

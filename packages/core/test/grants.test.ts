@@ -106,6 +106,38 @@ describe('grants', () => {
     expect(failed?.consumedAt).toBeTypeOf('number');
   });
 
+  test('… and when the grant cannot be read back either: still revoked, the outcome recorded, the consumption said unknown', async () => {
+    const base = createMemoryStore();
+    const store = overrideStore(base, {
+      consumeGrant: async (match: ConsumeGrantMatch, audit: AuditDraft[]) => {
+        await base.consumeGrant(match, audit);
+        throw new Error('connection reset after commit');
+      },
+      getGrantByTokenHash: async () => {
+        throw new Error('connection refused');
+      },
+    });
+    const { cs } = setup({ store });
+    let grantId = '';
+    await cs
+      .guard(
+        {
+          name: 'db.read',
+          run: (grant) => {
+            grantId = grant.id;
+            return cs.grants.consume(grant.token, { name: 'db.read', sessionId: 'sess_42' });
+          },
+        },
+        CONTEXT,
+      )
+      .catch(() => {});
+    const failed = (await cs.audit.entries()).find((entry) => entry.type === 'failed');
+    expect(failed).toMatchObject({ grantId, consumedAt: null });
+    expect(failed?.detail).toMatch(/; consumption unknown: .*connection refused/);
+    // Nothing left unrevoked, however far in the future one looks.
+    expect(await base.listUnrevokedGrants!({ expiresAtOrBefore: Number.MAX_VALUE, limit: 10 })).toEqual([]);
+  });
+
   test('a consumption after the action returned is refused and audited on its own', async () => {
     const { cs, auditTypes } = setup();
     let token = '';
