@@ -277,6 +277,20 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
       expect(await store.readAudit(0, 10)).toHaveLength(1);
     });
 
+    test('with no drafts, a consumption and a revocation change the grant and write no entry (core records them on the outcome entry)', async (store) => {
+      const grant = sampleGrant();
+      await store.createGrant(grant, []);
+      const match = matchOf(grant);
+      const consumed = await store.consumeGrant({ ...match, now: SAMPLE_TIME + 1 }, []);
+      expect(consumed?.consumedAt).toBe(SAMPLE_TIME + 1);
+      expect(await store.consumeGrant({ ...match, now: SAMPLE_TIME + 2 }, [])).toBeNull();
+      expect((await store.getGrantByTokenHash(grant.tokenHash))?.consumedAt).toBe(SAMPLE_TIME + 1);
+      const revoked = await store.revokeGrant(grant.id, SAMPLE_TIME + 3, []);
+      expect(revoked).toMatchObject({ consumedAt: SAMPLE_TIME + 1, revokedAt: SAMPLE_TIME + 3 });
+      expect(await store.readAudit(0, 10)).toEqual([]);
+      expect(await store.auditHead()).toBeNull();
+    });
+
     test('concurrent consumers of one grant: exactly one wins', async (store) => {
       const grant = sampleGrant();
       await store.createGrant(grant, []);
