@@ -286,7 +286,7 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
       expect(await store.consumeGrant({ ...match, now: SAMPLE_TIME + 2 }, [])).toBeNull();
       expect((await store.getGrantByTokenHash(grant.tokenHash))?.consumedAt).toBe(SAMPLE_TIME + 1);
       const revoked = await store.revokeGrant(grant.id, SAMPLE_TIME + 3, []);
-      expect(revoked).toMatchObject({ consumedAt: SAMPLE_TIME + 1, revokedAt: SAMPLE_TIME + 3 });
+      expect([revoked?.consumedAt, revoked?.revokedAt]).toEqual([SAMPLE_TIME + 1, SAMPLE_TIME + 3]);
       expect(await store.readAudit(0, 10)).toEqual([]);
       expect(await store.auditHead()).toBeNull();
     });
