@@ -110,7 +110,8 @@ export interface Store {
    * Optional, for sweepers: grants with `revokedAt` null whose `expiresAt` is at or before
    * `query.expiresAtOrBefore`, oldest expiry first, at most `limit`. These are grants whose process
    * stopped before recording how its action ended; the sweeper revokes and audits each
-   * ({@link lapseGrant}). MAY be eventually consistent. Without it, such grants are never audited
+   * ({@link lapseGrant}), recording each one's `consumedAt` as final: read it from the primary,
+   * never a lagging replica (a consumption committed before the call MUST show). Without it, such grants are never audited
    * as ended.
    */
   listUnrevokedGrants?(query: ListGrantsQuery): Promise<GrantRecord[]>;

@@ -29,6 +29,8 @@ export async function sweepLapsed(runtime: Runtime, limit: number): Promise<numb
   return closed + (await reapCredentials(runtime, limit));
 }
 
+const LATE_CONSUMPTION = 'consumed after the sweeper listed the grant as expired (process clocks apart)';
+
 /** Revokes and audits grants whose process stopped before ending them; each at most once. */
 async function closeGrants(runtime: Runtime, limit: number, now: number): Promise<number> {
   const { store } = runtime;
@@ -44,9 +46,21 @@ async function closeGrants(runtime: Runtime, limit: number, now: number): Promis
     if (draft === null) continue;
     const grantId = draft.grantId!;
     const revoked = await runtime.call('revokeGrant', () => store.revokeGrant(grantId, now, [draft]));
-    if (revoked !== null) {
-      runtime.emit([draft], null);
-      closed += 1;
+    if (revoked === null) continue;
+    runtime.emit([draft], null);
+    closed += 1;
+    // A process whose clock lags this one's could still consume it after the listing: then the
+    // store's answer has the time, and the chain gets it too.
+    const after = checkGrant(revoked).consumedAt;
+    if (after !== null && after !== draft.consumedAt) {
+      const late = {
+        ...draft,
+        type: 'consumed' as const,
+        at: after,
+        consumedAt: after,
+        detail: LATE_CONSUMPTION,
+      };
+      await runtime.append([late], null);
     }
   }
   return closed;

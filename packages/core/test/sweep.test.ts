@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import {
   createCountersign,
   EXPIRED_REASON,
+  type ListGrantsQuery,
   lapse,
   STRANDED_REASON,
   type Store,
@@ -287,6 +288,50 @@ describe('sweep() ends the grants of allowed calls whose process stopped', () =>
     finish('done');
     expect(await run).toBe('done');
     expect((await sweeper.audit.entries()).map((e) => e.type)).toEqual(['allowed', 'revoked', 'executed']);
+    expect(await sweeper.audit.verify()).toMatchObject({ ok: true });
+  });
+
+  test('a consumption that lands between the listing and the revocation (clocks apart) is still recorded', async () => {
+    const base = createMemoryStore();
+    let token = '';
+    // The listing is read first; then a lagging process consumes before the revocation lands.
+    const store = overrideStore(base, {
+      listUnrevokedGrants: async (query: ListGrantsQuery) => {
+        const listed = await base.listUnrevokedGrants!(query);
+        const [grant] = listed;
+        if (grant !== undefined) {
+          await base.consumeGrant(
+            {
+              tokenHash: createHash('sha256').update(token).digest('hex'),
+              fingerprint: grant.fingerprint,
+              sessionId: grant.sessionId,
+              now: grant.expiresAt - 1,
+            },
+            [],
+          );
+        }
+        return listed;
+      },
+    });
+    const { clock, agent, sweeper } = twoProcesses(store);
+    void agent.guard(
+      {
+        ...READ,
+        run: (grant) => {
+          token = grant.token;
+          return new Promise<never>(() => {});
+        },
+      },
+      CONTEXT,
+    );
+    await clock.flush();
+    await clock.advance(LATER);
+    expect(await sweeper.sweep()).toBe(1);
+    const tail = (await sweeper.audit.entries()).slice(-2);
+    expect(tail.map((e) => [e.type, e.consumedAt])).toEqual([
+      ['revoked', null],
+      ['consumed', expect.any(Number)],
+    ]);
     expect(await sweeper.audit.verify()).toMatchObject({ ok: true });
   });
 
