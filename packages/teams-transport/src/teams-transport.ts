@@ -181,16 +181,7 @@ class TeamsTransportImpl implements TeamsTransport {
 
   async update(request: ApprovalRequest, receipt: DeliveryReceipt): Promise<void> {
     if (this.closed) return;
-    const { serviceUrl, conversationId, activityId } = receipt.ref;
-    if (
-      typeof serviceUrl !== 'string' ||
-      typeof conversationId !== 'string' ||
-      typeof activityId !== 'string'
-    ) {
-      throw new Error(
-        `[countersign] ${PREFIX} receipt for ${request.id} has no serviceUrl, conversationId and activityId`,
-      );
-    }
+    const { serviceUrl, conversationId, activityId } = postedActivity(request, receipt);
     const state = this.shown.get(request.id) ?? { version: 0, queue: Promise.resolve() };
     const run = state.queue.then(async () => {
       // Updates can arrive out of order; an older state must never replace a newer one.
@@ -223,16 +214,7 @@ class TeamsTransportImpl implements TeamsTransport {
 
   async remind(request: ApprovalRequest, notice: FollowUpNotice, receipt: DeliveryReceipt): Promise<void> {
     if (this.closed) return;
-    const { serviceUrl, conversationId, activityId } = receipt.ref;
-    if (
-      typeof serviceUrl !== 'string' ||
-      typeof conversationId !== 'string' ||
-      typeof activityId !== 'string'
-    ) {
-      throw new Error(
-        `[countersign] ${PREFIX} receipt for ${request.id} has no serviceUrl, conversationId and activityId`,
-      );
-    }
+    const { serviceUrl, conversationId, activityId } = postedActivity(request, receipt);
     // A reply in a channel thread goes to the thread's conversation: `{channel};messageid={root}`.
     await this.connector.postActivity(
       serviceUrl,
@@ -511,4 +493,19 @@ function remember<V>(map: Map<string, V>, key: string, value: V): void {
     if (oldest === undefined) break;
     map.delete(oldest);
   }
+}
+
+/** Where a delivered card lives, from its receipt; a receipt without it cannot be acted on. */
+function postedActivity(request: ApprovalRequest, receipt: DeliveryReceipt) {
+  const { serviceUrl, conversationId, activityId } = receipt.ref;
+  if (
+    typeof serviceUrl !== 'string' ||
+    typeof conversationId !== 'string' ||
+    typeof activityId !== 'string'
+  ) {
+    throw new Error(
+      `[countersign] ${PREFIX} receipt for ${request.id} has no serviceUrl, conversationId and activityId`,
+    );
+  }
+  return { serviceUrl, conversationId, activityId };
 }
