@@ -2,7 +2,7 @@
 import type { ApprovalRequest, Clock, DeliveryReceipt, PolicyRule } from '@countersign/core';
 import type { WebClient } from '@slack/web-api';
 import { renderApprovalMessage } from './render.js';
-import { callSlack, PREFIX } from './slack-api.js';
+import { callSlack, PREFIX, updateMessage } from './slack-api.js';
 
 /** Where a message was posted: what a delivery receipt's `ref` holds. */
 export interface PostedMessage {
@@ -94,20 +94,7 @@ export class MessageDelivery {
         round++
       ) {
         const message = renderApprovalMessage(latest, { rule: this.rule(latest.ruleId) });
-        const clock = this.clock();
-        await callSlack(
-          'chat.update',
-          () =>
-            this.client.chat.update({
-              channel,
-              ts,
-              text: message.text,
-              blocks: message.blocks,
-              link_names: false,
-              parse: 'none',
-            }),
-          { clock, deadline: clock.now() + UPDATE_RETRY_BUDGET_MS },
-        );
+        await updateMessage(this.client, { channel, ts }, message, this.clock(), UPDATE_RETRY_BUDGET_MS);
         state.version = Math.max(state.version, latest.version);
         // Another process may have changed the request, and updated the message, while this update
         // was in flight: show the newest stored state last, whichever process finishes last.

@@ -1,6 +1,6 @@
 // The Slack Web API client as the transport uses it (no retries of its own, typed failures, rate-limit waits), and its log prefix.
 import type { Clock } from '@countersign/core';
-import { ErrorCode, type Logger, LogLevel, WebClient } from '@slack/web-api';
+import { ErrorCode, type KnownBlock, type Logger, LogLevel, WebClient } from '@slack/web-api';
 
 /** What every message, log line and error of this package starts with. */
 export const PREFIX = '[countersign] [slack]';
@@ -135,6 +135,26 @@ export async function callSlack<T>(
       if (!slept) throw toCallError(method, error);
     }
   }
+}
+
+/**
+ * Replaces a posted message's text and blocks (`chat.update`), as posted: no link or mention
+ * parsing. Rate limits are waited out for at most `budgetMs`.
+ */
+export function updateMessage(
+  client: WebClient,
+  at: { channel: string; ts: string },
+  message: { text: string; blocks: KnownBlock[] },
+  clock: Clock,
+  budgetMs: number,
+): Promise<unknown> {
+  const { channel, ts } = at;
+  const { text, blocks } = message;
+  return callSlack(
+    'chat.update',
+    () => client.chat.update({ channel, ts, text, blocks, link_names: false, parse: 'none' }),
+    { clock, deadline: clock.now() + budgetMs },
+  );
 }
 
 /** Resolves true after `ms` on `clock`, or false as soon as `signal` aborts. */

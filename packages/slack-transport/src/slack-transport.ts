@@ -19,7 +19,7 @@ import { InteractionEndpoint } from './interactions.js';
 import { type CheckedOptions, checkOptions, type SlackTransportOptions } from './options.js';
 import { Replies } from './replies.js';
 import { RequesterNotice } from './requester-notice.js';
-import { callSlack, createWebClient, PREFIX } from './slack-api.js';
+import { callSlack, createWebClient, PREFIX, updateMessage } from './slack-api.js';
 
 /** Where a batch message was posted. */
 export interface PostedBatch {
@@ -217,20 +217,7 @@ class SlackTransportImpl implements SlackTransport {
     const requests = loaded.filter((request): request is ApprovalRequest => request !== null);
     if (requests.length === 0) return;
     const message = renderBatchMessage(requests, { reusable: this.reusable(requests) });
-    const clock = this.clock();
-    await callSlack(
-      'chat.update',
-      () =>
-        this.client.chat.update({
-          channel,
-          ts,
-          text: message.text,
-          blocks: message.blocks,
-          link_names: false,
-          parse: 'none',
-        }),
-      { clock, deadline: clock.now() + POST_BUDGET_MS },
-    );
+    await updateMessage(this.client, { channel, ts }, message, this.clock(), POST_BUDGET_MS);
   }
 
   handleInteraction(request: Request): Promise<Response> {
