@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import { type ApprovalRequest, type RedactedAction, redactedActionShape } from './approval.js';
 import { cachedCanonicalJson, canonicalJson, quote, rememberCanonicalJson } from './canonical-json.js';
+import type { GrantRecord } from './grants.js';
 import { sha256Hex } from './ids.js';
 import { lineProblem } from './line-problem.js';
 import { isCheckedFrozenAction } from './record-checks.js';
@@ -311,6 +312,25 @@ export function requestDraft(
     fingerprint: request.fingerprint,
     ruleId: request.ruleId,
     reason: request.reason,
+    ...extra,
+  };
+}
+
+/** The audit draft for a step of a grant: its request, who holds it, for what call and under which rule. */
+export function grantDraft(
+  type: AuditType,
+  grant: GrantRecord,
+  at: number,
+  extra: Partial<AuditDraft> = {},
+): AuditDraft {
+  return {
+    ...emptyDraft(type, at),
+    requestId: grant.requestId,
+    grantId: grant.id,
+    actor: grant.actor,
+    sessionId: grant.sessionId,
+    fingerprint: grant.fingerprint,
+    ruleId: grant.ruleId,
     ...extra,
   };
 }

@@ -1,6 +1,6 @@
 // Just-in-time credentials around a granted run: recorded, issued, revoked, and reaped after a crash.
 import type { ApprovalRequest } from './approval.js';
-import { type AuditDraft, type AuditEntry, emptyDraft } from './audit.js';
+import { type AuditDraft, type AuditEntry, emptyDraft, grantDraft } from './audit.js';
 import { checkAuditPage } from './audit-reads.js';
 import type { CredentialBroker, CredentialRequest, Credentials } from './credential-broker.js';
 import { CredentialError } from './errors.js';
@@ -162,16 +162,7 @@ function credentialDraft(
   record: GrantRecord,
   detail: CredentialDetail,
 ): AuditDraft {
-  return {
-    ...emptyDraft(type, runtime.now()),
-    requestId: record.requestId,
-    grantId: record.id,
-    actor: record.actor,
-    sessionId: record.sessionId,
-    fingerprint: record.fingerprint,
-    ruleId: record.ruleId,
-    detail: JSON.stringify(detail),
-  };
+  return grantDraft(type, record, runtime.now(), { detail: JSON.stringify(detail) });
 }
 
 function isCredentials(value: unknown): value is Credentials {

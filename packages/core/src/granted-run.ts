@@ -1,6 +1,6 @@
 // Running with a grant: issue it, run the action once, revoke it in finally, record the outcome.
 import type { ApprovalRequest } from './approval.js';
-import { type AuditDraft, emptyDraft } from './audit.js';
+import { type AuditDraft, grantDraft } from './audit.js';
 import { forgetCanonicalJson } from './canonical-json.js';
 import { type IssuedCredentials, issueCredentials, revokeCredentials } from './credentials.js';
 import { AlreadyStartedError, CorruptRecordError, OutcomeNotRecordedError } from './errors.js';
@@ -205,17 +205,7 @@ async function endLive(
 }
 
 function revokedDraft(runtime: Runtime, record: GrantRecord, consumedAt: number | null): AuditDraft {
-  return {
-    ...emptyDraft('revoked', runtime.now()),
-    requestId: record.requestId,
-    grantId: record.id,
-    actor: record.actor,
-    sessionId: record.sessionId,
-    fingerprint: record.fingerprint,
-    ruleId: record.ruleId,
-    detail: 'the action ended',
-    consumedAt,
-  };
+  return grantDraft('revoked', record, runtime.now(), { detail: 'the action ended', consumedAt });
 }
 
 /**

@@ -1,6 +1,6 @@
 // When a request nobody closes lapses, and the change that closes it: the one rule every sweeper applies.
 import { type ApprovalRequest, EXPIRED_REASON } from './approval.js';
-import { type AuditDraft, emptyDraft, requestDraft } from './audit.js';
+import { type AuditDraft, grantDraft, requestDraft } from './audit.js';
 import type { GrantRecord } from './grants.js';
 
 /** `closedReason` of an approval no process claimed before its claim deadline. */
@@ -88,15 +88,5 @@ export const UNENDED_GRANT_REASON = 'expired with no outcome recorded: the proce
  */
 export function lapseGrant(grant: GrantRecord, at: number): AuditDraft | null {
   if (grant.revokedAt !== null || grant.expiresAt > at) return null;
-  return {
-    ...emptyDraft('revoked', at),
-    requestId: grant.requestId,
-    grantId: grant.id,
-    actor: grant.actor,
-    sessionId: grant.sessionId,
-    fingerprint: grant.fingerprint,
-    ruleId: grant.ruleId,
-    detail: UNENDED_GRANT_REASON,
-    consumedAt: grant.consumedAt,
-  };
+  return grantDraft('revoked', grant, at, { detail: UNENDED_GRANT_REASON, consumedAt: grant.consumedAt });
 }
