@@ -162,8 +162,11 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
     const all = await decidableRequests(deps.store, session.identity, clock.now(), {}, deps.maxScan).catch(
       () => null,
     );
-    if (all !== null) return all;
-    return page(
+    return all ?? storeUnavailable(session);
+  };
+  /** The page for a store that could not be read: nothing was decided, try again. */
+  const storeUnavailable = (session: Session): Response =>
+    page(
       messagePage(
         context(session),
         'Unavailable',
@@ -171,7 +174,6 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
       ),
       503,
     );
-  };
   /**
    * A decision form from a signed-in approver, from this site, with the session's CSRF token; else the
    * response that refuses it (nothing recorded either way).
@@ -297,14 +299,7 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
     try {
       request = await cs.getRequest(id);
     } catch {
-      return page(
-        messagePage(
-          context(session),
-          'Unavailable',
-          'The approval store could not be read. Try again shortly.',
-        ),
-        503,
-      );
+      return storeUnavailable(session);
     }
     if (request === null) return page(messagePage(context(session), 'Not found', 'No such request.'), 404);
     if (!request.approvers.includes(session.identity) && !deps.auditors.has(session.identity)) {
