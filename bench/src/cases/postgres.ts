@@ -213,8 +213,30 @@ async function appendRate(store: PostgresStore, writers: number, ms: number): Pr
  * same server; transactions per second, or null when pgbench is missing.
  */
 async function pgbench(schema: string, clients: number, seconds: number): Promise<number | null> {
+  const out = await runPgbench(schema, [
+    '-n',
+    '-b',
+    'simple-update',
+    '-c',
+    String(clients),
+    '-j',
+    '2',
+    '-T',
+    String(seconds),
+  ]);
+  const tps = /tps = ([\d.]+)/.exec(out);
+  return tps ? Number(tps[1]) : null;
+}
+
+/** `pgbench -i -s 1` in `schema`: the tables `pgbench -b simple-update` works on. */
+async function pgbenchInit(schema: string): Promise<void> {
+  await runPgbench(schema, ['-i', '-q', '-s', '1']);
+}
+
+/** Runs pgbench with `extra` against the bench's database, its tables in `schema`; its stdout. */
+function runPgbench(schema: string, extra: string[]): Promise<string> {
   const url = new URL(URL_);
-  const args = [
+  const connection = [
     '-h',
     url.hostname,
     '-p',
@@ -228,25 +250,11 @@ async function pgbench(schema: string, clients: number, seconds: number): Promis
     PGOPTIONS: `-c search_path=${schema}`,
     PGPASSWORD: decodeURIComponent(url.password),
   };
-  const run = (extra: string[]) =>
-    new Promise<string>((resolve, reject) =>
-      execFile(PGBENCH, [...args, ...extra, db], { env }, (error, stdout, stderr) =>
-        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
-      ),
-    );
-  const out = await run([
-    '-n',
-    '-b',
-    'simple-update',
-    '-c',
-    String(clients),
-    '-j',
-    '2',
-    '-T',
-    String(seconds),
-  ]);
-  const tps = /tps = ([\d.]+)/.exec(out);
-  return tps ? Number(tps[1]) : null;
+  return new Promise<string>((resolve, reject) =>
+    execFile(PGBENCH, [...connection, ...extra, db], { env }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+    ),
+  );
 }
 
 const PGBENCH =
@@ -436,36 +444,6 @@ export async function postgres(): Promise<CaseResult> {
     await admin.query(`drop schema if exists ${bench} cascade`);
     await admin.end();
   }
-}
-
-async function pgbenchInit(schema: string): Promise<void> {
-  const url = new URL(URL_);
-  await new Promise<void>((resolve, reject) =>
-    execFile(
-      PGBENCH,
-      [
-        '-i',
-        '-q',
-        '-s',
-        '1',
-        '-h',
-        url.hostname,
-        '-p',
-        url.port || '5432',
-        '-U',
-        decodeURIComponent(url.username || 'postgres'),
-        url.pathname.slice(1) || 'postgres',
-      ],
-      {
-        env: {
-          ...process.env,
-          PGOPTIONS: `-c search_path=${schema}`,
-          PGPASSWORD: decodeURIComponent(url.password),
-        },
-      },
-      (error, _stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve()),
-    ),
-  );
 }
 
 /** The fallback baseline without pgbench: 8 connections each running one-statement INSERTs; per second. */
