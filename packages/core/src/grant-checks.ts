@@ -26,11 +26,7 @@ export async function consumeGrant(runtime: Runtime, token: string, check: Grant
   const tokenHash = sha256Hex(token);
   // A grant this process issued and is running needs no read: its record is here.
   const live = runtime.liveGrants.get(tokenHash);
-  const raw =
-    live !== undefined
-      ? live.record
-      : await runtime.call('getGrantByTokenHash', () => runtime.store.getGrantByTokenHash(tokenHash));
-  const known = raw === null ? null : live !== undefined ? live.record : checkGrant(raw);
+  const known = live !== undefined ? live.record : await runtime.loadGrant(tokenHash);
   const now = runtime.now();
   const draft = (type: 'consumed' | 'consume_refused', detail: string | null) => ({
     ...emptyDraft(type, now),
@@ -55,16 +51,8 @@ export async function consumeGrant(runtime: Runtime, token: string, check: Grant
     }
   }
   // Re-read: a racer may have consumed it between our read and our attempt.
-  const latestRaw =
-    known === null
-      ? null
-      : await runtime.call('getGrantByTokenHash', () => runtime.store.getGrantByTokenHash(tokenHash));
-  const reason = refusalReason(
-    latestRaw === null ? null : checkGrant(latestRaw),
-    fingerprint,
-    parsed.sessionId,
-    now,
-  );
+  const latest = known === null ? null : await runtime.loadGrant(tokenHash);
+  const reason = refusalReason(latest, fingerprint, parsed.sessionId, now);
   const refused = [draft('consume_refused', reason)];
   await runtime.append(refused, null);
   throw new GrantRefusedError(reason, known?.id ?? null);

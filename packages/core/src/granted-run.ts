@@ -9,7 +9,7 @@ import { newGrantId, newGrantToken, sha256Hex } from './ids.js';
 import type { LiveGrant } from './live-grants.js';
 import { type Prepared, subjectDraft } from './prepared-call.js';
 import { errorText } from './redact.js';
-import { checkGrant, type Runtime } from './runtime.js';
+import type { Runtime } from './runtime.js';
 
 export async function runGranted(
   runtime: Runtime,
@@ -195,10 +195,8 @@ async function endLive(
   await live.settled();
   if (!live.uncertain) return { consumedAt: live.consumedAt, unknown: null };
   try {
-    const raw = await runtime.call('getGrantByTokenHash', () =>
-      runtime.store.getGrantByTokenHash(live.record.tokenHash),
-    );
-    return { consumedAt: raw === null ? live.consumedAt : checkGrant(raw).consumedAt, unknown: null };
+    const stored = await runtime.loadGrant(live.record.tokenHash);
+    return { consumedAt: stored === null ? live.consumedAt : stored.consumedAt, unknown: null };
   } catch (error) {
     return { consumedAt: live.consumedAt, unknown: `consumption unknown: ${errorText(error)}` };
   }

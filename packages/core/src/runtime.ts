@@ -66,6 +66,12 @@ export class Runtime {
     return raw === null ? null : checkRequest(raw);
   }
 
+  /** The grant whose token hashes to `tokenHash`, checked, or null. */
+  async loadGrant(tokenHash: string): Promise<GrantRecord | null> {
+    const raw = await this.call('getGrantByTokenHash', () => this.store.getGrantByTokenHash(tokenHash));
+    return raw === null ? null : checkGrant(raw);
+  }
+
   /**
    * Compare-and-set from `current` to `next`. Returns the stored request, or null when another
    * writer got there first (the caller re-reads and decides again).
