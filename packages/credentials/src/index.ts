@@ -1,5 +1,6 @@
 // @countersign/credentials: just-in-time credentials for countersign grants, PostgreSQL roles and signed tokens.
 export { PRIVILEGE_FORMS } from './postgres-privileges.js';
+export type { PublicDatabasePrivilege } from './postgres-public.js';
 export {
   createPostgresRoleBroker,
   type PostgresRoleBroker,

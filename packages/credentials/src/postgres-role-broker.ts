@@ -10,6 +10,8 @@ import {
 } from '@countersign/core';
 import pg from 'pg';
 import { grantStatement, PRIVILEGE_FORMS, parsePrivilege } from './postgres-privileges.js';
+import { type PublicDatabasePrivilege, publicDatabasePrivileges } from './postgres-public.js';
+import { createReservedConnection } from './reserved-connection.js';
 
 export interface PostgresRoleBrokerOptions {
   /** A pool connected as a role with CREATEROLE (and owning, or granted, what rules name). Not closed by the broker. */
@@ -27,14 +29,36 @@ export interface PostgresRoleBrokerOptions {
   schema?: string | undefined;
   /** Most sessions the role may open at once. Default 5. */
   connectionLimit?: number | undefined;
+  /**
+   * Refuse to issue while PUBLIC may connect to, or create temporary objects in, any database
+   * (every role inherits PUBLIC's grants), and grant each role CONNECT on the `connectTo` database
+   * only. Needs `connectTo` to name a database. Default false.
+   */
+  restrictPublic?: boolean | undefined;
 }
 
 export interface PostgresRoleBroker extends CredentialBroker {
-  /** Ends the pool the broker opened from `connectionString`; a pool passed in is left open. */
+  /**
+   * The databases on which PUBLIC, and so every issued role, may connect or create temporary
+   * objects, each with the REVOKE that ends it. Empty once PUBLIC is restricted.
+   */
+  publicDatabasePrivileges(): Promise<PublicDatabasePrivilege[]>;
+  /**
+   * Ends the connection reserved for revocations and the pool the broker opened from
+   * `connectionString`; a pool passed in is left open.
+   */
   close(): Promise<void>;
 }
 
-const OPTION_KEYS = ['pool', 'connectionString', 'connectTo', 'rolePrefix', 'schema', 'connectionLimit'];
+const OPTION_KEYS = [
+  'pool',
+  'connectionString',
+  'connectTo',
+  'rolePrefix',
+  'schema',
+  'connectionLimit',
+  'restrictPublic',
+];
 const PREFIX = /^[a-z_][a-z0-9_]{0,23}$/;
 const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
 /** Marks a role as this broker's: revoke refuses to drop a role without it. */
@@ -68,7 +92,13 @@ export function createPostgresRoleBroker(options: PostgresRoleBrokerOptions): Po
   const prefix = read.rolePrefix ?? 'cs_';
   const schema = read.schema ?? 'public';
   const limit = read.connectionLimit ?? 5;
+  const database = read.restrictPublic === true ? databaseOf(base) : null;
   const ownHandle = new RegExp(`^${prefix}[a-z0-9_]{1,${63 - prefix.length}}$`);
+  // Revocations never wait for the pool, nor for a free slot on a full server.
+  const reserved = createReservedConnection(
+    read.pool?.options ?? { connectionString: read.connectionString },
+    NAME,
+  );
   let closed = false;
 
   return {
@@ -105,24 +135,30 @@ export function createPostgresRoleBroker(options: PostgresRoleBrokerOptions): Po
       });
       const password = randomBytes(24).toString('base64url');
       const role = pg.escapeIdentifier(handle);
+      // No role is made that a revocation could not reach.
+      await reserved.ensure();
       const [client, verifier] = await Promise.all([pool.connect(), scramVerifier(password)]);
       try {
+        if (database !== null) await refuseOpenPublic(client);
         // One round trip: every value is a quoted literal or identifier, none a parameter.
         await client.query(
           [
-            'BEGIN',
-            LOCK_GRANTS,
+            ...(database === null ? ['BEGIN', LOCK_GRANTS] : []),
             `CREATE ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS` +
               ` CONNECTION LIMIT ${limit} PASSWORD ${pg.escapeLiteral(verifier)}` +
               ` VALID UNTIL ${pg.escapeLiteral(new Date(request.expiresAt).toISOString())}`,
             `COMMENT ON ROLE ${role} IS ${pg.escapeLiteral(MARK + request.grantId)}`,
             `ALTER ROLE ${role} SET search_path TO ${pg.escapeIdentifier(schema)}`,
+            ...(database === null
+              ? []
+              : [`GRANT CONNECT ON DATABASE ${pg.escapeIdentifier(database)} TO ${role}`]),
             ...statements,
             'COMMIT',
           ].join('; '),
         );
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
+        if (error instanceof Error && error.message.startsWith(NAME)) throw error;
         throw new Error(`${NAME}: could not create role ${handle}: ${describe(error)}`);
       } finally {
         client.release();
@@ -140,9 +176,13 @@ export function createPostgresRoleBroker(options: PostgresRoleBrokerOptions): Po
           `${NAME}: refusing to drop ${JSON.stringify(handle)}: not a role name this broker makes`,
         );
       }
+      await reserved.use((client) => dropRole(client, handle));
+    },
+
+    async publicDatabasePrivileges() {
       const client = await pool.connect();
       try {
-        await dropRole(client, handle);
+        return await publicDatabasePrivileges(client);
       } finally {
         client.release();
       }
@@ -151,13 +191,28 @@ export function createPostgresRoleBroker(options: PostgresRoleBrokerOptions): Po
     async close() {
       if (closed) return;
       closed = true;
+      await reserved.close();
       if (owned) await pool.end();
     },
   };
 }
 
+/**
+ * Opens the issuing transaction and refuses, naming each database and its REVOKE, while PUBLIC may
+ * connect to or create temporary objects in any database: an issued role would inherit that.
+ */
+async function refuseOpenPublic(client: pg.PoolClient): Promise<void> {
+  await client.query(`BEGIN; ${LOCK_GRANTS}`);
+  const open = await publicDatabasePrivileges(client);
+  if (open.length === 0) return;
+  throw new Error(
+    `${NAME}: restrictPublic is set, but PUBLIC may still connect to or create temporary objects in ` +
+      `${open.map((row) => row.database).join(', ')}; run ${open.map((row) => `${row.revoke};`).join(' ')}`,
+  );
+}
+
 /** Stops new logins, ends every session, drops what the role owns and the role. Nothing to do for a role already gone. */
-async function dropRole(client: pg.PoolClient, handle: string): Promise<void> {
+async function dropRole(client: pg.ClientBase, handle: string): Promise<void> {
   const role = pg.escapeIdentifier(handle);
   try {
     // Concurrent revokes of one role take turns; the second finds it gone.
@@ -208,7 +263,10 @@ function readOptions(options: PostgresRoleBrokerOptions): PostgresRoleBrokerOpti
     `${NAME} broker options`,
     'config',
   ) as PostgresRoleBrokerOptions;
-  const { pool, connectionString, rolePrefix, schema, connectionLimit } = read;
+  const { pool, connectionString, rolePrefix, schema, connectionLimit, restrictPublic } = read;
+  if (restrictPublic !== undefined && typeof restrictPublic !== 'boolean') {
+    throw new ConfigError(`${NAME}: restrictPublic must be true or false`);
+  }
   if ((pool === undefined) === (connectionString === undefined)) {
     throw new ConfigError(`${NAME}: pass exactly one of pool and connectionString`);
   }
@@ -235,6 +293,17 @@ function parseUrl(text: string): URL {
     if (url.protocol === 'postgres:' || url.protocol === 'postgresql:') return url;
   } catch {}
   throw new ConfigError(`${NAME}: connectTo must be a postgres:// URL`);
+}
+
+/** The database a `postgres://` URL names; restricting PUBLIC needs one to grant CONNECT on. */
+function databaseOf(url: URL): string {
+  const name = decodeURIComponent(url.pathname.slice(1));
+  if (name === '' || name.includes('/')) {
+    throw new ConfigError(
+      `${NAME}: restrictPublic needs connectTo to name the database, e.g. postgres://host/app`,
+    );
+  }
+  return name;
 }
 
 function describe(error: unknown): string {

@@ -53,10 +53,14 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * A throwaway PostgreSQL server in a temp directory, so restarting it cannot disturb the shared
- * server other tests (and other people) use. As root, the server runs as the `postgres` user.
+ * A throwaway PostgreSQL server in a temp directory, so restarting it (or filling it, with
+ * `settings` such as `max_connections`) cannot disturb the shared server other tests (and other
+ * people) use. As root, the server runs as the `postgres` user.
  */
-export async function startTempCluster(bin: string): Promise<TempCluster> {
+export async function startTempCluster(
+  bin: string,
+  settings: Record<string, string | number> = {},
+): Promise<TempCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'cs-pg-cluster-'));
   const asRoot = process.getuid?.() === 0;
   const pgUser = async (tool: string, args: string[]) => {
@@ -68,7 +72,8 @@ export async function startTempCluster(bin: string): Promise<TempCluster> {
   const data = join(dir, 'data');
   const port = await freePort();
   const ctl = (...args: string[]) => pgUser('pg_ctl', ['-D', data, '-w', '-t', '30', ...args]);
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+  const extra = Object.entries(settings).map(([name, value]) => ` -c ${name}=${value}`);
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off${extra.join('')}`;
   const log = join(dir, 'log');
   let started = false;
   const destroy = async () => {
