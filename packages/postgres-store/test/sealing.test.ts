@@ -4,8 +4,8 @@ import { type AuditEntry, canonicalJson, createCountersign, verifyAuditLog } fro
 import { sampleDraft } from '@countersign/core/testing';
 import pg from 'pg';
 import { afterEach, describe, expect, test } from 'vitest';
+import { entryParts } from '../src/audit-queue.js';
 import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../src/index.js';
-import { entryParts } from '../src/postgres-store.js';
 import { killChildren, spawnChild } from './children.js';
 import { dropSchema, freshStore, PG_URL } from './helpers.js';
 
