@@ -100,14 +100,25 @@ export const SECRET_SHAPES: readonly SecretShape[] = [
   // `password=hunter2`, `export AWS_SECRET_ACCESS_KEY=…`, `"apiKey": "…"`: any secret-named key, as in params.
   {
     kind: 'assigned-secret',
-    // Found at its `=` or `:`, the key then read backwards: each run of text is read back from one separator.
-    pattern: /[=:](?<=(?<![\w.-])(?<key>[\w.-]+)["']?\s*[=:])\s*/g,
+    // Found at its `=` or `:` (not a URL's `https://`), the key then read backwards from there: each
+    // run of text is read back from one separator at most.
+    pattern: /[=:](?!\/\/)(?<=(?<![\w.-])(?<key>[\w.-]+)["']?\s*[=:])\s*/g,
     value: ASSIGNED,
     min: 5,
     hints: ['=', ':'],
   },
 ];
-const SHORTEST_SECRET = Math.min(...SECRET_SHAPES.map((shape) => shape.min));
+/**
+ * Shorter texts are not searched, as before these shapes were added: a guarded call's short params
+ * (`customers`, `csv`) then cost one length check. What fits in 11 characters with what introduces
+ * it (`pwd=hunter2`) is left.
+ */
+const SHORTEST_SEARCHED = 12;
+const LONGEST_MIN = Math.max(...SECRET_SHAPES.map((shape) => shape.min));
+/** For each length below the longest `min`, the shapes a text that long can hold, in order. */
+const SHAPES_FITTING: readonly (readonly SecretShape[])[] = Array.from({ length: LONGEST_MIN }, (_, length) =>
+  SECRET_SHAPES.filter((shape) => shape.min <= length),
+);
 
 /** Key names whose values are secrets whatever they look like (compared without case or separators). */
 const SECRET_KEYS = new Set([
@@ -164,10 +175,10 @@ function isSecretKey(key: string): boolean {
 
 /** Replaces every secret-shaped substring with `[REDACTED:<kind>]`. */
 export function scrubText(text: string): string {
-  if (text.length < SHORTEST_SECRET) return text;
+  if (text.length < SHORTEST_SEARCHED) return text;
   let out = text;
-  for (const shape of SECRET_SHAPES) {
-    if (out.length >= shape.min && mayHold(out, shape.hints)) out = scrubShape(out, shape);
+  for (const shape of SHAPES_FITTING[text.length] ?? SECRET_SHAPES) {
+    if (mayHold(out, shape.hints)) out = scrubShape(out, shape);
   }
   return out;
 }
