@@ -3,7 +3,8 @@ import type { RedactedAction } from './approval.js';
 
 /**
  * Credentials as `run` receives them on `grant.credentials`: named secret strings, such as
- * `{ connectionString, user, password }` or `{ token }`. Core never logs, audits or emits them.
+ * `{ connectionString, user, password }` or `{ token }`. Core never logs, audits or emits them, and
+ * scrubs each (but one equal to the handle, or under 4 characters) from the error of a failed run.
  */
 export type Credentials = Readonly<Record<string, string>>;
 

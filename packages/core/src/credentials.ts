@@ -26,6 +26,22 @@ export interface IssuedCredentials {
   plan: CredentialPlan;
 }
 
+/** Credential values shorter than this are not scrubbed from texts: they would erase ordinary words. */
+const SHORTEST_SCRUBBED = 4;
+
+/**
+ * The credential values no record may show (for `scrubValues`): every value `run` was handed,
+ * whatever its member's name, since core cannot tell a password from a user name by its name;
+ * except a value equal to the handle (a PostgreSQL role's user name), which the broker contract
+ * makes non-secret and `credential_issued` records anyway, and values under 4 characters.
+ */
+export function secretValues(issued: IssuedCredentials | null): string[] {
+  if (issued === null) return [];
+  return Object.values(issued.credentials).filter(
+    (value) => value !== issued.handle && value.length >= SHORTEST_SCRUBBED,
+  );
+}
+
 /** What a `credential_*` entry's `detail` holds, as JSON: never a secret. */
 interface CredentialDetail {
   broker: string;

@@ -103,7 +103,7 @@ export async function checkDecidable(
       editedAction(rule, request, decision.edit);
     } catch (error) {
       const why = isCountersignError(error) ? error.message.replace(/^\[countersign\] /, '') : 'invalid edit';
-      await refuse(runtime, request, decision.approver, via, why.slice(0, 1000));
+      await refuse(runtime, request, decision.approver, via, why);
       throw error;
     }
   }
@@ -164,7 +164,10 @@ function missingRequired(runtime: Runtime, request: ApprovalRequest, decisions: 
   return route.require.filter((identity) => !approved.has(identity));
 }
 
-/** Refused attempts are audited: a self-approval attempt is exactly what reviewers look for. */
+/**
+ * Refused attempts are audited: a self-approval attempt is exactly what reviewers look for. `why`
+ * may quote what the approver sent (an edit's value or path), so it is scrubbed, then cut.
+ */
 export async function refuse(
   runtime: Runtime,
   request: ApprovalRequest,
@@ -172,5 +175,6 @@ export async function refuse(
   via: string,
   why: string,
 ): Promise<void> {
-  await runtime.append([runtime.draft('refused', request, { approver, via, detail: why })], request);
+  const detail = scrubText(why).slice(0, 1000);
+  await runtime.append([runtime.draft('refused', request, { approver, via, detail })], request);
 }

@@ -2,7 +2,7 @@
 import type { ApprovalRequest } from './approval.js';
 import { type AuditDraft, grantDraft } from './audit.js';
 import { forgetCanonicalJson } from './canonical-json.js';
-import { type IssuedCredentials, issueCredentials, revokeCredentials } from './credentials.js';
+import { type IssuedCredentials, issueCredentials, revokeCredentials, secretValues } from './credentials.js';
 import { AlreadyStartedError, CorruptRecordError, OutcomeNotRecordedError } from './errors.js';
 import { createGrantHandle, type GrantRecord } from './grants.js';
 import { newGrantId, newGrantToken, sha256Hex } from './ids.js';
@@ -80,7 +80,9 @@ export async function runGranted(
     if (issued !== null) await revokeCredentials(runtime, issued, record, request);
   }
 
-  const recordError = await recordOutcome(runtime, prepared, live, request, ruleId, failure);
+  // What the action's own error may quote of its credentials is scrubbed before any record sees it.
+  const secrets = secretValues(issued);
+  const recordError = await recordOutcome(runtime, prepared, live, request, ruleId, failure, secrets);
   // This call writes no more entries with its action.
   forgetCanonicalJson(prepared.action);
   // The action's own error is the cause: it is what the caller must know first.
@@ -137,12 +139,13 @@ async function recordOutcome(
   request: ApprovalRequest | null,
   ruleId: string,
   failure: { error: unknown } | null,
+  secrets: readonly string[],
 ): Promise<unknown> {
   const { record } = live;
   const outcome = failure ? 'failed' : 'executed';
   const { consumedAt, unknown } = await endLive(runtime, live);
   // The grant is revoked and the outcome recorded even when its consumption cannot be known.
-  const notes = [failure ? errorText(failure.error) : null, unknown].filter((note) => note !== null);
+  const notes = [failure ? errorText(failure.error, secrets) : null, unknown].filter((note) => note !== null);
   const detail = notes.length === 0 ? null : notes.join('; ');
   const fields = { grantId: record.id, consumedAt };
   if (request === null) {

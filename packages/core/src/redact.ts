@@ -3,30 +3,122 @@ import type { JsonObject, JsonValue } from './canonical-json.js';
 
 export const REDACTED = '[REDACTED]';
 
-/** Secret shapes scrubbed from every string that leaves the process, whatever its key. */
-const SECRET_SHAPES: readonly { kind: string; pattern: RegExp }[] = [
+/**
+ * A secret shape. `pattern` (global) finds the secret itself; or, with `value`, what introduces one
+ * (kept: `-p` of a mysql command, `password=`), the secret being what the sticky `value` reads right
+ * after it, or up to the closing quote when the introduction opened one (a `quote` group). A `key`
+ * group must name a secret ({@link isSecretKey}), else the text goes on being searched after it.
+ * Each `pattern` is linear-time: every repetition is bounded or stops at a character it cannot take,
+ * and none starts with a lookbehind that repeats (it would be read back from every position).
+ */
+export interface SecretShape {
+  kind: string;
+  pattern: RegExp;
+  value?: RegExp;
+  /** No text shorter than this can hold a match. */
+  min: number;
+  /** Substrings every match holds one of: text with none of them is not searched at all. */
+  hints?: readonly string[];
+}
+
+/** A value as free text writes it: quoted, or up to whitespace or a separator. */
+const ASSIGNED = /"[^"]*"|'[^']*'|[^\s&;,"']+/y;
+/** One shell word. */
+const SHELL_WORD = /"[^"]*"|'[^']*'|[^\s"'|;&]+/y;
+const UNQUOTED = /[^\s"']+/y;
+const ONLY_A_MARKER = /^(["']?)\[REDACTED(?::[a-z-]+)?\]\1$/;
+const TO_QUOTE: Readonly<Record<string, RegExp>> = { '"': /[^"\n]+/y, "'": /[^'\n]+/y };
+
+/** Secret shapes scrubbed from every string that leaves the process, whatever its key; in this order. */
+export const SECRET_SHAPES: readonly SecretShape[] = [
   {
     kind: 'private-key',
     pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+    min: 12,
+    hints: ['-----BEGIN '],
   },
-  { kind: 'slack-token', pattern: /\bxox[abeoprs]-[A-Za-z0-9-]{8,}/g },
-  { kind: 'slack-token', pattern: /\bxapp-\d-[A-Za-z0-9-]{8,}/g },
-  { kind: 'aws-access-key', pattern: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b/g },
-  { kind: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g },
-  { kind: 'github-token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})/g },
-  { kind: 'bearer', pattern: /\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi },
-  { kind: 'url-credentials', pattern: /(?<=\/\/)[^/\s:@]+:[^/\s@]+(?=@)/g },
-  { kind: 'stripe-key', pattern: /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}/g },
-  { kind: 'api-key', pattern: /\bsk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}/g },
-  { kind: 'google-api-key', pattern: /\bAIza[0-9A-Za-z_-]{35}/g },
-  // `password=hunter2`, `token: abc`, `"apiKey": "…"` in free text, logs and error messages.
+  { kind: 'slack-token', pattern: /\bxox[abeoprs]-[A-Za-z0-9-]{8,}/g, min: 13, hints: ['xox'] },
+  { kind: 'slack-token', pattern: /\bxapp-\d-[A-Za-z0-9-]{8,}/g, min: 15, hints: ['xapp-'] },
+  {
+    kind: 'aws-access-key',
+    pattern: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b/g,
+    min: 20,
+    hints: ['AKIA', 'ASIA', 'AGPA', 'AIDA', 'AROA'],
+  },
+  {
+    kind: 'jwt',
+    pattern: /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g,
+    min: 13,
+    hints: ['eyJ'],
+  },
+  {
+    kind: 'github-token',
+    pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})/g,
+    min: 34,
+    hints: ['gh', 'github_pat_'],
+  },
+  { kind: 'bearer', pattern: /\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, min: 14 },
+  { kind: 'url-credentials', pattern: /(?<=\/\/)[^/\s:@]+:[^/\s@]+(?=@)/g, min: 6, hints: ['@'] },
+  {
+    kind: 'stripe-key',
+    pattern: /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}/g,
+    min: 18,
+    hints: ['_live_', '_test_'],
+  },
+  {
+    kind: 'api-key',
+    pattern: /\bsk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}/g,
+    min: 23,
+    hints: ['sk-'],
+  },
+  { kind: 'google-api-key', pattern: /\bAIza[0-9A-Za-z_-]{35}/g, min: 39, hints: ['AIza'] },
+  { kind: 'npm-token', pattern: /\bnpm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g, min: 40, hints: ['npm_'] },
+  // `curl -u user:password` (the user stays); `curl -u user` alone prompts, and shows nothing secret.
+  {
+    kind: 'curl-credentials',
+    pattern:
+      /\bcurl\b[^\n;|&]{0,400}?\s(?:--(?:proxy-)?user[\s=]\s*|-[A-Za-z]{0,6}[uU]\s*)(?<quote>["']?)[^\s:"']*:/g,
+    value: UNQUOTED,
+    min: 9,
+    hints: ['curl'],
+  },
+  // `mysql -pPASSWORD`; a bare `-p` prompts, and `-p db` names a database.
+  {
+    kind: 'mysql-password',
+    pattern: /\b(?:mysql|mariadb)[\w-]{0,16}(?=\s)[^\n;|&]{0,400}?\s-p(?=\S)/g,
+    value: SHELL_WORD,
+    min: 9,
+    hints: ['mysql', 'mariadb'],
+  },
+  {
+    kind: 'aws-cli-secret',
+    pattern: /\baws\s+configure\s+set\s+(?:--profile[\s=][\w.-]+\s+)?(?<key>[\w.-]+)\s+/g,
+    value: SHELL_WORD,
+    min: 21,
+    hints: ['configure'],
+  },
+  // `password=hunter2`, `export AWS_SECRET_ACCESS_KEY=…`, `"apiKey": "…"`: any secret-named key, as in params.
   {
     kind: 'assigned-secret',
-    pattern:
-      /(?<=\b(?:password|passwd|pwd|passphrase|secret|token|api[_-]?key|access[_-]?token|auth[_-]?token|client[_-]?secret|private[_-]?key)["']?\s*[=:]\s*)(?:"[^"]*"|'[^']*'|[^\s&;,"']+)/gi,
+    // Found at its `=` or `:` (not a URL's `https://`), the key then read backwards from there: each
+    // run of text is read back from one separator at most.
+    pattern: /[=:](?!\/\/)(?<=(?<![\w.-])(?<key>[\w.-]+)["']?\s*[=:])\s*/g,
+    value: ASSIGNED,
+    min: 5,
+    hints: ['=', ':'],
   },
 ];
-const SHORTEST_SECRET = 12;
+/**
+ * Shorter texts are not searched, as before these shapes were added: a guarded call's short params
+ * (`customers`, `csv`) then cost one length check. What fits in 11 characters with what introduces
+ * it (`pwd=hunter2`) is left.
+ */
+const SHORTEST_SEARCHED = 12;
+const LONGEST_MIN = Math.max(...SECRET_SHAPES.map((shape) => shape.min));
+/** For each length below the longest `min`, the shapes a text that long can hold, in order. */
+const SHAPES_FITTING: readonly (readonly SecretShape[])[] = Array.from({ length: LONGEST_MIN }, (_, length) =>
+  SECRET_SHAPES.filter((shape) => shape.min <= length),
+);
 
 /** Key names whose values are secrets whatever they look like (compared without case or separators). */
 const SECRET_KEYS = new Set([
@@ -55,7 +147,17 @@ const SECRET_KEYS = new Set([
   'awssecretaccesskey',
   'connectionstring',
 ]);
-const SECRET_KEY_SUFFIXES = ['password', 'secret', 'token', 'apikey', 'privatekey', 'credentials'];
+const SECRET_KEY_SUFFIXES = [
+  'password',
+  'passphrase',
+  'secret',
+  'token',
+  'apikey',
+  'secretkey',
+  'accesskey',
+  'privatekey',
+  'credentials',
+];
 
 /** Plural secret-like keys that count things instead (`maxTokens`, `promptTokens`): not secrets. */
 const COUNT_PREFIX =
@@ -73,14 +175,70 @@ function isSecretKey(key: string): boolean {
 
 /** Replaces every secret-shaped substring with `[REDACTED:<kind>]`. */
 export function scrubText(text: string): string {
-  if (text.length < SHORTEST_SECRET) return text;
+  if (text.length < SHORTEST_SEARCHED) return text;
   let out = text;
-  for (const { kind, pattern } of SECRET_SHAPES) {
-    pattern.lastIndex = 0;
-    if (pattern.test(out)) {
-      pattern.lastIndex = 0;
-      out = out.replace(pattern, `[REDACTED:${kind}]`);
+  for (const shape of SHAPES_FITTING[text.length] ?? SECRET_SHAPES) {
+    if (mayHold(out, shape.hints)) out = scrubShape(out, shape);
+  }
+  return out;
+}
+
+/** Whether `text` holds one of a shape's hints: a substring search costs less than running the pattern. */
+function mayHold(text: string, hints: readonly string[] | undefined): boolean {
+  if (hints === undefined) return true;
+  for (const hint of hints) if (text.includes(hint)) return true;
+  return false;
+}
+
+function scrubShape(text: string, { kind, pattern, value }: SecretShape): string {
+  const marker = `[REDACTED:${kind}]`;
+  let out = '';
+  let copied = 0;
+  pattern.lastIndex = 0;
+  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+    const end = match.index + match[0].length;
+    if (end === match.index) pattern.lastIndex += 1;
+    if (value === undefined) {
+      out += text.slice(copied, match.index) + marker;
+      copied = end;
+      continue;
     }
+    const key = match.groups?.key;
+    if (key !== undefined && !isSecretKey(key)) continue;
+    const reader = TO_QUOTE[match.groups?.quote ?? ''] ?? value;
+    reader.lastIndex = end;
+    const secret = reader.exec(text);
+    // Already scrubbed (`Authorization: [REDACTED:bearer]`): its kind says more than this one.
+    if (secret === null || ONLY_A_MARKER.test(secret[0])) continue;
+    out += text.slice(copied, end) + marker;
+    copied = end + secret[0].length;
+    pattern.lastIndex = copied;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/**
+ * Replaces every occurrence of each of `values` (exact strings core knows are secret, such as
+ * issued credentials), as written, URI-encoded or JSON-escaped, with `[REDACTED:credential]`.
+ * Empty strings are ignored; the caller decides which values are long enough to be worth it.
+ */
+export function scrubValues(text: string, values: readonly string[]): string {
+  if (values.length === 0) return text;
+  const forms = new Set<string>();
+  for (const value of values) {
+    if (value.length === 0) continue;
+    forms.add(value);
+    forms.add(JSON.stringify(value).slice(1, -1));
+    try {
+      forms.add(encodeURIComponent(value));
+    } catch {
+      // A lone surrogate cannot be URI-encoded, so it cannot appear URI-encoded either.
+    }
+  }
+  // Longest first, so a value holding another (a connection string holding its password) goes whole.
+  let out = text;
+  for (const form of [...forms].sort((a, b) => b.length - a.length)) {
+    if (out.includes(form)) out = out.replaceAll(form, '[REDACTED:credential]');
   }
   return out;
 }
@@ -164,13 +322,16 @@ function formatPath(path: readonly string[]): string {
     .join('');
 }
 
-/** An error as audit entries and transports may show it: scrubbed of secrets, at most 500 characters. */
-export function errorText(error: unknown): string {
+/**
+ * An error as audit entries and transports may show it: scrubbed of secrets, first of `secrets`
+ * (see {@link scrubValues}), then cut to at most 500 characters, so no secret is left half-cut.
+ */
+export function errorText(error: unknown, secrets: readonly string[] = []): string {
   let text: string;
   try {
     text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   } catch {
     text = 'an unprintable value was thrown';
   }
-  return scrubText(text).slice(0, 500);
+  return scrubText(scrubValues(text, secrets)).slice(0, 500);
 }
