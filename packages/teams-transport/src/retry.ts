@@ -50,11 +50,12 @@ export function backoffMs(retry: number, random: () => number): number {
 
 /**
  * `Retry-After` as delay-seconds or an HTTP date, at least one second so 0 cannot become a busy
- * loop; null when there is none or it cannot be read.
+ * loop; null when there is none or it cannot be read (then the backoff applies).
  */
 export function retryAfterMs(header: string | null, now: number): number | null {
   if (header === null || header.trim() === '') return null;
   if (/^\s*\d+\s*$/.test(header)) return Math.max(1, Number(header)) * 1000;
-  const date = Date.parse(header);
+  // An HTTP date names its day and month; `Date.parse` alone would read "1.5" as a date.
+  const date = /[A-Za-z]/.test(header) ? Date.parse(header) : Number.NaN;
   return Number.isFinite(date) ? Math.max(1_000, date - now) : null;
 }
