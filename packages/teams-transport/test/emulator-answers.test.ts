@@ -150,6 +150,7 @@ describe('the emulator takes only the invoke answers Teams documents', () => {
       /value is not an error/,
     ],
     ['a body that is not JSON', '<html>', /not JSON/],
+    ['a JSON null', 'null', /not an object/],
   ])('%s is refused: the click throws, naming why', async (_, body, why) => {
     await start();
     answer = { status: 200, body: typeof body === 'string' ? body : JSON.stringify(body) };
@@ -193,6 +194,14 @@ describe('the emulator takes only the invoke answers Teams documents', () => {
     const result = await click();
     expect(result.status).toBe(401);
     expect(result.problems).toEqual([]);
+  });
+
+  test('maxMessageBytes must be a positive integer', () => {
+    for (const maxMessageBytes of [0, -1, 1.5, Number.NaN]) {
+      expect(() => createTeamsEmulator({ maxMessageBytes })).toThrow(
+        /maxMessageBytes must be a positive integer/,
+      );
+    }
   });
 
   test('rotateKeys can publish a key without endorsements', async () => {

@@ -230,6 +230,8 @@ class Emulator implements TeamsEmulator {
     this.#now = options.now ?? Date.now;
     this.#tokenLifetime = options.accessTokenLifetimeSeconds ?? 3_600;
     this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    if (!Number.isInteger(this.#maxMessageBytes) || this.#maxMessageBytes < 1)
+      throw new TeamsEmulatorError('maxMessageBytes must be a positive integer');
   }
 
   get url(): string {

@@ -74,14 +74,14 @@ export function readInvokeAnswer(status: number, text: string, maxBytes: number)
       `answer is ${utf16Bytes(text)} bytes as UTF-16, over the ${maxBytes} ${MESSAGE_LIMIT_NOTE}`,
     );
   }
-  let json: unknown = null;
+  let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    problems.push('body is not JSON');
+    json = undefined;
   }
   if (!isRecord(json)) {
-    if (json !== null) problems.push('body is not an object');
+    problems.push(json === undefined ? 'body is not JSON' : 'body is not an object');
     return { invokeResponse: null, problems, card: null, message: null };
   }
   const statusCode = json.statusCode ?? 200;
