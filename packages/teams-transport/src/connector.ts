@@ -1,22 +1,27 @@
-// Bot Connector REST calls: post and update an activity, waiting out 429s within a deadline.
+// Bot Connector REST calls: post and update an activity, retrying what Teams asks within a deadline.
 import type { Clock } from '@countersign/core';
 import type { AccessTokenCache } from './access-token.js';
 import { statusError, TeamsCallError } from './call-error.js';
+import { nextRetry } from './retry.js';
 import { isAllowedServiceUrl } from './service-url.js';
 
 export interface ConnectorOptions {
   tokens: AccessTokenCache;
   allowedOrigins: ReadonlySet<string>;
+  /** Waits between retries run on this clock. */
   clock: Clock;
   timeoutMs: number;
+  /** The backoff's jitter source, a number in [0, 1). Default `Math.random`. */
+  random?: (() => number) | undefined;
 }
 
 export interface CallLimits {
-  /** Epoch ms: a rate-limit wait that would end after this gives up instead. */
+  /** Epoch ms: a retry whose wait would end after this gives up instead. */
   deadline: number;
   signal?: AbortSignal | undefined;
 }
 
+/** Tries of one call at most, whatever Retry-After says; backoff retries stop sooner (`BACKOFF.retries`). */
 const MAX_ATTEMPTS = 50;
 
 /** `{serviceUrl}/v3/conversations/{id}/activities[/{activityId}]`, ids percent-encoded. */
@@ -71,8 +76,10 @@ export class ConnectorClient {
 
   /**
    * One connector call. The serviceUrl is checked against the allow-list before a token is even
-   * fetched. 429s are waited out (Retry-After) while the wait ends before the deadline; anything
-   * else fails at once: a post that failed might have been delivered, and retrying it could post twice.
+   * fetched. What Teams asks to retry is retried (see `nextRetry`: a 429's Retry-After, otherwise
+   * jittered exponential backoff for 429, 412, 502 and 504) while the wait ends before the deadline.
+   * Anything else fails at once. A post answered 502 or 504 may have been delivered all the same: its
+   * retry can leave a second card, whose clicks are refused, since the receipt names the last one.
    */
   async #call(
     operation: string,
@@ -82,12 +89,13 @@ export class ConnectorClient {
     payload: Record<string, unknown>,
     limits: CallLimits,
   ): Promise<unknown> {
-    const { clock, allowedOrigins, tokens, timeoutMs } = this.options;
+    const { clock, allowedOrigins, tokens, timeoutMs, random = Math.random } = this.options;
     if (!isAllowedServiceUrl(serviceUrl, allowedOrigins)) {
       throw new TeamsCallError(operation, 'service_url_not_allowed', null, {
         detail: 'the serviceUrl is not on allowedServiceOrigins, so the bot token was not sent',
       });
     }
+    let backoffs = 0;
     for (let attempt = 1; ; attempt++) {
       const token = await tokens.get(limits.signal);
       const timeout = AbortSignal.timeout(timeoutMs);
@@ -110,11 +118,20 @@ export class ConnectorClient {
       if (response.ok) return body;
       if (response.status === 401) tokens.invalidate();
       const failure = statusError(operation, response.status, connectorCode(body));
-      if (response.status !== 429) throw failure;
-      const wait = retryAfterMs(response.headers.get('retry-after'), clock.now());
+      const retry = nextRetry({
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        backoffs,
+        now: clock.now(),
+        random,
+      });
+      if (retry === null) throw failure;
+      if (retry.backoff) backoffs++;
       const giveUp =
-        attempt >= MAX_ATTEMPTS || limits.signal?.aborted === true || clock.now() + wait >= limits.deadline;
-      if (giveUp || !(await sleep(clock, wait, limits.signal))) throw failure;
+        attempt >= MAX_ATTEMPTS ||
+        limits.signal?.aborted === true ||
+        clock.now() + retry.waitMs >= limits.deadline;
+      if (giveUp || !(await sleep(clock, retry.waitMs, limits.signal))) throw failure;
     }
   }
 }
@@ -123,17 +140,6 @@ export class ConnectorClient {
 function connectorCode(body: unknown): string | null {
   const code = (body as { error?: { code?: unknown } } | null)?.error?.code;
   return typeof code === 'string' && /^[A-Za-z0-9_.-]{1,60}$/.test(code) ? code : null;
-}
-
-/** Retry-After as seconds or an HTTP date, at least one second so 0 cannot become a busy loop. */
-export function retryAfterMs(header: string | null, now: number): number {
-  if (header !== null) {
-    const seconds = Number(header);
-    if (Number.isFinite(seconds)) return Math.max(1, seconds) * 1000;
-    const date = Date.parse(header);
-    if (Number.isFinite(date)) return Math.max(1_000, date - now);
-  }
-  return 1_000;
 }
 
 /** Resolves true after `ms` on `clock`, or false as soon as `signal` aborts. */

@@ -14,5 +14,6 @@ export {
 export { BOT_FRAMEWORK_OPENID_METADATA_URL } from './openid-keys.js';
 export type { TeamsTransportOptions, TeamsUser } from './options.js';
 export { MICROSOFT_SERVICE_ORIGINS } from './service-url.js';
-export { createTeamsTransport, defaultResolveApprover, type TeamsTransport } from './teams-transport.js';
+export { defaultResolveApprover } from './teams-identity.js';
+export { createTeamsTransport, type TeamsTransport } from './teams-transport.js';
 export { BOT_FRAMEWORK_ISSUER, CLOCK_SKEW_SECONDS, type TokenFailure } from './verify-token.js';

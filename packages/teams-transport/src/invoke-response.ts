@@ -1,6 +1,16 @@
 // The HTTP answers to an adaptiveCard/action invoke, in the shapes Universal Actions documents.
 import { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard } from './card.js';
 
+/**
+ * The `statusCode`s the Universal Action Model pairs with `application/vnd.microsoft.error`: 400
+ * (the incoming request was invalid) and 500 (an unexpected error). Its table has no 403; 401 and
+ * 412 belong to sign-in flows (loginRequest, incorrectAuthCode, preconditionFailed), not to refusals.
+ * https://learn.microsoft.com/adaptive-cards/authoring-cards/universal-action-model#response-format
+ */
+export type InvokeErrorStatus = 400 | 500;
+
+const ERROR_CODE: Record<InvokeErrorStatus, string> = { 400: 'BadRequest', 500: 'InternalServerError' };
+
 function json(body: unknown): Response {
   return new Response(JSON.stringify(body), {
     status: 200,
@@ -19,7 +29,10 @@ export function invokeMessage(message: string): Response {
 }
 
 /** An error Teams shows the person who clicked. */
-export function invokeError(statusCode: number, message: string): Response {
-  const code = statusCode === 403 ? 'Forbidden' : 'BadRequest';
-  return json({ statusCode, type: 'application/vnd.microsoft.error', value: { code, message } });
+export function invokeError(statusCode: InvokeErrorStatus, message: string): Response {
+  return json({
+    statusCode,
+    type: 'application/vnd.microsoft.error',
+    value: { code: ERROR_CODE[statusCode], message },
+  });
 }

@@ -10,7 +10,12 @@ export const BOT_FRAMEWORK_OPENID_METADATA_URL =
 export interface SigningKey {
   kid: string;
   jwk: JWK;
-  endorsements: readonly string[];
+  /**
+   * The channel ids the key may sign for, or null when it publishes none (no `endorsements`, or an
+   * empty list): Microsoft's validator then checks no channel (botbuilder-js `JwtTokenExtractor`
+   * enforces endorsements only `if (Array.isArray(endorsements) && endorsements.length !== 0)`).
+   */
+  endorsements: readonly string[] | null;
 }
 
 export interface OpenIdKeysOptions {
@@ -78,9 +83,8 @@ export class OpenIdKeys {
         typeof jwk.e !== 'string'
       )
         continue;
-      const endorsements = Array.isArray(jwk.endorsements)
-        ? jwk.endorsements.filter((e): e is string => typeof e === 'string')
-        : [];
+      const endorsements = readEndorsements(jwk.endorsements);
+      if (endorsements === undefined) continue;
       keys.set(jwk.kid, { kid: jwk.kid, jwk: { kty: 'RSA', n: jwk.n, e: jwk.e }, endorsements });
     }
     this.#keys = keys;
@@ -97,4 +101,15 @@ export class OpenIdKeys {
     if (!response.ok) throw new KeysUnavailableError(`GET ${url} answered HTTP ${response.status}`);
     return response.json().catch(() => null);
   }
+}
+
+/**
+ * A key's endorsements: a list of channel ids, null when it names none, undefined when malformed
+ * (not an array, or a member that is not a string), so that a key is never loaded as unrestricted
+ * because its list could not be read.
+ */
+function readEndorsements(value: unknown): readonly string[] | null | undefined {
+  if (value === undefined) return null;
+  if (!Array.isArray(value) || !value.every((e) => typeof e === 'string')) return undefined;
+  return value.length === 0 ? null : value;
 }

@@ -17,9 +17,10 @@ import { AccessTokenCache } from './access-token.js';
 import { type CardAction, KNOWN_VERBS, parseActivity, readEnvelope } from './activity.js';
 import type { TeamsTransportLogger } from './call-error.js';
 import { type CardViewer, cardActivity, type RenderCardOptions, renderApprovalCard, VERB } from './card.js';
+import { alreadyDecided, did, SAY } from './clicker-messages.js';
 import { ConnectorClient } from './connector.js';
 import { followUpActivity } from './follow-up.js';
-import { invokeCard, invokeError, invokeMessage } from './invoke-response.js';
+import { type InvokeErrorStatus, invokeCard, invokeError, invokeMessage } from './invoke-response.js';
 import { OpenIdKeys } from './openid-keys.js';
 import {
   PREFIX,
@@ -28,6 +29,9 @@ import {
   type TeamsTransportOptions,
   type TeamsUser,
 } from './options.js';
+import { auditRefusal, clickerIdentity, refusalMessage } from './refusal.js';
+import { isAllowedServiceUrl } from './service-url.js';
+import { canonicalTeamsId, defaultResolveApprover, sameTeamsId } from './teams-identity.js';
 import { verifyConnectorToken } from './verify-token.js';
 
 export interface TeamsTransport extends Transport {
@@ -59,31 +63,11 @@ const MEMORY_LIMIT = 10_000;
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,100}$/;
 const MAX_UPDATE_ROUNDS = 5;
 
-/** What the clicker is told; shown only to them. */
-const SAY = {
-  notFound: 'This approval request no longer exists. Nothing was recorded.',
-  wrongCard:
-    'This card does not belong to the request it names. Nothing was recorded, and the attempt was audited.',
-  otherTenant: 'This bot accepts decisions from its own organisation only. The attempt was audited.',
-  noAccount:
-    'Only people signed in to your organisation can decide approval requests. The attempt was audited.',
-  unmapped:
-    'Your Teams account is not linked to an approver identity, so you cannot decide this request. The attempt was audited.',
-  self: 'You cannot decide this request: it was made by you or on your behalf. The attempt was audited.',
-  notEligible: 'You are not an approver for this request. The attempt was audited.',
-  voted: 'You have already decided on this request.',
-  replayed: 'This click was already processed; nothing else changed.',
-  recording: 'Your decision is being recorded; the card will show it shortly.',
-  failed:
-    'Countersign could not record your decision, so nothing changed. Try again, or tell whoever runs it.',
-  commentRequired: 'This request needs a comment with your decision, so nothing was recorded.',
-} as const;
-
 /** What was done with a click: the invoke's answer, as a card for the clicker or a message. */
 type Outcome =
   | { card: ApprovalRequest; viewer: CardViewer }
   | { message: string }
-  | { error: number; message: string };
+  | { error: InvokeErrorStatus; message: string };
 
 /**
  * Posts approval requests to a Teams channel as Adaptive Cards with Approve, Deny and Deny with a
@@ -219,7 +203,7 @@ class TeamsTransportImpl implements TeamsTransport {
     await this.connector.postActivity(
       serviceUrl,
       `${conversationId.split(';')[0]};messageid=${activityId}`,
-      followUpActivity(request, notice, this.options.tenantId),
+      followUpActivity(request, notice, canonicalTeamsId(this.options.tenantId)),
       { deadline: Math.min(request.expiresAt, this.clock.now() + UPDATE_RETRY_BUDGET_MS) },
     );
   }
@@ -264,6 +248,21 @@ class TeamsTransportImpl implements TeamsTransport {
       this.logger.warn(`[countersign] ${PREFIX} refused an authenticated activity: ${parsed.problem}`);
       return text(400, 'malformed activity');
     }
+    if (!isAllowedServiceUrl(envelope.serviceUrl, this.resolved.allowedOrigins)) {
+      // The token names this serviceUrl, but the bot never trusts a connector off its allow-list.
+      this.logger.warn(
+        `[countersign] ${PREFIX} refused an activity: serviceUrl not on allowedServiceOrigins`,
+      );
+      if (parsed.action !== null) {
+        const auditing = this.auditClaimed(
+          parsed.action,
+          'activity serviceUrl is not on allowedServiceOrigins',
+        );
+        this.track(auditing);
+        await auditing;
+      }
+      return text(401, 'unauthorized');
+    }
     if (parsed.action === null) return new Response(null, { status: 200 });
     const action = parsed.action;
     const work = this.act(action);
@@ -299,31 +298,35 @@ class TeamsTransportImpl implements TeamsTransport {
       if (this.seen.has(action.activityId)) return { message: SAY.replayed };
       remember(this.seen, action.activityId, true);
     }
-    const rawIdentity = `teams:${action.tenantId ?? 'unknown'}:${action.from.aadObjectId ?? action.from.id}`;
     if (action.requestId === null || !REQUEST_ID.test(action.requestId)) return { message: SAY.notFound };
     const request = await host.getRequest(action.requestId);
     if (request === null) return { message: SAY.notFound };
-    if (action.tenantId !== this.options.tenantId) {
-      await this.audit(request.id, rawIdentity, 'click from another Microsoft Entra tenant');
-      return { error: 403, message: SAY.otherTenant };
+    const refuse = async (why: string, say: string) =>
+      refusalMessage(
+        say,
+        await auditRefusal(host, this.logger, request.id, { approver: clickerIdentity(action), why }),
+      );
+    if (action.tenantId === null || !sameTeamsId(action.tenantId, this.options.tenantId)) {
+      return {
+        error: 400,
+        message: await refuse('click from another Microsoft Entra tenant', SAY.otherTenant),
+      };
     }
     if (!this.isPostedCard(request, action)) {
-      await this.audit(request.id, rawIdentity, 'card does not match the message posted for this request');
-      return { error: 403, message: SAY.wrongCard };
+      const why = 'card does not match the message posted for this request';
+      return { error: 400, message: await refuse(why, SAY.wrongCard) };
     }
     if (action.from.aadObjectId === null) {
-      await this.audit(request.id, rawIdentity, 'Teams account without an Entra object id');
-      return { message: SAY.noAccount };
+      return { message: await refuse('Teams account without an Entra object id', SAY.noAccount) };
     }
     const approver = await this.identify({
-      aadObjectId: action.from.aadObjectId,
-      tenantId: action.tenantId,
+      aadObjectId: canonicalTeamsId(action.from.aadObjectId),
+      tenantId: canonicalTeamsId(action.tenantId),
       teamsUserId: action.from.id,
       name: action.from.name,
     });
     if (approver === null) {
-      await this.audit(request.id, rawIdentity, 'Teams user has no approver identity');
-      return { message: SAY.unmapped };
+      return { message: await refuse('Teams user has no approver identity', SAY.unmapped) };
     }
     if (action.verb === VERB.Refresh) return { card: request, viewer: this.view(request, approver) };
     this.noteClicker(request.id, action.from.id);
@@ -372,6 +375,10 @@ class TeamsTransportImpl implements TeamsTransport {
         case 'invalid_input':
           // The only input a click can get wrong: a comment the rule requires, left blank.
           if (/requires a comment/.test((error as Error).message)) return { message: SAY.commentRequired };
+          // e.g. resolveApprover gave an identity core does not accept.
+          this.logger.error(
+            `[countersign] ${PREFIX} core refused the decision on ${requestId} as invalid: ${describe(error)}`,
+          );
           return { message: SAY.failed };
         default:
           this.logger.error(
@@ -451,29 +458,13 @@ class TeamsTransportImpl implements TeamsTransport {
     remember(this.clickers, requestId, set);
   }
 
-  /** Audits a refusal the transport made itself. Never throws: the refusal stands either way. */
-  private async audit(requestId: string, approver: string, why: string): Promise<void> {
-    try {
-      await this.host!.recordRefusal(requestId, { approver, via: 'teams', why });
-    } catch (error) {
-      this.logger.error(
-        `[countersign] ${PREFIX} could not audit a refusal on ${requestId}: ${describe(error)}`,
-      );
-    }
+  /** Audits a refused activity on the request its card data names, when that request exists. */
+  private async auditClaimed(action: CardAction, why: string): Promise<void> {
+    if (action.requestId === null || !REQUEST_ID.test(action.requestId)) return;
+    const request = await this.host!.getRequest(action.requestId).catch(() => null);
+    if (request === null) return;
+    await auditRefusal(this.host!, this.logger, request.id, { approver: clickerIdentity(action), why });
   }
-}
-
-/** `teams:TENANT:AADOBJECTID`, the identity used when no `resolveApprover` is given. */
-export function defaultResolveApprover(user: TeamsUser): string {
-  return `teams:${user.tenantId}:${user.aadObjectId}`;
-}
-
-function did(outcome: 'approve' | 'deny'): string {
-  return outcome === 'approve' ? 'You approved this request.' : 'You denied this request.';
-}
-
-function alreadyDecided(status: string): string {
-  return `This request is already ${status}; your click changed nothing.`;
 }
 
 function text(status: number, body: string, headers: Record<string, string> = {}): Response {

@@ -39,7 +39,7 @@ export interface VerifyConnectorTokenOptions {
 
 /**
  * Checks, in Microsoft's order: a bearer JWT signed with RS256 by a key from the OpenID metadata's
- * JWKS that is endorsed for the channel, issued by https://api.botframework.com for this app id,
+ * JWKS that is endorsed for the channel (when the key lists endorsements), issued by https://api.botframework.com for this app id,
  * within `exp`/`nbf` allowing five minutes of skew, for exactly the activity's serviceUrl.
  */
 export async function verifyConnectorToken(options: VerifyConnectorTokenOptions): Promise<TokenCheck> {
@@ -62,7 +62,9 @@ export async function verifyConnectorToken(options: VerifyConnectorTokenOptions)
     throw error;
   }
   if (key === null) return { ok: false, reason: 'unknown_kid' };
-  if (!key.endorsements.includes(options.channelId)) return { ok: false, reason: 'unendorsed' };
+  // A key without endorsements may sign for any channel, as in Microsoft's validator (see SigningKey).
+  if (key.endorsements !== null && !key.endorsements.includes(options.channelId))
+    return { ok: false, reason: 'unendorsed' };
   let payload: Record<string, unknown>;
   try {
     const publicKey = await importJWK(key.jwk, 'RS256');

@@ -81,10 +81,15 @@ export function listen(server: Server): Promise<Server> {
 let asks = 0;
 
 export async function setup(
-  options: { transport?: Partial<TeamsTransportOptions>; countersign?: Partial<CountersignOptions> } = {},
+  options: {
+    transport?: Partial<TeamsTransportOptions>;
+    countersign?: Partial<CountersignOptions>;
+    /** People in the emulated Teams besides {@link USERS}. */
+    users?: EmulatedTeamsUser[];
+  } = {},
 ): Promise<Harness> {
   const clock = createTestClock(Date.now());
-  const teams = createTeamsEmulator({ users: USERS, now: () => clock.now() });
+  const teams = createTeamsEmulator({ users: [...USERS, ...(options.users ?? [])], now: () => clock.now() });
   await teams.start();
   const logs: string[] = [];
   const transport = createTeamsTransport({

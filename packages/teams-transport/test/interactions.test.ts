@@ -135,7 +135,7 @@ describe('who may decide', () => {
     h = await setup({ transport: { resolveApprover: (u) => `teams:${h.teams.tenantId}:${u.aadObjectId}` } });
     const asked = await h.ask();
     const result = await click(EVE, asked.activityId, VERB.Approve);
-    expect(result.invokeResponse).toMatchObject({ statusCode: 403, type: 'application/vnd.microsoft.error' });
+    expect(result.invokeResponse).toMatchObject({ statusCode: 400, type: 'application/vnd.microsoft.error' });
     expect(await decisions(asked.request.id)).toEqual([]);
     expect((await refusals()).map((e) => e.detail)).toEqual(['click from another Microsoft Entra tenant']);
   });
@@ -248,7 +248,7 @@ describe('forged, replayed and racing clicks', () => {
     const result = await click(BOB, a.activityId, VERB.Approve, {
       forge: { data: { requestId: b.request.id } },
     });
-    expect(result.invokeResponse).toMatchObject({ statusCode: 403 });
+    expect(result.invokeResponse).toMatchObject({ statusCode: 400 });
     expect(await decisions(b.request.id)).toEqual([]);
     expect(await decisions(a.request.id)).toEqual([]);
     const refused = await refusals();

@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type EmulatorFault, type EmulatorRoute, FaultPlan, type RateLimitOptions } from './faults.js';
+import { CARD_TYPE, type InvokeAnswer, isRecord, readInvokeAnswer } from './invoke-answer.js';
 import { createKey, type EmulatorKey, jwksDocument, type KeyChoice, signToken } from './keys.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, MESSAGE_LIMIT_NOTE, utf16Bytes } from './message-size.js';
 
 export const DEFAULT_APP_ID = '00000000-0000-4000-8000-00000000b07a';
 export const DEFAULT_APP_PASSWORD = 'emulator-client-secret';
@@ -41,6 +43,11 @@ export interface TeamsEmulatorOptions {
   now?: (() => number) | undefined;
   /** Lifetime of the bot's access tokens, in seconds. Default 3600. */
   accessTokenLifetimeSeconds?: number | undefined;
+  /**
+   * Largest message (post, update, or invoke answer) Teams accepts, in bytes of UTF-16. Default
+   * 102400, the bot message limit Teams documents; lower it to test a tighter budget.
+   */
+  maxMessageBytes?: number | undefined;
 }
 
 /** One HTTP call the emulator answered. */
@@ -79,6 +86,13 @@ export interface ClickOptions {
   trigger?: 'manual' | 'automatic' | undefined;
   /** Forgeries and faults, for tests. */
   forge?: ClickForgery | undefined;
+  /**
+   * Default true: an answer Teams would refuse (a statusCode and type not in the Universal Action
+   * Model's table, a value of the wrong shape, a body over `maxMessageBytes`) rejects the click with
+   * a `TeamsEmulatorError` naming the problems. `false` returns it, with `problems`, and `card` and
+   * `message` null: the clicker sees nothing of it.
+   */
+  strict?: boolean | undefined;
 }
 
 export interface ClickForgery {
@@ -98,18 +112,10 @@ export interface ClickForgery {
   rawBody?: string | undefined;
 }
 
-export interface ClickResult {
+export interface ClickResult extends InvokeAnswer {
   status: number;
   /** The response body as text. */
   body: string;
-  /** The invoke response, when the body is one. */
-  invokeResponse: { statusCode: number; type: string; value: unknown } | null;
-  /** Where the bot's answer breaks the documented invoke response shape; empty when it is fine. */
-  problems: readonly string[];
-  /** The card the clicker now sees, when the bot answered with one. */
-  card: Record<string, unknown> | null;
-  /** The message the clicker is shown, when the bot answered with one. */
-  message: string | null;
   /** What was sent, to replay it. */
   request: { headers: Record<string, string>; body: string };
 }
@@ -137,8 +143,11 @@ export interface TeamsEmulator {
   rateLimit(route: EmulatorRoute, options: RateLimitOptions): void;
   failNext(route: EmulatorRoute, fault: EmulatorFault): void;
   clearFaults(): void;
-  /** Publishes a new endorsed key and signs with it from now on (the old one stays published). */
-  rotateKeys(): Promise<void>;
+  /**
+   * Publishes a new key and signs with it from now on (the old one stays published). Its
+   * `endorsements` default to `msteams` and `skype`; `null` publishes none.
+   */
+  rotateKeys(options?: { endorsements?: readonly string[] | null | undefined }): Promise<void>;
   /** A connector-to-bot token, for testing your own verification. */
   mintToken(options?: {
     claims?: Record<string, unknown>;
@@ -159,14 +168,6 @@ export class TeamsEmulatorError extends Error {
 }
 
 const SCOPE = 'https://api.botframework.com/.default';
-const CARD_TYPE = 'application/vnd.microsoft.card.adaptive';
-/** Teams refuses messages over about 100 KB, counted as UTF-16. */
-const MAX_MESSAGE_BYTES = 100 * 1024;
-const INVOKE_TYPES = [
-  'application/vnd.microsoft.card.adaptive',
-  'application/vnd.microsoft.activity.message',
-  'application/vnd.microsoft.error',
-];
 
 /**
  * Creates a Teams emulator. Nothing listens until `await emulator.start()`.
@@ -202,6 +203,7 @@ class Emulator implements TeamsEmulator {
   readonly users: readonly EmulatedTeamsUser[];
   readonly #now: () => number;
   readonly #tokenLifetime: number;
+  readonly #maxMessageBytes: number;
   readonly #faults = new FaultPlan();
   readonly #calls: EmulatorCall[] = [];
   readonly #activities = new Map<
@@ -227,6 +229,9 @@ class Emulator implements TeamsEmulator {
     this.#botEndpoint = options.botEndpoint;
     this.#now = options.now ?? Date.now;
     this.#tokenLifetime = options.accessTokenLifetimeSeconds ?? 3_600;
+    this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    if (!Number.isInteger(this.#maxMessageBytes) || this.#maxMessageBytes < 1)
+      throw new TeamsEmulatorError('maxMessageBytes must be a positive integer');
   }
 
   get url(): string {
@@ -321,8 +326,10 @@ class Emulator implements TeamsEmulator {
     this.#faults.clear();
   }
 
-  async rotateKeys(): Promise<void> {
-    const key = await createKey(['msteams', 'skype']);
+  async rotateKeys(options: { endorsements?: readonly string[] | null | undefined } = {}): Promise<void> {
+    const key = await createKey(
+      options.endorsements === undefined ? ['msteams', 'skype'] : options.endorsements,
+    );
     this.#keys.push(key);
     this.#requireKeys().endorsed = key;
   }
@@ -437,7 +444,14 @@ class Emulator implements TeamsEmulator {
     if (token !== null) headers.authorization = token;
     const response = await fetch(this.#botEndpoint, { method: 'POST', headers, body });
     const text = await response.text();
-    return checkInvokeResponse(response.status, text, options.kind === 'submit', { headers, body });
+    const answer =
+      options.kind === 'submit'
+        ? { invokeResponse: null, problems: [], card: null, message: null }
+        : readInvokeAnswer(response.status, text, this.#maxMessageBytes);
+    if (answer.problems.length > 0 && options.strict !== false) {
+      throw new TeamsEmulatorError(`Teams would refuse the bot's answer: ${answer.problems.join('; ')}`);
+    }
+    return { status: response.status, body: text, ...answer, request: { headers, body } };
   }
 
   async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -581,8 +595,9 @@ class Emulator implements TeamsEmulator {
     const base = conversationId.split(';')[0]!;
     if (base !== this.conversationId)
       return [404, { error: { code: 'ConversationNotFound', message: 'Conversation not found.' } }];
-    if (body.length * 2 > MAX_MESSAGE_BYTES) {
-      return [413, { error: { code: 'MessageSizeTooBig', message: 'Message size too large.' } }];
+    if (utf16Bytes(body) > this.#maxMessageBytes) {
+      const message = `Message size too large: over the ${this.#maxMessageBytes} ${MESSAGE_LIMIT_NOTE}.`;
+      return [413, { error: { code: 'MessageSizeTooBig', message } }];
     }
     let activity: unknown;
     try {
@@ -604,10 +619,6 @@ class Emulator implements TeamsEmulator {
     entry.history.push(activity);
     return [200, { id: entry.id }];
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** What Teams refuses in an Adaptive Card attachment, or null. */
@@ -655,46 +666,6 @@ function findExecute(card: unknown, verb: string): Record<string, unknown> | nul
 function refreshAction(card: Record<string, unknown>): Record<string, unknown> | null {
   const refresh = card.refresh;
   return isRecord(refresh) && isRecord(refresh.action) ? refresh.action : null;
-}
-
-/** Checks the bot's answer against the documented adaptiveCard/action invoke response. */
-function checkInvokeResponse(
-  status: number,
-  text: string,
-  submit: boolean,
-  request: ClickResult['request'],
-): ClickResult {
-  const problems: string[] = [];
-  let invokeResponse: ClickResult['invokeResponse'] = null;
-  if (status === 200 && !submit) {
-    let json: unknown = null;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      problems.push('body is not JSON');
-    }
-    if (isRecord(json)) {
-      if (typeof json.statusCode !== 'number') problems.push('statusCode is not a number');
-      if (typeof json.type !== 'string' || !INVOKE_TYPES.includes(json.type))
-        problems.push(`type ${String(json.type)} is not documented`);
-      if (json.type === CARD_TYPE && (!isRecord(json.value) || json.value.type !== 'AdaptiveCard'))
-        problems.push('value is not an Adaptive Card');
-      if (json.type === 'application/vnd.microsoft.activity.message' && typeof json.value !== 'string')
-        problems.push('value is not a message');
-      invokeResponse = { statusCode: Number(json.statusCode), type: String(json.type), value: json.value };
-    } else if (json !== null) problems.push('body is not an object');
-  }
-  const card =
-    invokeResponse?.type === CARD_TYPE && isRecord(invokeResponse.value) ? invokeResponse.value : null;
-  const message =
-    invokeResponse === null
-      ? null
-      : typeof invokeResponse.value === 'string'
-        ? invokeResponse.value
-        : isRecord(invokeResponse.value) && typeof invokeResponse.value.message === 'string'
-          ? invokeResponse.value.message
-          : null;
-  return { status, body: text, invokeResponse, problems, card, message, request };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

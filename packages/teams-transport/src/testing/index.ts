@@ -18,4 +18,6 @@ export {
   teamsEmulatorOptions,
 } from './emulator.js';
 export type { EmulatorFault, EmulatorRoute, RateLimitOptions } from './faults.js';
+export type { InvokeAnswer } from './invoke-answer.js';
 export type { KeyChoice } from './keys.js';
+export { DEFAULT_MAX_MESSAGE_BYTES } from './message-size.js';

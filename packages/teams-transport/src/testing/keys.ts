@@ -9,11 +9,15 @@ export interface EmulatorKey {
   kid: string;
   privateKey: CryptoKey;
   jwk: JWK;
-  endorsements: readonly string[];
+  /** null: the key is published without an `endorsements` member. */
+  endorsements: readonly string[] | null;
   published: boolean;
 }
 
-export async function createKey(endorsements: readonly string[], published = true): Promise<EmulatorKey> {
+export async function createKey(
+  endorsements: readonly string[] | null,
+  published = true,
+): Promise<EmulatorKey> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
   const kid = randomUUID().replaceAll('-', '').slice(0, 27);
   const jwk = { ...(await exportJWK(publicKey)), kid, use: 'sig' };
@@ -21,9 +25,11 @@ export async function createKey(endorsements: readonly string[], published = tru
 }
 
 /** The JWKS document: Microsoft's keys carry an `endorsements` list of channel ids. */
-export function jwksDocument(keys: readonly EmulatorKey[]): { keys: (JWK & { endorsements: string[] })[] } {
+export function jwksDocument(keys: readonly EmulatorKey[]): { keys: (JWK & { endorsements?: string[] })[] } {
   return {
-    keys: keys.filter((k) => k.published).map((k) => ({ ...k.jwk, endorsements: [...k.endorsements] })),
+    keys: keys
+      .filter((k) => k.published)
+      .map((k) => (k.endorsements === null ? { ...k.jwk } : { ...k.jwk, endorsements: [...k.endorsements] })),
   };
 }
 
