@@ -17,6 +17,7 @@ import { createJsonLogger, type Logger } from './logger.js';
 import { checkKeys, PREFIX } from './options.js';
 import { problem } from './problem.js';
 import { type ApprovalServerConfig, CONFIG_KEYS } from './server-config.js';
+import { serverLimits } from './server-limits.js';
 import { createWebhookTransport } from './webhook-transport.js';
 
 export interface ApprovalServerOptions {
@@ -77,6 +78,7 @@ export async function createApprovalServer(
   checkKeys(options, ['store', 'logger', 'clock'], 'createApprovalServer options');
   const logger = options.logger ?? createJsonLogger();
   const clock = options.clock ?? systemClock;
+  const limits = serverLimits(config.limits);
   if (config.oidc === undefined && (config.relays ?? []).length === 0) {
     throw new ConfigError(
       `${PREFIX} set oidc (OIDC_ISSUER, OIDC_AUDIENCE, OIDC_JWKS_URL) or relays: nobody could decide otherwise`,
@@ -180,7 +182,11 @@ export async function createApprovalServer(
     api,
     countersign,
     async listen() {
-      listening = await listen(fetch, { port: config.port ?? 8080, hostname: config.host ?? '127.0.0.1' });
+      listening = await listen(fetch, {
+        port: config.port ?? 8080,
+        hostname: config.host ?? '127.0.0.1',
+        limits,
+      });
       logger.info('listening', {
         url: listening.url,
         inbox: config.inbox ?? config.oidc !== undefined,
