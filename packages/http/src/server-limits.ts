@@ -27,6 +27,9 @@ export interface ServerLimits {
   maxConnections?: number | undefined;
 }
 
+/** Every limit, defaults filled in. */
+export type ResolvedServerLimits = { readonly [K in keyof ServerLimits]-?: number };
+
 export const SERVER_LIMIT_KEYS = [
   'headersTimeoutMs',
   'requestTimeoutMs',
@@ -37,7 +40,7 @@ export const SERVER_LIMIT_KEYS = [
   'maxConnections',
 ] as const;
 
-export const DEFAULT_SERVER_LIMITS: Readonly<Required<ServerLimits>> = {
+export const DEFAULT_SERVER_LIMITS: ResolvedServerLimits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
@@ -48,9 +51,9 @@ export const DEFAULT_SERVER_LIMITS: Readonly<Required<ServerLimits>> = {
 };
 
 /** The limits with defaults filled in; unknown keys and non-positive values are `ConfigError`s. */
-export function serverLimits(limits: ServerLimits = {}): Required<ServerLimits> {
+export function serverLimits(limits: ServerLimits = {}): ResolvedServerLimits {
   checkKeys(limits, SERVER_LIMIT_KEYS, 'limits');
-  const resolved = {} as Required<ServerLimits>;
+  const resolved = {} as { -readonly [K in keyof ResolvedServerLimits]: number };
   for (const key of SERVER_LIMIT_KEYS) {
     resolved[key] = positiveInteger(limits[key], DEFAULT_SERVER_LIMITS[key], `limits.${key}`);
   }
@@ -63,7 +66,7 @@ export function serverLimits(limits: ServerLimits = {}): Required<ServerLimits> 
 }
 
 /** The options for `createServer`. */
-export function serverOptions(limits: Required<ServerLimits>): ServerOptions {
+export function serverOptions(limits: ResolvedServerLimits): ServerOptions {
   const shortest = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
   return {
     headersTimeout: limits.headersTimeoutMs,
@@ -76,7 +79,7 @@ export function serverOptions(limits: Required<ServerLimits>): ServerOptions {
 }
 
 /** Sets the limits `createServer` takes no option for. */
-export function applyServerLimits(server: Server, limits: Required<ServerLimits>): void {
+export function applyServerLimits(server: Server, limits: ResolvedServerLimits): void {
   server.maxHeadersCount = limits.maxHeadersCount;
   server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
   server.maxConnections = limits.maxConnections;

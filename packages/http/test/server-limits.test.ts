@@ -40,7 +40,9 @@ function opened(url: string): Promise<Socket> {
 async function trickle(url: string, path = '/'): Promise<string> {
   const socket = await opened(url);
   const closed = untilClosed(socket);
-  socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n`);
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n`,
+  );
   const timer = setInterval(() => socket.write(' '), 20);
   const received = await closed;
   clearInterval(timer);

@@ -250,7 +250,7 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
       identity = await deps.bearer.verify(token);
     } catch (error) {
       if (!(error instanceof AuthenticationFailure)) throw error;
-      return page(signInPage(next, `Sign-in failed: ${error.reason}.`), 401);
+      return page(signInPage(next, `Sign-in failed: ${error.reason}.`), error.status);
     }
     const previous = getCookie(c, SESSION_COOKIE);
     if (previous !== undefined) deps.sessions.delete(previous);
