@@ -55,6 +55,8 @@ function oidcOptions(config: NonNullable<ApprovalServerConfig['oidc']>): OidcOpt
       'clockToleranceSeconds',
       'identityClaim',
       'identityPrefix',
+      'requireAccessTokens',
+      'maxTokenLifetimeSeconds',
     ],
     'oidc',
   );
@@ -66,6 +68,8 @@ function oidcOptions(config: NonNullable<ApprovalServerConfig['oidc']>): OidcOpt
     algorithms: config.algorithms,
     clockToleranceSeconds: config.clockToleranceSeconds,
     identityClaim: config.identityClaim,
+    requireAccessTokens: config.requireAccessTokens,
+    maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds,
     mapIdentity: (value) => `${prefix}${value}`,
   };
 }

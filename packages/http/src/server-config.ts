@@ -14,6 +14,10 @@ export interface ServerOidcConfig {
   identityClaim?: string | undefined;
   /** Prepended to the claim's value to make the directory identity. Default `'user:'`. */
   identityPrefix?: string | undefined;
+  /** Accept only RFC 9068 access tokens (`typ: at+jwt`). Default false. */
+  requireAccessTokens?: boolean | undefined;
+  /** Longest token lifetime (`exp - iat`) accepted, in seconds. Default: no limit. */
+  maxTokenLifetimeSeconds?: number | undefined;
 }
 
 export interface ServerWebhookConfig {
