@@ -164,6 +164,7 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
       clock,
       auditors,
       feed,
+      refusals,
       sessions: createSessionStore(sessionTtlMs),
       maxBodyBytes,
       maxScan,
@@ -264,8 +265,8 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
     // A relay's signature covers the body only, so the body must name the request it decides.
     const parsed = parseDecision(c.get('body'), id, caller.via.startsWith('relay:'));
     if ('field' in parsed) return problem(400, 'invalid_input', parsed.detail, { field: parsed.field });
-    const repeated = await refusals.repeatedDecision(id, caller);
-    if (repeated !== null) return repeated;
+    const repeated = await refusals.repeatedDecision(id, caller.identity);
+    if (repeated !== null) return errorResponse(repeated);
     try {
       const result = await cs.decide(id, {
         approver: caller.identity,
@@ -275,7 +276,7 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
       });
       return Response.json({ ...view(result.request, caller), approvals: result.approvals });
     } catch (error) {
-      refusals.decisionFailed(id, caller, error);
+      refusals.decisionFailed(id, caller.identity, error);
       return errorResponse(error);
     }
   });

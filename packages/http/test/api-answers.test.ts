@@ -148,3 +148,29 @@ describe("the issuer's keys cannot be fetched", () => {
     }
   });
 });
+
+test("the inbox's sign-in says the keys could not be fetched, with 503", async () => {
+  const closed = await listen(() => new Response('gone'));
+  await closed.close(0);
+  const fx = fixture();
+  const app = createDecisionApi(fx.cs, {
+    store: fx.store,
+    oidc: { issuer: ISSUER, audience: AUDIENCE, jwksUrl: `${closed.url}/jwks` },
+    inbox: true,
+    publicUrl: 'http://inbox.test',
+  });
+  try {
+    const issuer = await testIssuer();
+    const response = await app.request('http://inbox.test/inbox/sign-in', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://inbox.test' },
+      body: new URLSearchParams({ token: await issuer.token({ sub: 'bob' }), next: '/inbox' }).toString(),
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('set-cookie')).toBeNull();
+    expect(await response.text()).toContain('signing keys could not be fetched');
+  } finally {
+    await app.close();
+    await fx.close();
+  }
+});

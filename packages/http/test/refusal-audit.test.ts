@@ -149,3 +149,36 @@ describe('the coalescer', () => {
     );
   });
 });
+
+describe('refusals from the inbox', () => {
+  test('a non-approver posting the decision form 100 times writes one entry, and sees the refusal each time', async () => {
+    fx = fixture();
+    const issuer = await testIssuer();
+    const app = createDecisionApi(fx.cs, {
+      store: fx.store,
+      oidc: { issuer: ISSUER, audience: AUDIENCE, jwks: issuer.jwks },
+      inbox: true,
+      publicUrl: 'http://inbox.test',
+    });
+    const { request } = await fx.pending();
+    const signedIn = await app.request('http://inbox.test/inbox/sign-in', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://inbox.test' },
+      body: new URLSearchParams({ token: await issuer.token({ sub: 'mallory' }), next: '/inbox' }).toString(),
+    });
+    const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const inbox = await (await app.request('http://inbox.test/inbox', { headers: { cookie } })).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(inbox)?.[1] ?? '';
+    for (let i = 0; i < 100; i++) {
+      const response = await app.request(`http://inbox.test/inbox/requests/${request.id}/decide`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin: 'http://inbox.test' },
+        body: new URLSearchParams({ csrf, outcome: 'approve' }).toString(),
+      });
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toBe(`/inbox/requests/${request.id}?notice=not_eligible`);
+    }
+    expect(await refusals()).toEqual([`user:mallory ${request.id} not an eligible approver`]);
+    await app.close();
+  });
+});
