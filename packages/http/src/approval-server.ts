@@ -10,6 +10,7 @@ import {
 } from '@countersign/core';
 import { createPostgresStore } from '@countersign/postgres-store';
 import { createSlackTransport, type SlackTransport } from '@countersign/slack-transport';
+import { setAnswerHeaders } from './api-headers.js';
 import type { OidcOptions } from './bearer-auth.js';
 import { createDecisionApi, type DecisionApi } from './decision-api.js';
 import { type Listening, listen } from './listen.js';
@@ -155,6 +156,7 @@ export async function createApprovalServer(
     } else {
       response = await api.fetch(request);
     }
+    setAnswerHeaders(response.headers);
     // Path only: queries may carry cursors, and headers carry credentials.
     logger.info('request', {
       method: request.method,

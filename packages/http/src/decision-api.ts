@@ -11,6 +11,7 @@ import {
   systemClock,
 } from '@countersign/core';
 import { Hono } from 'hono';
+import { setAnswerHeaders } from './api-headers.js';
 import { type Authenticators, authenticate, type Caller } from './authenticate.js';
 import { createBearerVerifier, type OidcOptions } from './bearer-auth.js';
 import { createChangeFeed } from './change-feed.js';
@@ -142,11 +143,10 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
   const publicUrl = options.publicUrl;
   const refusals = createRefusalAudit(cs, createRefusalCoalescer(options.coalesceRefusals ?? {}), clock);
   const app = new Hono<{ Variables: ApiVariables }>();
-  // Every answer, errors and inbox pages included: never cached, never sniffed into another type.
+  // Every answer, errors and inbox pages included.
   app.use('*', async (c, next) => {
     await next();
-    c.res.headers.set('x-content-type-options', 'nosniff');
-    if (!c.res.headers.has('cache-control')) c.res.headers.set('cache-control', 'no-store');
+    setAnswerHeaders(c.res.headers);
   });
   const feed = createChangeFeed(cs, store);
   let inboxStreams: MountedInbox | null = null;

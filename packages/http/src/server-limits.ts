@@ -18,7 +18,10 @@ export interface ServerLimits {
   maxHeadersCount?: number | undefined;
   /** Largest header section, in bytes; a larger one is 431. Default 16384. */
   maxHeaderBytes?: number | undefined;
-  /** Requests served on one connection; later ones get 503 and `Connection: close`. Default 1000. */
+  /**
+   * Requests served on one keep-alive connection: the last answer says `Connection: close`, requests
+   * pipelined past it get 503. Default 1000.
+   */
   maxRequestsPerSocket?: number | undefined;
   /**
    * Connections open at once; one more is closed as soon as it is accepted. Default 2000. Live inbox

@@ -198,6 +198,8 @@ describe('the Slack interaction endpoint', () => {
     expect(unsigned.status).toBeGreaterThanOrEqual(400);
     expect(unsigned.status).toBeLessThan(500);
     expect([404, 405]).not.toContain(unsigned.status);
+    expect(unsigned.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(unsigned.headers.get('cache-control')).toBe('no-store');
     expect((await fetch(`${url}/slack/interactions`)).status).toBe(405);
   });
 });
