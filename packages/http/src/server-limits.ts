@@ -14,7 +14,7 @@ export interface ServerLimits {
   requestTimeoutMs?: number | undefined;
   /** How long a keep-alive connection may sit idle between requests, in ms. Default 5000. */
   keepAliveTimeoutMs?: number | undefined;
-  /** Headers read per request; Node ignores the ones past it. Default 100. */
+  /** Headers per request: Node 24 answers 431 past it (older versions ignore the rest). Default 100. */
   maxHeadersCount?: number | undefined;
   /** Largest header section, in bytes; a larger one is 431. Default 16384. */
   maxHeaderBytes?: number | undefined;
