@@ -10,6 +10,7 @@ import {
 } from '@countersign/core';
 import { createPostgresStore } from '@countersign/postgres-store';
 import { createSlackTransport, type SlackTransport } from '@countersign/slack-transport';
+import { setAnswerHeaders } from './api-headers.js';
 import type { OidcOptions } from './bearer-auth.js';
 import { createDecisionApi, type DecisionApi } from './decision-api.js';
 import { type Listening, listen } from './listen.js';
@@ -17,6 +18,7 @@ import { createJsonLogger, type Logger } from './logger.js';
 import { checkKeys, PREFIX } from './options.js';
 import { problem } from './problem.js';
 import { type ApprovalServerConfig, CONFIG_KEYS } from './server-config.js';
+import { serverLimits } from './server-limits.js';
 import { createWebhookTransport } from './webhook-transport.js';
 
 export interface ApprovalServerOptions {
@@ -54,6 +56,8 @@ function oidcOptions(config: NonNullable<ApprovalServerConfig['oidc']>): OidcOpt
       'clockToleranceSeconds',
       'identityClaim',
       'identityPrefix',
+      'requireAccessTokens',
+      'maxTokenLifetimeSeconds',
     ],
     'oidc',
   );
@@ -65,6 +69,8 @@ function oidcOptions(config: NonNullable<ApprovalServerConfig['oidc']>): OidcOpt
     algorithms: config.algorithms,
     clockToleranceSeconds: config.clockToleranceSeconds,
     identityClaim: config.identityClaim,
+    requireAccessTokens: config.requireAccessTokens,
+    maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds,
     mapIdentity: (value) => `${prefix}${value}`,
   };
 }
@@ -77,6 +83,7 @@ export async function createApprovalServer(
   checkKeys(options, ['store', 'logger', 'clock'], 'createApprovalServer options');
   const logger = options.logger ?? createJsonLogger();
   const clock = options.clock ?? systemClock;
+  const limits = serverLimits(config.limits);
   if (config.oidc === undefined && (config.relays ?? []).length === 0) {
     throw new ConfigError(
       `${PREFIX} set oidc (OIDC_ISSUER, OIDC_AUDIENCE, OIDC_JWKS_URL) or relays: nobody could decide otherwise`,
@@ -149,6 +156,7 @@ export async function createApprovalServer(
     } else {
       response = await api.fetch(request);
     }
+    setAnswerHeaders(response.headers);
     // Path only: queries may carry cursors, and headers carry credentials.
     logger.info('request', {
       method: request.method,
@@ -180,7 +188,11 @@ export async function createApprovalServer(
     api,
     countersign,
     async listen() {
-      listening = await listen(fetch, { port: config.port ?? 8080, hostname: config.host ?? '127.0.0.1' });
+      listening = await listen(fetch, {
+        port: config.port ?? 8080,
+        hostname: config.host ?? '127.0.0.1',
+        limits,
+      });
       logger.info('listening', {
         url: listening.url,
         inbox: config.inbox ?? config.oidc !== undefined,

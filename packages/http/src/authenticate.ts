@@ -9,7 +9,10 @@ export interface Caller {
   via: string;
 }
 
-export type Authentication = { caller: Caller } | { failure: string };
+/** A failure's `code` is `keys_unavailable` when the token could not be checked at all (answer 503, not 401). */
+export type Authentication =
+  | { caller: Caller }
+  | { failure: string; code: 'unauthenticated' | 'keys_unavailable' };
 
 export interface Authenticators {
   bearer: BearerVerifier | null;
@@ -23,22 +26,23 @@ export async function authenticate(
   body: Uint8Array,
   now: number,
 ): Promise<Authentication> {
+  const refused = (failure: string): Authentication => ({ failure, code: 'unauthenticated' });
   try {
     const authorization = request.headers.get('authorization');
     if (authorization !== null) {
       const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization);
-      if (match === null) return { failure: 'the Authorization header must be "Bearer <token>"' };
-      if (authenticators.bearer === null) return { failure: 'bearer tokens are not accepted here' };
+      if (match === null) return refused('the Authorization header must be "Bearer <token>"');
+      if (authenticators.bearer === null) return refused('bearer tokens are not accepted here');
       return { caller: { identity: await authenticators.bearer.verify(match[1] as string), via: 'api' } };
     }
     if (request.headers.has('webhook-signature')) {
-      if (authenticators.relays === null) return { failure: 'signed relay requests are not accepted here' };
+      if (authenticators.relays === null) return refused('signed relay requests are not accepted here');
       const relay = await authenticators.relays.verify(request.headers, body, now);
       return { caller: { identity: relay.identity, via: `relay:${relay.relay}` } };
     }
-    return { failure: 'credentials required: a bearer token or a signed relay request' };
+    return refused('credentials required: a bearer token or a signed relay request');
   } catch (error) {
-    if (error instanceof AuthenticationFailure) return { failure: error.reason };
+    if (error instanceof AuthenticationFailure) return { failure: error.reason, code: error.code };
     throw error;
   }
 }

@@ -2,13 +2,14 @@
 import { type Clock, ConfigError, systemClock } from '@countersign/core';
 import {
   createLocalJWKSet,
-  createRemoteJWKSet,
   type JSONWebKeySet,
   type JWTPayload,
   type JWTVerifyGetKey,
+  type JWTVerifyOptions,
   jwtVerify,
 } from 'jose';
-import { checkKeys, PREFIX } from './options.js';
+import { checkKeys, PREFIX, positiveInteger } from './options.js';
+import { KeysUnavailable, remoteJwks } from './remote-jwks.js';
 
 export interface OidcOptions {
   /** The `iss` every token must carry, exactly. */
@@ -27,13 +28,34 @@ export interface OidcOptions {
   identityClaim?: string | undefined;
   /** Maps the claim's value to a directory identity, or null to refuse. Default `'user:' + value`. */
   mapIdentity?: ((value: string, claims: JWTPayload) => string | null | Promise<string | null>) | undefined;
+  /**
+   * Accept only RFC 9068 JWT access tokens: the `typ` header must be `at+jwt` (or `application/at+jwt`),
+   * so ID tokens and other JWTs for this audience are refused. Default false.
+   */
+  requireAccessTokens?: boolean | undefined;
+  /**
+   * Longest lifetime accepted, `exp - iat`, in seconds; a token without `iat`, or issued in the
+   * future, is refused. Default: no limit.
+   */
+  maxTokenLifetimeSeconds?: number | undefined;
 }
 
-/** Why a credential was refused: said to the caller, never the credential itself. */
+/**
+ * Why a credential was refused: said to the caller, never the credential itself. `keys_unavailable`
+ * when the issuer's keys could not be fetched, so the token could not be checked at all.
+ */
 export class AuthenticationFailure extends Error {
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    readonly code: 'unauthenticated' | 'keys_unavailable' = 'unauthenticated',
+  ) {
     super(reason);
     this.name = 'AuthenticationFailure';
+  }
+
+  /** The HTTP status to answer with: 503 when the keys could not be fetched, else 401. */
+  get status(): 401 | 503 {
+    return this.code === 'keys_unavailable' ? 503 : 401;
   }
 }
 
@@ -51,6 +73,8 @@ const OIDC_KEYS = [
   'clockToleranceSeconds',
   'identityClaim',
   'mapIdentity',
+  'requireAccessTokens',
+  'maxTokenLifetimeSeconds',
 ] as const;
 const DEFAULT_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
 const IDENTITY = /^[^\p{Cc}\p{Cf}]{1,256}$/u;
@@ -80,27 +104,49 @@ export function createBearerVerifier(options: OidcOptions, clock: Clock = system
   if (options.jwks !== undefined && options.jwksUrl === undefined) {
     keys = createLocalJWKSet(options.jwks);
   } else if (options.jwksUrl !== undefined && options.jwks === undefined) {
-    keys = createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 5_000 });
+    keys = remoteJwks(new URL(options.jwksUrl), 5_000);
   } else {
     throw new ConfigError(`${PREFIX} oidc needs exactly one of jwksUrl or jwks`);
   }
   const claim = options.identityClaim ?? 'sub';
   const map = options.mapIdentity ?? ((value: string) => `user:${value}`);
+  if (options.requireAccessTokens !== undefined && typeof options.requireAccessTokens !== 'boolean') {
+    throw new ConfigError(`${PREFIX} oidc.requireAccessTokens must be true or false`);
+  }
+  const maxLifetime =
+    options.maxTokenLifetimeSeconds === undefined
+      ? null
+      : positiveInteger(options.maxTokenLifetimeSeconds, 0, 'oidc.maxTokenLifetimeSeconds');
+  const checks: JWTVerifyOptions = {
+    issuer: options.issuer,
+    audience: audiences,
+    algorithms,
+    clockTolerance: tolerance,
+    requiredClaims: ['exp'],
+    // RFC 9068 section 4: "at+jwt", compared the way jose compares media types (with or without "application/").
+    ...(options.requireAccessTokens === true ? { typ: 'at+jwt' } : {}),
+    // Requires `iat`, not in the future; the lifetime itself is checked below.
+    ...(maxLifetime === null ? {} : { maxTokenAge: maxLifetime }),
+  };
 
   return {
     async verify(token) {
       let payload: JWTPayload;
       try {
-        ({ payload } = await jwtVerify(token, keys, {
-          issuer: options.issuer,
-          audience: audiences,
-          algorithms,
-          clockTolerance: tolerance,
-          currentDate: new Date(clock.now()),
-          requiredClaims: ['exp'],
-        }));
+        ({ payload } = await jwtVerify(token, keys, { ...checks, currentDate: new Date(clock.now()) }));
       } catch (error) {
+        if (error instanceof KeysUnavailable) {
+          throw new AuthenticationFailure(
+            "bearer token not checked: the issuer's signing keys could not be fetched; try again later",
+            'keys_unavailable',
+          );
+        }
         throw new AuthenticationFailure(`bearer token rejected: ${joseReason(error)}`);
+      }
+      if (maxLifetime !== null && (payload.exp as number) - (payload.iat as number) > maxLifetime) {
+        throw new AuthenticationFailure(
+          `bearer token rejected: it is valid for longer than ${maxLifetime} seconds (exp - iat)`,
+        );
       }
       const value = payload[claim];
       if (typeof value !== 'string' || value.length === 0) {
@@ -121,8 +167,10 @@ function joseReason(error: unknown): string {
     case 'ERR_JWT_EXPIRED':
       return 'expired';
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED': {
-      const name = (error as { claim?: unknown }).claim;
-      return `the "${String(name)}" claim is not acceptable`;
+      const { claim, reason } = error as { claim?: unknown; reason?: unknown };
+      if (claim === 'typ') return 'not an RFC 9068 access token (its "typ" header must be "at+jwt")';
+      if (reason === 'missing') return `it has no "${String(claim)}" claim`;
+      return `the "${String(claim)}" claim is not acceptable`;
     }
     case 'ERR_JOSE_ALG_NOT_ALLOWED':
     case 'ERR_JOSE_NOT_SUPPORTED':
@@ -132,9 +180,6 @@ function joseReason(error: unknown): string {
       return 'signed by an unknown key';
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
       return 'bad signature';
-    case 'ERR_JWKS_TIMEOUT':
-    case 'ERR_JOSE_GENERIC':
-      return 'the issuer keys could not be fetched';
     default:
       return 'malformed';
   }

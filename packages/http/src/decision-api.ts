@@ -7,14 +7,15 @@ import {
   decisionProblem,
   presentRequest,
   readCappedBody,
-  repeatedMember,
   type Store,
   systemClock,
 } from '@countersign/core';
 import { Hono } from 'hono';
+import { setAnswerHeaders } from './api-headers.js';
 import { type Authenticators, authenticate, type Caller } from './authenticate.js';
 import { createBearerVerifier, type OidcOptions } from './bearer-auth.js';
 import { createChangeFeed } from './change-feed.js';
+import { parseDecision } from './decision-body.js';
 import { errorResponse } from './error-status.js';
 import { INBOX_OPTION_KEYS, type InboxOptions, type MountedInbox, mountInbox } from './inbox/inbox.js';
 import { createSessionStore } from './inbox/sessions.js';
@@ -22,6 +23,8 @@ import { OPENAPI_PATH, openApiDocument } from './openapi.js';
 import { checkKeys, PREFIX, positiveInteger } from './options.js';
 import { decidableRequests, decodeCursor, pageOf } from './pending-requests.js';
 import { problem } from './problem.js';
+import { createRefusalAudit } from './refusal-audit.js';
+import { type CoalesceRefusalsOptions, createRefusalCoalescer } from './refusal-coalescer.js';
 import { createRelayAuthenticator, type RelayOptions } from './relay-auth.js';
 import { createMemoryReplayGuard, type ReplayGuard } from './replay-guard.js';
 import { requestAudit } from './request-audit.js';
@@ -48,6 +51,11 @@ export interface DecisionApiOptions {
   publicUrl?: string | undefined;
   /** Serve the web approval inbox under `/inbox` (needs `oidc`: people sign in with a token). */
   inbox?: InboxOptions | boolean | undefined;
+  /**
+   * A refusal (a read by a non-approver, a self-approval, a non-approver's decision) is audited once
+   * per caller, request and reason in a window; repeats get the same answer and add no entry.
+   */
+  coalesceRefusals?: CoalesceRefusalsOptions | undefined;
   clock?: Clock | undefined;
 }
 
@@ -69,11 +77,11 @@ const OPTION_KEYS = [
   'maxScan',
   'publicUrl',
   'inbox',
+  'coalesceRefusals',
   'clock',
 ] as const;
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,100}$/;
 const LIST_QUERY = ['limit', 'cursor', 'action', 'resource', 'actor', 'risk'] as const;
-const DECISION_KEYS = ['outcome', 'comment', 'requestId'] as const;
 
 /** Paths and the methods each answers; everything else on them is a 405. */
 export const API_ROUTES: Readonly<Record<string, readonly string[]>> = {
@@ -133,7 +141,13 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
           ),
   };
   const publicUrl = options.publicUrl;
+  const refusals = createRefusalAudit(cs, createRefusalCoalescer(options.coalesceRefusals ?? {}), clock);
   const app = new Hono<{ Variables: ApiVariables }>();
+  // Every answer, errors and inbox pages included.
+  app.use('*', async (c, next) => {
+    await next();
+    setAnswerHeaders(c.res.headers);
+  });
   const feed = createChangeFeed(cs, store);
   let inboxStreams: MountedInbox | null = null;
   if (options.inbox !== undefined && options.inbox !== false) {
@@ -150,6 +164,7 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
       clock,
       auditors,
       feed,
+      refusals,
       sessions: createSessionStore(sessionTtlMs),
       maxBodyBytes,
       maxScan,
@@ -189,6 +204,7 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
     }
     const result = await authenticate(authenticators, c.req.raw, body, clock.now());
     if ('failure' in result) {
+      if (result.code === 'keys_unavailable') return problem(503, 'keys_unavailable', result.failure);
       return problem(401, 'unauthenticated', result.failure, {
         headers: { 'www-authenticate': 'Bearer realm="countersign"' },
       });
@@ -249,6 +265,8 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
     // A relay's signature covers the body only, so the body must name the request it decides.
     const parsed = parseDecision(c.get('body'), id, caller.via.startsWith('relay:'));
     if ('field' in parsed) return problem(400, 'invalid_input', parsed.detail, { field: parsed.field });
+    const repeated = await refusals.repeatedDecision(id, caller.identity);
+    if (repeated !== null) return errorResponse(repeated);
     try {
       const result = await cs.decide(id, {
         approver: caller.identity,
@@ -258,6 +276,7 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
       });
       return Response.json({ ...view(result.request, caller), approvals: result.approvals });
     } catch (error) {
+      refusals.decisionFailed(id, caller.identity, error);
       return errorResponse(error);
     }
   });
@@ -327,13 +346,7 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
     if (request === null) return problem(404, 'request_not_found', `no approval request with id ${id}`);
     if (!request.approvers.includes(caller.identity) && !auditors.has(caller.identity)) {
       // A look at a request one may not see is what reviewers look for: audited, as decide's refusals are.
-      await cs
-        .recordRefusal(id, {
-          approver: caller.identity,
-          via: caller.via,
-          why: 'read refused: not an approver or auditor',
-        })
-        .catch(() => {});
+      await refusals.readRefused(id, caller);
       return problem(
         403,
         'not_eligible',
@@ -349,53 +362,4 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
       await feed.close();
     },
   });
-}
-
-type ParsedDecision =
-  | { outcome: 'approve' | 'deny'; comment: string | undefined }
-  | { field: string; detail: string };
-
-function parseDecision(body: Uint8Array, requestId: string, signedBody: boolean): ParsedDecision {
-  let value: unknown;
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
-    value = JSON.parse(text);
-  } catch {
-    return { field: 'body', detail: 'the body is not valid UTF-8 JSON' };
-  }
-  // JSON.parse keeps the last of two equal names; something in front may have read the first.
-  const repeated = repeatedMember(text);
-  if (repeated !== null)
-    return { field: repeated, detail: `the member "${repeated}" appears more than once` };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return {
-      field: 'body',
-      detail: 'the body must be a JSON object: { "outcome": "approve" | "deny", "comment"?: string }',
-    };
-  }
-  for (const key of Object.keys(value)) {
-    if (!(DECISION_KEYS as readonly string[]).includes(key)) {
-      const hint = key === 'approver' ? ': the approver is whoever authenticated' : '';
-      return { field: key, detail: `unknown field "${key}"${hint}` };
-    }
-  }
-  const {
-    outcome,
-    comment,
-    requestId: named,
-  } = value as { outcome?: unknown; comment?: unknown; requestId?: unknown };
-  if (signedBody && named === undefined) {
-    return { field: 'requestId', detail: 'a signed relay decision must name its request: add "requestId"' };
-  }
-  if (named !== undefined && named !== requestId) {
-    return { field: 'requestId', detail: 'requestId does not match the request in the URL' };
-  }
-  if (outcome !== 'approve' && outcome !== 'deny') {
-    return { field: 'outcome', detail: 'outcome must be "approve" or "deny"' };
-  }
-  if (comment !== undefined && (typeof comment !== 'string' || comment.length > 2000)) {
-    return { field: 'comment', detail: 'comment must be a string of at most 2000 characters' };
-  }
-  return { outcome, comment };
 }

@@ -27,10 +27,11 @@ export {
   type DecisionApiOptions,
 } from './decision-api.js';
 export type { InboxOptions } from './inbox/inbox.js';
-export { type Listening, listen } from './listen.js';
+export { type Listening, type ListenOptions, listen } from './listen.js';
 export { createJsonLogger, type Logger, silentLogger } from './logger.js';
 export { OPENAPI_PATH, openApiDocument } from './openapi.js';
 export { PROBLEM_TYPE_BASE, type Problem } from './problem.js';
+export type { CoalesceRefusalsOptions } from './refusal-coalescer.js';
 export type { RelayOptions } from './relay-auth.js';
 export { createMemoryReplayGuard, type ReplayGuard } from './replay-guard.js';
 export { type ServeIo, serve } from './serve.js';
@@ -43,6 +44,7 @@ export {
   type ServerSlackConfig,
   type ServerWebhookConfig,
 } from './server-config.js';
+export { DEFAULT_SERVER_LIMITS, type ResolvedServerLimits, type ServerLimits } from './server-limits.js';
 export {
   createWebhookReceiver,
   type ReceivedEvent,

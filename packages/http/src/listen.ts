@@ -2,6 +2,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
+import { checkKeys } from './options.js';
+import { applyServerLimits, type ServerLimits, serverLimits, serverOptions } from './server-limits.js';
 
 export interface Listening {
   /** `http://host:port`, without a trailing slash. */
@@ -12,11 +14,26 @@ export interface Listening {
   close(graceMs?: number): Promise<void>;
 }
 
+export interface ListenOptions {
+  /** Default 0: a free port. */
+  port?: number | undefined;
+  /** Default `'127.0.0.1'`. */
+  hostname?: string | undefined;
+  /** Timeouts and connection limits; each has a default (see `ServerLimits`). */
+  limits?: ServerLimits | undefined;
+}
+
 export async function listen(
   fetch: (request: Request) => Response | Promise<Response>,
-  options: { port?: number | undefined; hostname?: string | undefined } = {},
+  options: ListenOptions = {},
 ): Promise<Listening> {
-  const server = createServer(getRequestListener((request) => fetch(request)));
+  checkKeys(options, ['port', 'hostname', 'limits'], 'listen options');
+  const limits = serverLimits(options.limits);
+  const server = createServer(
+    serverOptions(limits),
+    getRequestListener((request) => fetch(request)),
+  );
+  applyServerLimits(server, limits);
   const hostname = options.hostname ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

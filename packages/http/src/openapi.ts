@@ -56,6 +56,7 @@ export function openApiDocument(): Record<string, unknown> {
             '200': { description: '{ items: RequestView[], nextCursor: string | null }' },
             '400': problem,
             '401': problem,
+            '503': problem,
           },
         },
       },
@@ -70,6 +71,7 @@ export function openApiDocument(): Record<string, unknown> {
             '401': problem,
             '403': problem,
             '404': problem,
+            '503': problem,
           },
         },
       },
@@ -108,6 +110,7 @@ export function openApiDocument(): Record<string, unknown> {
             '409': problem,
             '413': problem,
             '415': problem,
+            '503': problem,
           },
         },
       },
@@ -121,6 +124,7 @@ export function openApiDocument(): Record<string, unknown> {
             '401': problem,
             '403': problem,
             '404': problem,
+            '503': problem,
           },
         },
       },
@@ -128,7 +132,12 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: 'The whole audit log as JSON lines (verifyAuditLog checks it offline); auditors only',
           security: secured,
-          responses: { '200': { description: 'application/x-ndjson' }, '401': problem, '403': problem },
+          responses: {
+            '200': { description: 'application/x-ndjson' },
+            '401': problem,
+            '403': problem,
+            '503': problem,
+          },
         },
       },
     },
@@ -145,7 +154,8 @@ export function openApiDocument(): Record<string, unknown> {
       },
       responses: {
         Problem: {
-          description: 'RFC 9457 problem document naming the field at fault',
+          description:
+            "RFC 9457 problem document with a stable code; a 400 names the field at fault, a 503 says what is unavailable (the store, or the issuer's signing keys: keys_unavailable)",
           content: { 'application/problem+json': { schema: { type: 'object' } } },
         },
       },

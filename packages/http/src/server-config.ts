@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { ConfigError, type Directory, type PolicyRule } from '@countersign/core';
 import { checkKeys, PREFIX } from './options.js';
 import type { RelayOptions } from './relay-auth.js';
+import type { ServerLimits } from './server-limits.js';
 
 export interface ServerOidcConfig {
   issuer: string;
@@ -13,6 +14,10 @@ export interface ServerOidcConfig {
   identityClaim?: string | undefined;
   /** Prepended to the claim's value to make the directory identity. Default `'user:'`. */
   identityPrefix?: string | undefined;
+  /** Accept only RFC 9068 access tokens (`typ: at+jwt`). Default false. */
+  requireAccessTokens?: boolean | undefined;
+  /** Longest token lifetime (`exp - iat`) accepted, in seconds. Default: no limit. */
+  maxTokenLifetimeSeconds?: number | undefined;
 }
 
 export interface ServerWebhookConfig {
@@ -55,6 +60,8 @@ export interface ApprovalServerConfig {
   sweepSeconds?: number | undefined;
   /** Seconds open requests may take to finish on shutdown. Default 10. */
   shutdownGraceSeconds?: number | undefined;
+  /** Header and body timeouts and connection limits of the HTTP server; each has a default. */
+  limits?: ServerLimits | undefined;
 }
 
 export const CONFIG_KEYS = [
@@ -72,6 +79,7 @@ export const CONFIG_KEYS = [
   'slack',
   'sweepSeconds',
   'shutdownGraceSeconds',
+  'limits',
 ] as const;
 
 /** Environment variables read, each over the file's value. Secrets are best given only here. */

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCountersign, type PolicyRule } from '@countersign/core';
+import { createMemoryStore } from '@countersign/memory-store';
 import { createPostgresStore } from '@countersign/postgres-store';
 import { ACTION, createSlackTransport } from '@countersign/slack-transport';
 import { createSlackEmulator } from '@countersign/slack-transport/testing';
@@ -16,6 +17,7 @@ import {
   type Listening,
   listen,
   serve,
+  silentLogger,
 } from '../src/index.js';
 import { AUDIENCE, hmacSecret, ISSUER, type TestIssuer, testIssuer } from './helpers.js';
 import { dropSchema, PG_URL, randomSchema } from './pg-helpers.js';
@@ -196,6 +198,8 @@ describe('the Slack interaction endpoint', () => {
     expect(unsigned.status).toBeGreaterThanOrEqual(400);
     expect(unsigned.status).toBeLessThan(500);
     expect([404, 405]).not.toContain(unsigned.status);
+    expect(unsigned.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(unsigned.headers.get('cache-control')).toBe('no-store');
     expect((await fetch(`${url}/slack/interactions`)).status).toBe(405);
   });
 });
@@ -216,6 +220,42 @@ describe('configuration', () => {
     expect(config.oidc?.issuer).toBe('https://id');
     expect(config.slack?.token).toBe('xoxb-1');
     expect(() => applyEnv({ prot: 1 } as never, {})).toThrow(/unknown option "prot"/);
+  });
+
+  test('oidc.requireAccessTokens and oidc.maxTokenLifetimeSeconds reach the verifier', async () => {
+    const issuer = await testIssuer();
+    const jwks = await jwksServer(issuer);
+    const server = await createApprovalServer(
+      {
+        oidc: {
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          jwksUrl: `${jwks.url}/jwks`,
+          requireAccessTokens: true,
+          maxTokenLifetimeSeconds: 600,
+        },
+        sweepSeconds: 0,
+      },
+      { store: createMemoryStore(), logger: silentLogger },
+    );
+    cleanups.push(() => server.close());
+    const status = async (token: string) =>
+      (
+        await server.fetch(
+          new Request('http://x/requests', { headers: { authorization: `Bearer ${token}` } }),
+        )
+      ).status;
+    expect(await status(await issuer.token({ sub: 'bob' }, { typ: 'at+jwt' }))).toBe(200);
+    expect(await status(await issuer.token({ sub: 'bob' }))).toBe(401);
+    expect(await status(await issuer.token({ sub: 'bob' }, { typ: 'at+jwt', expiresIn: '1h' }))).toBe(401);
+    await expect(
+      createApprovalServer(
+        {
+          oidc: { issuer: ISSUER, audience: AUDIENCE, jwksUrl: `${jwks.url}/jwks`, maxLifetime: 5 } as never,
+        },
+        { store: createMemoryStore(), logger: silentLogger },
+      ),
+    ).rejects.toThrow(/unknown option "maxLifetime" in oidc/);
   });
 
   test('serve reads --config, and a file with an unknown key exits 3 naming it', async () => {

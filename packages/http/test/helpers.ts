@@ -25,6 +25,10 @@ export interface TestIssuer {
       issuer?: string;
       audience?: string;
       notBefore?: string | number;
+      /** The `typ` header; none by default. */
+      typ?: string;
+      /** `iat` in seconds since the epoch; null leaves it out. Default now. */
+      issuedAt?: number | null;
     },
   ): Promise<string>;
 }
@@ -35,12 +39,13 @@ export async function testIssuer(kid = 'key-1'): Promise<TestIssuer> {
   return {
     jwks: { keys: [jwk] },
     async token(claims = {}, options = {}) {
+      const typ = options.typ === undefined ? {} : { typ: options.typ };
       const jwt = new SignJWT({ ...claims })
-        .setProtectedHeader({ alg: 'ES256', kid: options.kid ?? kid })
+        .setProtectedHeader({ alg: 'ES256', kid: options.kid ?? kid, ...typ })
         .setIssuer(options.issuer ?? ISSUER)
         .setAudience(options.audience ?? AUDIENCE)
-        .setIssuedAt()
         .setExpirationTime(options.expiresIn ?? '5m');
+      if (options.issuedAt !== null) jwt.setIssuedAt(options.issuedAt);
       if (options.notBefore !== undefined) jwt.setNotBefore(options.notBefore);
       return jwt.sign(privateKey);
     },

@@ -18,6 +18,7 @@ import { AuthenticationFailure } from '../bearer-auth.js';
 import type { ChangeFeed } from '../change-feed.js';
 import { decidableRequests } from '../pending-requests.js';
 import { problem } from '../problem.js';
+import type { RefusalAudit } from '../refusal-audit.js';
 import { requestAudit } from '../request-audit.js';
 import { INBOX_CSS, INBOX_JS } from './assets.js';
 import {
@@ -61,6 +62,7 @@ export interface InboxDeps {
   clock: Clock;
   auditors: ReadonlySet<string>;
   feed: ChangeFeed;
+  refusals: RefusalAudit;
   sessions: SessionStore;
   maxBodyBytes: number;
   maxScan: number;
@@ -250,7 +252,7 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
       identity = await deps.bearer.verify(token);
     } catch (error) {
       if (!(error instanceof AuthenticationFailure)) throw error;
-      return page(signInPage(next, `Sign-in failed: ${error.reason}.`), 401);
+      return page(signInPage(next, `Sign-in failed: ${error.reason}.`), error.status);
     }
     const previous = getCookie(c, SESSION_COOKIE);
     if (previous !== undefined) deps.sessions.delete(previous);
@@ -343,6 +345,8 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
       return redirect(`/inbox/requests/${id}?notice=invalid_input`);
     }
     const outcome = choice === 'deny' ? 'deny' : 'approve';
+    const repeated = await deps.refusals.repeatedDecision(id, session.identity);
+    if (repeated !== null) return redirect(`/inbox/requests/${id}?notice=${noticeFor(repeated)}`);
     try {
       await cs.decide(id, {
         approver: session.identity,
@@ -353,6 +357,7 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
       });
       return redirect(`/inbox/requests/${id}?notice=${outcome === 'approve' ? 'approved' : 'denied'}`);
     } catch (error) {
+      deps.refusals.decisionFailed(id, session.identity, error);
       return redirect(`/inbox/requests/${id}?notice=${noticeFor(error)}`);
     }
   });
