@@ -102,6 +102,11 @@ export class Condition {
     return new Condition(expression, parsed!, meter);
   }
 
+  /** The cost of the last evaluation, in the units of `maxConditionCost`. */
+  get lastCost(): number {
+    return this.meter.spent;
+  }
+
   /**
    * Whether the condition holds for the call. Throws a ConditionFault when evaluation fails (a
    * missing key, a bad type, the cost budget spent), whose message holds no value of the call.
