@@ -48,7 +48,8 @@ export interface PolicyRule {
   /**
    * A CEL condition over `params`, `resource`, `actor`, `onBehalfOf`, `risk`, `sessionId` and `now`,
    * e.g. `params.rows > 10000`: the rule matches only when it holds. One that fails to evaluate
-   * makes the rule decide, failing closed: `deny`, or approval for a `require_approval` rule.
+   * (or spends `maxConditionCost`) makes the rule decide, failing closed: `deny`, or approval for a
+   * `require_approval` rule. `matches()` is RE2.
    */
   when?: string | undefined;
   /**
