@@ -81,12 +81,12 @@ function resolved(node: CelNode): Evaluate {
 }
 
 /**
- * Replaces how `node` is evaluated with `wrap(original)`, on a checked tree. `evaluateChild`
- * evaluates another node in the same evaluation, as the library does.
+ * Replaces how `node` is evaluated with `wrap(original)`, on a checked tree; call `original` with
+ * the node as `this`, as the library does. `evaluateChild` evaluates another node in the same
+ * evaluation.
  */
 export function hookEvaluation(node: CelNode, wrap: (original: Evaluate) => Evaluate): void {
-  const original = resolved(node);
-  const evaluate = wrap((ev, self, ctx) => original.call(self, ev, self, ctx));
+  const evaluate = wrap(resolved(node));
   hooked.set(node, evaluate);
   node.evaluate = evaluate;
 }

@@ -54,15 +54,14 @@ type Traversal = 'deep' | 'member' | 'text';
  * map (`in` looks a key up) and `'text'` only strings (`size()` of a list is immediate).
  */
 export function sizeCost(value: unknown, how: Traversal, cap: number): number {
-  if (how === 'text') return typeof value === 'string' ? scalarCost(value) : 1;
-  if (how === 'member' && typeof value === 'object' && value !== null && !Array.isArray(value)) return 1;
+  if (typeof value !== 'object' || value === null) return scalarCost(value);
+  if (how === 'text' || (how === 'member' && !Array.isArray(value))) return 1;
   let total = 0;
-  const containers: object[] = [];
+  const containers: object[] = [value];
   const add = (item: unknown): void => {
     if (typeof item === 'object' && item !== null) containers.push(item);
     else total += scalarCost(item);
   };
-  add(value);
   while (containers.length > 0 && total <= cap) {
     const item = containers.pop()!;
     total += 1;
@@ -126,11 +125,11 @@ export function meterEvaluation(root: CelNode, meter: CostMeter): void {
       kind === undefined
         ? (ev, self, ctx) => {
             meter.charge(1);
-            return original(ev, self, ctx);
+            return original.call(self, ev, self, ctx);
           }
         : (ev, self, ctx) => {
             meter.charge(1);
-            const value = original(ev, self, ctx);
+            const value = original.call(self, ev, self, ctx);
             meter.charge(sizeCost(value, kind, meter.remaining));
             return value;
           },
