@@ -68,6 +68,27 @@ describe('matches() is RE2: linear time, RE2 syntax', () => {
     expect(error).toBe('the pattern read from the call is not valid RE2');
   });
 
+  test('a pattern from the call that would compile to a large program is refused before compiling', () => {
+    const expression = 'params.s.matches(params.p)';
+    // `{1000}` expands 1,000 times: 23 of them compile to 23,000 instructions.
+    expect(evaluate(expression, { s: 'a', p: '[a-z]{1000}'.repeat(23) }).error).toBe(
+      'the pattern read from the call has a counted repetition ({n})',
+    );
+    expect(evaluate(expression, { s: 'a', p: 'a'.repeat(257) }).error).toBe(
+      'the pattern read from the call is longer than 256 characters',
+    );
+    expect(evaluate(expression, { s: 'xa', p: 'a'.repeat(256) }).result).toBe(false);
+  });
+
+  test('a literal program too large for its text is refused by the budget before it runs', () => {
+    // 2,000 Unicode-class instructions over 10,000 characters: about 10 million steps.
+    const { error, condition } = evaluate("params.s.matches('\\\\pL{1000}\\\\pN{1000}')", {
+      s: 'x'.repeat(10_000),
+    });
+    expect(error).toContain('cost limit exceeded');
+    expect(condition.lastCost).toBeGreaterThan(1_000_000);
+  });
+
   test("a match's cost is its text's length times its pattern's size", () => {
     const short = evaluate("params.s.matches('^a+$')", { s: 'a'.repeat(100) }).condition.lastCost;
     const long = evaluate("params.s.matches('^a+$')", { s: 'a'.repeat(100_000) }).condition.lastCost;
