@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Core from '@countersign/core';
 import type * as CoreTesting from '@countersign/core/testing';
 import type * as MemoryStore from '@countersign/memory-store';
+import { rules, subjects } from './cases/policy-conditions.js';
 import { BENCH_RETENTION, CONTEXT, DIRECTORY, EXPORT, POLICY, READ } from './fixtures.js';
 import { formatNs } from './harness.js';
 import { interleave } from './interleave.js';
@@ -13,11 +14,12 @@ import { interleave } from './interleave.js';
  * by side and their calls timed per call in alternating blocks of 100 (`interleave()`), so load
  * on a shared host that drifts from one second to the next touches both alike. `compare` (one
  * process per build, alternating) is still the way for heap, settle time and PostgreSQL.
- *   node --import tsx src/compare-inline.ts ../old-checkout allow|round [seconds]
+ * `conditions` times case 7's decision: `explain()` over 1,000 rules, each with a CEL `when`.
+ *   node --import tsx src/compare-inline.ts ../old-checkout allow|round|conditions [seconds]
  */
 const [other, which = 'allow', seconds = '20'] = process.argv.slice(2);
-if (!other || (which !== 'allow' && which !== 'round')) {
-  throw new Error('usage: compare-inline <other checkout> allow|round [seconds]');
+if (!other || (which !== 'allow' && which !== 'round' && which !== 'conditions')) {
+  throw new Error('usage: compare-inline <other checkout> allow|round|conditions [seconds]');
 }
 const here = resolve(fileURLToPath(import.meta.url), '../../..');
 const there = resolve(other);
@@ -30,6 +32,12 @@ async function contender(root: string): Promise<() => Promise<unknown>> {
   const core = await load<typeof Core>('core/dist/index.js');
   const testing = await load<typeof CoreTesting>('core/dist/testing/index.js');
   const { createMemoryStore } = await load<typeof MemoryStore>('memory-store/dist/index.js');
+  if (which === 'conditions') {
+    const conditioned = core.createCountersign({ store: createMemoryStore(), policy: rules(true) });
+    const all = subjects();
+    let i = 0;
+    return async () => conditioned.explain(all[i++ % all.length]!);
+  }
   const transport = testing.createRecordingTransport();
   const cs = core.createCountersign({
     store: createMemoryStore({ retention: BENCH_RETENTION }),

@@ -1,6 +1,10 @@
 // Policy conditions: CEL `when` expressions, type-checked at creation and evaluated with bounded cost.
 import { Environment, type ParseResult } from '@marcbachmann/cel-js';
 import type { JsonObject, JsonValue } from './canonical-json.js';
+import type { CelNode } from './cel-nodes.js';
+import { CostMeter, DEFAULT_MAX_CONDITION_COST, meterEvaluation, quadraticShape } from './condition-cost.js';
+import { ConditionFault, describeFailure } from './condition-errors.js';
+import { useRe2 } from './condition-regex.js';
 import { ConfigError } from './errors.js';
 import { scrubText } from './redact.js';
 
@@ -9,8 +13,10 @@ export const MAX_CONDITION_LENGTH = 2_000;
 
 /**
  * Structural limits checked when a condition is parsed. With at most one comprehension
- * (`exists`, `all`, `map`, ...) on any path, evaluation is linear in the size of the call's params,
- * which `maxParamsBytes` bounds: a condition cannot loop or take quadratic time.
+ * (`exists`, `all`, `map`, ...) on any path and no comprehension over the call's data that scans
+ * other data of the call per element (`quadraticShape`), evaluation is linear in the size of the
+ * call's params, which `maxParamsBytes` bounds; the cost budget (`maxConditionCost`) stops any
+ * evaluation that still runs long.
  */
 const LIMITS = {
   maxAstNodes: 256,
@@ -39,27 +45,35 @@ export interface ConditionSubject {
   actor: string;
 }
 
-const environment = new Environment({ limits: LIMITS })
-  .registerVariable('params', 'map')
-  .registerVariable('resource', 'dyn')
-  .registerVariable('actor', 'string')
-  .registerVariable('onBehalfOf', 'dyn')
-  .registerVariable('risk', 'string')
-  .registerVariable('sessionId', 'string')
-  .registerVariable('now', 'google.protobuf.Timestamp');
+const VARIABLES = {
+  params: 'map',
+  resource: 'dyn',
+  actor: 'string',
+  onBehalfOf: 'dyn',
+  risk: 'string',
+  sessionId: 'string',
+  now: 'google.protobuf.Timestamp',
+} as const;
+const VARIABLE_NAMES: ReadonlySet<string> = new Set(Object.keys(VARIABLES));
+
+const environment = new Environment({ limits: LIMITS });
+for (const [name, type] of Object.entries(VARIABLES)) environment.registerVariable(name, type);
 
 /** A parsed, type-checked `when` condition. */
 export class Condition {
   private constructor(
     readonly expression: string,
     private readonly evaluate: ParseResult,
+    private readonly meter: CostMeter,
   ) {}
 
   /**
-   * Parses and type-checks `expression`; a syntax error, an unknown variable, a non-boolean result
-   * or an expression past the limits is a ConfigError naming `where` and the expression.
+   * Parses and type-checks `expression`; a syntax error, an unknown variable, a non-boolean result,
+   * an expression past the limits, a `matches()` pattern that is not RE2 or a comprehension whose
+   * cost is quadratic in the params is a ConfigError naming `where` and the expression.
+   * Each evaluation may spend `maxCost` units (see `CostMeter`).
    */
-  static compile(where: string, expression: string): Condition {
+  static compile(where: string, expression: string, maxCost = DEFAULT_MAX_CONDITION_COST): Condition {
     const fail = (problem: string): never => {
       throw new ConfigError(`${where}: invalid condition ${JSON.stringify(expression)}: ${problem}`);
     };
@@ -78,21 +92,47 @@ export class Condition {
     if (comprehensionNesting(parsed!.ast) > MAX_COMPREHENSION_NESTING) {
       fail('comprehensions (all, exists, map, filter) must not be nested');
     }
-    return new Condition(expression, parsed!);
+    const root = parsed!.ast as CelNode;
+    const quadratic = quadraticShape(root, VARIABLE_NAMES);
+    if (quadratic !== null) fail(quadratic);
+    const meter = new CostMeter(maxCost);
+    const pattern = useRe2(root, meter);
+    if (pattern !== null) fail(pattern);
+    meterEvaluation(root, meter);
+    return new Condition(expression, parsed!, meter);
   }
 
-  /** Whether the condition holds for the call. Throws when evaluation fails (a missing key, a bad type). */
+  /** The cost of the last evaluation, in the units of `maxConditionCost`. */
+  get lastCost(): number {
+    return this.meter.spent;
+  }
+
+  /**
+   * Whether the condition holds for the call. Throws a ConditionFault when evaluation fails (a
+   * missing key, a bad type, the cost budget spent), whose message holds no value of the call.
+   */
   holds(subject: ConditionSubject, call: ConditionCall, params: Record<string, unknown>): boolean {
-    const result: unknown = this.evaluate({
-      params,
-      resource: subject.resource,
-      actor: subject.actor,
-      onBehalfOf: call.onBehalfOf,
-      risk: call.risk,
-      sessionId: call.sessionId,
-      now: new Date(call.now),
-    });
-    if (typeof result !== 'boolean') throw new Error(`the condition yielded ${typeof result}, not a bool`);
+    this.meter.reset();
+    let result: unknown;
+    try {
+      result = this.evaluate({
+        params,
+        resource: subject.resource,
+        actor: subject.actor,
+        onBehalfOf: call.onBehalfOf,
+        risk: call.risk,
+        sessionId: call.sessionId,
+        now: new Date(call.now),
+      });
+    } catch (error) {
+      // A spent budget wins over whatever error it surfaced as (a quantifier may keep an earlier one).
+      if (this.meter.remaining < 0) throw this.meter.exceeded();
+      throw new ConditionFault(describeFailure(error));
+    }
+    // `||` and `&&` absorb an operand's error when the other decides: never past a spent budget.
+    if (this.meter.remaining < 0) throw this.meter.exceeded();
+    if (typeof result !== 'boolean')
+      throw new ConditionFault(`the condition yielded ${typeof result}, not a bool`);
     return result;
   }
 }

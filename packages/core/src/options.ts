@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { type Directory, resolveEligibleApprovers } from './approvers.js';
 import { type Clock, systemClock } from './clock.js';
+import { DEFAULT_MAX_CONDITION_COST } from './condition-cost.js';
 import type { CredentialBroker } from './credential-broker.js';
 import { type CredentialPlan, planCredentials } from './credentials.js';
 import { type Duration, parseDuration } from './duration.js';
@@ -44,6 +45,12 @@ export interface CountersignOptions {
   pollInterval?: Duration | undefined;
   /** Largest canonical JSON size of an action's params, in bytes. Default 65536, at most 16 MiB. */
   maxParamsBytes?: number | undefined;
+  /**
+   * Cost budget of one evaluation of a CEL condition (`when`, `riskWhen`), in units: each step is 1,
+   * a list, map or string an operator traverses adds its size (a string's length / 10). Past it
+   * evaluation stops and the condition fails closed with a `conditionError`. Default 1,000,000.
+   */
+  maxConditionCost?: number | undefined;
   /**
    * Most requests one actor may have pending at once in this process; past it `guard` and `open`
    * throw `TooManyPendingError` (audited, nothing delivered). Default 20.
@@ -134,6 +141,7 @@ const optionsSchema = z.object({
     .min(64)
     .max(16 * 1024 * 1024)
     .optional(),
+  maxConditionCost: z.number().int().min(1_000).max(1_000_000_000).optional(),
   maxPendingPerActor: z.number().int().min(1).max(100_000).optional(),
   logger: z
     .custom<{ warn(message: string): void }>(hasMethods(['warn']), 'must have a warn(message) method')
@@ -262,14 +270,15 @@ export function resolveOptions(raw: CountersignOptions): ResolvedOptions {
     if (transports.has(transport.name)) throw new ConfigError(`two transports are named "${transport.name}"`);
     transports.set(transport.name, transport);
   }
-  const policy = new Policy(options.policy, options.defaultEffect ?? 'deny');
+  const maxConditionCost = options.maxConditionCost ?? DEFAULT_MAX_CONDITION_COST;
+  const policy = new Policy(options.policy, options.defaultEffect ?? 'deny', maxConditionCost);
   const eligible = resolveEligibleApprovers(options.policy, options.directory ?? {});
   return {
     store: options.store,
     transports,
     policy,
     eligible,
-    riskRouting: new RiskRouting(options.policy, options.directory ?? {}, eligible),
+    riskRouting: new RiskRouting(options.policy, options.directory ?? {}, eligible, maxConditionCost),
     followUps: new FollowUps(options.policy, options.directory ?? {}, options.onCall ?? null),
     redactor: createRedactor(options.redact),
     clock: options.clock ?? systemClock,

@@ -1,4 +1,5 @@
 // The policy: ordered rules compiled into an index, deciding allow, deny or require approval.
+import { DEFAULT_MAX_CONDITION_COST } from './condition-cost.js';
 import { Condition, type ConditionCall, celParams } from './conditions.js';
 import type { Duration } from './duration.js';
 import { compileGlob, type GlobMatcher, isExact, trailingStarPrefix } from './glob.js';
@@ -47,7 +48,8 @@ export interface PolicyRule {
   /**
    * A CEL condition over `params`, `resource`, `actor`, `onBehalfOf`, `risk`, `sessionId` and `now`,
    * e.g. `params.rows > 10000`: the rule matches only when it holds. One that fails to evaluate
-   * makes the rule decide, failing closed: `deny`, or approval for a `require_approval` rule.
+   * (or spends `maxConditionCost`) makes the rule decide, failing closed: `deny`, or approval for a
+   * `require_approval` rule. `matches()` is RE2.
    */
   when?: string | undefined;
   /**
@@ -145,7 +147,11 @@ export class Policy {
 
   private readonly byId = new Map<string, PolicyRule>();
 
-  constructor(rules: readonly PolicyRule[], defaultEffect: 'allow' | 'deny') {
+  constructor(
+    rules: readonly PolicyRule[],
+    defaultEffect: 'allow' | 'deny',
+    maxConditionCost = DEFAULT_MAX_CONDITION_COST,
+  ) {
     this.rules = rules;
     for (const rule of rules) this.byId.set(rule.id, rule);
     this.defaultEffect = defaultEffect;
@@ -155,7 +161,9 @@ export class Policy {
       resource: compileAll(rule.match.resource),
       actor: compileAll(rule.match.actor),
       condition:
-        rule.when === undefined ? null : Condition.compile(`policy rule "${rule.id}" when`, rule.when),
+        rule.when === undefined
+          ? null
+          : Condition.compile(`policy rule "${rule.id}" when`, rule.when, maxConditionCost),
     }));
     const lengths = new Set<number>();
     for (const compiled of this.compiled) {

@@ -1,5 +1,6 @@
 // Risk routing: a call's risk (declared, fixed by its rule or computed by conditions) picks who approves and how many.
 import { type Directory, resolveEligibleApprovers } from './approvers.js';
+import { DEFAULT_MAX_CONDITION_COST } from './condition-cost.js';
 import { Condition, celParams } from './conditions.js';
 import { ConfigError } from './errors.js';
 import type { ApproverSpec, Effect, PolicyDecision, PolicyRule, PolicySubject, Risk } from './policy.js';
@@ -67,7 +68,12 @@ const NO_ONE: readonly string[] = Object.freeze([]);
 export class RiskRouting {
   private readonly plans = new Map<string, RiskPlan>();
 
-  constructor(rules: readonly PolicyRule[], directory: Directory, eligible: Map<string, string[]>) {
+  constructor(
+    rules: readonly PolicyRule[],
+    directory: Directory,
+    eligible: Map<string, string[]>,
+    maxConditionCost = DEFAULT_MAX_CONDITION_COST,
+  ) {
     for (const rule of rules) {
       if (rule.tiers === undefined && rule.riskWhen === undefined) continue;
       if (rule.effect !== 'require_approval') {
@@ -77,7 +83,14 @@ export class RiskRouting {
         const expression = rule.riskWhen?.[risk];
         if (expression === undefined) return [];
         return [
-          { risk, condition: Condition.compile(`policy rule "${rule.id}" riskWhen.${risk}`, expression) },
+          {
+            risk,
+            condition: Condition.compile(
+              `policy rule "${rule.id}" riskWhen.${risk}`,
+              expression,
+              maxConditionCost,
+            ),
+          },
         ];
       });
       const base = {
