@@ -38,6 +38,7 @@ import {
   idSchema,
   pageSchema,
   parseInput,
+  readVerifyOptions,
   refusalSchema,
   waitOptionsSchema,
 } from './schemas.js';
@@ -394,8 +395,7 @@ class CountersignInstance implements Countersign {
 
   readonly audit = {
     verify: async (options?: VerifyOptions) => {
-      if (options !== undefined) readMembers(options, ['head', 'allowPruned'], 'verify options');
-      const verifier = new AuditVerifier(options);
+      const verifier = new AuditVerifier(readVerifyOptions(options));
       // Unchecked pages: the verifier reports a bad entry as a failed verification, with its seq.
       for await (const page of this.auditPages(false)) {
         if (!page.every((entry) => verifier.add(entry))) break;

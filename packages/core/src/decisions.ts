@@ -11,7 +11,7 @@ import {
   SelfApprovalError,
   ValidationError,
 } from './errors.js';
-import { readMembers } from './input.js';
+import { copyJsonParams, readMembers } from './input.js';
 import { commentRequired, hasJustification } from './justification.js';
 import { editedAction } from './param-edits.js';
 import { scrubText } from './redact.js';
@@ -33,6 +33,8 @@ export async function decide(
   }
   const members = readMembers(input, DECISION_KEYS, 'decision');
   const decision = plainDecisionInput(members) ?? parseInput(decisionInputSchema, members, 'decision');
+  // Copied as plain JSON now: edited values are compared and stored later, long after this read.
+  if (decision.edit !== undefined) decision.edit = copyJsonParams(decision.edit, 'decision', 'edit');
   const via = decision.via ?? 'api';
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const request = await checkDecidable(runtime, requestId, await runtime.load(requestId), decision, via);
