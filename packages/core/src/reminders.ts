@@ -5,6 +5,7 @@ import { type Duration, parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 import type { OnCallResolver } from './on-call.js';
 import type { ApproverSpec, PolicyRule } from './policy.js';
+import { checkList } from './record-checks.js';
 import { scrubText } from './redact.js';
 import { checkRequest, type Runtime } from './runtime.js';
 
@@ -140,9 +141,8 @@ export class FollowUps {
     const raw: unknown = await runtime.call('listRequests', () =>
       runtime.store.listRequests({ status: 'pending', limit }),
     );
-    if (!Array.isArray(raw)) return 0;
     let looked = 0;
-    for (const record of raw) {
+    for (const record of checkList(raw, 'listRequests')) {
       const request = checkRequest(record);
       if (!this.plans.has(request.ruleId)) continue;
       looked++;
