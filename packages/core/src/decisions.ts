@@ -19,6 +19,7 @@ import { keepToThisCall } from './reuse-windows.js';
 import type { Runtime } from './runtime.js';
 import { DECISION_KEYS, decisionInputSchema, parseInput, plainDecisionInput } from './schemas.js';
 import type { DecisionInput, DecisionResult } from './transport.js';
+import { eligibleVoters } from './voters.js';
 
 /** Lost compare-and-set races are retried; each retry means another writer made progress. */
 const MAX_ATTEMPTS = 50;
@@ -78,7 +79,10 @@ export async function checkDecidable(
     await refuse(runtime, request, decision.approver, via, 'self-approval');
     throw new SelfApprovalError(requestId, decision.approver);
   }
-  if (!request.approvers.includes(decision.approver)) {
+  if (
+    !request.approvers.includes(decision.approver) ||
+    !(await mayVote(runtime, request, decision.approver))
+  ) {
     await refuse(runtime, request, decision.approver, via, 'not an eligible approver');
     throw new NotEligibleError(requestId, decision.approver);
   }
@@ -110,6 +114,19 @@ export async function checkDecidable(
     }
   }
   return request;
+}
+
+/**
+ * Whether the guard will count `approver`'s vote now (see {@link eligibleVoters}): someone the
+ * request was escalated to and who is no longer on call is refused here, not after the vote.
+ */
+async function mayVote(runtime: Runtime, request: ApprovalRequest, approver: string): Promise<boolean> {
+  const { options } = runtime;
+  // A process without the request's rule (an approval server started without the agents' policy)
+  // can check only the record's approvers; the guard, which has the rule, checks the rest.
+  if (options.policy.ruleById(request.ruleId)?.effect !== 'require_approval') return true;
+  if (eligibleVoters(request, options, []).has(approver)) return true;
+  return eligibleVoters(request, options, await options.followUps.onCallFor(runtime, request)).has(approver);
 }
 
 /** The changes and audit drafts that record `decision` on a decidable request. */

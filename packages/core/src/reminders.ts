@@ -191,9 +191,14 @@ export class FollowUps {
    * someone its rule does not name: what the guard checks such a vote against before running.
    */
   async onCallNow(runtime: Runtime, request: ApprovalRequest): Promise<readonly string[] | undefined> {
+    if (this.onCallOf(request.ruleId) === null || request.decisions.length === 0) return undefined;
+    return this.onCallFor(runtime, request);
+  }
+
+  /** Who is on call now for the request's rule; nobody when it escalates to no on-call target. */
+  async onCallFor(runtime: Runtime, request: ApprovalRequest): Promise<readonly string[]> {
     const target = this.onCallOf(request.ruleId);
-    if (target === null || request.decisions.length === 0) return undefined;
-    return this.lookUp(runtime, request.id, target);
+    return target === null ? [] : this.lookUp(runtime, request.id, target);
   }
 
   private async lookUp(runtime: Runtime, requestId: string, target: string): Promise<readonly string[]> {
