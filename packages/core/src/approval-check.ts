@@ -6,6 +6,7 @@ import { commentRequired, hasJustification } from './justification.js';
 import type { ResolvedOptions } from './options.js';
 import type { Risk } from './policy.js';
 import { riskRank } from './risk-routing.js';
+import { eligibleVoters } from './voters.js';
 
 /** The call a record must be for: what the guard computed itself, not what the store says. */
 export interface ApprovedCall {
@@ -53,9 +54,7 @@ export function approvalProblems(
   if (request.quorum < quorum) problems.push(`has quorum ${request.quorum}, below the rule's ${quorum}`);
   const ruleGrantTtl = rule.grantTtl === undefined ? options.grantTtlMs : (parseDuration(rule.grantTtl) ?? 0);
   if (request.grantTtlMs > ruleGrantTtl) problems.push('has a grant lifetime longer than its rule allows');
-  const eligible = new Set(route?.eligible ?? options.eligible.get(rule.id) ?? []);
-  for (const identity of options.followUps.escalationOf(rule.id)) eligible.add(identity);
-  for (const identity of call.onCall ?? []) eligible.add(identity);
+  const eligible = eligibleVoters(request, options, call.onCall ?? []);
   const approvers = new Set<string>();
   for (const decision of request.decisions) {
     if (decision.outcome === 'deny') problems.push(`holds a denial by ${decision.approver}`);

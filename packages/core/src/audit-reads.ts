@@ -1,12 +1,17 @@
 // Checks of what a store returns from its audit read paths: a head and pages of entries.
 import { type AuditEntry, type AuditHead, isPlainAuditEntry } from './audit.js';
 import { CorruptRecordError } from './errors.js';
+import { checkList, checkStored } from './record-checks.js';
 import { isPlainObject } from './record-shape.js';
 
 const HASH = /^[0-9a-f]{64}$/;
 
 /** The store's audit head, checked: null, or a positive whole seq and a SHA-256 hex hash. */
 export function checkAuditHead(raw: unknown): AuditHead | null {
+  return checkStored('audit head', () => auditHeadOf(raw));
+}
+
+function auditHeadOf(raw: unknown): AuditHead | null {
   if (raw === null) return null;
   if (
     !isPlainObject(raw) ||
@@ -24,11 +29,15 @@ export function checkAuditHead(raw: unknown): AuditHead | null {
 
 /** A page of entries, checked: each a well-formed entry, ascending, after `afterSeq`, at most `limit`. */
 export function checkAuditPage(raw: unknown, afterSeq: number, limit: number): AuditEntry[] {
-  if (!Array.isArray(raw)) throw new CorruptRecordError('audit page', ['must be an array of entries']);
-  if (raw.length > limit)
-    throw new CorruptRecordError('audit page', [`holds ${raw.length} entries, more than ${limit}`]);
+  return checkStored('audit page', () => auditPageOf(raw, afterSeq, limit));
+}
+
+function auditPageOf(raw: unknown, afterSeq: number, limit: number): AuditEntry[] {
+  const page = checkList(raw, 'readAudit');
+  if (page.length > limit)
+    throw new CorruptRecordError('audit page', [`holds ${page.length} entries, more than ${limit}`]);
   let previous = afterSeq;
-  for (const entry of raw) {
+  for (const entry of page) {
     if (!isPlainAuditEntry(entry))
       throw new CorruptRecordError('audit entry', [`after seq ${previous} is malformed`]);
     if (entry.seq <= previous) {
@@ -36,5 +45,10 @@ export function checkAuditPage(raw: unknown, afterSeq: number, limit: number): A
     }
     previous = entry.seq;
   }
-  return raw as AuditEntry[];
+  return page as AuditEntry[];
+}
+
+/** A page for the verifier, which reports a malformed entry itself, with its seq: only the list is checked. */
+export function auditPageList(raw: unknown): AuditEntry[] {
+  return checkList(raw, 'readAudit') as AuditEntry[];
 }

@@ -5,7 +5,7 @@ import type { AuditDraft } from './audit.js';
 import { type CheckedDecision, checkDecidable, decisionStep } from './decisions.js';
 import { BatchRefusedError, CorruptRecordError, isCountersignError, ValidationError } from './errors.js';
 import { newRequestId } from './ids.js';
-import { readMembers } from './input.js';
+import { readInput, readMembers } from './input.js';
 import { keepToThisCall } from './reuse-windows.js';
 import { checkRequest, type Runtime } from './runtime.js';
 import { identitySchema, parseInput } from './schemas.js';
@@ -57,11 +57,12 @@ const MAX_ATTEMPTS = 20;
  */
 export async function decideBatch(runtime: Runtime, input: BatchDecisionInput): Promise<BatchDecisionResult> {
   const members = readMembers(input, BATCH_KEYS, 'batch decision');
-  if (Array.isArray(members.requests)) {
+  readInput('batch decision', () => {
+    if (!Array.isArray(members.requests)) return;
     members.requests = members.requests.map((entry: unknown, i: number) =>
       readMembers(entry, ['id', 'paramsHash'], `batch decision requests[${i}]`),
     );
-  }
+  });
   const batch = parseInput(batchSchema, members, 'batch decision');
   const ids = batch.requests.map((entry) => entry.id);
   if (new Set(ids).size !== ids.length)

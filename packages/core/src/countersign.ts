@@ -9,7 +9,7 @@ import {
   type VerifyOptions,
   type VerifyResult,
 } from './audit.js';
-import { checkAuditHead, checkAuditPage } from './audit-reads.js';
+import { auditPageList, checkAuditHead, checkAuditPage } from './audit-reads.js';
 import { type BatchDecisionInput, type BatchDecisionResult, decideBatch } from './batch-decisions.js';
 import { type WaitForDecisionOptions, waitForDecision } from './decision-wait.js';
 import { decide, refuse } from './decisions.js';
@@ -38,6 +38,7 @@ import {
   idSchema,
   pageSchema,
   parseInput,
+  readVerifyOptions,
   refusalSchema,
   waitOptionsSchema,
 } from './schemas.js';
@@ -394,8 +395,7 @@ class CountersignInstance implements Countersign {
 
   readonly audit = {
     verify: async (options?: VerifyOptions) => {
-      if (options !== undefined) readMembers(options, ['head', 'allowPruned'], 'verify options');
-      const verifier = new AuditVerifier(options);
+      const verifier = new AuditVerifier(readVerifyOptions(options));
       // Unchecked pages: the verifier reports a bad entry as a failed verification, with its seq.
       for await (const page of this.auditPages(false)) {
         if (!page.every((entry) => verifier.add(entry))) break;
@@ -421,7 +421,7 @@ class CountersignInstance implements Countersign {
     let after = 0;
     for (;;) {
       const raw = await this.runtime.call('readAudit', () => this.runtime.store.readAudit(after, AUDIT_PAGE));
-      const page = check ? checkAuditPage(raw, after, AUDIT_PAGE) : (raw as AuditEntry[]);
+      const page = check ? checkAuditPage(raw, after, AUDIT_PAGE) : auditPageList(raw);
       if (page.length > 0) yield page;
       const last = page[page.length - 1];
       if (page.length < AUDIT_PAGE || last === undefined) return;

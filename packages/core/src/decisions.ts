@@ -11,7 +11,7 @@ import {
   SelfApprovalError,
   ValidationError,
 } from './errors.js';
-import { readMembers } from './input.js';
+import { copyJsonParams, readMembers } from './input.js';
 import { commentRequired, hasJustification } from './justification.js';
 import { editedAction } from './param-edits.js';
 import { scrubText } from './redact.js';
@@ -19,6 +19,7 @@ import { keepToThisCall } from './reuse-windows.js';
 import type { Runtime } from './runtime.js';
 import { DECISION_KEYS, decisionInputSchema, parseInput, plainDecisionInput } from './schemas.js';
 import type { DecisionInput, DecisionResult } from './transport.js';
+import { eligibleVoters } from './voters.js';
 
 /** Lost compare-and-set races are retried; each retry means another writer made progress. */
 const MAX_ATTEMPTS = 50;
@@ -33,6 +34,8 @@ export async function decide(
   }
   const members = readMembers(input, DECISION_KEYS, 'decision');
   const decision = plainDecisionInput(members) ?? parseInput(decisionInputSchema, members, 'decision');
+  // Copied as plain JSON now: edited values are compared and stored later, long after this read.
+  if (decision.edit !== undefined) decision.edit = copyJsonParams(decision.edit, 'decision', 'edit');
   const via = decision.via ?? 'api';
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const request = await checkDecidable(runtime, requestId, await runtime.load(requestId), decision, via);
@@ -76,7 +79,10 @@ export async function checkDecidable(
     await refuse(runtime, request, decision.approver, via, 'self-approval');
     throw new SelfApprovalError(requestId, decision.approver);
   }
-  if (!request.approvers.includes(decision.approver)) {
+  if (
+    !request.approvers.includes(decision.approver) ||
+    !(await mayVote(runtime, request, decision.approver))
+  ) {
     await refuse(runtime, request, decision.approver, via, 'not an eligible approver');
     throw new NotEligibleError(requestId, decision.approver);
   }
@@ -108,6 +114,19 @@ export async function checkDecidable(
     }
   }
   return request;
+}
+
+/**
+ * Whether the guard will count `approver`'s vote now (see {@link eligibleVoters}): someone the
+ * request was escalated to and who is no longer on call is refused here, not after the vote.
+ */
+async function mayVote(runtime: Runtime, request: ApprovalRequest, approver: string): Promise<boolean> {
+  const { options } = runtime;
+  // A process without the request's rule (an approval server started without the agents' policy)
+  // can check only the record's approvers; the guard, which has the rule, checks the rest.
+  if (options.policy.ruleById(request.ruleId)?.effect !== 'require_approval') return true;
+  if (eligibleVoters(request, options, []).has(approver)) return true;
+  return eligibleVoters(request, options, await options.followUps.onCallFor(runtime, request)).has(approver);
 }
 
 /** The changes and audit drafts that record `decision` on a decidable request. */

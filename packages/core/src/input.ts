@@ -17,6 +17,27 @@ function fail(kind: Kind, what: string, issues: string[]): never {
   throw new ValidationError(what, issues);
 }
 
+/** A getter or proxy trap threw while `path` (or the whole of `what`) was read. */
+function threw(kind: Kind, what: string, path: string | null, cause: unknown): never {
+  // The thrown text is the caller's and may hold anything: it rides along as the cause, unrepeated.
+  const issue = `${path === null ? '' : `${path}: `}reading it threw (the thrown error is this error's cause)`;
+  if (kind === 'config') throw new ConfigError(`invalid ${what}: ${issue}`, { cause });
+  throw new ValidationError(what, [issue], { cause });
+}
+
+/**
+ * Runs `read` over caller-supplied values: whatever a getter, a proxy trap or a revoked proxy
+ * throws becomes a typed error naming `what`, never the caller's own error or a TypeError.
+ */
+export function readInput<T>(what: string, read: () => T, kind: Kind = 'input'): T {
+  try {
+    return read();
+  } catch (error) {
+    if (isCountersignError(error)) throw error;
+    threw(kind, what, null, error);
+  }
+}
+
 /** The closest known key within two edits (or differing only in case), for "did you mean". */
 export function closestKey(key: string, known: readonly string[]): string | null {
   let best: string | null = null;
@@ -70,13 +91,8 @@ export function readMembers(
   what: string,
   kind: Kind = 'input',
 ): Record<string, unknown> {
-  try {
-    return readMembersOf(value, known, what, kind);
-  } catch (error) {
-    // A revoked proxy throws even from Array.isArray: whatever escaped is still the caller's input.
-    if (isCountersignError(error)) throw error;
-    fail(kind, what, [`could not be read (${errorText(error)})`]);
-  }
+  // A revoked proxy throws even from Array.isArray: whatever escaped is still the caller's input.
+  return readInput(what, () => readMembersOf(value, known, what, kind), kind);
 }
 
 function readMembersOf(
@@ -88,16 +104,9 @@ function readMembersOf(
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     fail(kind, what, [`must be an object, not ${describeType(value)}`]);
   }
-  let keys: string[];
-  let symbols: number;
-  try {
-    keys = Object.keys(value);
-    symbols = Object.getOwnPropertySymbols(value).length;
-  } catch (error) {
-    fail(kind, what, [`its keys could not be read (${errorText(error)})`]);
-  }
+  const keys = Object.keys(value);
   const issues: string[] = [];
-  if (symbols > 0) issues.push('symbol keys are not allowed');
+  if (Object.getOwnPropertySymbols(value).length > 0) issues.push('symbol keys are not allowed');
   const copy: Record<string, unknown> = {};
   // Own enumerable string keys only; each value read exactly once, getters included, so an
   // accessor cannot answer one thing to validation and another to the code that uses it.
@@ -109,7 +118,7 @@ function readMembersOf(
     try {
       copy[key] = (value as Record<string, unknown>)[key];
     } catch (error) {
-      issues.push(`${key}: could not be read (${errorText(error)})`);
+      threw(kind, what, key, error);
     }
   }
   if (issues.length > 0) fail(kind, what, issues);
@@ -121,24 +130,39 @@ function readMembersOf(
  * most {@link MAX_PARAMS_DEPTH} deep and {@link MAX_PARAMS_VALUES} values. Walks with its own
  * stack, never recursion, so no input can overflow the call stack. A member named `__proto__` is
  * refused: copies made by ordinary assignment would silently drop it while the fingerprint bound it.
+ * `root` names the value in messages (`params.rows[2]`).
  */
-export function copyJsonParams(params: unknown, what: string): JsonObject {
+export function copyJsonParams(params: unknown, what: string, root = 'params'): JsonObject {
+  // Where the walk is reading: a getter or proxy trap that throws is named by its path.
+  let at = root;
+  const problem = (path: string, text: string): never => {
+    throw new ValidationError(what, [`${path} ${text}`]);
+  };
+  const reading = (path: string): void => {
+    at = path;
+  };
   try {
-    return copyJson(params, what);
+    return copyJson(params, root, problem, reading);
   } catch (error) {
     if (isCountersignError(error)) throw error;
-    throw new ValidationError(what, [`params could not be read (${errorText(error)})`]);
+    threw('input', what, at, error);
   }
 }
 
-function copyJson(params: unknown, what: string): JsonObject {
+type Problem = (path: string, text: string) => never;
+
+function copyJson(
+  params: unknown,
+  rootPath: string,
+  problem: Problem,
+  reading: (path: string) => void,
+): JsonObject {
   if (params === undefined) return {};
   if (!isObjectLike(params) || Array.isArray(params)) {
-    throw new ValidationError(what, [`params must be a plain object, not ${describeType(params)}`]);
+    problem(rootPath, `must be a plain object, not ${describeType(params)}`);
   }
-  if (!isPlainPrototype(params)) {
-    throw new ValidationError(what, [`params must be a plain object, not a ${constructorName(params)}`]);
-  }
+  if (!isPlainPrototype(params))
+    problem(rootPath, `must be a plain object, not a ${constructorName(params)}`);
   const root: JsonObject = {};
   let values = 0;
   type Frame = {
@@ -148,45 +172,38 @@ function copyJson(params: unknown, what: string): JsonObject {
     depth: number;
     parent: Frame | null;
   };
-  const stack: Frame[] = [{ source: params, target: root, path: 'params', depth: 1, parent: null }];
-  const problem = (path: string, text: string): never => {
-    throw new ValidationError(what, [`${path} ${text}`]);
-  };
-  try {
-    while (stack.length > 0) {
-      const frame = stack.pop()!;
-      const { source, target, path, depth } = frame;
-      if (depth > MAX_PARAMS_DEPTH) problem(path, `is nested deeper than ${MAX_PARAMS_DEPTH} levels`);
-      const children: Frame[] = [];
-      for (const [key, child] of ownEntries(source, path, problem)) {
-        if (++values > MAX_PARAMS_VALUES) problem('params', `holds more than ${MAX_PARAMS_VALUES} values`);
-        const childPath = Array.isArray(target) ? `${path}[${key}]` : `${path}.${key}`;
-        const copied = copyScalar(child, childPath, problem);
-        if (copied !== NESTED) {
-          assign(target, key, copied);
-          continue;
-        }
-        const nested = child as object;
-        // Shared objects (a DAG) are copied each time; only an object inside itself is refused.
-        for (let up: Frame | null = frame; up !== null; up = up.parent) {
-          if (up.source === nested) problem(childPath, 'is circular');
-        }
-        const fresh: JsonObject | unknown[] = Array.isArray(nested) ? [] : {};
-        assign(target, key, fresh);
-        children.push({ source: nested, target: fresh, path: childPath, depth: depth + 1, parent: frame });
+  const stack: Frame[] = [{ source: params, target: root, path: rootPath, depth: 1, parent: null }];
+  while (stack.length > 0) {
+    const frame = stack.pop()!;
+    const { source, target, path, depth } = frame;
+    if (depth > MAX_PARAMS_DEPTH) problem(path, `is nested deeper than ${MAX_PARAMS_DEPTH} levels`);
+    const children: Frame[] = [];
+    for (const [key, child] of ownEntries(source, path, problem, reading)) {
+      if (++values > MAX_PARAMS_VALUES) problem(rootPath, `holds more than ${MAX_PARAMS_VALUES} values`);
+      const childPath = Array.isArray(target) ? `${path}[${key}]` : `${path}.${key}`;
+      reading(childPath);
+      const copied = copyScalar(child, childPath, problem);
+      if (copied !== NESTED) {
+        assign(target, key, copied);
+        continue;
       }
-      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+      const nested = child as object;
+      // Shared objects (a DAG) are copied each time; only an object inside itself is refused.
+      for (let up: Frame | null = frame; up !== null; up = up.parent) {
+        if (up.source === nested) problem(childPath, 'is circular');
+      }
+      const fresh: JsonObject | unknown[] = Array.isArray(nested) ? [] : {};
+      assign(target, key, fresh);
+      children.push({ source: nested, target: fresh, path: childPath, depth: depth + 1, parent: frame });
     }
-  } catch (error) {
-    if (error instanceof ValidationError) throw error;
-    throw new ValidationError(what, [`params could not be read (${errorText(error)})`]);
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
   }
   return root;
 }
 
 const NESTED = Symbol('nested');
 
-function copyScalar(value: unknown, path: string, problem: (path: string, text: string) => never): unknown {
+function copyScalar(value: unknown, path: string, problem: Problem): unknown {
   switch (typeof value) {
     case 'string':
       if (LONE_SURROGATE.test(value)) problem(path, 'contains a lone surrogate, which is not valid Unicode');
@@ -209,12 +226,15 @@ function copyScalar(value: unknown, path: string, problem: (path: string, text: 
 function ownEntries(
   source: object,
   path: string,
-  problem: (path: string, text: string) => never,
+  problem: Problem,
+  reading: (path: string) => void,
 ): [string, unknown][] {
   const entries: [string, unknown][] = [];
+  reading(path);
   if (Array.isArray(source)) {
     const length = source.length;
     for (let i = 0; i < length; i++) {
+      reading(`${path}[${i}]`);
       if (!Object.hasOwn(source, i)) problem(`${path}[${i}]`, 'is a hole in a sparse array');
       entries.push([String(i), source[i]]);
     }
@@ -229,10 +249,12 @@ function ownEntries(
     }
     if (LONE_SURROGATE.test(name))
       problem(path, 'has a key with a lone surrogate, which is not valid Unicode');
+    reading(`${path}.${name}`);
     const value = (source as Record<string, unknown>)[name];
     if (value === undefined) problem(`${path}.${name}`, 'is undefined; leave the member out instead');
     entries.push([name, value]);
   }
+  reading(path);
   return entries;
 }
 
@@ -264,12 +286,4 @@ export function describeType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return `a ${typeof value}`;
-}
-
-function errorText(error: unknown): string {
-  try {
-    return error instanceof Error ? error.message.slice(0, 200) : String(error).slice(0, 200);
-  } catch {
-    return 'unreadable error';
-  }
 }

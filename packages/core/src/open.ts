@@ -2,10 +2,12 @@
 import { emptyDraft } from './audit.js';
 import { isCountersignError } from './errors.js';
 import { type GuardAction, type GuardContext, guardCall, type Opened } from './guard.js';
+import { readMembers } from './input.js';
 import { describeOutcome } from './outcome.js';
 import { prepareCall } from './prepared-call.js';
 import { decideCall } from './risk-routing.js';
 import type { Runtime } from './runtime.js';
+import { ACTION_KEYS } from './schemas.js';
 
 /** The call to open or check: a guard action without `run`. */
 export type OpenAction = Omit<GuardAction<unknown>, 'run'>;
@@ -114,7 +116,8 @@ export async function checkCall(
   };
 }
 
+/** The action read once, member by member (a spread would run its getters unguarded), with a `run` that never runs. */
 function withoutRun(action: OpenAction): GuardAction<unknown> {
-  if (typeof action !== 'object' || action === null) return action as GuardAction<unknown>;
-  return { ...action, run: NEVER_RUN };
+  const members = readMembers(action, ACTION_KEYS, 'action');
+  return { ...members, run: NEVER_RUN } as unknown as GuardAction<unknown>;
 }

@@ -7,7 +7,7 @@ import type { CredentialBroker } from './credential-broker.js';
 import { type CredentialPlan, planCredentials } from './credentials.js';
 import { type Duration, parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
-import { readMembers } from './input.js';
+import { readInput, readMembers } from './input.js';
 import type { OnCallResolver } from './on-call.js';
 import { Policy, type PolicyRule } from './policy.js';
 import { createRedactor, type Redactor } from './redact.js';
@@ -247,7 +247,12 @@ function readOptions(options: unknown): CountersignOptions {
   return top as unknown as CountersignOptions;
 }
 
+/** The options checked and resolved: a getter or proxy trap that throws anywhere in them is a ConfigError. */
 export function resolveOptions(raw: CountersignOptions): ResolvedOptions {
+  return readInput('options', () => resolve(raw), 'config');
+}
+
+function resolve(raw: CountersignOptions): ResolvedOptions {
   const options = readOptions(raw);
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) throw new ConfigError(`invalid options: ${formatIssues(parsed.error).join('; ')}`);

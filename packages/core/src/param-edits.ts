@@ -54,9 +54,7 @@ export function editedAction(
       problems.push(`edit.${path}: rule "${request.ruleId}" does not let approvers edit this param`);
       continue;
     }
-    if (
-      request.action.redactedPaths.some((redacted) => redacted === path || redacted.startsWith(`${path}.`))
-    ) {
+    if (request.action.redactedPaths.some((redacted) => isAtOrUnder(redacted, path))) {
       problems.push(`edit.${path}: a redacted param cannot be edited`);
       continue;
     }
@@ -156,6 +154,14 @@ function diff(
   if (asked === undefined || approved === undefined || canonicalJson(asked) !== canonicalJson(approved)) {
     problems.push(`${path || 'params'} differs, and is not an editable param`);
   }
+}
+
+/**
+ * Whether the redacted path `redacted` is `path` or inside it: a member (`path.key`) or a list
+ * item (`path[2]`, `path[2].key`). The approver never saw its value, so cannot narrow it.
+ */
+function isAtOrUnder(redacted: string, path: string): boolean {
+  return redacted === path || redacted.startsWith(`${path}.`) || redacted.startsWith(`${path}[`);
 }
 
 function isObject(value: JsonValue | undefined): value is JsonObject {

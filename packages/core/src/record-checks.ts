@@ -6,6 +6,7 @@ import {
   deliveryReceiptShape,
   redactedActionShape,
 } from './approval.js';
+import { CorruptRecordError, isCountersignError } from './errors.js';
 import { type GrantRecord, grantRecordShape } from './grants.js';
 import { arrayOf, type Check, checkWith, isPlainObject, text } from './record-shape.js';
 
@@ -130,4 +131,25 @@ export function isGrantRecord(raw: unknown): raw is GrantRecord {
 /** What `grantRecordSchema.parse(raw)` returns, or null when only the schema can tell. */
 export function plainGrant(raw: unknown): GrantRecord | null {
   return isGrantRecord(raw) ? { ...raw } : null;
+}
+
+/**
+ * Runs `check` over what a store returned: a value whose getters or proxy traps throw (or a
+ * revoked proxy) is a CorruptRecordError naming `what`, never a TypeError.
+ */
+export function checkStored<T>(what: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (isCountersignError(error)) throw error;
+    throw new CorruptRecordError(what, ['could not be read']);
+  }
+}
+
+/** A list a store method returned, copied once into an array; its items are the caller's to check. */
+export function checkList(raw: unknown, method: string): unknown[] {
+  const what = `${method} result`;
+  const list = checkStored(what, () => (Array.isArray(raw) ? raw.slice() : null));
+  if (list === null) throw new CorruptRecordError(what, ['must be an array']);
+  return list;
 }

@@ -5,6 +5,7 @@ import { type Duration, parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 import type { OnCallResolver } from './on-call.js';
 import type { ApproverSpec, PolicyRule } from './policy.js';
+import { checkList } from './record-checks.js';
 import { scrubText } from './redact.js';
 import { checkRequest, type Runtime } from './runtime.js';
 
@@ -140,9 +141,8 @@ export class FollowUps {
     const raw: unknown = await runtime.call('listRequests', () =>
       runtime.store.listRequests({ status: 'pending', limit }),
     );
-    if (!Array.isArray(raw)) return 0;
     let looked = 0;
-    for (const record of raw) {
+    for (const record of checkList(raw, 'listRequests')) {
       const request = checkRequest(record);
       if (!this.plans.has(request.ruleId)) continue;
       looked++;
@@ -191,9 +191,14 @@ export class FollowUps {
    * someone its rule does not name: what the guard checks such a vote against before running.
    */
   async onCallNow(runtime: Runtime, request: ApprovalRequest): Promise<readonly string[] | undefined> {
+    if (this.onCallOf(request.ruleId) === null || request.decisions.length === 0) return undefined;
+    return this.onCallFor(runtime, request);
+  }
+
+  /** Who is on call now for the request's rule; nobody when it escalates to no on-call target. */
+  async onCallFor(runtime: Runtime, request: ApprovalRequest): Promise<readonly string[]> {
     const target = this.onCallOf(request.ruleId);
-    if (target === null || request.decisions.length === 0) return undefined;
-    return this.lookUp(runtime, request.id, target);
+    return target === null ? [] : this.lookUp(runtime, request.id, target);
   }
 
   private async lookUp(runtime: Runtime, requestId: string, target: string): Promise<readonly string[]> {

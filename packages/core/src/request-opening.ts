@@ -11,7 +11,7 @@ import {
 import { newRequestId } from './ids.js';
 import { NONE, type Prepared, subjectDraft, ttl } from './prepared-call.js';
 import { type RoutedDecision, riskRank } from './risk-routing.js';
-import type { Runtime } from './runtime.js';
+import { checkRequest, type Runtime } from './runtime.js';
 
 export async function openRequest(
   runtime: Runtime,
@@ -35,7 +35,7 @@ export async function openRequest(
       runtime.store.findRequestByIdempotencyKey(prepared.actor, key),
     );
     if (raw !== null) {
-      const existing = await runtime.load((raw as ApprovalRequest).id);
+      const existing = await runtime.load(checkRequest(raw).id);
       if (existing) return reattach(existing, prepared, key);
     }
   }
@@ -107,7 +107,7 @@ async function createRequest(
     detail: `needs ${quorum} of ${approvers.length} eligible approvers; expires ${new Date(request.expiresAt).toISOString()}${condition === null ? '' : `; ${condition}`}`,
   });
   await checkPendingCap(runtime, prepared, rule.id);
-  const result = await runtime.call('createRequest', () => runtime.store.createRequest(request, [draft]));
+  const result = await runtime.create(request, [draft]);
   if (!result.created) return reattach(result.request, prepared, key ?? '');
   runtime.pending.add(request, request.id);
   runtime.emit([draft], result.request);

@@ -15,7 +15,7 @@ import { type GrantRecord, grantRecordSchema } from './grants.js';
 import { LiveGrants } from './live-grants.js';
 import type { ResolvedOptions } from './options.js';
 import { PendingIndex } from './pending-index.js';
-import { frozenParts, isGrantRecord, plainGrant, plainRequest } from './record-checks.js';
+import { checkStored, frozenParts, isGrantRecord, plainGrant, plainRequest } from './record-checks.js';
 import { isPlainObject } from './record-shape.js';
 import { formatIssues } from './schemas.js';
 import { Waiters } from './waiters.js';
@@ -59,6 +59,28 @@ export class Runtime {
     return pending.then(undefined, (error: unknown) => {
       throw isCountersignError(error) ? error : new StoreError(`${this.store.name}.${operation}`, error);
     });
+  }
+
+  /**
+   * Creates `request`, or finds the one its idempotency key names (`created: false`): what the
+   * store answered, checked, so a missing or foreign result is a CorruptRecordError.
+   */
+  async create(
+    request: ApprovalRequest,
+    drafts: AuditDraft[],
+  ): Promise<{ created: boolean; request: ApprovalRequest }> {
+    const raw: unknown = await this.call('createRequest', () => this.store.createRequest(request, drafts));
+    const what = 'createRequest result';
+    const shaped = () => isPlainObject(raw) && typeof raw.created === 'boolean' && isPlainObject(raw.request);
+    if (!checkStored(what, shaped)) {
+      throw new CorruptRecordError(what, ['must be { created: boolean, request }']);
+    }
+    const { created, request: stored } = raw as { created: boolean; request: unknown };
+    const checked = checkRequest(stored);
+    if (created && (checked.id !== request.id || checked.fingerprint !== request.fingerprint)) {
+      throw new CorruptRecordError(what, ['says it created the request but holds another']);
+    }
+    return { created, request: checked };
   }
 
   async load(id: string): Promise<ApprovalRequest | null> {
@@ -230,11 +252,13 @@ function checkRecord<T>(
   schema: z.ZodType<T>,
   what: string,
 ): T {
-  const fast = plain(raw);
-  if (fast !== null) return fast;
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new CorruptRecordError(what, formatIssues(parsed.error));
-  return parsed.data;
+  return checkStored(what, () => {
+    const fast = plain(raw);
+    if (fast !== null) return fast;
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) throw new CorruptRecordError(what, formatIssues(parsed.error));
+    return parsed.data;
+  });
 }
 
 /** The next version of `current`, refusing a transition the state machine does not allow. */

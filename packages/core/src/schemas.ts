@@ -1,9 +1,11 @@
 // The input schemas (guard, decisions, grant checks, policy rules), and fast checks of the guard's input.
+import { types } from 'node:util';
 import { z } from 'zod';
 import { riskSchema } from './approval.js';
 import { MAX_CONDITION_LENGTH } from './conditions.js';
 import { parseDuration } from './duration.js';
 import { ValidationError } from './errors.js';
+import { readInput, readMembers } from './input.js';
 import { type Check, isOneOf, isPlainObject, nullOr } from './record-shape.js';
 
 /**
@@ -54,8 +56,24 @@ export const durationSchema = z
     'must be a duration from 1ms to 366d, such as 500ms, 60s, 15m or 2h',
   );
 
-/** A real AbortSignal: a look-alike's listener methods could throw or never fire. */
-export const isAbortSignal = (value: unknown): value is AbortSignal => value instanceof AbortSignal;
+const abortedOf = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
+
+/**
+ * A real, unaltered AbortSignal: a look-alike, a proxy of one or a signal given members of its own
+ * could throw or never fire. Never throws itself.
+ */
+export const isAbortSignal = (value: unknown): value is AbortSignal => {
+  try {
+    if (typeof value !== 'object' || value === null) return false;
+    // A proxy forwards the brand check below to its target, so it is refused by name.
+    if (types.isProxy(value) || Object.getPrototypeOf(value) !== AbortSignal.prototype) return false;
+    // The brand check: the getter throws for anything but a signal the runtime made.
+    abortedOf.call(value);
+    return Object.getOwnPropertyNames(value).length === 0;
+  } catch {
+    return false;
+  }
+};
 const abortSignalSchema = z.custom<AbortSignal>(isAbortSignal, 'must be an AbortSignal');
 
 export const guardActionSchema = z.object({
@@ -96,6 +114,28 @@ export const explainSchema = z.object({
   risk: riskSchema.optional(),
   sessionId: nameSchema.optional(),
 });
+const verifyOptionsSchema = z.object({
+  head: z
+    .object({ seq: z.number().int().positive(), hash: z.string().min(1).max(128) })
+    .nullable()
+    .optional(),
+  allowPruned: z.boolean().optional(),
+});
+
+/** `audit.verify()`'s options, each member (and the head's) read once and checked. */
+export function readVerifyOptions(options: unknown): {
+  head?: { seq: number; hash: string } | undefined;
+  allowPruned?: boolean | undefined;
+} {
+  if (options === undefined) return {};
+  const members = readMembers(options, ['head', 'allowPruned'], 'verify options');
+  if (typeof members.head === 'object' && members.head !== null) {
+    members.head = readMembers(members.head, ['seq', 'hash'], 'verify options head');
+  }
+  const read = parseInput(verifyOptionsSchema, members, 'verify options');
+  return { head: read.head ?? undefined, allowPruned: read.allowPruned };
+}
+
 export const pageSchema = z.object({
   afterSeq: z.number().int().min(0),
   limit: z.number().int().min(1).max(10_000),
@@ -194,9 +234,14 @@ export const policyRuleSchema = z
 
 /** Parses or throws a {@link ValidationError} naming every problem, with its path. */
 export function parseInput<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const result = schema.safeParse(value);
+  // Zod reads nested values itself, and again (lazily) to word its issues: a getter or proxy trap
+  // that throws does so through one or the other.
+  const result = readInput(what, () => {
+    const parsed = schema.safeParse(value);
+    return parsed.success ? parsed : { success: false as const, issues: formatIssues(parsed.error) };
+  });
   if (result.success) return result.data;
-  throw new ValidationError(what, formatIssues(result.error));
+  throw new ValidationError(what, result.issues);
 }
 
 export function formatIssues(error: z.ZodError): string[] {

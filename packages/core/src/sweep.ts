@@ -1,8 +1,8 @@
 // Core's sweeper: closes requests nobody else will, pending ones past their deadline and stranded approvals.
 import type { ApprovalRequest, RequestStatus } from './approval.js';
 import { reapCredentials } from './credentials.js';
-import { CorruptRecordError } from './errors.js';
 import { type Lapse, lapse, lapseGrant } from './lapse.js';
+import { checkList } from './record-checks.js';
 import { checkGrant, checkRequest, type Runtime } from './runtime.js';
 
 /**
@@ -17,8 +17,13 @@ export async function sweepLapsed(runtime: Runtime, limit: number): Promise<numb
   const now = runtime.now();
   // Grants first: a stranded approval's grant is then revoked with its consumption time recorded.
   let closed = await closeGrants(runtime, limit, now);
-  const list = (status: RequestStatus, expiresAtOrBefore?: number) =>
-    runtime.call('listRequests', () => runtime.store.listRequests({ status, expiresAtOrBefore, limit }));
+  const list = async (status: RequestStatus, expiresAtOrBefore?: number) =>
+    checkList(
+      await runtime.call('listRequests', () =>
+        runtime.store.listRequests({ status, expiresAtOrBefore, limit }),
+      ),
+      'listRequests',
+    );
   // An approval's expiresAt is its old decision deadline, unrelated to its grant's lifetime.
   const candidates = [...(await list('pending', now)), ...(await list('approved'))];
   for (const raw of candidates) {
@@ -38,10 +43,8 @@ async function closeGrants(runtime: Runtime, limit: number, now: number): Promis
   const grants = await runtime.call('listUnrevokedGrants', () =>
     store.listUnrevokedGrants!({ expiresAtOrBefore: now, limit }),
   );
-  if (!Array.isArray(grants))
-    throw new CorruptRecordError('listUnrevokedGrants result', ['must be an array']);
   let closed = 0;
-  for (const raw of grants) {
+  for (const raw of checkList(grants, 'listUnrevokedGrants')) {
     const draft = lapseGrant(checkGrant(raw), now);
     if (draft === null) continue;
     const grantId = draft.grantId!;

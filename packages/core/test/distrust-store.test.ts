@@ -1,7 +1,7 @@
 import { createMemoryStore } from '@countersign/memory-store';
 import { describe, expect, test } from 'vitest';
 import { type ApprovalRequest, ErrorCode, isCountersignError, type Store } from '../src/index.js';
-import { attempt, CONTEXT, EXPORT, overrideStore, setup } from './helpers.js';
+import { attempt, CONTEXT, EXPORT, overrideStore, POLICY, setup } from './helpers.js';
 
 /** A store that, once a request is pending, answers reads of it with `forge(stored)`. */
 function forgingStore(forge: (stored: ApprovalRequest, now: number) => ApprovalRequest): Store {
@@ -104,5 +104,101 @@ describe('core does not run on a store word alone (#10 §3)', () => {
     expect(
       isCountersignError(await other.audit.entries().catch((e: unknown) => e), ErrorCode.CorruptRecord),
     ).toBe(true);
+  });
+});
+
+describe('what a store method returns is checked, never trusted to be there (#22)', () => {
+  const corrupt = (error: unknown) => isCountersignError(error, ErrorCode.CorruptRecord);
+  // Awaiting reads `then`, so that one trap answers; every other read of the value throws.
+  const trapping = <T extends object>(target: T) =>
+    new Proxy(target, {
+      get(_target, key) {
+        if (key === 'then') return undefined;
+        throw new Error('trap');
+      },
+      getPrototypeOf() {
+        throw new Error('trap');
+      },
+    });
+
+  test.each([
+    ['null', null],
+    ['no request', { created: true }],
+    ['a created flag that is not a boolean', { created: 'yes', request: null }],
+    ['a proxy whose traps throw', trapping({})],
+  ])('createRequest answering %s: CorruptRecordError, nothing runs', async (_what, answer) => {
+    const { cs } = setup({
+      store: overrideStore(createMemoryStore(), { createRequest: async () => answer }),
+    });
+    const { outcome, ran } = attempt(cs);
+    const error = await outcome;
+    expect(corrupt(error)).toBe(true);
+    expect((error as Error).message).toContain('createRequest result');
+    expect(ran()).toBe(false);
+  });
+
+  test('createRequest saying it created the call but holding another request: CorruptRecordError', async () => {
+    const memory = createMemoryStore();
+    const { cs } = setup({
+      store: overrideStore(memory, {
+        createRequest: async (request: ApprovalRequest, audit: never[]) => {
+          const result = await memory.createRequest(request, audit);
+          return { ...result, request: { ...result.request, id: 'req_someone_else' } };
+        },
+      }),
+    });
+    const { outcome, ran } = attempt(cs);
+    expect(corrupt(await outcome)).toBe(true);
+    expect(ran()).toBe(false);
+  });
+
+  test('findRequestByIdempotencyKey answering something that is not a request: CorruptRecordError', async () => {
+    const store = overrideStore(createMemoryStore(), { findRequestByIdempotencyKey: async () => 'req_x' });
+    const { cs } = setup({ store });
+    const { outcome, ran } = attempt(cs, EXPORT, { ...CONTEXT, idempotencyKey: 'k1' });
+    expect(corrupt(await outcome)).toBe(true);
+    expect(ran()).toBe(false);
+    expect(await store.listRequests({ status: 'pending', limit: 10 })).toHaveLength(0);
+  });
+
+  test.each([
+    ['null', null],
+    ['an object', { entries: [] }],
+    ['a proxy whose traps throw', trapping([])],
+  ])(
+    'readAudit answering %s: verify(), export() and entries() throw CorruptRecordError',
+    async (_what, answer) => {
+      const { cs } = setup({ store: overrideStore(createMemoryStore(), { readAudit: async () => answer }) });
+      for (const read of [() => cs.audit.verify(), () => cs.audit.export(), () => cs.audit.entries()]) {
+        const error = await read().catch((e: unknown) => e);
+        expect(corrupt(error)).toBe(true);
+        expect((error as Error).message).toContain('readAudit result');
+      }
+    },
+  );
+
+  test.each([
+    ['null', null],
+    ['an object', {}],
+  ])('listRequests answering %s: sweep() and followUp() throw CorruptRecordError', async (_what, answer) => {
+    const policy = POLICY.map((rule) =>
+      rule.id === 'deploys-need-one' ? { ...rule, remindAfter: '1m' as const } : rule,
+    );
+    const { cs } = setup({
+      policy,
+      store: overrideStore(createMemoryStore(), { listRequests: async () => answer }),
+    });
+    for (const run of [() => cs.sweep(), () => cs.followUp()]) {
+      const error = await run().catch((e: unknown) => e);
+      expect(corrupt(error)).toBe(true);
+      expect((error as Error).message).toContain('listRequests result');
+    }
+  });
+
+  test('a record whose proxy traps throw is a CorruptRecordError, not a TypeError', async () => {
+    const { cs } = setup({
+      store: overrideStore(createMemoryStore(), { getRequest: async () => trapping({}) }),
+    });
+    expect(corrupt(await cs.getRequest('req_x').catch((e: unknown) => e))).toBe(true);
   });
 });
