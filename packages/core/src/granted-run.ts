@@ -220,9 +220,7 @@ async function revoke(
   drafts: AuditDraft[],
   otherwise: AuditDraft[],
 ): Promise<void> {
-  const revoked = await runtime.call('revokeGrant', () =>
-    runtime.store.revokeGrant(record.id, runtime.now(), drafts),
-  );
+  const revoked = await runtime.revokeGrant(record.id, runtime.now(), drafts);
   if (revoked !== null) runtime.emit(drafts, request);
   else if (otherwise.length > 0) await runtime.append(otherwise, request);
 }

@@ -88,6 +88,16 @@ export class Runtime {
     return raw === null ? null : checkRequest(raw);
   }
 
+  /**
+   * Revokes a grant with `drafts` in the same step: the revoked grant, checked, or null when it
+   * was unknown or revoked already. Anything else from the store is a CorruptRecordError, never
+   * taken for a revocation.
+   */
+  async revokeGrant(id: string, now: number, drafts: readonly AuditDraft[]): Promise<GrantRecord | null> {
+    const raw = await this.call('revokeGrant', () => this.store.revokeGrant(id, now, drafts));
+    return raw === null ? null : checkGrant(raw);
+  }
+
   /** The grant whose token hashes to `tokenHash`, checked, or null. */
   async loadGrant(tokenHash: string): Promise<GrantRecord | null> {
     const raw = await this.call('getGrantByTokenHash', () => this.store.getGrantByTokenHash(tokenHash));

@@ -48,13 +48,13 @@ async function closeGrants(runtime: Runtime, limit: number, now: number): Promis
     const draft = lapseGrant(checkGrant(raw), now);
     if (draft === null) continue;
     const grantId = draft.grantId!;
-    const revoked = await runtime.call('revokeGrant', () => store.revokeGrant(grantId, now, [draft]));
+    const revoked = await runtime.revokeGrant(grantId, now, [draft]);
     if (revoked === null) continue;
     runtime.emit([draft], null);
     closed += 1;
     // A process whose clock lags this one's could still consume it after the listing: then the
     // store's answer has the time, and the chain gets it too.
-    const after = checkGrant(revoked).consumedAt;
+    const after = revoked.consumedAt;
     if (after !== null && after !== draft.consumedAt) {
       const late = {
         ...draft,
@@ -87,9 +87,7 @@ async function close(
     });
   }
   // Without the combined step, the grant first, as that step orders them; each applies at most once.
-  const revoked = await runtime.call('revokeGrant', () =>
-    runtime.store.revokeGrant(revoke.id, now, revoke.audit),
-  );
+  const revoked = await runtime.revokeGrant(revoke.id, now, revoke.audit);
   if (revoked !== null) runtime.emit(revoke.audit, request);
   return runtime.update(request, changes, change.audit);
 }

@@ -201,4 +201,23 @@ describe('what a store method returns is checked, never trusted to be there (#22
     });
     expect(corrupt(await cs.getRequest('req_x').catch((e: unknown) => e))).toBe(true);
   });
+
+  test.each([
+    ['undefined', undefined],
+    ['a word', 'revoked'],
+    ['a grant missing its members', { id: 'grt_x' }],
+  ])(
+    'revokeGrant answering %s is never taken for a revocation: outcome not recorded, CorruptRecordError',
+    async (_what, answer) => {
+      const { cs } = setup({
+        store: overrideStore(createMemoryStore(), { revokeGrant: async () => answer }),
+      });
+      const error = await cs
+        .guard({ name: 'db.readTable', resource: 'prod/customers', params: {}, run: () => 'rows' }, CONTEXT)
+        .catch((e: unknown) => e);
+      expect(isCountersignError(error, ErrorCode.OutcomeNotRecorded)).toBe(true);
+      const { recordError } = error as { recordError: unknown };
+      expect(corrupt(recordError)).toBe(true);
+    },
+  );
 });
