@@ -185,8 +185,8 @@ describe('what reaches Slack', () => {
       expect(everything).not.toContain(forbidden);
     }
     expect(everything).toContain('&lt;!channel&gt;');
-    expect(everything).toContain('invoice\\u202egnp.exe');
-    expect(everything).toContain('\\u0060');
+    expect(everything).toContain('invoice⟨U+202E⟩gnp.exe');
+    expect(everything).toContain('⟨U+0060⟩');
     // Only Slack date tokens, which the transport writes itself, use the control syntax.
     expect(everything.match(/<[^&]/g)?.every((m) => m === '<!')).toBe(true);
     expect(everything.match(/<!(?!date\^)/g)).toBeNull();
@@ -220,7 +220,8 @@ describe('what reaches Slack', () => {
     h = await setup();
     const asked = await h.ask({ params: { rows: Array.from({ length: 400 }, (_, i) => `row-${i}`) } });
     const text = currentText(h.slack, asked.channel, asked.ts);
-    expect(text).toMatch(/Truncated: \d+ more characters not shown/);
+    expect(text).toMatch(/Truncated to fit: param `rows` \([\d,]+ of [\d,]+ characters shown\)/);
+    expect(text).toContain('The params hash covers every param.');
     expect(text).toContain(`sha256:${asked.request.action.paramsHash}`);
     expect(text).not.toContain('row-399');
   });
