@@ -45,6 +45,8 @@ export interface RequestPresentation {
     paramsTruncated: boolean;
     /** The params `paramsText` shortens or leaves out; channels say so with `describeCut`. */
     paramsCut: ParamsCut;
+    /** Every top-level param name, in canonical order, whether or not `paramsText` shows it. */
+    paramNames: readonly string[];
     /** SHA-256 of the original params' canonical JSON: what the grant binds. */
     paramsHash: string;
     /** JSON paths whose values were redacted. */
@@ -157,6 +159,7 @@ export function presentRequest(request: ApprovalRequest, options: PresentOptions
       paramsText: params.text,
       paramsTruncated: params.shortened.length + params.omitted.length > 0,
       paramsCut: { shortened: params.shortened, omitted: params.omitted },
+      paramNames: Object.keys(request.action.params).sort(),
       paramsHash: request.action.paramsHash,
       redactedPaths: request.action.redactedPaths,
       fingerprint: request.fingerprint,
