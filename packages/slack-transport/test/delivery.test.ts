@@ -225,4 +225,12 @@ describe('what reaches Slack', () => {
     expect(text).toContain(`sha256:${asked.request.action.paramsHash}`);
     expect(text).not.toContain('row-399');
   });
+
+  test('with publicUrl, a cut message links to the request page in the inbox', async () => {
+    h = await setup({ transport: { publicUrl: 'https://approvals.example' } });
+    const asked = await h.ask({ params: { body: 'x'.repeat(3_000), zzz: 'after the long one' } });
+    const text = currentText(h.slack, asked.channel, asked.ts);
+    expect(text).toContain('"zzz": "after the long one"');
+    expect(text).toContain(`<https://approvals.example/inbox/requests/${asked.request.id}>`);
+  });
 });
