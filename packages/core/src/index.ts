@@ -44,6 +44,20 @@ export type {
 } from './events.js';
 export { type FetchHandler, readCappedBody, toNodeHandler } from './fetch-handler.js';
 export { type ActionIdentity, fingerprintAction } from './fingerprint.js';
+export {
+  type CutReport,
+  type CutWording,
+  describeCut,
+  type FittedParams,
+  type FittedText,
+  fitParams,
+  fitText,
+  indentedJson,
+  type Measure,
+  type ParamsCut,
+  type PartCut,
+  utf16Length,
+} from './fit-to-budget.js';
 export type { Grant, GrantCheck, GrantRecord } from './grants.js';
 export type { GuardAction, GuardContext } from './guard.js';
 export { closestKey, MAX_PARAMS_DEPTH, MAX_PARAMS_VALUES, readMembers, unknownKeyIssue } from './input.js';
@@ -91,6 +105,7 @@ export {
 } from './presentation.js';
 export { createRedactor, REDACTED, type Redactor, scrubText } from './redact.js';
 export type { EscalationTarget, FollowUpNotice } from './reminders.js';
+export { inboxRequestUrl } from './request-page.js';
 export { DEFAULT_MAX_USES, type ReuseSpec } from './reuse-windows.js';
 export { RISK_LEVELS, type RiskTier } from './risk-routing.js';
 export type {
@@ -110,3 +125,10 @@ export type {
   Transport,
   TransportHost,
 } from './transport.js';
+export {
+  characterMarker,
+  isHiddenCharacter,
+  type ShowHiddenOptions,
+  showHidden,
+  visibleLength,
+} from './visible-text.js';

@@ -1,7 +1,7 @@
 // What every channel shows approvers about a request: one model, rendered by each transport.
 import { type ApprovalRequest, approvalsOf, type Decision, type RequestStatus } from './approval.js';
 import { isSelfApproval } from './approvers.js';
-import { canonicalJson } from './canonical-json.js';
+import { fitParams, type Measure, type ParamsCut, utf16Length } from './fit-to-budget.js';
 import type { PolicyRule, Risk } from './policy.js';
 import { DEFAULT_MAX_USES } from './reuse-windows.js';
 
@@ -37,9 +37,16 @@ export interface RequestPresentation {
     action: string;
     resource: string | null;
     risk: Risk;
-    /** The redacted params as indented JSON, cut at the budget with `…`. */
+    /**
+     * The redacted params as indented JSON in canonical order, fitted to the budget by
+     * `fitParams`: a shortened param ends with `…`, and `paramsCut` names every param cut.
+     */
     paramsText: string;
     paramsTruncated: boolean;
+    /** The params `paramsText` shortens or leaves out; channels say so with `describeCut`. */
+    paramsCut: ParamsCut;
+    /** Every top-level param name, in canonical order, whether or not `paramsText` shows it. */
+    paramNames: readonly string[];
     /** SHA-256 of the original params' canonical JSON: what the grant binds. */
     paramsHash: string;
     /** JSON paths whose values were redacted. */
@@ -65,8 +72,13 @@ export interface RequestPresentation {
 }
 
 export interface PresentOptions {
-  /** Characters of params text before it is cut. Default 2,600 (fits a Slack section). */
+  /**
+   * Length of the params text before params are cut, as `measure` counts. Default 2,600 (fits a
+   * Slack section); `Number.POSITIVE_INFINITY` shows them whole.
+   */
   paramsBudget?: number | undefined;
+  /** How long each character is once the channel has escaped it. Default: UTF-16 units. */
+  measure?: Measure | undefined;
   /** The request's rule (`host.rule(request.ruleId)`), for what approving it means: reuse, comments, edits. */
   rule?: PolicyRule | null | undefined;
 }
@@ -115,24 +127,23 @@ function lastDenial(decisions: readonly Decision[]): Decision | undefined {
   return undefined;
 }
 
-/** Params as approvers read them: indented, and cut at the budget (never mid surrogate pair). */
+/** Params as approvers read them: indented, in the hashed order, fitted to the budget by `fitParams`. */
 export function paramsText(
   params: ApprovalRequest['action']['params'],
   budget = DEFAULT_PARAMS_BUDGET,
 ): { text: string; truncated: boolean } {
-  // canonicalJson sorts members, so every channel shows the same order the hash was taken over.
-  const text = JSON.stringify(JSON.parse(canonicalJson(params)), null, 2);
-  if (text.length <= budget) return { text, truncated: false };
-  let end = Math.max(0, budget - 1);
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return { text: `${text.slice(0, end)}…`, truncated: true };
+  const fitted = fitParams(params, budget);
+  return { text: fitted.text, truncated: fitted.shortened.length + fitted.omitted.length > 0 };
 }
 
 /** The presentation of a request, for any channel to render. */
 export function presentRequest(request: ApprovalRequest, options: PresentOptions = {}): RequestPresentation {
   const approvedBy = approvalsOf(request).map((d) => d.approver);
-  const params = paramsText(request.action.params, options.paramsBudget ?? DEFAULT_PARAMS_BUDGET);
+  const params = fitParams(
+    request.action.params,
+    options.paramsBudget ?? DEFAULT_PARAMS_BUDGET,
+    options.measure ?? utf16Length,
+  );
   const denial = request.status === 'denied' ? (lastDenial(request.decisions) ?? null) : null;
   return {
     id: request.id,
@@ -146,7 +157,9 @@ export function presentRequest(request: ApprovalRequest, options: PresentOptions
       resource: request.action.resource,
       risk: request.risk,
       paramsText: params.text,
-      paramsTruncated: params.truncated,
+      paramsTruncated: params.shortened.length + params.omitted.length > 0,
+      paramsCut: { shortened: params.shortened, omitted: params.omitted },
+      paramNames: Object.keys(request.action.params).sort(),
       paramsHash: request.action.paramsHash,
       redactedPaths: request.action.redactedPaths,
       fingerprint: request.fingerprint,

@@ -122,6 +122,8 @@ export async function createApprovalServer(
   if (config.slack !== undefined) {
     slack = createSlackTransport({
       ...config.slack,
+      // Cut messages link to the inbox's request page, which exists only with the inbox on.
+      publicUrl: (config.inbox ?? config.oidc !== undefined) ? config.publicUrl : undefined,
       logger: { warn: (message) => logger.warn(message), error: (message) => logger.error(message) },
     });
     transports.push(slack);

@@ -5,6 +5,7 @@ import {
   ConfigError,
   type Countersign,
   decisionProblem,
+  inboxRequestUrl,
   presentRequest,
   readCappedBody,
   type Store,
@@ -104,12 +105,9 @@ function routeMethods(path: string): readonly string[] | null {
   return null;
 }
 
-/** The stable page where a person decides `requestId` in the web inbox. */
+/** The stable page where a person decides `requestId` in the web inbox: core's `inboxRequestUrl`. */
 export function approvalUrl(publicUrl: string, requestId: string): string {
-  return new URL(
-    `inbox/requests/${encodeURIComponent(requestId)}`,
-    publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`,
-  ).href;
+  return inboxRequestUrl(publicUrl, requestId);
 }
 
 /**

@@ -180,6 +180,39 @@ describe('the Slack interaction endpoint', () => {
     expect(result).toBe('exported');
   });
 
+  test('with publicUrl and the inbox on, a Slack message the server cut links to the inbox page', async () => {
+    const slack = createSlackEmulator();
+    await slack.start();
+    cleanups.push(() => slack.close());
+    const approver = `slack:${slack.team.id}:U0BOB`;
+    const slackPolicy: PolicyRule[] = [{ ...(policy[0] as PolicyRule), approvers: { users: [approver] } }];
+    const slackConfig = {
+      token: slack.token,
+      signingSecret: slack.signingSecret,
+      channel: 'C0APPROVALS',
+      teamId: slack.team.id,
+      slackApiUrl: slack.apiUrl,
+    };
+    const { url, server } = await start({
+      policy: slackPolicy,
+      slack: slackConfig,
+      publicUrl: 'https://approvals.example',
+    });
+    slack.setInteractionUrl(`${url}/slack/interactions`);
+    const outcome = server.countersign
+      .guard(
+        { name: 'db.export', resource: 'prod/customers', params: { body: 'x'.repeat(3_000) }, run: () => 1 },
+        { actor: 'agent:report-bot', onBehalfOf: 'user:alice', sessionId: 's-cut', reason: 'churn report' },
+      )
+      .catch((error: unknown) => error);
+    for (let i = 0; i < 500 && slack.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const posted = JSON.stringify(slack.messages[0]?.message.blocks);
+    const id = /inbox\/requests\/(req_[a-z0-9]+)>/.exec(posted)?.[1];
+    expect(posted).toContain(`<https://approvals.example/inbox/requests/${id}>`);
+    await server.countersign.decide(id!, { approver, outcome: 'deny' });
+    expect(await outcome).toMatchObject({ code: 'approval_denied' });
+  });
+
   test('is served with Slack configured, and refuses an unsigned click', async () => {
     const { url } = await start({
       slack: {

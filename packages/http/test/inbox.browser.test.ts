@@ -155,7 +155,7 @@ describe.skipIf(!present)('the inbox in Chromium', () => {
     expect(await page.locator('a[href^="javascript:"]').count()).toBe(0);
     const reason = (await page.locator('#reason').textContent()) ?? '';
     expect(reason).toContain('<img src=x onerror=alert("reason")>');
-    expect(reason).toContain('U+202E');
+    expect(reason).toContain('⟨U+202E⟩');
     expect(reason).not.toContain('\u202E');
     expect(await page.locator('#params').textContent()).toContain('<script>alert(\\"params\\")</script>');
     expect(problems).toEqual([]);

@@ -109,8 +109,57 @@ describe('inbox pages', () => {
     expect(html).not.toContain('<img src=x');
     expect(html).not.toMatch(/<a [^>]*href="javascript:/);
     expect(html).not.toContain('\u202E');
-    expect(html).toContain('U+202E');
+    expect(html).toContain('⟨U+202E⟩');
     expect(html).toContain('&lt;img src=x onerror=alert(4)&gt;');
+  });
+
+  test('a param after a 3,000-character param is on the request and session pages: the inbox cuts nothing', async () => {
+    await setup();
+    const params = { body: 'x'.repeat(3_000), zzz: 'after the long one' };
+    const first = await fx.pending(params, 'first', 'sess_long');
+    await fx.pending({ ...params, zzz: 'second request' }, 'second', 'sess_long');
+    const session = await signIn('bob');
+    const page = async (path: string) =>
+      (await app.request(`http://inbox.test${path}`, { headers: { cookie: session.cookie } })).text();
+    const html = await page(`/inbox/requests/${first.request.id}`);
+    expect(html).toContain(`&quot;body&quot;: &quot;${'x'.repeat(3_000)}&quot;`);
+    expect(html).toContain('&quot;zzz&quot;: &quot;after the long one&quot;');
+    expect(html).toContain('2 params, all shown below: <code>body</code>, <code>zzz</code>');
+    expect(html).not.toContain('…');
+    const batch = await page('/inbox/sessions/sess_long');
+    expect(batch).toContain('&quot;zzz&quot;: &quot;after the long one&quot;');
+    expect(batch).toContain('&quot;zzz&quot;: &quot;second request&quot;');
+  });
+
+  test('every hidden character is a marker: tag characters, soft hyphen, isolates, BOM and the rest', async () => {
+    await setup();
+    const tags = Array.from('IGNORE', (c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
+    const hidden = ['\u00AD', '\u2066', '\u2069', '\uFEFF', '\u180E', '\u{1D173}', '\u{E0041}'];
+    const { request } = await fx.pending(
+      { note: `pay${hidden.join('')}${tags}`, [`key\u00AD${tags}`]: 1 },
+      `approve\u00AD this${tags} \u2066now\u2069 \uFEFF\u180E\u{1D173}`,
+    );
+    const session = await signIn('bob');
+    const html = await (
+      await app.request(`http://inbox.test/inbox/requests/${request.id}`, {
+        headers: { cookie: session.cookie },
+      })
+    ).text();
+    for (const char of [...hidden, ...tags]) {
+      expect(html, char.codePointAt(0)!.toString(16)).not.toContain(char);
+    }
+    for (const marker of [
+      'U+00AD',
+      'U+2066',
+      'U+2069',
+      'U+FEFF',
+      'U+180E',
+      'U+1D173',
+      'U+E0041',
+      'U+E0049',
+    ]) {
+      expect(html).toContain(`<span class="cp" title="hidden character">⟨${marker}⟩</span>`);
+    }
   });
 
   test('sign-in only redirects within the inbox', async () => {

@@ -1,7 +1,8 @@
 // Batch messages: several pending requests of one session in one message, decided together through host.decideBatch.
 import { type ApprovalRequest, presentRequest, ValidationError } from '@countersign/core';
 import type { KnownBlock } from '@slack/types';
-import { code, codeBlock } from './escape.js';
+import { cutNotice } from './cut-notice.js';
+import { code, codeBlock, mrkdwnLength } from './escape.js';
 import { ACTION, button, type RenderedMessage, slackDate } from './render.js';
 
 /**
@@ -79,7 +80,7 @@ const mrkdwn = (text: string) => ({ type: 'mrkdwn' as const, text, verbatim: tru
  */
 export function renderBatchMessage(
   requests: readonly ApprovalRequest[],
-  options: { reusable: boolean },
+  options: { reusable: boolean; publicUrl?: string | undefined },
 ): RenderedMessage {
   const first = presentRequest(requests[0]!);
   const open = requests.some((r) => r.status === 'pending');
@@ -98,18 +99,21 @@ export function renderBatchMessage(
     },
   ];
   for (const [i, request] of requests.entries()) {
-    const p = presentRequest(request, { paramsBudget: Number.MAX_SAFE_INTEGER });
-    const params = codeBlock(p.what.paramsText, PARAMS_BUDGET);
-    const cut = params.omitted === 0 ? '' : ` _(${params.omitted} more characters; the hash covers them)_`;
+    const p = presentRequest(request, { paramsBudget: PARAMS_BUDGET, measure: mrkdwnLength(true) });
+    const params = codeBlock(p.what.paramsText, Number.POSITIVE_INFINITY);
+    const notice = cutNotice(p, [], options.publicUrl);
     const resource = p.what.resource === null ? '' : ` on ${code(p.what.resource, 100)}`;
     blocks.push({
       type: 'section',
       block_id: `countersign_batch_${i}`,
       text: mrkdwn(
         `*${i + 1}.* ${code(p.what.action, 100)}${resource} · risk ${code(p.what.risk)} · *${p.headline}* (${p.quorum.approvals} of ${p.quorum.required})\n` +
-          `Request ${code(p.id, 80)} · Params hash ${code(`sha256:${p.what.paramsHash}`, 80)} · Expires ${slackDate(p.expiresAt)}\n${params.text}${cut}`,
+          `Request ${code(p.id, 80)} · Params hash ${code(`sha256:${p.what.paramsHash}`, 80)} · Expires ${slackDate(p.expiresAt)}\n${params.text}`,
       ),
     });
+    if (notice !== null) {
+      blocks.push({ type: 'context', block_id: `countersign_batch_${i}_cut`, elements: [mrkdwn(notice)] });
+    }
   }
   if (open) {
     const value = encodeBatch(requests.map((r) => ({ id: r.id, paramsHash: r.action.paramsHash })));

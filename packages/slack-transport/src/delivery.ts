@@ -1,7 +1,7 @@
 // Posting approval messages (chat.postMessage) and keeping them current (chat.update), in order.
-import type { ApprovalRequest, Clock, DeliveryReceipt, PolicyRule } from '@countersign/core';
+import type { ApprovalRequest, Clock, DeliveryReceipt } from '@countersign/core';
 import type { WebClient } from '@slack/web-api';
-import { renderApprovalMessage } from './render.js';
+import { type RenderOptions, renderApprovalMessage } from './render.js';
 import { callSlack, PREFIX, updateMessage } from './slack-api.js';
 
 /** Where a message was posted: what a delivery receipt's `ref` holds. */
@@ -35,8 +35,8 @@ export class MessageDelivery {
     private readonly clock: () => Clock,
     /** The stored request, or null: read after each update to catch changes made meanwhile. */
     private readonly load: (requestId: string) => Promise<ApprovalRequest | null>,
-    /** The request's policy rule, for the approval's terms; null when the host does not say. */
-    private readonly rule: (ruleId: string) => PolicyRule | null,
+    /** How to render the request: its policy rule (for the approval's terms) and the inbox link. */
+    private readonly renderOptions: (request: ApprovalRequest) => RenderOptions,
   ) {}
 
   /** Where this process posted the request's message, if it did. */
@@ -55,7 +55,7 @@ export class MessageDelivery {
   }
 
   private async post(request: ApprovalRequest, signal: AbortSignal): Promise<Record<string, string>> {
-    const message = renderApprovalMessage(request, { rule: this.rule(request.ruleId) });
+    const message = renderApprovalMessage(request, this.renderOptions(request));
     const result = await callSlack(
       'chat.postMessage',
       () =>
@@ -93,7 +93,7 @@ export class MessageDelivery {
         latest !== null && latest.version > state.version && round < MAX_UPDATE_ROUNDS;
         round++
       ) {
-        const message = renderApprovalMessage(latest, { rule: this.rule(latest.ruleId) });
+        const message = renderApprovalMessage(latest, this.renderOptions(latest));
         await updateMessage(this.client, { channel, ts }, message, this.clock(), UPDATE_RETRY_BUDGET_MS);
         state.version = Math.max(state.version, latest.version);
         // Another process may have changed the request, and updated the message, while this update

@@ -35,6 +35,13 @@ export interface SlackTransportOptions {
    * Default false.
    */
   notifyRequester?: boolean | undefined;
+  /**
+   * The approval server's base URL (`@countersign/http`'s `publicUrl`, with the inbox on). A message
+   * that cuts params or a reason to fit then links to the request's inbox page,
+   * `<publicUrl>/inbox/requests/<id>`, which shows everything. Without it, the message still says
+   * what it cut, unlinked.
+   */
+  publicUrl?: string | undefined;
 }
 
 /** Every option, once: the compiler keeps this in step with {@link SlackTransportOptions}. */
@@ -51,6 +58,7 @@ const KNOWN: Readonly<Record<keyof SlackTransportOptions, true>> = {
   name: true,
   logger: true,
   notifyRequester: true,
+  publicUrl: true,
 };
 const KNOWN_KEYS = Object.keys(KNOWN);
 
@@ -68,6 +76,8 @@ function invalid(message: string): never {
 }
 
 const isFunction = (value: unknown) => typeof value === 'function';
+const isHttpUrl = (value: unknown) =>
+  typeof value === 'string' && URL.canParse(value) && /^https?:$/.test(new URL(value).protocol);
 
 export function checkOptions(options: SlackTransportOptions): CheckedOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -81,9 +91,12 @@ export function checkOptions(options: SlackTransportOptions): CheckedOptions {
   for (const key of ['token', 'signingSecret', 'channel', 'teamId'] as const) {
     if (typeof options[key] !== 'string' || options[key].length === 0) invalid(`${key} is required`);
   }
-  const { slackApiUrl, resolveApprover, clock, logger, name } = options;
+  const { slackApiUrl, resolveApprover, clock, logger, name, publicUrl } = options;
   if (slackApiUrl !== undefined && (typeof slackApiUrl !== 'string' || !URL.canParse(slackApiUrl))) {
     invalid('slackApiUrl must be an absolute URL such as https://slack.com/api/');
+  }
+  if (publicUrl !== undefined && !isHttpUrl(publicUrl)) {
+    invalid('publicUrl must be an http(s) URL such as https://approvals.example.com');
   }
   if (resolveApprover !== undefined && !isFunction(resolveApprover)) {
     invalid('resolveApprover must be a function');

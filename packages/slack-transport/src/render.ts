@@ -7,7 +7,8 @@ import {
   type RequestPresentation,
 } from '@countersign/core';
 import type { Button, KnownBlock, ModalView, SectionBlock } from '@slack/types';
-import { code, codeBlock, escapeMrkdwn } from './escape.js';
+import { cutNotice, fieldCut } from './cut-notice.js';
+import { code, codeBlock, escapeMrkdwn, mrkdwnLength } from './escape.js';
 
 /** `action_id`s of the buttons this transport posts; anything else is ignored. */
 export const ACTION = {
@@ -42,6 +43,8 @@ export const COMMENT_MODAL = {
 export interface RenderOptions {
   /** The request's policy rule (`host.rule(request.ruleId)`): adds the approval's terms and buttons. */
   rule?: PolicyRule | null | undefined;
+  /** The approval server's base URL: a message that cuts anything links to the request's inbox page. */
+  publicUrl?: string | undefined;
 }
 
 /** Whether approving (or denying) under these terms needs a comment. */
@@ -52,15 +55,13 @@ export function needsComment(terms: ApprovalTerms | undefined, outcome: 'approve
 
 const COMMENT_WORDS = { approve: 'approve', deny: 'deny', both: 'approve or deny' } as const;
 
-/** Section text is limited to 3,000 characters; the rest of the block needs room too. */
+/**
+ * Section text is limited to 3,000 characters; the rest of the block needs room too. Budgets count
+ * escaped characters (`<` is 4 as `&lt;`), so core's cut rule is given {@link mrkdwnLength}.
+ */
 const PARAMS_BUDGET = 2_600;
 const REASON_BUDGET = 1_500;
-
-/**
- * The whole params text: it is cut after escaping, by {@link codeBlock}, because escaping lengthens
- * it (`<` becomes `&lt;`) and the section limit applies to the escaped text.
- */
-const WHOLE_PARAMS = { paramsBudget: Number.MAX_SAFE_INTEGER } as const;
+const WHOLE = Number.POSITIVE_INFINITY;
 
 export interface RenderedMessage {
   /** Notification and fallback text. */
@@ -80,7 +81,7 @@ function who(identities: readonly string[]): string {
   return identities.map((identity) => code(identity, 120)).join(', ');
 }
 
-function statusLine(p: RequestPresentation): string {
+function statusLine(p: RequestPresentation, reasonGiven: string): string {
   const { approvedBy, approvals, required } = p.quorum;
   const progress = `${approvals} of ${required} approval${required === 1 ? '' : 's'}`;
   const voters = approvedBy.length > 0 ? ` (${who(approvedBy)})` : '';
@@ -96,9 +97,7 @@ function statusLine(p: RequestPresentation): string {
       return `:warning: *Approved* by ${who(approvedBy)}${decided}. The action failed.`;
     case 'denied': {
       const by = p.denial ? ` by ${code(p.denial.approver, 120)}` : '';
-      const reason = p.denial?.comment
-        ? `\n*Reason given:*\n${codeBlock(p.denial.comment, REASON_BUDGET).text}`
-        : '';
+      const reason = reasonGiven === '' ? '' : `\n*Reason given:*\n${reasonGiven}`;
       return `:no_entry: *Denied*${by}${decided}${reason}`;
     }
     case 'expired':
@@ -108,16 +107,12 @@ function statusLine(p: RequestPresentation): string {
   }
 }
 
+/** The params as core fitted them to {@link PARAMS_BUDGET} escaped characters: no further cut here. */
 function paramsSection(p: RequestPresentation): SectionBlock {
-  const block = codeBlock(p.what.paramsText, PARAMS_BUDGET);
-  const cut =
-    block.omitted === 0
-      ? ''
-      : `\n:scissors: _Truncated: ${block.omitted} more characters not shown. The params hash below covers all of them._`;
   return {
     type: 'section',
     block_id: 'countersign_params',
-    text: mrkdwn(`*Exact parameters* (secrets redacted):\n${block.text}${cut}`),
+    text: mrkdwn(`*Exact parameters* (secrets redacted):\n${codeBlock(p.what.paramsText, WHOLE).text}`),
   };
 }
 
@@ -137,8 +132,22 @@ export function renderApprovalMessage(
   request: ApprovalRequest,
   options: RenderOptions = {},
 ): RenderedMessage {
-  const p = presentRequest(request, { ...WHOLE_PARAMS, rule: options.rule });
+  const p = presentRequest(request, {
+    paramsBudget: PARAMS_BUDGET,
+    measure: mrkdwnLength(true),
+    rule: options.rule,
+  });
   const { who: asker, what, why } = p;
+  const reason = codeBlock(why.reason, REASON_BUDGET);
+  const comment = p.denial?.comment ? codeBlock(p.denial.comment, REASON_BUDGET) : null;
+  const cut = cutNotice(
+    p,
+    [
+      ...fieldCut('reason', why.reason, reason.omitted),
+      ...fieldCut('reason given', p.denial?.comment ?? '', comment?.omitted ?? 0),
+    ],
+    options.publicUrl,
+  );
   const redacted =
     what.redactedPaths.length === 0
       ? ''
@@ -169,11 +178,14 @@ export function renderApprovalMessage(
     {
       type: 'section',
       block_id: 'countersign_reason',
-      text: mrkdwn(
-        `*The agent's stated reason* _(${why.label})_:\n${codeBlock(why.reason, REASON_BUDGET).text}`,
-      ),
+      text: mrkdwn(`*The agent's stated reason* _(${why.label})_:\n${reason.text}`),
     },
     paramsSection(p),
+    ...(cut === null
+      ? []
+      : [
+          { type: 'section' as const, block_id: 'countersign_cut', text: mrkdwn(cut) } satisfies SectionBlock,
+        ]),
     {
       type: 'context',
       block_id: 'countersign_meta',
@@ -181,7 +193,7 @@ export function renderApprovalMessage(
         mrkdwn(`Params hash ${code(`sha256:${what.paramsHash}`, 80)}${redacted} · Request ${code(p.id, 80)}`),
       ],
     },
-    { type: 'section', block_id: 'countersign_status', text: mrkdwn(statusLine(p)) },
+    { type: 'section', block_id: 'countersign_status', text: mrkdwn(statusLine(p, comment?.text ?? '')) },
   ];
   const terms = termsLines(p);
   if (p.open && terms.length > 0) {

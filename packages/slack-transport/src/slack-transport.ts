@@ -105,7 +105,7 @@ class SlackTransportImpl implements SlackTransport {
       options.channel,
       clock,
       (id) => (this.host === null ? Promise.resolve(null) : this.host.getRequest(id)),
-      (ruleId) => this.host?.rule?.(ruleId) ?? null,
+      (request) => ({ rule: this.host?.rule?.(request.ruleId) ?? null, publicUrl: options.publicUrl }),
     );
     const replies = new Replies(client, logger, () => this.startedHost());
     this.interactions = new InteractionEndpoint({
@@ -181,7 +181,10 @@ class SlackTransportImpl implements SlackTransport {
   ): Promise<PostedBatch> {
     if (this.closed) throw new Error(`${PREFIX} closed: cannot post a batch`);
     checkBatch(requests, options);
-    const message = renderBatchMessage(requests, { reusable: this.reusable(requests) });
+    const message = renderBatchMessage(requests, {
+      reusable: this.reusable(requests),
+      publicUrl: this.options.publicUrl,
+    });
     const clock = this.clock();
     const result = await callSlack(
       'chat.postMessage',
@@ -216,7 +219,10 @@ class SlackTransportImpl implements SlackTransport {
     const loaded = await Promise.all(entries.map((entry) => host.getRequest(entry.id)));
     const requests = loaded.filter((request): request is ApprovalRequest => request !== null);
     if (requests.length === 0) return;
-    const message = renderBatchMessage(requests, { reusable: this.reusable(requests) });
+    const message = renderBatchMessage(requests, {
+      reusable: this.reusable(requests),
+      publicUrl: this.options.publicUrl,
+    });
     await updateMessage(this.client, { channel, ts }, message, this.clock(), POST_BUDGET_MS);
   }
 

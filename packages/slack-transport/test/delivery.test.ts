@@ -185,8 +185,8 @@ describe('what reaches Slack', () => {
       expect(everything).not.toContain(forbidden);
     }
     expect(everything).toContain('&lt;!channel&gt;');
-    expect(everything).toContain('invoice\\u202egnp.exe');
-    expect(everything).toContain('\\u0060');
+    expect(everything).toContain('invoice⟨U+202E⟩gnp.exe');
+    expect(everything).toContain('⟨U+0060⟩');
     // Only Slack date tokens, which the transport writes itself, use the control syntax.
     expect(everything.match(/<[^&]/g)?.every((m) => m === '<!')).toBe(true);
     expect(everything.match(/<!(?!date\^)/g)).toBeNull();
@@ -220,8 +220,17 @@ describe('what reaches Slack', () => {
     h = await setup();
     const asked = await h.ask({ params: { rows: Array.from({ length: 400 }, (_, i) => `row-${i}`) } });
     const text = currentText(h.slack, asked.channel, asked.ts);
-    expect(text).toMatch(/Truncated: \d+ more characters not shown/);
+    expect(text).toMatch(/Truncated to fit: param `rows` \([\d,]+ of [\d,]+ characters shown\)/);
+    expect(text).toContain('The params hash covers every param.');
     expect(text).toContain(`sha256:${asked.request.action.paramsHash}`);
     expect(text).not.toContain('row-399');
+  });
+
+  test('with publicUrl, a cut message links to the request page in the inbox', async () => {
+    h = await setup({ transport: { publicUrl: 'https://approvals.example' } });
+    const asked = await h.ask({ params: { body: 'x'.repeat(3_000), zzz: 'after the long one' } });
+    const text = currentText(h.slack, asked.channel, asked.ts);
+    expect(text).toContain('"zzz": "after the long one"');
+    expect(text).toContain(`<https://approvals.example/inbox/requests/${asked.request.id}>`);
   });
 });

@@ -51,6 +51,8 @@ describe('createSlackTransport options', () => {
       [{ clock: { now: () => 0 } }, 'clock'],
       [{ logger: { warn: () => {} } }, 'logger'],
       [{ name: '' }, 'name'],
+      [{ publicUrl: 'approvals.example' }, 'publicUrl'],
+      [{ publicUrl: 'javascript:alert(1)' }, 'publicUrl'],
     ];
     for (const [patch, key] of cases) expect(refusal({ ...valid, ...patch }).message).toContain(key);
   });
@@ -70,6 +72,7 @@ describe('createSlackTransport options', () => {
       requestTimeoutMs: 1,
       name: 'slack-ops',
       logger: { warn: () => {}, error: () => {} },
+      publicUrl: 'https://approvals.example',
     });
     expect(transport.name).toBe('slack-ops');
   });

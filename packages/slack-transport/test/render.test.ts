@@ -16,8 +16,8 @@ describe('escapeMrkdwn', () => {
     expect(escapeMrkdwn('<!channel> & <https://x|Approve>')).toBe(
       '&lt;!channel&gt; &amp; &lt;https://x|Approve&gt;',
     );
-    expect(escapeMrkdwn('```break out```')).toBe('\\u0060\\u0060\\u0060break out\\u0060\\u0060\\u0060');
-    expect(escapeMrkdwn('a\u202Eb\u200Bc\u{E0041}d\ne')).toBe('a\\u202eb\\u200bc\\u{e0041}d\\ne');
+    expect(escapeMrkdwn('```break out```')).toBe('⟨U+0060⟩⟨U+0060⟩⟨U+0060⟩break out⟨U+0060⟩⟨U+0060⟩⟨U+0060⟩');
+    expect(escapeMrkdwn('a\u202Eb\u200Bc\u{E0041}d\ne')).toBe('a⟨U+202E⟩b⟨U+200B⟩c⟨U+E0041⟩d⟨U+000A⟩e');
     expect(escapeMrkdwn('line\nbreak', { multiline: true })).toBe('line\nbreak');
     expect(escapeMrkdwn('plain text: db.export 😀')).toBe('plain text: db.export 😀');
   });

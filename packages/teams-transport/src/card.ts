@@ -6,7 +6,11 @@ import {
   presentRequest,
   type RequestPresentation,
 } from '@countersign/core';
-import { inertText } from './escape.js';
+import type { CardElement } from './card-element.js';
+import { cutElements, fieldCut } from './cut-notice.js';
+import { type Inert, inert, inertLength, inertText } from './escape.js';
+
+export type { CardElement } from './card-element.js';
 
 /** `verb`s of the card's actions; anything else is refused. */
 export const VERB = {
@@ -24,9 +28,6 @@ export const VERB = {
 export const REASON_INPUT = { id: 'countersignReason', maxLength: 500 } as const;
 
 export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
-
-/** An Adaptive Card element or action, as JSON. */
-export type CardElement = { readonly type: string } & Readonly<Record<string, unknown>>;
 
 export interface AdaptiveCard {
   readonly type: 'AdaptiveCard';
@@ -53,6 +54,8 @@ export interface RenderCardOptions {
   refreshUserIds?: readonly string[] | undefined;
   /** The request's policy rule (`host.rule(request.ruleId)`): adds the approval's terms and actions. */
   rule?: PolicyRule | null | undefined;
+  /** The approval server's base URL: a card that cuts anything links to the request's inbox page. */
+  publicUrl?: string | undefined;
 }
 
 /** Whether deciding `outcome` under these terms needs a comment. */
@@ -63,7 +66,10 @@ export function needsComment(terms: ApprovalTerms | undefined, outcome: 'approve
 
 const COMMENT_WORDS = { approve: 'approve', deny: 'deny', both: 'approve or deny' } as const;
 
-/** Teams rejects messages over about 100 KB (UTF-16); these budgets keep a card far below it. */
+/**
+ * Teams rejects messages over about 100 KB (UTF-16); these budgets keep a card far below it. They
+ * count marked characters (`⟨U+202E⟩` is 8), so core's cut rule is given {@link inertLength}.
+ */
 const PARAMS_BUDGET = 2_600;
 const REASON_BUDGET = 1_500;
 const VALUE_BUDGET = 300;
@@ -88,17 +94,16 @@ function fact(label: string, value: string | null, absent = '(none)'): CardEleme
   };
 }
 
-function block(label: string, value: string, budget: number, note?: string): CardElement[] {
-  const elements: CardElement[] = [
+/** A label and untrusted text already made {@link inert}, with a note when it was cut. */
+function block(label: string, value: Inert): CardElement[] {
+  const more = value.omitted === 0 ? '' : `… (${value.omitted.toLocaleString('en-US')} more characters)`;
+  return [
     { type: 'TextBlock', text: label, weight: 'Bolder', wrap: true, spacing: 'Medium' },
     {
       type: 'RichTextBlock',
-      inlines: [run(inertText(value, budget, true), { fontType: 'Monospace' })],
+      inlines: [run(value.text.length === 0 ? '(empty)' : `${value.text}${more}`, { fontType: 'Monospace' })],
     },
   ];
-  if (note !== undefined)
-    elements.push({ type: 'TextBlock', text: note, isSubtle: true, wrap: true, size: 'Small' });
-  return elements;
 }
 
 function executeAction(title: string, verb: string, requestId: string, style?: string): CardElement {
@@ -183,7 +188,11 @@ function termsElements(p: RequestPresentation): CardElement[] {
   }));
 }
 
-function statusElements(p: RequestPresentation, viewer: CardViewer | undefined): CardElement[] {
+function statusElements(
+  p: RequestPresentation,
+  viewer: CardViewer | undefined,
+  comment: Inert | null,
+): CardElement[] {
   const elements: CardElement[] = [
     {
       type: 'RichTextBlock',
@@ -191,7 +200,7 @@ function statusElements(p: RequestPresentation, viewer: CardViewer | undefined):
       inlines: [run('Status: ', { weight: 'Bolder' }), run(inertText(p.statusText, VALUE_BUDGET * 2))],
     },
   ];
-  if (p.denial?.comment) elements.push(...block('Reason given:', p.denial.comment, REASON_BUDGET));
+  if (comment !== null) elements.push(...block('Reason given:', comment));
   if (viewer?.note !== undefined) {
     elements.push({ type: 'TextBlock', text: viewer.note, wrap: true, weight: 'Bolder', color: 'Attention' });
   }
@@ -206,8 +215,18 @@ function statusElements(p: RequestPresentation, viewer: CardViewer | undefined):
  * value can format, link, mention or hide anything; the card carries no mention entities.
  */
 export function renderApprovalCard(request: ApprovalRequest, options: RenderCardOptions = {}): AdaptiveCard {
-  const p = presentRequest(request, { paramsBudget: PARAMS_BUDGET, rule: options.rule });
+  const p = presentRequest(request, {
+    paramsBudget: PARAMS_BUDGET,
+    measure: inertLength(true),
+    rule: options.rule,
+  });
   const { what } = p;
+  const reason = inert(p.why.reason, REASON_BUDGET, true);
+  const comment = p.denial?.comment ? inert(p.denial.comment, REASON_BUDGET, true) : null;
+  const cut = [
+    ...fieldCut('reason', p.why.reason, reason),
+    ...(comment === null ? [] : fieldCut('reason given', p.denial?.comment ?? '', comment)),
+  ];
   const redacted =
     what.redactedPaths.length === 0
       ? ''
@@ -222,13 +241,10 @@ export function renderApprovalCard(request: ApprovalRequest, options: RenderCard
     fact('Policy rule', p.ruleId),
     fact('Quorum', `${p.quorum.required} of ${p.approvers.length} eligible approvers`),
     fact('Expires', new Date(p.expiresAt).toISOString()),
-    ...block(`The agent's stated reason (${p.why.label}):`, p.why.reason, REASON_BUDGET),
-    ...block(
-      'Exact parameters (secrets redacted):',
-      what.paramsText,
-      PARAMS_BUDGET + 200,
-      what.paramsTruncated ? 'Truncated: the params hash below covers all of them.' : undefined,
-    ),
+    ...block(`The agent's stated reason (${p.why.label}):`, reason),
+    // Core already fitted the params to PARAMS_BUDGET marked characters: no second cut here.
+    ...block('Exact parameters (secrets redacted):', inert(what.paramsText, Number.POSITIVE_INFINITY, true)),
+    ...cutElements(p, cut, options.publicUrl),
     {
       type: 'RichTextBlock',
       inlines: [
@@ -241,7 +257,7 @@ export function renderApprovalCard(request: ApprovalRequest, options: RenderCard
         ),
       ],
     },
-    ...statusElements(p, options.viewer),
+    ...statusElements(p, options.viewer, comment),
     ...(p.open ? termsElements(p) : []),
   ];
   const showButtons = p.open && options.viewer?.canDecide !== false;

@@ -53,6 +53,13 @@ export interface TeamsTransportOptions {
   name?: string | undefined;
   /** Where problems are reported. Default `console`. */
   logger?: TeamsTransportLogger | undefined;
+  /**
+   * The approval server's base URL (`@countersign/http`'s `publicUrl`, with the inbox on). A card
+   * that cuts params or a reason to fit then links to the request's inbox page,
+   * `<publicUrl>/inbox/requests/<id>`, which shows everything. Without it, the card still says what
+   * it cut, unlinked.
+   */
+  publicUrl?: string | undefined;
 }
 
 export const PREFIX = '[teams]';
@@ -73,6 +80,7 @@ const KEYS: readonly (keyof TeamsTransportOptions)[] = [
   'invokeBudgetMs',
   'name',
   'logger',
+  'publicUrl',
 ];
 
 export interface ResolvedOptions {
@@ -133,6 +141,7 @@ export function resolveOptions(options: TeamsTransportOptions): ResolvedOptions 
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0)) {
     throw new ConfigError(`${PREFIX} name must be a non-empty string`);
   }
+  if (options.publicUrl !== undefined) httpUrl(options.publicUrl, 'publicUrl');
   return {
     options,
     allowedOrigins,

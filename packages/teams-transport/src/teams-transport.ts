@@ -193,7 +193,8 @@ class TeamsTransportImpl implements TeamsTransport {
 
   /** The request's card, with its rule's terms when the host exposes rules. */
   private card(request: ApprovalRequest, options: RenderCardOptions = {}) {
-    return renderApprovalCard(request, { ...options, rule: this.host?.rule?.(request.ruleId) ?? null });
+    const rule = this.host?.rule?.(request.ruleId) ?? null;
+    return renderApprovalCard(request, { ...options, rule, publicUrl: this.options.publicUrl });
   }
 
   async remind(request: ApprovalRequest, notice: FollowUpNotice, receipt: DeliveryReceipt): Promise<void> {

@@ -13,6 +13,7 @@ const valid: TeamsTransportOptions = {
 describe('options', () => {
   test('valid options make a transport named teams', () => {
     expect(createTeamsTransport(valid).name).toBe('teams');
+    expect(createTeamsTransport({ ...valid, publicUrl: 'https://approvals.example' }).name).toBe('teams');
   });
 
   test.each<[string, Record<string, unknown>, RegExp]>([
@@ -39,6 +40,7 @@ describe('options', () => {
     ['a tiny body cap', { maxBodyBytes: 10 }, /maxBodyBytes/],
     ['a bad metadata URL', { openIdMetadataUrl: 'file:///etc/passwd' }, /openIdMetadataUrl/],
     ['a resolveApprover that is not a function', { resolveApprover: 'teams' }, /resolveApprover/],
+    ['a publicUrl that is not http(s)', { publicUrl: 'javascript:alert(1)' }, /publicUrl/],
   ])('%s is an invalid_config error naming it', (_, change, message) => {
     let error: unknown;
     try {

@@ -199,7 +199,8 @@ describe('the screen', () => {
 
   test('neutralises ANSI, control, bidi and zero-width characters from params and reason', async () => {
     const { cs, terminal } = started();
-    const hostile = '\u001b[2J\u001b]0;pwned\u0007\u009b31m ok\u202egpj.exe\u200b\u2066';
+    const hostile =
+      '\u001b[2J\u001b]0;pwned\u0007\u009b31m ok\u202egpj.exe\u200b\u2066\u00ad\u{E0041}\u{1D173}';
     const result = cs.guard(exportAction({ [`file${hostile}`]: hostile }), {
       ...context,
       reason: `fine${hostile}\nrule      allow-everything`,
@@ -208,10 +209,11 @@ describe('the screen', () => {
     terminal.type('n\n');
     await deniedWith(result);
     const screen = terminal.screen();
-    for (const raw of ['\u001b', '\u0007', '\u009b', '\u202e', '\u200b', '\u2066'])
+    for (const raw of ['\u001b', '\u0007', '\u009b', '\u202e', '\u200b', '\u2066', '\u00ad', '\u{1D173}'])
       expect(screen).not.toContain(raw);
-    expect(screen).toContain('\\u001b[2J');
-    expect(screen).toContain('\\u202egpj.exe');
+    expect(screen).toContain('fine⟨U+001B⟩[2J');
+    expect(screen).toContain('⟨U+202E⟩gpj.exe');
+    expect(screen).not.toContain('\u{E0041}');
     expect(screen).toContain('\\nrule      allow-everything');
     expect(screen).not.toMatch(/^rule {6}allow-everything/m);
   });

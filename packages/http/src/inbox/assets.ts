@@ -14,7 +14,7 @@ main { max-width: 52rem; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.4rem; margin: .5rem 0; }
 h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
 a { color: var(--accent); }
-a:focus-visible, button:focus-visible, textarea:focus-visible, input:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+a:focus-visible, button:focus-visible, textarea:focus-visible, input:focus-visible, pre:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .75rem 1rem; margin: .75rem 0; }
 .card h2 { margin: 0 0 .25rem; }
 dl { display: grid; grid-template-columns: minmax(7rem, max-content) 1fr; gap: .25rem 1rem; margin: .5rem 0; }
@@ -22,6 +22,8 @@ dt { color: var(--muted); }
 dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
 pre { margin: 0; padding: .5rem; background: var(--bg); border: 1px solid var(--line); border-radius: 6px;
   overflow-x: auto; white-space: pre-wrap; overflow-wrap: anywhere; font-size: .875rem; }
+pre.params { max-height: 32rem; overflow-y: auto; }
+.param-names { margin: 0 0 .25rem; font-size: .875rem; color: var(--muted); }
 code { font-size: .875rem; overflow-wrap: anywhere; }
 .label { font-size: .8rem; color: var(--warn); font-weight: 600; }
 .cp { font: .75rem ui-monospace, monospace; border: 1px dashed var(--bad); color: var(--bad); padding: 0 .2em; }

@@ -1,4 +1,5 @@
 // HTML escaping for the inbox: every value from a request is text, and invisible tricks are shown.
+import { showHidden } from '@countersign/core';
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -8,21 +9,23 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
-/** Bidirectional overrides and isolates, and other controls, that could make text read differently. */
-const HIDDEN =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: showing control characters is the point.
-  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/g;
+/** A hidden character's marker, styled so it cannot pass for text the request holds. */
+const mark = (marker: string) => `<span class="cp" title="hidden character">${marker}</span>`;
 
-/** Escapes `text` for element content or a quoted attribute, and makes hidden characters visible. */
+/**
+ * Escapes `text` for element content or a quoted attribute, and shows every hidden character
+ * (core's `showHidden`: bidi controls, zero-width, tag characters…) as a marker such as `⟨U+202E⟩`.
+ * Line feeds stay: `<pre>` shows them, elsewhere they are white space.
+ */
 export function html(text: string | number | null | undefined): string {
   if (text === null || text === undefined) return '';
-  return String(text)
-    .replace(/[&<>"']/g, (c) => ESCAPES[c] as string)
-    .replace(
-      HIDDEN,
-      (c) =>
-        `<span class="cp" title="hidden character">U+${c.codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')}</span>`,
-    );
+  return showHidden(
+    String(text).replace(/[&<>"']/g, (c) => ESCAPES[c] as string),
+    {
+      lineBreaks: true,
+      mark,
+    },
+  );
 }
 
 /** Marks a string as already-escaped markup, built only from `html()` output and literals. */

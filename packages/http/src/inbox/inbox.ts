@@ -7,7 +7,6 @@ import {
   decisionProblem,
   isCountersignError,
   MAX_BATCH,
-  presentRequest,
   readCappedBody,
   type Store,
 } from '@countersign/core';
@@ -28,6 +27,7 @@ import {
   messagePage,
   NOTICES,
   type PageContext,
+  presentWhole,
   requestPage,
   sessionPath,
   signInPage,
@@ -143,7 +143,7 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
   };
   const context = (s: Session): PageContext => ({ identity: s.identity, csrf: s.csrf });
   /** The approval's terms come from the rule the request was opened under. */
-  const present = (request: ApprovalRequest) => presentRequest(request, { rule: cs.rule(request.ruleId) });
+  const present = (request: ApprovalRequest) => presentWhole(request, cs.rule(request.ruleId));
   /** Cross-site form posts are refused by origin before the CSRF token is even compared. */
   const sameOrigin = (request: Request): boolean => {
     const origin = request.headers.get('origin');
@@ -231,7 +231,7 @@ export function mountInbox(app: Hono<any>, deps: InboxDeps): MountedInbox {
     return page(
       listPage(
         context(session),
-        shown.map((r) => presentRequest(r)),
+        shown.map((r) => present(r)),
         all.length > shown.length,
       ),
     );

@@ -1,6 +1,41 @@
 // The inbox's pages, rendered from core's presentation model and escaped by the `h` tag.
-import type { AuditEntry, RequestPresentation } from '@countersign/core';
+import {
+  type ApprovalRequest,
+  type AuditEntry,
+  type PolicyRule,
+  presentRequest,
+  type RequestPresentation,
+} from '@countersign/core';
 import { h, type Markup } from './html.js';
+
+/**
+ * A request as the inbox shows it: whole, with no budget, so nothing is ever cut here. This is the
+ * page other channels link to when they cut (`inboxRequestUrl`).
+ */
+export function presentWhole(request: ApprovalRequest, rule: PolicyRule | null = null): RequestPresentation {
+  return presentRequest(request, { paramsBudget: Number.POSITIVE_INFINITY, rule });
+}
+
+/** Names shown above the params before the rest are counted (all of them are in the block below). */
+const NAMES_LISTED = 50;
+
+/**
+ * The params, whole, in a scrollable block, under the list of their names: a long param cannot
+ * push the next one out of sight unnoticed.
+ */
+function paramsBlock(p: RequestPresentation, id?: string): Markup {
+  const names = p.what.paramNames;
+  const more = names.length - NAMES_LISTED;
+  const list =
+    names.length < 2
+      ? ''
+      : h`<p class="param-names">${names.length} params, all shown below: ${names
+          .slice(0, NAMES_LISTED)
+          .map(
+            (name, i) => h`${i === 0 ? '' : ', '}<code>${name}</code>`,
+          )}${more > 0 ? ` and ${more} more` : ''}</p>`;
+  return h`${list}<pre class="params"${id === undefined ? '' : h` id="${id}"`} tabindex="0">${p.what.paramsText}</pre>`;
+}
 
 export interface PageContext {
   identity: string | null;
@@ -233,7 +268,7 @@ ${p.terms?.reuse ? h`<button class="approve" type="submit" name="outcome" value=
 <dt>Resource</dt><dd><code>${p.what.resource ?? '—'}</code></dd>
 <dt>Risk</dt><dd class="risk-${p.what.risk}">${p.what.risk}</dd>
 <dt>Reason</dt><dd><span class="label">${p.why.label}:</span> <span id="reason">${p.why.reason}</span></dd>
-<dt>Params</dt><dd><pre id="params">${p.what.paramsText}</pre>${p.what.redactedPaths.length > 0 ? h`<small>Redacted: ${p.what.redactedPaths.join(', ')}</small>` : ''}</dd>
+<dt>Params</dt><dd>${paramsBlock(p, 'params')}${p.what.redactedPaths.length > 0 ? h`<small>Redacted: ${p.what.redactedPaths.join(', ')}</small>` : ''}</dd>
 <dt>Params hash</dt><dd><code>${p.what.paramsHash}</code></dd>
 <dt>Rule</dt><dd><code>${p.ruleId}</code></dd>
 <dt>Quorum</dt><dd>${p.quorum.approvals} of ${p.quorum.required}${p.quorum.approvedBy.length > 0 ? h` (${p.quorum.approvedBy.join(', ')})` : ''}</dd>
@@ -278,7 +313,7 @@ ${termsNotes(p)}
 <dl>
 <dt>Actor</dt><dd>${p.who.actor}${p.who.onBehalfOf === null ? '' : h` for ${p.who.onBehalfOf}`}</dd>
 <dt>Reason</dt><dd><span class="label">${p.why.label}:</span> ${p.why.reason}</dd>
-<dt>Params</dt><dd><pre>${p.what.paramsText}</pre></dd>
+<dt>Params</dt><dd>${paramsBlock(p)}</dd>
 <dt>Params hash</dt><dd><code>${p.what.paramsHash}</code></dd>
 <dt>Request</dt><dd><code>${p.id}</code></dd>
 </dl>
