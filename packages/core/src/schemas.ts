@@ -10,9 +10,11 @@ import { type Check, isOneOf, isPlainObject, nullOr } from './record-shape.js';
 
 /**
  * Characters no name may hold: controls (C0 and C1), invisible format characters (zero-width,
- * bidirectional marks and overrides), line and paragraph separators, and lone surrogates.
+ * bidirectional marks and overrides), every other default-ignorable character (fillers such as
+ * U+3164, variation selectors, the combining grapheme joiner), line and paragraph separators,
+ * and lone surrogates. Channels show all of these as markers; a name never needs one.
  */
-const CONTROL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+const CONTROL = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\p{Zl}\p{Zp}\p{Cs}]/u;
 /**
  * Identities are printable ASCII without spaces: `user:alice`, `slack:T1:U2`, `teams:TENANT:OID`.
  * No look-alike (Cyrillic `а`, full-width `ａ`), invisible character or padding can then pass for

@@ -22,6 +22,14 @@ describe('validation', () => {
     ['a missing reason', {}, { reason: '  ' }, /reason: must say why/],
     ['a missing session', {}, { sessionId: undefined as never }, /sessionId/],
     ['an actor with control characters', {}, { actor: 'agent:\u202ebot' }, /actor: must be printable ASCII/],
+    ['an action name with a Hangul filler', { name: 'db.\u3164export' }, {}, /name: must not contain/],
+    ['an action name with a variation selector', { name: 'db.export\ufe0f' }, {}, /name: must not contain/],
+    [
+      'a session with a combining grapheme joiner',
+      {},
+      { sessionId: 'sess\u034f1' },
+      /sessionId: must not contain/,
+    ],
     ['an oversized params object', { params: { blob: 'x'.repeat(70_000) } }, {}, /exceeds maxParamsBytes/],
   ];
 
