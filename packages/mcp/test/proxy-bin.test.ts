@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { describe, expect, test, vi } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { refusalText } from './helpers.js';
 import { FIXTURE, fixtureLog, readCalls } from './proxy-harness.js';
 
@@ -34,6 +34,87 @@ function configFor(log: string, extra: Record<string, unknown> = {}) {
     ],
     ...extra,
   };
+}
+
+const FRAGILE = fileURLToPath(new URL('./fixtures/fragile-server.mjs', import.meta.url));
+const INITIALIZE =
+  '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}';
+
+interface RunningBin {
+  child: ChildProcessWithoutNullStreams;
+  /** Resolves with the first line the bin wrote (or writes) that satisfies `match`. */
+  nextLine(match: (line: string) => boolean): Promise<string>;
+  /** Resolves with the exit code once the bin has exited. */
+  exited: Promise<number | null>;
+}
+
+const bins: ChildProcessWithoutNullStreams[] = [];
+// A test that fails must not leave its proxy running.
+afterEach(() => {
+  for (const child of bins.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+/** tsx's loader in the bin's own Node process, so that a signal sent to the child reaches the bin itself. */
+const TSX_LOADER = new URL('../../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+
+/** Starts the bin with the client's end of stdin left open, as a client that never closes it would. */
+function startBin(configFile: string): RunningBin {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, ...BIN_ARGS, configFile], {
+    cwd: PACKAGE,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stderr.resume();
+  const lines: string[] = [];
+  const watchers: { match: (line: string) => boolean; resolve: (line: string) => void }[] = [];
+  let partial = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    partial += chunk.toString('utf8');
+    for (let end = partial.indexOf('\n'); end !== -1; end = partial.indexOf('\n')) {
+      const line = partial.slice(0, end);
+      partial = partial.slice(end + 1);
+      lines.push(line);
+      for (const watcher of watchers.splice(0)) {
+        if (watcher.match(line)) watcher.resolve(line);
+        else watchers.push(watcher);
+      }
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  bins.push(child);
+  return {
+    child,
+    exited,
+    nextLine: (match) =>
+      new Promise((resolve) => {
+        const found = lines.find(match);
+        if (found !== undefined) resolve(found);
+        else watchers.push({ match, resolve });
+      }),
+  };
+}
+
+function fragileConfig() {
+  return {
+    ...configFor(fixtureLog()),
+    server: { name: 'fixture', command: process.execPath, args: [FRAGILE] },
+  };
+}
+
+const answerTo = (id: number) => (line: string) => (JSON.parse(line) as { id?: unknown }).id === id;
+
+/** The fragile server's pid, once it announces that it received `what` (`started` comes first). */
+async function announced(bin: RunningBin, what: string): Promise<number> {
+  const line = await bin.nextLine((text) => text.includes(`"received":"${what}"`));
+  return (JSON.parse(line) as { params: { data: { pid: number } } }).params.data.pid;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function runBin(configFile: string): Promise<{ code: number | null; stderr: string }> {
@@ -114,5 +195,47 @@ describe('countersign-mcp-proxy', () => {
     } finally {
       await client.close();
     }
+  });
+
+  test('SIGTERM ends it while the client keeps stdin open: exit 0, and the server is gone', async () => {
+    const bin = startBin(writeConfig(fragileConfig()));
+    const server = await announced(bin, 'started');
+    bin.child.stdin.write(`${INITIALIZE}\n`);
+    await bin.nextLine(answerTo(0));
+    bin.child.kill('SIGTERM');
+    expect(await bin.exited).toBe(0);
+    expect(alive(server)).toBe(false);
+  });
+
+  test('the server killed mid-call: the call gets an error at once, and the proxy exits 1', async () => {
+    const bin = startBin(writeConfig(fragileConfig()));
+    bin.child.stdin.write(`${INITIALIZE}\n`);
+    await bin.nextLine(answerTo(0));
+    bin.child.stdin.write(
+      '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"/x"}}}\n',
+    );
+    process.kill(await announced(bin, 'read_file'), 'SIGKILL');
+    expect(JSON.parse(await bin.nextLine(answerTo(7)))).toEqual({
+      jsonrpc: '2.0',
+      id: 7,
+      error: { code: -32603, message: '[countersign-mcp-proxy] the MCP server exited before answering' },
+    });
+    expect(await bin.exited).toBe(1);
+  });
+
+  test('a 100,000-deep batch line is answered with an error; the process stays up and answers the next request', async () => {
+    const bin = startBin(writeConfig(fragileConfig()));
+    bin.child.stdin.write(`${INITIALIZE}\n`);
+    await bin.nextLine(answerTo(0));
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    bin.child.stdin.write(`[{"jsonrpc":"2.0","id":1,"method":"ping","params":{"a":${deep}}}]\n`);
+    const refused = JSON.parse(await bin.nextLine((line) => line.includes('"id":null'))) as {
+      error: { code: number };
+    };
+    expect(refused.error.code).toBe(-32600);
+    bin.child.stdin.write('{"jsonrpc":"2.0","id":2,"method":"ping"}\n');
+    expect(JSON.parse(await bin.nextLine(answerTo(2)))).toEqual({ jsonrpc: '2.0', id: 2, result: {} });
+    bin.child.stdin.end();
+    expect(await bin.exited).toBe(0);
   });
 });
