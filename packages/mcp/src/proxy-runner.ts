@@ -114,6 +114,7 @@ export async function runProxyFromConfig(config: ProxyConfig, io: ProxyIo = {}):
       reasonArgument: config.reasonArgument,
       progressIntervalMs: config.progressIntervalMs,
       onAbort: config.onAbort,
+      answerWithinMs: config.answerWithinMs,
       input: io.input,
       output: io.output,
       log,

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import type { Countersign, Risk } from '@countersign/core';
+import { answerDeadline } from './answer-deadline.js';
 import { readClientMessage } from './client-message.js';
 import { guardedCall } from './guarded-call.js';
 import { connectHttpUpstream, type HttpUpstream } from './http-upstream.js';
@@ -9,6 +10,7 @@ import { idempotencyKeyFor } from './idempotency-key.js';
 import { InFlight, type InterceptedCall, UpstreamGoneError } from './in-flight.js';
 import { MAX_LINE_BYTES, readLines } from './json-lines.js';
 import { asObject, errorResponse, type Id, idOf, JsonRpcError, type Message } from './json-rpc.js';
+import { ParkedCalls } from './parked-calls.js';
 import { addReasonArgument, takeReason } from './reason-argument.js';
 import { connectStdioUpstream, type StdioUpstream } from './stdio-upstream.js';
 import { refusalResult } from './tool-result.js';
@@ -46,6 +48,8 @@ export interface McpProxyOptions {
   progressIntervalMs?: number | undefined;
   /** What a client's cancellation does to a pending request. Default `'cancel'`. */
   onAbort?: 'cancel' | 'detach' | undefined;
+  /** As for `guardServer`: a call still pending this long is answered as pending. `false`: never. Default 50000 ms. */
+  answerWithinMs?: number | false | undefined;
   /** Where the client's messages come from. Default `process.stdin`. */
   input?: Readable | undefined;
   /** Where the client's messages go. Default `process.stdout`. */
@@ -80,6 +84,8 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
     options.log ?? ((message: string) => process.stderr.write(`[countersign-mcp-proxy] ${message}\n`));
   const sessionId = options.sessionId ?? `mcp-proxy:${randomUUID()}`;
   const inFlight = new InFlight();
+  const parked = new ParkedCalls();
+  const answerWithinMs = answerDeadline(options.answerWithinMs);
   const reasonArgument = options.reasonArgument ?? 'reason';
   /** Client `tools/list` requests awaiting their answer, by JSON id. */
   const listings = new Set<string>();
@@ -176,6 +182,8 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
         {
           progressIntervalMs: options.progressIntervalMs ?? 10_000,
           onAbort: options.onAbort,
+          answerWithinMs,
+          parked,
           onWaiting:
             typeof progressToken === 'string' || typeof progressToken === 'number'
               ? ({ count, expiresAt }) =>
