@@ -1,4 +1,4 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,11 +7,14 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, test, vi } from 'vitest';
+import { type Child, killChildren, startChild } from './child-lines.js';
 import { refusalText } from './helpers.js';
 import { FIXTURE, fixtureLog, readCalls } from './proxy-harness.js';
 
 // Each test starts the bin through tsx, which compiles it and the MCP SDK: slow on a loaded CI host.
 vi.setConfig({ testTimeout: 120_000 });
+// A test that fails must not leave its proxy running.
+afterEach(killChildren);
 
 // The bin runs from source through tsx (a root dev dependency), resolving workspace packages to their sources.
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
@@ -40,59 +43,6 @@ const FRAGILE = fileURLToPath(new URL('./fixtures/fragile-server.mjs', import.me
 const INITIALIZE =
   '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}';
 
-interface RunningBin {
-  child: ChildProcessWithoutNullStreams;
-  /** Resolves with the first line the bin wrote (or writes) that satisfies `match`. */
-  nextLine(match: (line: string) => boolean): Promise<string>;
-  /** Resolves with the exit code once the bin has exited. */
-  exited: Promise<number | null>;
-}
-
-const bins: ChildProcessWithoutNullStreams[] = [];
-// A test that fails must not leave its proxy running.
-afterEach(() => {
-  for (const child of bins.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
-});
-
-/** tsx's loader in the bin's own Node process, so that a signal sent to the child reaches the bin itself. */
-const TSX_LOADER = new URL('../../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
-
-/** Starts the bin with the client's end of stdin left open, as a client that never closes it would. */
-function startBin(configFile: string): RunningBin {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, ...BIN_ARGS, configFile], {
-    cwd: PACKAGE,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  child.stderr.resume();
-  const lines: string[] = [];
-  const watchers: { match: (line: string) => boolean; resolve: (line: string) => void }[] = [];
-  let partial = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    partial += chunk.toString('utf8');
-    for (let end = partial.indexOf('\n'); end !== -1; end = partial.indexOf('\n')) {
-      const line = partial.slice(0, end);
-      partial = partial.slice(end + 1);
-      lines.push(line);
-      for (const watcher of watchers.splice(0)) {
-        if (watcher.match(line)) watcher.resolve(line);
-        else watchers.push(watcher);
-      }
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  bins.push(child);
-  return {
-    child,
-    exited,
-    nextLine: (match) =>
-      new Promise((resolve) => {
-        const found = lines.find(match);
-        if (found !== undefined) resolve(found);
-        else watchers.push({ match, resolve });
-      }),
-  };
-}
-
 function fragileConfig() {
   return {
     ...configFor(fixtureLog()),
@@ -103,7 +53,7 @@ function fragileConfig() {
 const answerTo = (id: number) => (line: string) => (JSON.parse(line) as { id?: unknown }).id === id;
 
 /** The fragile server's pid, once it announces that it received `what` (`started` comes first). */
-async function announced(bin: RunningBin, what: string): Promise<number> {
+async function announced(bin: Child, what: string): Promise<number> {
   const line = await bin.nextLine((text) => text.includes(`"received":"${what}"`));
   return (JSON.parse(line) as { params: { data: { pid: number } } }).params.data.pid;
 }
@@ -198,20 +148,20 @@ describe('countersign-mcp-proxy', () => {
   });
 
   test('SIGTERM ends it while the client keeps stdin open: exit 0, and the server is gone', async () => {
-    const bin = startBin(writeConfig(fragileConfig()));
+    const bin = startChild('src/proxy-bin.ts', ['--config', writeConfig(fragileConfig())]);
     const server = await announced(bin, 'started');
-    bin.child.stdin.write(`${INITIALIZE}\n`);
+    bin.process.stdin.write(`${INITIALIZE}\n`);
     await bin.nextLine(answerTo(0));
-    bin.child.kill('SIGTERM');
+    bin.process.kill('SIGTERM');
     expect(await bin.exited).toBe(0);
     expect(alive(server)).toBe(false);
   });
 
   test('the server killed mid-call: the call gets an error at once, and the proxy exits 1', async () => {
-    const bin = startBin(writeConfig(fragileConfig()));
-    bin.child.stdin.write(`${INITIALIZE}\n`);
+    const bin = startChild('src/proxy-bin.ts', ['--config', writeConfig(fragileConfig())]);
+    bin.process.stdin.write(`${INITIALIZE}\n`);
     await bin.nextLine(answerTo(0));
-    bin.child.stdin.write(
+    bin.process.stdin.write(
       '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"/x"}}}\n',
     );
     process.kill(await announced(bin, 'read_file'), 'SIGKILL');
@@ -224,18 +174,18 @@ describe('countersign-mcp-proxy', () => {
   });
 
   test('a 100,000-deep batch line is answered with an error; the process stays up and answers the next request', async () => {
-    const bin = startBin(writeConfig(fragileConfig()));
-    bin.child.stdin.write(`${INITIALIZE}\n`);
+    const bin = startChild('src/proxy-bin.ts', ['--config', writeConfig(fragileConfig())]);
+    bin.process.stdin.write(`${INITIALIZE}\n`);
     await bin.nextLine(answerTo(0));
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
-    bin.child.stdin.write(`[{"jsonrpc":"2.0","id":1,"method":"ping","params":{"a":${deep}}}]\n`);
+    bin.process.stdin.write(`[{"jsonrpc":"2.0","id":1,"method":"ping","params":{"a":${deep}}}]\n`);
     const refused = JSON.parse(await bin.nextLine((line) => line.includes('"id":null'))) as {
       error: { code: number };
     };
     expect(refused.error.code).toBe(-32600);
-    bin.child.stdin.write('{"jsonrpc":"2.0","id":2,"method":"ping"}\n');
+    bin.process.stdin.write('{"jsonrpc":"2.0","id":2,"method":"ping"}\n');
     expect(JSON.parse(await bin.nextLine(answerTo(2)))).toEqual({ jsonrpc: '2.0', id: 2, result: {} });
-    bin.child.stdin.end();
+    bin.process.stdin.end();
     expect(await bin.exited).toBe(0);
   });
 });
