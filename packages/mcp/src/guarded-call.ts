@@ -48,7 +48,7 @@ export async function guardedCall<T>(
   context: GuardContext & { idempotencyKey: string },
   options: GuardedCallOptions,
 ): Promise<GuardedCallOutcome<T>> {
-  const deadline = options.answerWithinMs === null ? null : AbortSignal.timeout(options.answerWithinMs);
+  const startedAt = performance.now();
   const identity = options.parked.identify(action, context);
   const base = { ...context, idempotencyKey: options.parked.take(identity) ?? context.idempotencyKey };
   if (options.onAbort !== undefined) base.onAbort = options.onAbort;
@@ -61,8 +61,18 @@ export async function guardedCall<T>(
   }
   const stop = reportWhileWaiting(pending.expiresAt, options);
   try {
-    if (deadline === null) return { ok: true, value: await cs.guard(action, { ...base, wait: true }) };
-    const waited = await waitUntil(cs, action, base, deadline, pending);
+    if (options.answerWithinMs === null) {
+      return { ok: true, value: await cs.guard(action, { ...base, wait: true }) };
+    }
+    // Counted from the call's start, as the client counts its timeout; made only for a call that waits.
+    const left = options.answerWithinMs - (performance.now() - startedAt);
+    const waited = await waitUntil(
+      cs,
+      action,
+      base,
+      AbortSignal.timeout(Math.max(0, Math.ceil(left))),
+      pending,
+    );
     if (waited.ok || waited.code !== 'approval_pending') return waited;
     options.parked.park(identity, base.idempotencyKey);
     return { ...waited, text: `${waited.text} ${CALL_AGAIN}` };
