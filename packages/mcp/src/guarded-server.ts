@@ -12,9 +12,11 @@ import type {
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { actionFromToolName } from './action-name.js';
+import { answerDeadline } from './answer-deadline.js';
 import { checkConfig } from './check-config.js';
 import { guardedCall } from './guarded-call.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
+import { ParkedCalls } from './parked-calls.js';
 import { refusalResult } from './tool-result.js';
 import { waitingMessage } from './waiting-message.js';
 
@@ -47,6 +49,13 @@ export interface GuardedServerOptions {
   progressIntervalMs?: number | undefined;
   /** What a client's cancellation does to a pending request. Default `'cancel'`. */
   onAbort?: 'cancel' | 'detach' | undefined;
+  /**
+   * A call still waiting for approval this long is answered with countersign's "waiting for
+   * approval" result instead of leaving the client to time out (MCP clients give up after 60 s by
+   * default); its request stays pending, and the same call made again resumes it. `false` waits for
+   * the decision however long it takes. Default 50000 ms.
+   */
+  answerWithinMs?: number | false | undefined;
 }
 
 export interface GuardedToolConfig<Shape extends ZodRawShapeCompat> {
@@ -94,6 +103,7 @@ const optionsSchema = z.strictObject({
   defaultReason: z.string().trim().min(1).max(REASON_MAX).optional(),
   progressIntervalMs: z.number().int().min(100).optional(),
   onAbort: z.enum(['cancel', 'detach']).optional(),
+  answerWithinMs: z.union([z.number().int().min(100), z.literal(false)]).optional(),
 });
 const toolConfigSchema = z.strictObject({
   title: z.string().optional(),
@@ -117,6 +127,8 @@ export function guardServer(
   const reasonArgument = options.reasonArgument ?? 'reason';
   const fallbackSession = `mcp-server:${randomUUID()}`;
   const progressIntervalMs = options.progressIntervalMs ?? 10_000;
+  const answerWithinMs = answerDeadline(options.answerWithinMs);
+  const parked = new ParkedCalls();
 
   return {
     registerTool<Shape extends ZodRawShapeCompat>(
@@ -179,6 +191,8 @@ export function guardServer(
           {
             progressIntervalMs,
             onAbort: options.onAbort,
+            answerWithinMs,
+            parked,
             onWaiting:
               progressToken === undefined
                 ? undefined

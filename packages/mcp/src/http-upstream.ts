@@ -41,20 +41,10 @@ export function connectHttpUpstream(spec: HttpUpstream, log: (message: string) =
     markClosed(null);
   });
   return {
-    send(raw) {
-      let message: JSONRPCMessage;
-      try {
-        message = JSON.parse(raw.toString()) as JSONRPCMessage;
-      } catch {
-        return;
-      }
-      started
-        .then(() => transport.send(message))
-        .catch((error: unknown) =>
-          log(
-            `could not send to the upstream server: ${error instanceof Error ? error.message : String(error)}`,
-          ),
-        );
+    async send(raw) {
+      const message = JSON.parse(raw.toString()) as JSONRPCMessage;
+      await started;
+      await transport.send(message);
     },
     onMessage(listener) {
       listeners.push(listener);

@@ -13,5 +13,6 @@ export { idempotencyKeyFor } from './idempotency-key.js';
 export { type McpProxy, type McpProxyOptions, type ProxiedTool, startMcpProxy } from './proxy.js';
 export { loadProxyConfig, type ProxyConfig, parseProxyConfig, proxyConfigSchema } from './proxy-config.js';
 export { type ProxyIo, type RunningProxy, runProxyFromConfig } from './proxy-runner.js';
+export { type ServeStdioOptions, type StdioServing, serveStdio } from './serve-stdio.js';
 export type { StdioUpstream } from './stdio-upstream.js';
 export { OUTCOME_META_KEY, type Refusal, refusalResult } from './tool-result.js';

@@ -87,6 +87,7 @@ export const proxyConfigSchema = z.strictObject({
   transports: z.array(z.discriminatedUnion('type', [slackSchema])).optional(),
   progressIntervalMs: z.number().int().min(100).optional(),
   onAbort: z.enum(['cancel', 'detach']).optional(),
+  answerWithinMs: z.union([z.number().int().min(100), z.literal(false)]).optional(),
 });
 
 export type ProxyConfig = z.output<typeof proxyConfigSchema>;

@@ -114,6 +114,7 @@ export async function runProxyFromConfig(config: ProxyConfig, io: ProxyIo = {}):
       reasonArgument: config.reasonArgument,
       progressIntervalMs: config.progressIntervalMs,
       onAbort: config.onAbort,
+      answerWithinMs: config.answerWithinMs,
       input: io.input,
       output: io.output,
       log,
@@ -122,7 +123,7 @@ export async function runProxyFromConfig(config: ProxyConfig, io: ProxyIo = {}):
     const shutDown = () => {
       closing ??= (async () => {
         await proxy.close();
-        await Promise.all(listeners.map((server) => new Promise((resolve) => server.close(resolve))));
+        await Promise.all(listeners.map(closeServer));
         await cs.close();
       })();
       return closing;
@@ -133,10 +134,18 @@ export async function runProxyFromConfig(config: ProxyConfig, io: ProxyIo = {}):
     });
     return { done, listening, close: shutDown };
   } catch (error) {
-    await Promise.all(listeners.map((server) => new Promise((resolve) => server.close(resolve))));
+    await Promise.all(listeners.map(closeServer));
     await store.close();
     throw error;
   }
+}
+
+/** Stops listening; idle keep-alive connections (Slack's) would otherwise hold the process open. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
 }
 
 function upstreamOf(

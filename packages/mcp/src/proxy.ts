@@ -1,11 +1,16 @@
 // The guarding proxy: relays MCP between a client and a server unchanged, except that every tool call goes through countersign.
 import { randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
-import { type Countersign, type Risk, repeatedMember } from '@countersign/core';
+import type { Countersign, Risk } from '@countersign/core';
+import { answerDeadline } from './answer-deadline.js';
+import { readClientMessage } from './client-message.js';
 import { guardedCall } from './guarded-call.js';
 import { connectHttpUpstream, type HttpUpstream } from './http-upstream.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
-import { readLines } from './json-lines.js';
+import { InFlight, type InterceptedCall, UpstreamGoneError } from './in-flight.js';
+import { MAX_LINE_BYTES, readLines } from './json-lines.js';
+import { asObject, errorResponse, type Id, idOf, JsonRpcError, type Message } from './json-rpc.js';
+import { ParkedCalls } from './parked-calls.js';
 import { addReasonArgument, takeReason } from './reason-argument.js';
 import { connectStdioUpstream, type StdioUpstream } from './stdio-upstream.js';
 import { refusalResult } from './tool-result.js';
@@ -43,6 +48,8 @@ export interface McpProxyOptions {
   progressIntervalMs?: number | undefined;
   /** What a client's cancellation does to a pending request. Default `'cancel'`. */
   onAbort?: 'cancel' | 'detach' | undefined;
+  /** As for `guardServer`: a call still pending this long is answered as pending. `false`: never. Default 50000 ms. */
+  answerWithinMs?: number | false | undefined;
   /** Where the client's messages come from. Default `process.stdin`. */
   input?: Readable | undefined;
   /** Where the client's messages go. Default `process.stdout`. */
@@ -52,29 +59,23 @@ export interface McpProxyOptions {
 }
 
 export interface McpProxy {
-  /** Resolves once the relay has stopped: with the upstream process's exit code, or null. */
+  /**
+   * Resolves once the relay has stopped: with 0 when the proxy ended it (`close()`, or the client
+   * closed its input); when the server ended on its own, with its exit code (null if a signal ended
+   * it, 1 instead of 0 if it left requests unanswered).
+   */
   readonly done: Promise<number | null>;
-  /** Stops relaying and ends the upstream server. */
+  /** Stops relaying and ends the upstream server (its input closed, then SIGTERM, then SIGKILL). */
   close(): Promise<void>;
 }
 
-type Id = string | number;
-type Message = Record<string, unknown>;
-
-interface InterceptedCall {
-  readonly controller: AbortController;
-  /** Set once the call has been sent upstream; settles with its raw response (null: none coming). */
-  answer: ((raw: Buffer | string | null) => void) | null;
-}
-
-const JSONRPC_INVALID_REQUEST = -32600;
-const JSONRPC_INVALID_PARAMS = -32602;
-const JSONRPC_INTERNAL_ERROR = -32603;
+const SERVER_GONE = 'the MCP server exited before answering';
 
 /**
  * Starts the upstream server and relays. Messages and results pass byte for byte; a tool call
  * countersign lets through is forwarded as the JSON it was checked as; a refused call is answered
- * by the proxy with an `isError` result and never reaches the server.
+ * by the proxy with an `isError` result and never reaches the server. A client message the proxy
+ * cannot read, and every request the server leaves unanswered when it exits, get a JSON-RPC error.
  */
 export function startMcpProxy(options: McpProxyOptions): McpProxy {
   const input = options.input ?? process.stdin;
@@ -82,7 +83,9 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
   const log =
     options.log ?? ((message: string) => process.stderr.write(`[countersign-mcp-proxy] ${message}\n`));
   const sessionId = options.sessionId ?? `mcp-proxy:${randomUUID()}`;
-  const calls = new Map<string, InterceptedCall>();
+  const inFlight = new InFlight();
+  const parked = new ParkedCalls();
+  const answerWithinMs = answerDeadline(options.answerWithinMs);
   const reasonArgument = options.reasonArgument ?? 'reason';
   /** Client `tools/list` requests awaiting their answer, by JSON id. */
   const listings = new Set<string>();
@@ -90,30 +93,49 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
   const withReason = new Set<string>();
   const spec = options.upstream;
   const upstream = 'url' in spec ? connectHttpUpstream(spec, log) : connectStdioUpstream(spec, log);
+  /** The proxy asked the server to stop. */
+  let closing = false;
+  /** The server is gone: nothing more is sent to it. */
+  let gone = false;
+  /** Nothing more is written to the client. */
   let stopped = false;
 
   const toClient = (line: Buffer | string) => {
     if (!stopped)
       output.write(typeof line === 'string' ? `${line}\n` : Buffer.concat([line, Buffer.from('\n')]));
   };
-  const toUpstream = (raw: Buffer | string) => {
-    if (!stopped) upstream.send(raw);
+  const answerError = (id: Id | null, code: number, message: string) =>
+    toClient(errorResponse(id, code, message));
+  // A client that went away makes writes fail (EPIPE): the proxy stops, it does not crash.
+  output.on('error', (error) => {
+    log(`cannot write to the client: ${error.message}`);
+    stopped = true;
+    void proxy.close();
+  });
+
+  /** Relays a client message; a request the server can no longer get is answered with an error. */
+  const relay = (raw: Buffer, request: Id | null) => {
+    if (request !== null) inFlight.relayed.set(JSON.stringify(request), request);
+    upstream.send(raw).catch((error: unknown) => {
+      log(`could not relay a message to the server: ${errorText(error)}`);
+      if (request !== null && inFlight.relayed.delete(JSON.stringify(request))) {
+        answerError(request, JsonRpcError.InternalError, 'the message could not be sent to the MCP server');
+      }
+    });
   };
-  const errorResponse = (id: Id | null, code: number, message: string) =>
-    toClient(
-      JSON.stringify({ jsonrpc: '2.0', id, error: { code, message: `[countersign-mcp-proxy] ${message}` } }),
-    );
 
   const intercept = async (message: Message, id: Id) => {
     const key = JSON.stringify(id);
-    if (calls.has(key)) return errorResponse(id, JSONRPC_INVALID_REQUEST, 'a call with this id is in flight');
+    if (inFlight.calls.has(key)) {
+      return answerError(id, JsonRpcError.InvalidRequest, 'a call with this id is in flight');
+    }
     const params = asObject(message.params);
     const tool = params?.name;
     const args = params?.arguments === undefined ? {} : asObject(params.arguments);
     if (typeof tool !== 'string' || args === null) {
-      return errorResponse(
+      return answerError(
         id,
-        JSONRPC_INVALID_PARAMS,
+        JsonRpcError.InvalidParams,
         'tools/call needs a tool name and an arguments object',
       );
     }
@@ -125,8 +147,8 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
         : { reason: null, params: args };
     const forwarded =
       toolArgs === args ? message : { ...message, params: { ...params, arguments: toolArgs } };
-    const call: InterceptedCall = { controller: new AbortController(), answer: null };
-    calls.set(key, call);
+    const call: InterceptedCall = { id, controller: new AbortController(), sent: null, answered: false };
+    inFlight.calls.set(key, call);
     try {
       const outcome = await guardedCall(
         options.countersign,
@@ -136,11 +158,17 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
           params: toolArgs,
           risk: configured?.risk,
           // Forwarded as parsed, not as received: a server whose JSON parser reads duplicate keys
-          // differently must still get exactly the call that was checked.
+          // differently must still get exactly the call that was checked. It settles with the
+          // server's answer, or fails (recorded `failed`) if the server goes away first.
           run: () =>
-            new Promise<Buffer | string | null>((resolve) => {
-              call.answer = resolve;
-              toUpstream(JSON.stringify(forwarded));
+            new Promise<Buffer | string | null>((resolve, reject) => {
+              if (gone) return reject(new UpstreamGoneError(SERVER_GONE));
+              call.sent = { answer: resolve, fail: reject };
+              upstream.send(JSON.stringify(forwarded)).catch((error: unknown) => {
+                reject(
+                  new UpstreamGoneError(`the call could not be sent to the MCP server: ${errorText(error)}`),
+                );
+              });
             }),
         },
         {
@@ -154,6 +182,8 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
         {
           progressIntervalMs: options.progressIntervalMs ?? 10_000,
           onAbort: options.onAbort,
+          answerWithinMs,
+          parked,
           onWaiting:
             typeof progressToken === 'string' || typeof progressToken === 'number'
               ? ({ count, expiresAt }) =>
@@ -168,87 +198,107 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
         },
       );
       // A cancelled request gets no response, as MCP asks.
-      if (call.controller.signal.aborted) return;
+      if (call.answered || call.controller.signal.aborted) return;
+      call.answered = true;
       if (!outcome.ok)
         return toClient(JSON.stringify({ jsonrpc: '2.0', id, result: refusalResult(outcome) }));
       if (outcome.value !== null) toClient(outcome.value);
     } catch (error) {
-      log(`tool call "${tool}" failed: ${error instanceof Error ? error.message : String(error)}`);
-      if (!call.controller.signal.aborted)
-        errorResponse(id, JSONRPC_INTERNAL_ERROR, 'the call could not be completed');
+      log(`tool call "${tool}" failed: ${errorText(error)}`);
+      if (call.answered || call.controller.signal.aborted) return;
+      call.answered = true;
+      const why = error instanceof UpstreamGoneError ? error.message : 'the call could not be completed';
+      answerError(id, JsonRpcError.InternalError, why);
     } finally {
-      calls.delete(key);
+      inFlight.calls.delete(key);
     }
   };
 
-  const fromClient = (message: Message, raw: Buffer | string) => {
-    const id = message.id;
+  /** Guards a call; whatever it throws is answered, and its outcome is awaited before the proxy stops. */
+  const guard = (message: Message, id: Id) => {
+    const settling: Promise<void> = intercept(message, id)
+      .catch((error: unknown) => {
+        log(`could not handle a tool call: ${errorText(error)}`);
+        answerError(id, JsonRpcError.InternalError, 'the call could not be handled');
+      })
+      .finally(() => inFlight.settling.delete(settling));
+    inFlight.settling.add(settling);
+  };
+
+  const fromClient = (message: Message, raw: Buffer) => {
+    const id = idOf(message);
+    const isRequest = typeof message.method === 'string' && id !== null;
+    if (gone) {
+      if (isRequest) answerError(id, JsonRpcError.InternalError, 'the MCP server is not running');
+      return;
+    }
     if (message.method === 'tools/call') {
-      if (typeof id === 'string' || typeof id === 'number') void intercept(message, id);
+      if (id !== null) guard(message, id);
       // A call without a usable id (a notification, or id null) is never forwarded: a lax server might run it.
-      else if (id === null)
-        errorResponse(null, JSONRPC_INVALID_REQUEST, 'tools/call needs a string or number id');
+      else if (message.id === null)
+        answerError(null, JsonRpcError.InvalidRequest, 'tools/call needs a string or number id');
       else log('dropped a tools/call without an id');
       return;
     }
-    if (
-      message.method === 'tools/list' &&
-      reasonArgument !== false &&
-      (typeof id === 'string' || typeof id === 'number')
-    ) {
+    if (message.method === 'tools/list' && reasonArgument !== false && id !== null) {
       listings.add(JSON.stringify(id));
     }
     if (message.method === 'notifications/cancelled') {
-      const call = calls.get(JSON.stringify(asObject(message.params)?.requestId));
+      const cancelled = JSON.stringify(asObject(message.params)?.requestId);
+      inFlight.relayed.delete(cancelled);
+      const call = inFlight.calls.get(cancelled);
       if (call !== undefined) {
         call.controller.abort();
-        const sent = call.answer !== null;
-        call.answer?.(null);
+        const sent = call.sent !== null;
+        call.sent?.answer(null);
         // The server never saw a call still waiting for approval, so it hears nothing of it.
         if (!sent) return;
       }
     }
-    toUpstream(raw);
+    relay(raw, isRequest ? id : null);
   };
 
-  readLines(
-    input,
-    (line) => {
-      const parsed = parse(line);
-      if (parsed === undefined) return log('dropped a client line that is not JSON');
-      // Lines are forwarded as sent; with a member named twice, an upstream parser keeping the first
-      // ({"method":"tools/call",…,"method":"ping"}) would run what this proxy read as something else.
-      if (repeatedMember(line.toString('utf8')) !== null)
-        return log('dropped a client line with a member named twice');
-      // Batches (older protocol versions) are taken apart so that no tool call slips through inside one.
-      if (Array.isArray(parsed)) {
-        for (const item of parsed) {
-          const message = asObject(item);
-          if (message !== null) fromClient(message, JSON.stringify(message));
+  const stopReading = readLines(input, {
+    line: (line) => {
+      let message: Message | null = null;
+      try {
+        const read = readClientMessage(line);
+        if (!read.ok) {
+          log(`refused a client message: ${read.problem}`);
+          return answerError(read.id, read.code, read.problem);
         }
-        return;
+        message = read.message;
+        fromClient(message, line);
+      } catch (error) {
+        log(`could not handle a client message: ${errorText(error)}`);
+        answerError(message && idOf(message), JsonRpcError.InternalError, 'the message could not be handled');
       }
-      const message = asObject(parsed);
-      if (message === null) return log('dropped a client line that is not a JSON-RPC message');
-      fromClient(message, line);
     },
-    () => log('dropped a client message larger than 16 MiB'),
-  );
+    oversize: () => {
+      log(`refused a client message larger than ${MAX_LINE_BYTES / 1024 / 1024} MiB`);
+      answerError(
+        null,
+        JsonRpcError.InvalidRequest,
+        `the message is larger than ${MAX_LINE_BYTES / 1024 / 1024} MiB`,
+      );
+    },
+    error: (error) => {
+      log(`cannot read from the client: ${error.message}`);
+      void proxy.close();
+    },
+  });
 
-  upstream.onMessage((raw) => {
+  const fromServer = (raw: Buffer | string) => {
     const message = asObject(parse(raw));
-    const id = message?.id;
-    if (
-      message !== null &&
-      message.method === undefined &&
-      (typeof id === 'string' || typeof id === 'number')
-    ) {
+    const id = message === null ? null : idOf(message);
+    if (message !== null && message.method === undefined && id !== null) {
       const key = JSON.stringify(id);
-      const call = calls.get(key);
+      const call = inFlight.calls.get(key);
       if (call !== undefined) {
-        call.answer?.(raw);
+        call.sent?.answer(raw);
         return;
       }
+      inFlight.relayed.delete(key);
       const result = asObject(message.result);
       if (listings.delete(key) && result !== null && reasonArgument !== false) {
         const { added, own } = addReasonArgument(result, reasonArgument);
@@ -258,12 +308,30 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
       }
     }
     toClient(raw);
+  };
+  upstream.onMessage((raw) => {
+    try {
+      fromServer(raw);
+    } catch (error) {
+      // A server message the proxy cannot rework (one too deep to serialise) still reaches the client as sent.
+      log(`relayed a server message as it came: ${errorText(error)}`);
+      toClient(raw);
+    }
   });
 
-  const done = upstream.closed.then((code) => {
-    for (const call of calls.values()) call.answer?.(null);
+  const done = upstream.closed.then(async (code) => {
+    gone = true;
+    if (!closing) log(`the upstream server exited (${code === null ? 'ended by a signal' : `code ${code}`})`);
+    const why = closing ? 'the proxy is stopping' : SERVER_GONE;
+    const unanswered = inFlight.giveUp(why, (id, message) =>
+      answerError(id, JsonRpcError.InternalError, message),
+    );
+    // Every guarded call records its outcome before the caller closes the store.
+    await inFlight.settled();
     stopped = true;
-    return code;
+    stopReading();
+    if (closing) return 0;
+    return code === 0 && unanswered > 0 ? 1 : code;
   });
 
   input.on('end', () => {
@@ -273,7 +341,8 @@ export function startMcpProxy(options: McpProxyOptions): McpProxy {
   const proxy: McpProxy = {
     done,
     async close() {
-      for (const call of calls.values()) call.controller.abort();
+      if (!gone) closing = true;
+      stopReading();
       await upstream.close();
       await done;
     },
@@ -289,6 +358,6 @@ function parse(raw: Buffer | string): unknown {
   }
 }
 
-function asObject(value: unknown): Message | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Message) : null;
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -73,4 +73,16 @@ describe('guarding proxy against a Streamable HTTP server', () => {
     expect(await call).toEqual({ content: [{ type: 'text', text: 'deleted acme/site' }] });
     expect(fixture.received).toEqual([{ name: 'delete_repo', args: { repo: 'acme/site' } }]);
   });
+
+  test('a call the server can no longer be sent is answered with an error and recorded failed', async () => {
+    const { harness, fixture } = await start();
+    const client = await harness.client();
+    await client.listTools();
+    await fixture.close();
+    const call = client.callTool({ name: 'read_file', arguments: { path: '/a' } });
+    await expect(call).rejects.toThrow(/the call could not be sent to the MCP server/);
+    const types = (await harness.cs.audit.entries()).map((entry) => entry.type);
+    expect(types).toContain('failed');
+    expect(types).not.toContain('executed');
+  });
 });

@@ -202,32 +202,39 @@ describe('guarding proxy against a real stdio server', () => {
     expect(harness.received().map((call) => call.name)).toEqual(['read_file']);
   });
 
-  test('a line naming a member twice is dropped: an upstream keeping the first name never gets a tool call the proxy read as a ping', async () => {
+  test('a line naming a member twice is refused: an upstream keeping the first name never gets a tool call the proxy read as a ping', async () => {
     const harness = start();
     harness.toProxy.write(`${INITIALIZE}\n${INITIALIZED}\n`);
     await harness.nextLine(isAnswer(0));
     harness.toProxy.write(
       '{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"drop_table","arguments":{"table":"t"}},"method":"ping"}\n',
     );
+    const refused = JSON.parse(await harness.nextLine(isAnswer(5))) as {
+      error: { code: number; message: string };
+    };
+    expect(refused.error).toEqual({
+      code: -32600,
+      message: '[countersign-mcp-proxy] the message names the member "method" twice',
+    });
     harness.toProxy.write(`${READ}\n`);
     await harness.nextLine(isAnswer(7));
     // Forwarded, this server (last name wins) would have answered the ping; nothing reached it.
-    expect(harness.lines.some(isAnswer(5))).toBe(false);
     expect(harness.received().map((call) => call.name)).toEqual(['read_file']);
   });
 
-  test('a tool call hidden in a batch is still guarded', async () => {
+  test('a batch is refused whole (MCP 2025-06-18 removed batches): no tool call in it is run or forwarded', async () => {
     const harness = start();
     harness.toProxy.write(`${INITIALIZE}\n${INITIALIZED}\n`);
     await harness.nextLine(isAnswer(0));
     harness.toProxy.write(
-      '[{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"drop_table","arguments":{"table":"t"}}}]\n',
+      '[{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"/x"}}}]\n',
     );
-    const answer = JSON.parse(await harness.nextLine(isAnswer(3))) as { result: CallToolResult };
-    expect(answer.result.isError).toBe(true);
+    const refused = JSON.parse(await harness.nextLine(isAnswer(null))) as { error: { code: number } };
+    expect(refused.error.code).toBe(-32600);
     harness.toProxy.write(`${READ}\n`);
     await harness.nextLine(isAnswer(7));
-    expect(harness.received().map((call) => call.name)).toEqual(['read_file']);
+    expect(harness.lines.some(isAnswer(3))).toBe(false);
+    expect(harness.received()).toEqual([{ name: 'read_file', args: { path: '/etc/motd' } }]);
   });
 });
 
