@@ -176,8 +176,8 @@ describe('the call is read strictly: exit 2 with the reason', () => {
     [['--param', 'a=1', '--param', 'a=2'], /^param "a" is given twice$/],
     [['--at', '2026-05-01'], /^--at must be an ISO 8601 time with a zone/],
     [['--at', '2026-05-01T12:00:00'], /^--at must be an ISO 8601 time with a zone/],
-    [['--risk', 'extreme'], /risk/],
-    [['--params', '{"s":"\\ud800"}'], /lone surrogate/],
+    [['--risk', 'extreme'], /^invalid explain subject: risk: .*"low"\|"medium"\|"high"\|"critical"$/],
+    [['--params', '{"s":"\\ud800"}'], /^invalid explain params: params\.s contains a lone surrogate/],
   ])('%j', async (flags, message) => {
     const result = await runCaptured([...base, '--actor', 'agent:a', ...flags]);
     expect(result.code).toBe(2);

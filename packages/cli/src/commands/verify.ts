@@ -21,6 +21,7 @@ export const verifySpec: CommandSpec = {
 };
 
 export const verifyHelp = `Usage: countersign audit verify <log.jsonl> [--checkpoints <file>] [--key [<id>=]<public.pem>]...
+                                                [--origin <o>] [--max-gap <n>] [--allow-pruned]
 
 Verifies the SHA-256 hash chain of an exported audit log (JSON lines, as cs.audit.export()
 writes, format: docs/audit-format.md), then every signed checkpoint in <file> against it.
