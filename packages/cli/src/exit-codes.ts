@@ -6,7 +6,7 @@ export const ExitCode = {
   Failed: 1,
   /** Usage error: unknown command or flag, a missing or malformed argument. */
   Usage: 2,
-  /** Input error: a file cannot be read or is not what it should be, or the store cannot be reached. */
+  /** Input error: a file cannot be read, is not UTF-8, or is not what it should be, or the store cannot be reached. */
   Input: 3,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -15,17 +15,19 @@ Commands:
   audit verify <log.jsonl>   verify an exported audit log, and signed checkpoints against it
   audit show <log.jsonl>     print the log, or one request, as a readable timeline
   audit export --store <url> write a PostgreSQL store's audit log as JSON lines or OCSF
-  explain --policy <file>    show which policy rule decides a call, and why
+  explain --policy <file>    show what cs.explain() decides for a call (--params for conditions), and why
   serve [options]            run the approval HTTP server from @countersign/http
 
 Run 'countersign <command> --help' for a command's options.
 
-Exit codes: 0 ok, 1 verification failed, 2 usage error, 3 unreadable input or store.
+Exit codes: 0 ok, 1 verification failed, 2 usage error, 3 unreadable input (or not UTF-8) or store.
+
+The audit log format: docs/audit-format.md in the countersign repository.
 `;
 
 const auditHelp = `Usage: countersign audit <verify|show|export> ...
 
-  verify <log.jsonl> [--checkpoints <file>] [--key [<id>=]<pem>]...
+  verify <log.jsonl> [--checkpoints <file>] [--key [<id>=]<pem>]... [--allow-pruned]
   show <log.jsonl> [--request <id>]
   export --store <postgres url> [--schema <s>] --format jsonl|ocsf
 

@@ -239,7 +239,7 @@ describe('countersign explain', () => {
         'rules before it that did not match:',
         '  1. reads-ok: action "db.export" does not match "db.read*"',
         '  2. no-iam: action "db.export" does not match "iam.*"',
-        'The first rule whose action, resource and actor patterns all match decides.',
+        'The first rule whose action, resource and actor patterns all match, and whose when condition holds, decides.',
         '',
       ].join('\n'),
     });

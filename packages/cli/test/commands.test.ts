@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { canonicalJson, sealAuditEntries } from '@countersign/core';
+import { sampleDraft } from '@countersign/core/testing';
 import { describe, expect, test } from 'vitest';
 import { runCaptured } from './run-in-process.js';
 
@@ -155,6 +157,84 @@ describe('explain', () => {
         code: 3,
         stdout: '',
         stderr: `countersign: policy ${path}: unknown member(s) rules; expected policy, defaultEffect, directory\n`,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('audit logs are read byte for byte', () => {
+  /** A log whose second entry's detail holds U+FFFD, and a twin with the one byte 0xFF in its place. */
+  function twins(dir: string): { good: string; bad: string } {
+    const drafts = [sampleDraft('requested'), sampleDraft('delivered', 'x\ufffdy'), sampleDraft('reminded')];
+    const text = sealAuditEntries(null, drafts)
+      .map((entry) => `${canonicalJson(entry)}\n`)
+      .join('');
+    const bytes = Buffer.from(text, 'utf8');
+    const at = bytes.indexOf(Buffer.from('\ufffd', 'utf8'));
+    const good = join(dir, 'good.jsonl');
+    const bad = join(dir, 'bad.jsonl');
+    writeFileSync(good, bytes);
+    writeFileSync(bad, Buffer.concat([bytes.subarray(0, at), Buffer.of(0xff), bytes.subarray(at + 3)]));
+    return { good, bad };
+  }
+
+  test('two files that differ in one invalid byte: one verifies, the other is exit 3 naming its line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cs-cli-bytes-'));
+    try {
+      const { good, bad } = twins(dir);
+      expect(await runCaptured(['audit', 'verify', good])).toMatchObject({ code: 0, stderr: '' });
+      const expected = {
+        code: 3,
+        stdout: '',
+        stderr: `countersign: audit log ${bad} is not UTF-8 text without a byte order mark: line 2 is not valid UTF-8\n`,
+      };
+      expect(await runCaptured(['audit', 'verify', bad])).toEqual(expected);
+      expect(await runCaptured(['audit', 'show', bad])).toEqual(expected);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a policy, key or checkpoint file that is not UTF-8 is exit 3 too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cs-cli-bytes-'));
+    const path = join(dir, 'policy.json');
+    writeFileSync(path, Buffer.from([0x5b, 0xff, 0x5d]));
+    try {
+      expect(await runCaptured(['explain', '--policy', path, '--action', 'a', '--actor', 'agent:a'])).toEqual(
+        {
+          code: 3,
+          stdout: '',
+          stderr: `countersign: policy ${path} is not valid UTF-8 text\n`,
+        },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('--allow-pruned accepts a log that starts after seq 1, and says so; not with --checkpoints', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cs-cli-bytes-'));
+    const path = join(dir, 'pruned.jsonl');
+    const entries = sealAuditEntries({ seq: 40, hash: 'e'.repeat(64) }, [sampleDraft('reminded')]);
+    writeFileSync(path, `${canonicalJson(entries[0])}\n`);
+    try {
+      expect(await runCaptured(['audit', 'verify', path])).toEqual({
+        code: 1,
+        stderr: '',
+        stdout: `FAIL chain ${path}: log starts at seq 41: earlier entries were deleted\n  line 1: ${canonicalJson(entries[0]).slice(0, 157)}...\n`,
+      });
+      const pruned = await runCaptured(['audit', 'verify', path, '--allow-pruned']);
+      expect(pruned.code).toBe(0);
+      expect(pruned.stdout.split('\n')[0]).toBe(
+        `ok   chain ${path}: 1 entries, seq 41-41 (pruned: the first prevHash is not checked), head ${entries[0]!.hash}`,
+      );
+      expect(
+        await runCaptured(['audit', 'verify', path, '--allow-pruned', '--checkpoints', 'c', '--key', 'k']),
+      ).toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining('--allow-pruned cannot be used with --checkpoints'),
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });

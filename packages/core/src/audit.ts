@@ -1,10 +1,9 @@
-// The audit chain: the entry format, sealing drafts into the chain, and verifying a chain or an export.
+// The audit chain: the entry format, its canonical encoding and hash, and sealing drafts into the chain.
 import type { z } from 'zod';
 import { type ApprovalRequest, type RedactedAction, redactedActionShape } from './approval.js';
 import { cachedCanonicalJson, canonicalJson, quote, rememberCanonicalJson } from './canonical-json.js';
 import type { GrantRecord } from './grants.js';
 import { sha256Hex } from './ids.js';
-import { lineProblem } from './line-problem.js';
 import { isCheckedFrozenAction } from './record-checks.js';
 import {
   finite,
@@ -18,7 +17,6 @@ import {
   text as textMember,
   textOrNull,
 } from './record-shape.js';
-import { formatIssues } from './schemas.js';
 
 export const AUDIT_TYPES = [
   'requested',
@@ -78,7 +76,12 @@ const draftMembers = {
 export const auditDraftSchema = record(draftMembers).schema;
 export type AuditDraft = z.infer<typeof auditDraftSchema>;
 
-const auditEntryShape = record({ ...draftMembers, seq: positiveInt, prevHash: textMember, hash: textMember });
+export const auditEntryShape = record({
+  ...draftMembers,
+  seq: positiveInt,
+  prevHash: textMember,
+  hash: textMember,
+});
 export const auditEntrySchema = auditEntryShape.schema;
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 
@@ -150,7 +153,7 @@ function knownEntryJson(entry: Omit<AuditEntry, 'hash'>): string {
  * {@link knownEntryJson} cut where the `hash` member goes in RFC 8785 order (after `grantId`), so
  * the hash input and the exported line are built from the same two strings.
  */
-function knownEntryParts(entry: Omit<AuditEntry, 'hash'>): [string, string] {
+export function knownEntryParts(entry: Omit<AuditEntry, 'hash'>): [string, string] {
   const { action, actor, approver, at, comment, consumedAt, detail, fingerprint, grantId, onBehalfOf } =
     entry;
   const { outcome, prevHash, reason, requestId, ruleId, seq, sessionId, type, via } = entry;
@@ -212,25 +215,6 @@ function text(value: string | null): string {
  */
 export function isPlainAuditEntry(raw: unknown): raw is AuditEntry {
   return auditEntryShape.check(raw);
-}
-
-const ENTRY_MEMBER_NAMES: ReadonlySet<string> = new Set(Object.keys(auditEntryShape.members));
-const ACTION_MEMBER_NAMES: ReadonlySet<string> = new Set(Object.keys(redactedActionShape.members));
-
-/** Why `raw` is not an entry, naming the member: only called once it has failed the shape check. */
-function entryProblem(raw: unknown): string {
-  if (!isPlainObject(raw)) return 'it is not a plain JSON object';
-  const stray =
-    strayMember(raw, ENTRY_MEMBER_NAMES, '') ??
-    (isPlainObject(raw.action) ? strayMember(raw.action, ACTION_MEMBER_NAMES, 'action.') : null);
-  if (stray !== null) return `member "${stray}" is not part of the entry format`;
-  const parsed = auditEntrySchema.safeParse(raw);
-  return parsed.success ? 'it is not plain JSON data' : formatIssues(parsed.error).join('; ');
-}
-
-function strayMember(record: Record<string, unknown>, known: ReadonlySet<string>, prefix: string) {
-  const stray = Object.keys(record).find((key) => !known.has(key));
-  return stray === undefined ? null : prefix + stray;
 }
 
 /**
@@ -333,142 +317,6 @@ export function grantDraft(
     ruleId: grant.ruleId,
     ...extra,
   };
-}
-
-export interface VerifyOptions {
-  /** A head recorded earlier; the log must still contain it, which detects truncation. */
-  head?: AuditHead | undefined;
-  /** Accept a log whose oldest entries were pruned by a retention policy. */
-  allowPruned?: boolean | undefined;
-}
-
-export type VerifyResult =
-  | { ok: true; entries: number; head: AuditHead | null }
-  | { ok: false; entries: number; brokenAt: number; problem: string };
-
-/** One line of an exported log, for the verifier to hold to the byte. */
-export interface AuditLine {
-  /** The line without its terminating `\n`. */
-  text: string;
-  /** 1-based. */
-  number: number;
-}
-
-/**
- * Checks every link of the chain, in order. Stops at the first problem. An entry must have
- * exactly the members of the entry format, and a line exactly the bytes of its entry's canonical
- * encoding: nothing is stripped or normalised before hashing, so nothing unverified survives.
- */
-export class AuditVerifier {
-  private count = 0;
-  private previous: AuditHead | null = null;
-  private anchorSeen = false;
-  private failure: Extract<VerifyResult, { ok: false }> | null = null;
-
-  constructor(private readonly options: VerifyOptions = {}) {}
-
-  /** Feeds the next entry, and the line it was parsed from if any; returns false once the chain is broken. */
-  add(raw: unknown, line?: AuditLine): boolean {
-    if (this.failure) return false;
-    const position = this.previous ? this.previous.seq + 1 : 1;
-    if (!isPlainAuditEntry(raw)) {
-      return this.fail(position, `${where(line, position)} is malformed: ${entryProblem(raw)}`);
-    }
-    const entry = raw;
-    const [head, tail] = knownEntryParts(entry);
-    let body: string;
-    if (line === undefined) body = head + tail;
-    else {
-      const member = `,"hash":${quote(entry.hash)}`;
-      const canonical = head + member + tail;
-      if (line.text !== canonical) {
-        return this.fail(position, `${where(line, position)} ${lineProblem(line.text, canonical)}`);
-      }
-      // Equal, and flat where the canonical encoding is a rope: cut the hash input from the line.
-      body = line.text.slice(0, head.length) + line.text.slice(head.length + member.length);
-    }
-    const hash = sha256Hex(body);
-    this.count += 1;
-    if (this.previous === null) {
-      if (entry.seq !== 1 && !this.options.allowPruned) {
-        return this.fail(1, `log starts at seq ${entry.seq}: earlier entries were deleted`);
-      }
-      if (entry.seq === 1 && entry.prevHash !== GENESIS_HASH)
-        return this.fail(1, 'first entry does not start the chain');
-    } else {
-      if (entry.seq !== this.previous.seq + 1) {
-        return this.fail(
-          this.previous.seq + 1,
-          `expected seq ${this.previous.seq + 1}, found ${entry.seq}: entries were deleted, reordered or inserted`,
-        );
-      }
-      if (entry.prevHash !== this.previous.hash) {
-        return this.fail(entry.seq, `entry ${entry.seq} does not link to entry ${this.previous.seq}`);
-      }
-    }
-    if (hash !== entry.hash)
-      return this.fail(entry.seq, `entry ${entry.seq} was altered after it was written`);
-    if (this.options.head && entry.seq === this.options.head.seq) {
-      if (entry.hash !== this.options.head.hash) {
-        return this.fail(
-          entry.seq,
-          `entry ${entry.seq} differs from the recorded head: the log was rewritten`,
-        );
-      }
-      this.anchorSeen = true;
-    }
-    this.previous = { seq: entry.seq, hash: entry.hash };
-    return true;
-  }
-
-  result(): VerifyResult {
-    if (this.failure) return this.failure;
-    const head = this.options.head;
-    if (head && !this.anchorSeen) {
-      const last = this.previous?.seq ?? 0;
-      return {
-        ok: false,
-        entries: this.count,
-        brokenAt: last + 1,
-        problem: `log ends at seq ${last} but the recorded head is seq ${head.seq}: it was truncated`,
-      };
-    }
-    const last = this.previous;
-    return { ok: true, entries: this.count, head: last ? { seq: last.seq, hash: last.hash } : null };
-  }
-
-  private fail(brokenAt: number, problem: string): false {
-    this.failure = { ok: false, entries: this.count, brokenAt, problem };
-    return false;
-  }
-}
-
-/** How a failure names the entry it found wrong: by line in an export, else by position. */
-function where(line: AuditLine | undefined, position: number): string {
-  return line ? `line ${line.number}` : `entry after seq ${position - 1}`;
-}
-
-/**
- * Verifies an exported log (JSON lines, as `audit.export()` writes) without the store, so an
- * auditor can check a copy offline. Every line must be the canonical encoding of its entry,
- * terminated by `\n` (the last one may omit it); an empty line is an error.
- */
-export function verifyAuditLog(jsonl: string, options?: VerifyOptions): VerifyResult {
-  const verifier = new AuditVerifier(options);
-  const lines = jsonl.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  for (const [i, text] of lines.entries()) {
-    const number = i + 1;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      const problem = text.trim() === '' ? 'is empty' : 'is not JSON';
-      return { ok: false, entries: i, brokenAt: number, problem: `line ${number} ${problem}` };
-    }
-    if (!verifier.add(parsed, { text, number })) break;
-  }
-  return verifier.result();
 }
 
 /** The log as `verifyAuditLog` reads it: each entry's canonical encoding and a `\n`. */

@@ -1,15 +1,9 @@
 // createCountersign(): the public instance, wiring guard, open, decide, grants and audit to one runtime.
 import { z } from 'zod';
 import type { ApprovalRequest } from './approval.js';
-import {
-  type AuditEntry,
-  type AuditHead,
-  AuditVerifier,
-  toJsonLines,
-  type VerifyOptions,
-  type VerifyResult,
-} from './audit.js';
+import { type AuditEntry, type AuditHead, toJsonLines } from './audit.js';
 import { auditPageList, checkAuditHead, checkAuditPage } from './audit-reads.js';
+import { AuditVerifier, type VerifyOptions, type VerifyResult } from './audit-verify.js';
 import { type BatchDecisionInput, type BatchDecisionResult, decideBatch } from './batch-decisions.js';
 import { type WaitForDecisionOptions, waitForDecision } from './decision-wait.js';
 import { decide, refuse } from './decisions.js';

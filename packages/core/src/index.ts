@@ -23,10 +23,8 @@ export {
   GENESIS_HASH,
   requestDraft,
   sealAuditEntries,
-  type VerifyOptions,
-  type VerifyResult,
-  verifyAuditLog,
 } from './audit.js';
+export { VerifyFailure, type VerifyOptions, type VerifyResult, verifyAuditLog } from './audit-verify.js';
 export { type BatchDecisionInput, type BatchDecisionResult, MAX_BATCH } from './batch-decisions.js';
 export { canonicalJson, type JsonObject, type JsonValue } from './canonical-json.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';

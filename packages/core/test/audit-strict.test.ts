@@ -40,8 +40,10 @@ describe('verifyAuditLog accepts no extra bytes', () => {
     const result = tamperedLine((line) => line.replace(/^\{/, '{"approvedBy":"user:ceo",'));
     expect(result).toEqual({
       ok: false,
+      code: 'malformed',
       entries: 1,
       brokenAt: 2,
+      line: 2,
       problem: 'line 2 is malformed: member "approvedBy" is not part of the entry format',
     });
   });
@@ -63,10 +65,11 @@ describe('verifyAuditLog accepts no extra bytes', () => {
   test('a duplicated member name fails, whichever value JSON.parse would keep', () => {
     // JSON.parse keeps the last "approver", the genuine one, so the hash alone would still match.
     const result = tamperedLine((line) =>
-      line.replace('"approver":null', '"approver":"user:ceo","approver":null'),
+      line.replace('"approver":"user:bob"', '"approver":"user:ceo","approver":"user:bob"'),
     );
     expect(result).toMatchObject({
       ok: false,
+      code: 'repeated_member',
       brokenAt: 2,
       problem: 'line 2 has member "approver" more than once',
     });
@@ -174,6 +177,7 @@ describe('audit.verify() accepts no extra members', () => {
   test('an added member fails', async () => {
     expect(await verifyEdited((entry) => ({ ...entry, approvedBy: 'user:ceo' }))).toEqual({
       ok: false,
+      code: 'malformed',
       entries: 1,
       brokenAt: 2,
       problem: 'entry after seq 1 is malformed: member "approvedBy" is not part of the entry format',

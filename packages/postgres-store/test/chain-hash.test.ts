@@ -18,12 +18,14 @@ const AWKWARD = [
   'a\ud800b',
 ];
 
+/** Even: a vote; odd: the end of a grant, which alone may carry a (fractional) consumption time. */
 function awkward(i: number, text: string): AuditDraft {
+  const vote = i % 2 === 0;
   return {
-    type: 'decided',
+    type: vote ? 'decided' : 'executed',
     at: 1_767_225_600_000 + i + 0.5,
     requestId: `req_${i}`,
-    grantId: null,
+    grantId: vote ? null : `grt_${i}`,
     actor: text,
     onBehalfOf: null,
     sessionId: null,
@@ -31,11 +33,11 @@ function awkward(i: number, text: string): AuditDraft {
     ruleId: 'exports-need-one',
     reason: text,
     approver: 'user:bob',
-    outcome: 'approve',
+    outcome: vote ? 'approve' : null,
     comment: text,
     via: 'slack',
     detail: text,
-    consumedAt: i % 2 === 0 ? null : 1_767_225_600_000 + i + 0.25,
+    consumedAt: vote ? null : 1_767_225_600_000 + i + 0.25,
     action: {
       name: 'db.export',
       resource: text,

@@ -1,10 +1,10 @@
 // countersign audit show: a readable timeline of an exported log, or of one request in it.
 import { describeEntry } from '@countersign/audit';
-import { type AuditEntry, verifyAuditLog } from '@countersign/core';
+import type { AuditEntry } from '@countersign/core';
 import { type CommandSpec, parseArgs, single } from '../args.js';
 import { ExitCode, inputError } from '../exit-codes.js';
 import { type Io, write } from '../io.js';
-import { readText } from '../read-input.js';
+import { readAuditLog } from '../read-log.js';
 
 export const showSpec: CommandSpec = {
   name: 'audit show',
@@ -22,7 +22,8 @@ Options:
   --request <id>   only this request, e.g. req_0123456789abcdefghij
   -h, --help       show this help
 
-Exit codes: 0 shown and the chain holds, 1 the chain is broken, 2 usage error, 3 unreadable input.
+Exit codes: 0 shown and the chain holds, 1 the chain is broken, 2 usage error, 3 unreadable input
+(a file that cannot be read, or a log that is not UTF-8 or starts with a byte order mark).
 `;
 
 export async function showCommand(argv: readonly string[], io: Io): Promise<number> {
@@ -32,7 +33,7 @@ export async function showCommand(argv: readonly string[], io: Io): Promise<numb
     return ExitCode.Ok;
   }
   const path = args.positionals[0]!;
-  const jsonl = await readText(path, 'audit log');
+  const { chain, text: jsonl } = await readAuditLog(path);
   const entries = readEntries(jsonl, path);
   const requestId = single(args, 'request');
   let shown = entries;
@@ -46,7 +47,6 @@ export async function showCommand(argv: readonly string[], io: Io): Promise<numb
     }
   }
   for (const entry of shown) await write(io.stdout, `${timelineLine(entry)}\n`);
-  const chain = verifyAuditLog(jsonl);
   if (!chain.ok) {
     await write(io.stdout, `WARNING: the chain is broken (entry ${chain.brokenAt}): ${chain.problem}\n`);
     return ExitCode.Failed;

@@ -1,11 +1,12 @@
 // countersign audit verify: checks an exported log's chain and, optionally, signed checkpoints.
 import { basename } from 'node:path';
 import { type KeyInput, verifyCheckpoints } from '@countersign/audit';
-import { isCountersignError, verifyAuditLog } from '@countersign/core';
+import { isCountersignError, type VerifyResult } from '@countersign/core';
 import { type CommandSpec, parseArgs, single } from '../args.js';
 import { ExitCode, inputError, usageError } from '../exit-codes.js';
 import { type Io, write } from '../io.js';
 import { readText } from '../read-input.js';
+import { readAuditLog } from '../read-log.js';
 
 export const verifySpec: CommandSpec = {
   name: 'audit verify',
@@ -14,16 +15,21 @@ export const verifySpec: CommandSpec = {
     key: { value: true, repeat: true },
     origin: { value: true },
     'max-gap': { value: true },
+    'allow-pruned': { value: false },
   },
   positionals: ['log.jsonl'],
 };
 
 export const verifyHelp = `Usage: countersign audit verify <log.jsonl> [--checkpoints <file>] [--key [<id>=]<public.pem>]...
+                                                [--origin <o>] [--max-gap <n>] [--allow-pruned]
 
 Verifies the SHA-256 hash chain of an exported audit log (JSON lines, as cs.audit.export()
-writes), then every signed checkpoint in <file> against it.
+writes, format: docs/audit-format.md), then every signed checkpoint in <file> against it.
+The log must be UTF-8 without a byte order mark: no byte is replaced or skipped.
 
 Options:
+  --allow-pruned         accept a log whose oldest entries were pruned (it starts after seq 1;
+                         its first prevHash cannot be checked). Not with --checkpoints
   --checkpoints <file>   checkpoints, one JSON line each (as fileSink writes them)
   --key [<id>=]<pem>     a trusted Ed25519 public key (SPKI PEM); repeat for rotated keys.
                          Without <id>=, the key id is the file name without .pem or .pub
@@ -31,7 +37,8 @@ Options:
   --max-gap <n>          fail when more than n entries lie between checkpoints or after the last
   -h, --help             show this help
 
-Exit codes: 0 everything holds, 1 verification failed, 2 usage error, 3 unreadable input.
+Exit codes: 0 everything holds, 1 verification failed, 2 usage error, 3 unreadable input
+(a file that cannot be read, or a log that is not UTF-8 or starts with a byte order mark).
 `;
 
 export async function verifyCommand(argv: readonly string[], io: Io): Promise<number> {
@@ -50,15 +57,17 @@ export async function verifyCommand(argv: readonly string[], io: Io): Promise<nu
     throw usageError('--key is only used with --checkpoints');
   const maxGap = parseMaxGap(single(args, 'max-gap'));
   const origin = single(args, 'origin');
+  const allowPruned = args.flags.has('allow-pruned');
+  if (allowPruned && checkpointsPath !== undefined) {
+    throw usageError('--allow-pruned cannot be used with --checkpoints, which cover a log from seq 1');
+  }
 
-  const jsonl = await readText(logPath, 'audit log');
-  const chain = verifyAuditLog(jsonl);
+  const { chain, text: jsonl } = await readAuditLog(logPath, { allowPruned });
   if (!chain.ok) {
-    await write(io.stdout, `FAIL chain ${logPath}: ${chain.problem}\n${badLine(jsonl, chain.brokenAt)}`);
+    await write(io.stdout, `FAIL chain ${logPath}: ${chain.problem}\n${badLine(jsonl, chain)}`);
     return ExitCode.Failed;
   }
-  const span = chain.head === null ? 'empty log' : `seq 1-${chain.head.seq}, head ${chain.head.hash}`;
-  await write(io.stdout, `ok   chain ${logPath}: ${chain.entries} entries, ${span}\n`);
+  await write(io.stdout, `ok   chain ${logPath}: ${chain.entries} entries, ${span(chain)}\n`);
   if (checkpointsPath === undefined) {
     await write(
       io.stdout,
@@ -66,7 +75,6 @@ export async function verifyCommand(argv: readonly string[], io: Io): Promise<nu
     );
     return ExitCode.Ok;
   }
-
   const keys: Record<string, KeyInput> = {};
   for (const arg of keyArgs) {
     const eq = arg.indexOf('=');
@@ -119,15 +127,18 @@ function parseMaxGap(value: string | undefined): number | undefined {
   return n;
 }
 
-/** The `n`th non-blank line, as verifyAuditLog counts them, with its line number in the file. */
-function badLine(jsonl: string, n: number): string {
-  let seen = 0;
-  for (const [i, line] of jsonl.split('\n').entries()) {
-    if (line.trim().length === 0) continue;
-    seen += 1;
-    if (seen === n) return `  line ${i + 1}: ${clip(line)}\n`;
-  }
-  return '  (after the last line)\n';
+/** Which seqs a verified log holds, and its head. */
+function span(chain: Extract<VerifyResult, { ok: true }>): string {
+  if (chain.head === null) return 'empty log';
+  const first = chain.head.seq - chain.entries + 1;
+  const pruned = first === 1 ? '' : ' (pruned: the first prevHash is not checked)';
+  return `seq ${first}-${chain.head.seq}${pruned}, head ${chain.head.hash}`;
+}
+
+/** The line at fault, as the file has it. */
+function badLine(jsonl: string, chain: Extract<VerifyResult, { ok: false }>): string {
+  if (chain.line === undefined) return '  (after the last line)\n';
+  return `  line ${chain.line}: ${lineOf(jsonl, chain.line)}\n`;
 }
 
 function lineOf(text: string, line: number): string {

@@ -1,6 +1,7 @@
 // Sample records for tests of stores and transports.
 import type { ApprovalRequest } from '../approval.js';
 import { type AuditDraft, emptyDraft } from '../audit.js';
+import { AUDIT_TYPE_RULES } from '../audit-rules.js';
 import type { GrantRecord } from '../grants.js';
 import { newGrantId, newRequestId, sha256Hex } from '../ids.js';
 
@@ -58,11 +59,20 @@ export function sampleGrant(overrides: Partial<GrantRecord> = {}): GrantRecord {
   };
 }
 
+/** A draft of `type` that verifies: a vote names its voter, a grant step its grant, `consumed` its time. */
 export function sampleDraft(
   type: AuditDraft['type'] = 'requested',
   detail: string | null = null,
 ): AuditDraft {
-  return { ...emptyDraft(type, T0), actor: 'agent:report-bot', detail };
+  const rule = AUDIT_TYPE_RULES[type];
+  return {
+    ...emptyDraft(type, T0),
+    actor: 'agent:report-bot',
+    detail,
+    ...(rule.vote === null ? {} : { approver: 'user:bob', outcome: rule.vote, via: 'api' }),
+    ...(rule.grant ? { grantId: 'grt_sample' } : {}),
+    ...(rule.consumedAt === 'at' ? { consumedAt: T0 } : {}),
+  };
 }
 
 export { T0 as SAMPLE_TIME };

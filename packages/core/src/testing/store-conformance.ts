@@ -1,6 +1,7 @@
 // The Store contract as runnable tests, which every store runs: atomicity, races, the audit chain, sweeping.
 import { type ApprovalRequest, approvalRequestSchema } from '../approval.js';
-import { toJsonLines, verifyAuditLog } from '../audit.js';
+import { toJsonLines } from '../audit.js';
+import { verifyAuditLog } from '../audit-verify.js';
 import { createCountersign } from '../countersign.js';
 import { type GrantRecord, grantRecordSchema } from '../grants.js';
 import { STRANDED_REASON, UNENDED_GRANT_REASON, UNUSED_APPROVAL_REASON } from '../lapse.js';
