@@ -1,2 +1,3 @@
 // The memory store entry point.
-export { createMemoryStore, type MemoryStoreOptions, type MemoryStoreRetention } from './memory-store.js';
+export { createMemoryStore } from './memory-store.js';
+export type { MemoryStoreOptions, MemoryStoreRetention } from './options.js';

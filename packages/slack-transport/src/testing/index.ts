@@ -1,12 +1,7 @@
 // The public testing API: the Slack emulator, request signing and their types.
 export type { ModalDefinition, SlackBlock } from './blocks.js';
-export type {
-  ClickOptions,
-  SeedMessageOptions,
-  SlackEmulator,
-  SlackEmulatorOptions,
-  SubmitViewOptions,
-} from './emulator.js';
+export type { ClickOptions } from './clicks.js';
+export type { SeedMessageOptions, SlackEmulator, SlackEmulatorOptions } from './emulator.js';
 export { createSlackEmulator } from './emulator.js';
 export { isSlackEmulatorError, SlackEmulatorError } from './errors.js';
 export type { RateLimitOptions, SlackFault } from './faults.js';
@@ -34,6 +29,7 @@ export type {
 export { RESPONSE_URL_MAX_USES, RESPONSE_URL_TTL_MS } from './response-url.js';
 export type { SignedSlackRequest, SignSlackRequestOptions } from './signing.js';
 export { signSlackRequest } from './signing.js';
+export type { SubmitViewOptions } from './view-submissions.js';
 export { TRIGGER_TTL_MS } from './web-api.js';
 export type { EmulatedBot, EmulatedChannel, EmulatedTeam, EmulatedUser } from './workspace.js';
 export {

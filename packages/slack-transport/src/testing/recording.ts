@@ -231,3 +231,18 @@ export function snapshotMessage(entry: MessageEntry): MessageRecord {
     history: [...entry.history],
   };
 }
+
+/** Read-only snapshots of every message, ordered by channel, then by `ts` as Slack orders them. */
+export function snapshotMessages(ledger: Ledger): MessageRecord[] {
+  return [...ledger.messages.values()]
+    .map(snapshotMessage)
+    .sort((a, b) => (a.channel === b.channel ? compareTs(a.ts, b.ts) : a.channel < b.channel ? -1 : 1));
+}
+
+function compareTs(a: string, b: string): number {
+  const [aSeconds = '', aMicros = ''] = a.split('.');
+  const [bSeconds = '', bMicros = ''] = b.split('.');
+  return (
+    aSeconds.length - bSeconds.length || aSeconds.localeCompare(bSeconds) || aMicros.localeCompare(bMicros)
+  );
+}
