@@ -212,15 +212,16 @@ describe('approver comments and edits are scrubbed before the audit log', () => 
 
   test('an accepted edit records only values the approver was shown, so a secret in the call stays scrubbed', async () => {
     const { cs, transport, events, clock } = withBroker();
-    const tables = ['orders', `export AWS_SECRET_ACCESS_KEY=${AWS_SECRET}`];
-    const call = cs.guard({ name: 'db.export', params: { tables }, run: () => 1 }, CONTEXT);
+    // An edit may not touch a param holding a redacted item (refused at decide()); the secret sits beside it.
+    const params = { tables: ['orders', 'customers'], note: `export AWS_SECRET_ACCESS_KEY=${AWS_SECRET}` };
+    const call = cs.guard({ name: 'db.export', params, run: () => 1 }, CONTEXT);
     const request = await transport.nextDelivery();
-    expect(request.action.redactedPaths).toEqual(['tables[1]']);
+    expect(request.action.redactedPaths).toEqual(['note']);
     await clock.flush();
     await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve', edit: { tables: ['orders'] } });
     expect(await call).toBe(1);
     const approved = (await cs.audit.entries()).find((entry) => entry.type === 'approved')!;
-    expect(approved.detail).toContain('[REDACTED:assigned-secret]"] -> ["orders"]');
+    expect(approved.detail).toContain('["orders","customers"] -> ["orders"]');
     expect(await everythingShown(cs, transport, events)).not.toContain(AWS_SECRET);
     await cs.close();
   });
