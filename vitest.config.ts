@@ -15,7 +15,7 @@ export default defineConfig({
   },
   ssr: { resolve: { conditions: ['@countersign/source'] } },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'scripts/**/*.test.ts'],
     globalSetup: ['./vitest.postgres.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
