@@ -3,9 +3,9 @@ import { type ApprovalRequest, approvalsOf } from './approval.js';
 import { isSelfApproval } from './approvers.js';
 import { parseDuration } from './duration.js';
 import { commentRequired, hasJustification } from './justification.js';
-import type { ResolvedOptions } from './options.js';
-import type { Risk } from './policy.js';
-import { riskRank } from './risk-routing.js';
+import type { Risk } from './risk.js';
+import { riskRank } from './risk.js';
+import type { ResolvedOptions } from './runtime.js';
 import { eligibleVoters } from './voters.js';
 
 /** The call a record must be for: what the guard computed itself, not what the store says. */

@@ -2,6 +2,7 @@
 import type { Sleeper } from './alarm.js';
 import { type ApprovalRequest, EXPIRED_REASON } from './approval.js';
 import { approvalProblems } from './approval-check.js';
+import type { Opened } from './call.js';
 import { forgetCanonicalJson } from './canonical-json.js';
 import { DELIVERY_OVER, deliver } from './delivery.js';
 import {
@@ -16,7 +17,6 @@ import {
   isCountersignError,
 } from './errors.js';
 import { runGranted } from './granted-run.js';
-import type { Opened } from './guard.js';
 import { claimDeadline, UNUSED_APPROVAL_REASON } from './lapse.js';
 import { narrowedCall } from './param-edits.js';
 import type { Prepared } from './prepared-call.js';

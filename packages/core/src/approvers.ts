@@ -1,6 +1,6 @@
 // Who may approve under each rule: the directory resolved into eligible identities, and self-approval.
 import { ConfigError } from './errors.js';
-import type { PolicyRule } from './policy.js';
+import type { PolicyRule } from './rule.js';
 
 /** Who belongs to which approver groups. Identities are the same strings transports resolve people to. */
 export type Directory = Readonly<Record<string, { groups?: readonly string[] | undefined }>>;

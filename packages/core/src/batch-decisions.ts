@@ -9,30 +9,12 @@ import { readInput, readMembers } from './input.js';
 import { keepToThisCall } from './reuse-windows.js';
 import { checkRequest, type Runtime } from './runtime.js';
 import { identitySchema, parseInput } from './schemas.js';
-import type { DecisionResult } from './transport.js';
+import type { BatchDecisionInput, BatchDecisionResult, DecisionResult } from './transport.js';
 
 /** Most requests one batch may decide. */
 export const MAX_BATCH = 100;
 
 /** One decision applied to several requests, each named with the params hash the approver saw. */
-export interface BatchDecisionInput {
-  approver: string;
-  outcome: 'approve' | 'deny';
-  comment?: string | undefined;
-  via?: string | undefined;
-  /** Approve only these calls: none of their approvals opens a reuse window. */
-  justThisCall?: boolean | undefined;
-  /** Each request and the `action.paramsHash` shown for it: a request whose params differ is refused. */
-  requests: readonly { id: string; paramsHash: string }[];
-}
-
-export interface BatchDecisionResult {
-  /** A batch id, in every `decided` entry's detail. */
-  batchId: string;
-  /** One per request, in the order given. */
-  results: DecisionResult[];
-}
-
 const batchSchema = z.object({
   approver: identitySchema,
   outcome: z.enum(['approve', 'deny']),

@@ -4,14 +4,15 @@ import type { ApprovalRequest } from './approval.js';
 import { type AuditEntry, type AuditHead, toJsonLines } from './audit.js';
 import { auditPageList, checkAuditHead, checkAuditPage } from './audit-reads.js';
 import { AuditVerifier, type VerifyOptions, type VerifyResult } from './audit-verify.js';
-import { type BatchDecisionInput, type BatchDecisionResult, decideBatch } from './batch-decisions.js';
+import { decideBatch } from './batch-decisions.js';
+import type { GuardAction, GuardContext } from './call.js';
 import { type WaitForDecisionOptions, waitForDecision } from './decision-wait.js';
 import { decide, refuse } from './decisions.js';
 import { ClosedError, ConfigError, RequestNotFoundError, ValidationError } from './errors.js';
 import type { CountersignEventMap, CountersignEventName } from './events.js';
 import { consumeGrant } from './grant-checks.js';
 import type { Grant, GrantCheck, GrantRecord } from './grants.js';
-import { type GuardAction, type GuardContext, guard } from './guard.js';
+import { guard } from './guard.js';
 import { copyJsonParams, readMembers } from './input.js';
 import {
   type CheckResult,
@@ -22,9 +23,11 @@ import {
   openCall,
 } from './open.js';
 import { type CountersignOptions, resolveOptions } from './options.js';
-import type { PolicyDecision, PolicyRule, Risk } from './policy.js';
+import type { PolicyDecision } from './policy.js';
 import { scrubText } from './redact.js';
 import { revokeReuse } from './reuse-windows.js';
+import type { Risk } from './risk.js';
+import type { PolicyRule } from './rule.js';
 import { Runtime } from './runtime.js';
 import {
   explainSchema,
@@ -37,6 +40,7 @@ import {
   waitOptionsSchema,
 } from './schemas.js';
 import { sweepLapsed } from './sweep.js';
+import type { BatchDecisionInput, BatchDecisionResult } from './transport.js';
 
 const revokeReuseSchema = z.object({ by: identitySchema, reason: z.string().max(2000).optional() });
 

@@ -78,3 +78,11 @@ export interface CredentialBroker {
   /** Releases what the broker opened itself (a pool it created). Idempotent. Core never calls it. */
   close?(): Promise<void>;
 }
+
+/** A rule's credentials, resolved: the broker that mints them and what they may do. */
+export interface CredentialPlan {
+  /** The broker's key in `credentialBrokers`: what the audit chain records and the reaper looks up. */
+  brokerKey: string;
+  broker: CredentialBroker;
+  privileges: readonly string[];
+}

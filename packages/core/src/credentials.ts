@@ -2,23 +2,21 @@
 import type { ApprovalRequest } from './approval.js';
 import { type AuditDraft, type AuditEntry, emptyDraft, grantDraft } from './audit.js';
 import { checkAuditPage } from './audit-reads.js';
-import type { CredentialBroker, CredentialRequest, Credentials } from './credential-broker.js';
+import type {
+  CredentialBroker,
+  CredentialPlan,
+  CredentialRequest,
+  Credentials,
+} from './credential-broker.js';
 import { CredentialError } from './errors.js';
 import type { GrantRecord } from './grants.js';
-import type { RuleCredentials } from './policy.js';
 import type { Prepared } from './prepared-call.js';
 import { isPlainObject } from './record-shape.js';
 import { errorText } from './redact.js';
+import type { RuleCredentials } from './rule.js';
 import type { Runtime } from './runtime.js';
 
 /** A rule's credentials, resolved at creation: the broker under its configured name, and the privileges. */
-export interface CredentialPlan {
-  /** The broker's key in `credentialBrokers`: what the audit chain records and the reaper looks up. */
-  brokerKey: string;
-  broker: CredentialBroker;
-  privileges: readonly string[];
-}
-
 /** Credentials handed to one run, and what revoking them needs. */
 export interface IssuedCredentials {
   credentials: Credentials;

@@ -25,7 +25,8 @@ export {
   sealAuditEntries,
 } from './audit.js';
 export { VerifyFailure, type VerifyOptions, type VerifyResult, verifyAuditLog } from './audit-verify.js';
-export { type BatchDecisionInput, type BatchDecisionResult, MAX_BATCH } from './batch-decisions.js';
+export { MAX_BATCH } from './batch-decisions.js';
+export type { GuardAction, GuardContext, Narrowed } from './call.js';
 export { canonicalJson, type JsonObject, type JsonValue } from './canonical-json.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
 export { type ConditionCall, MAX_CONDITION_LENGTH } from './conditions.js';
@@ -57,9 +58,7 @@ export {
   utf16Length,
 } from './fit-to-budget.js';
 export type { Grant, GrantCheck, GrantRecord } from './grants.js';
-export type { GuardAction, GuardContext } from './guard.js';
 export { closestKey, MAX_PARAMS_DEPTH, MAX_PARAMS_VALUES, readMembers, unknownKeyIssue } from './input.js';
-export type { RequireComment } from './justification.js';
 export {
   claimDeadline,
   type Lapse,
@@ -80,17 +79,8 @@ export {
   type PagerDutyOnCallOptions,
   type PagerDutyUser,
 } from './pagerduty-on-call.js';
-export { isNarrowing, type Narrowed } from './param-edits.js';
-export type {
-  ApproverSpec,
-  Effect,
-  Patterns,
-  PolicyDecision,
-  PolicyRule,
-  Risk,
-  RuleCredentials,
-  RuleMatch,
-} from './policy.js';
+export { isNarrowing } from './param-edits.js';
+export type { PolicyDecision } from './policy.js';
 export {
   type ApprovalTerms,
   decisionProblem,
@@ -102,10 +92,20 @@ export {
   UNVERIFIED_REASON_LABEL,
 } from './presentation.js';
 export { createRedactor, REDACTED, type Redactor, scrubText } from './redact.js';
-export type { EscalationTarget, FollowUpNotice } from './reminders.js';
 export { inboxRequestUrl } from './request-page.js';
-export { DEFAULT_MAX_USES, type ReuseSpec } from './reuse-windows.js';
-export { RISK_LEVELS, type RiskTier } from './risk-routing.js';
+export type { Risk } from './risk.js';
+export { RISK_LEVELS } from './risk.js';
+export type {
+  ApproverSpec,
+  Effect,
+  EscalationTarget,
+  Patterns,
+  PolicyRule,
+  RequireComment,
+  RuleCredentials,
+  RuleMatch,
+} from './rule.js';
+export { DEFAULT_MAX_USES, type ReuseSpec, type RiskTier } from './rule.js';
 export type {
   ConsumeGrantMatch,
   CreateRequestResult,
@@ -117,9 +117,12 @@ export type {
 } from './store.js';
 export { actionNameFor, type ToolNameOf, toolCallKey, toolNameFor } from './tool-names.js';
 export type {
+  BatchDecisionInput,
+  BatchDecisionResult,
   DecisionInput,
   DecisionResult,
   DeliveryContext,
+  FollowUpNotice,
   Transport,
   TransportHost,
 } from './transport.js';

@@ -1,8 +1,5 @@
 // Approver justification: rules that require a comment with an approval, a denial or both.
-import type { PolicyRule } from './policy.js';
-
-/** Which decisions must carry a comment under a rule's `requireComment`. */
-export type RequireComment = 'approve' | 'deny' | 'both';
+import type { PolicyRule } from './rule.js';
 
 /** Whether `rule` requires a comment with a decision of `outcome`. */
 export function commentRequired(rule: PolicyRule | undefined, outcome: 'approve' | 'deny'): boolean {

@@ -1,7 +1,8 @@
 // open() and check(): the guard path without running, for callers that pause and resume.
 import { emptyDraft } from './audit.js';
+import type { GuardAction, GuardContext, Opened } from './call.js';
 import { isCountersignError } from './errors.js';
-import { type GuardAction, type GuardContext, guardCall, type Opened } from './guard.js';
+import { guardCall } from './guard.js';
 import { readMembers } from './input.js';
 import { describeOutcome } from './outcome.js';
 import { prepareCall } from './prepared-call.js';

@@ -1,19 +1,22 @@
 // createCountersign() options: their types, strict reading and the resolved form core uses.
+
 import { z } from 'zod';
 import { type Directory, resolveEligibleApprovers } from './approvers.js';
 import { type Clock, systemClock } from './clock.js';
 import { DEFAULT_MAX_CONDITION_COST } from './condition-cost.js';
 import type { CredentialBroker } from './credential-broker.js';
-import { type CredentialPlan, planCredentials } from './credentials.js';
+import { planCredentials } from './credentials.js';
 import { type Duration, parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 import { readInput, readMembers } from './input.js';
 import type { OnCallResolver } from './on-call.js';
-import { Policy, type PolicyRule } from './policy.js';
-import { createRedactor, type Redactor } from './redact.js';
+import { Policy } from './policy.js';
+import { createRedactor } from './redact.js';
 import { FollowUps } from './reminders.js';
 import { reuseProblems } from './reuse-windows.js';
 import { RiskRouting } from './risk-routing.js';
+import type { PolicyRule } from './rule.js';
+import type { ResolvedOptions } from './runtime.js';
 import {
   durationSchema,
   formatIssues,
@@ -70,28 +73,6 @@ export interface CountersignOptions {
   credentialBrokers?: Record<string, CredentialBroker> | undefined;
   /** Resolves rules' `escalateTo.onCall` targets to the people on call, e.g. `createPagerDutyOnCall(...)`. */
   onCall?: OnCallResolver | undefined;
-}
-
-export interface ResolvedOptions {
-  store: Store;
-  transports: Map<string, Transport>;
-  policy: Policy;
-  eligible: Map<string, string[]>;
-  redactor: Redactor;
-  clock: Clock;
-  requestTtlMs: number;
-  grantTtlMs: number;
-  pollMs: number;
-  maxParamsBytes: number;
-  maxPendingPerActor: number;
-  logger: { warn(message: string): void } | null;
-  credentialBrokers: Map<string, CredentialBroker>;
-  /** Each rule with `credentials`, by rule id. */
-  credentialPlans: Map<string, CredentialPlan>;
-  /** Rules with `tiers` or `riskWhen`. */
-  riskRouting: RiskRouting;
-  /** Rules with `remindAfter` or escalation. */
-  followUps: FollowUps;
 }
 
 const STORE_METHODS = [

@@ -1,19 +1,13 @@
 // Approver edits: an approver approves a narrower call than asked, at param paths the rule declares editable.
+
 import type { ApprovalRequest, RedactedAction } from './approval.js';
+import type { Narrowed } from './call.js';
 import { canonicalJson, freezeCanonical, type JsonObject, type JsonValue } from './canonical-json.js';
 import { CorruptRecordError, ValidationError } from './errors.js';
 import { hashAction } from './fingerprint.js';
-import type { PolicyRule } from './policy.js';
 import type { Prepared } from './prepared-call.js';
+import type { PolicyRule } from './rule.js';
 import type { Runtime } from './runtime.js';
-
-/** What `run` is told when an approver narrowed the call: the params it must use, and what changed. */
-export interface Narrowed {
-  /** The call's params with the approver's edits: the grant is bound to exactly these. */
-  params: JsonObject;
-  /** Each edited path with the value asked for and the value approved. */
-  changes: readonly { path: string; asked: JsonValue; approved: JsonValue }[];
-}
 
 /**
  * Whether `approved` is a narrowing of `asked`: a number no larger (and not below zero), or a list

@@ -1,91 +1,10 @@
 // The policy: ordered rules compiled into an index, deciding allow, deny or require approval.
+
 import { DEFAULT_MAX_CONDITION_COST } from './condition-cost.js';
 import { Condition, type ConditionCall, celParams } from './conditions.js';
-import type { Duration } from './duration.js';
 import { compileGlob, type GlobMatcher, isExact, trailingStarPrefix } from './glob.js';
-import type { RequireComment } from './justification.js';
-import type { EscalationTarget } from './reminders.js';
-import type { ReuseSpec } from './reuse-windows.js';
-import type { RiskTier } from './risk-routing.js';
-
-export type Effect = 'allow' | 'deny' | 'require_approval';
-export type Risk = 'low' | 'medium' | 'high' | 'critical';
-
-/** One or more `*` glob patterns; a value matches when any pattern does. */
-export type Patterns = string | readonly string[];
-
-export interface RuleMatch {
-  /** Action names, e.g. `'db.export'` or `'db.read*'`. Omitted: any action. */
-  action?: Patterns | undefined;
-  /** Resources, e.g. `'prod/*'`. Omitted: any resource, including none. */
-  resource?: Patterns | undefined;
-  /** Actors, e.g. `'agent:report-*'`. Omitted: any actor. */
-  actor?: Patterns | undefined;
-}
-
-export interface ApproverSpec {
-  /** Identities that may approve, e.g. `'user:bob'`. */
-  users?: readonly string[] | undefined;
-  /** Directory groups whose members may approve. */
-  groups?: readonly string[] | undefined;
-}
-
-/** A policy rule. Rules are tried in order; the first that matches decides. */
-export interface PolicyRule {
-  id: string;
-  match: RuleMatch;
-  effect: Effect;
-  /** Required when `effect` is `'require_approval'`. */
-  approvers?: ApproverSpec | undefined;
-  /** Distinct eligible approvals needed. Default 1. */
-  quorum?: number | undefined;
-  /** How long a request waits for approvers before it expires. Default `'15m'`. */
-  requestTtl?: Duration | undefined;
-  /** How long a grant lives once issued. Default `'60s'`. */
-  grantTtl?: Duration | undefined;
-  risk?: Risk | undefined;
-  description?: string | undefined;
-  /**
-   * A CEL condition over `params`, `resource`, `actor`, `onBehalfOf`, `risk`, `sessionId` and `now`,
-   * e.g. `params.rows > 10000`: the rule matches only when it holds. One that fails to evaluate
-   * (or spends `maxConditionCost`) makes the rule decide, failing closed: `deny`, or approval for a
-   * `require_approval` rule. `matches()` is RE2.
-   */
-  when?: string | undefined;
-  /**
-   * CEL conditions that compute the call's risk, tried from `critical` down, e.g.
-   * `{ critical: 'params.rows > 1000000', high: 'params.rows > 10000' }`. None holds: `risk`.
-   */
-  riskWhen?: Partial<Record<Risk, string>> | undefined;
-  /** Per risk level, who must approve and how many (or `effect: 'allow'`/`'deny'`), for require_approval rules. */
-  tiers?: Partial<Record<Risk, RiskTier>> | undefined;
-  /** Decisions that must carry the approver's comment (a justification): `'approve'`, `'deny'` or `'both'`. */
-  requireComment?: RequireComment | undefined;
-  /** Lets one approval cover later matching calls for a while; each still gets its own grant. */
-  reuse?: ReuseSpec | undefined;
-  /** Marks calls whose effect cannot be undone: their approvals are never reused. */
-  destructive?: boolean | undefined;
-  /** Re-notifies approvers who have not decided, through the transports, this long after the request. */
-  remindAfter?: Duration | undefined;
-  /** This long after the request, adds `escalateTo` to its approvers and notifies them. */
-  escalateAfter?: Duration | undefined;
-  escalateTo?: EscalationTarget | undefined;
-  /**
-   * Param paths an approver may narrow when approving (`edit` on `decide`), e.g. `['rows']`: a lower
-   * number or fewer list items, never a widening. The grant binds, and `run` receives, the edited params.
-   */
-  editable?: readonly string[] | undefined;
-  /** Credentials minted for each grant of this rule by a broker in `credentialBrokers`, revoked when `run` settles. */
-  credentials?: RuleCredentials | undefined;
-}
-
-/** Which broker mints a rule's credentials, and exactly what they may do, e.g. `['SELECT ON customers']`. */
-export interface RuleCredentials {
-  /** A key of the `credentialBrokers` option. */
-  broker: string;
-  /** In the broker's own privilege forms; the broker refuses any it does not know, at creation. */
-  privileges: readonly string[];
-}
+import type { Risk } from './risk.js';
+import type { Effect, Patterns, PolicyRule } from './rule.js';
 
 export interface PolicySubject {
   action: string;

@@ -1,15 +1,16 @@
 // A call's checked input: validated, copied once, fingerprinted and redacted before anything else.
 import type { RedactedAction } from './approval.js';
 import { type AuditDraft, emptyDraft } from './audit.js';
+import type { GuardAction, GuardContext } from './call.js';
 import { freezeCanonical, type JsonObject, NotJsonError } from './canonical-json.js';
 import { parseDuration } from './duration.js';
 import { ValidationError } from './errors.js';
 import { hashAction } from './fingerprint.js';
 import type { Grant } from './grants.js';
-import type { GuardAction, GuardContext } from './guard.js';
 import { copyJsonParams, readMembers } from './input.js';
-import type { PolicySubject, Risk } from './policy.js';
+import type { PolicySubject } from './policy.js';
 import { scrubText } from './redact.js';
+import type { Risk } from './risk.js';
 import type { Runtime } from './runtime.js';
 import {
   ACTION_KEYS,

@@ -2,8 +2,9 @@
 import { type ApprovalRequest, approvalsOf, type Decision, type RequestStatus } from './approval.js';
 import { isSelfApproval } from './approvers.js';
 import { fitParams, type Measure, type ParamsCut, utf16Length } from './fit-to-budget.js';
-import type { PolicyRule, Risk } from './policy.js';
-import { DEFAULT_MAX_USES } from './reuse-windows.js';
+import type { Risk } from './risk.js';
+import type { PolicyRule } from './rule.js';
+import { DEFAULT_MAX_USES } from './rule.js';
 
 /** The label every channel puts beside the agent's reason: nobody checked it. */
 export const UNVERIFIED_REASON_LABEL = 'Stated by the agent, unverified';

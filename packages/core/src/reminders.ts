@@ -1,26 +1,15 @@
 // Reminders and escalation: re-notify a request's approvers, then widen them with an escalation group or on-call person.
+
 import type { ApprovalRequest } from './approval.js';
 import { type Directory, resolveEligibleApprovers } from './approvers.js';
 import { type Duration, parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 import type { OnCallResolver } from './on-call.js';
-import type { ApproverSpec, PolicyRule } from './policy.js';
 import { checkList } from './record-checks.js';
 import { scrubText } from './redact.js';
+import type { PolicyRule } from './rule.js';
 import { checkRequest, type Runtime } from './runtime.js';
-
-/** Who a rule escalates to: identities, directory groups, and an on-call target for the `onCall` resolver. */
-export interface EscalationTarget extends ApproverSpec {
-  /** E.g. `'escalation_policy:P1ABC'` or `'schedule:P2DEF'` for `createPagerDutyOnCall`. */
-  onCall?: string | undefined;
-}
-
-/** What a transport is asked to send besides the first delivery. */
-export interface FollowUpNotice {
-  kind: 'reminder' | 'escalation';
-  /** Who should hear: approvers who have not decided yet, or the identities just added. */
-  to: readonly string[];
-}
+import type { FollowUpNotice } from './transport.js';
 
 /** How long an on-call lookup may take before escalation gives up on it. */
 const ON_CALL_TIMEOUT_MS = 5_000;

@@ -10,7 +10,8 @@ import {
 } from './errors.js';
 import { newRequestId } from './ids.js';
 import { NONE, type Prepared, subjectDraft, ttl } from './prepared-call.js';
-import { type RoutedDecision, riskRank } from './risk-routing.js';
+import { riskRank } from './risk.js';
+import type { RoutedDecision } from './risk-routing.js';
 import { checkRequest, type Runtime } from './runtime.js';
 
 export async function openRequest(

@@ -1,29 +1,18 @@
 // Reuse windows: an approval that covers later identical calls within a scope, each still with its own single-use grant.
+
 import type { ApprovalRequest } from './approval.js';
 import { canonicalJson, type JsonValue } from './canonical-json.js';
-import { type Duration, parseDuration } from './duration.js';
+import { parseDuration } from './duration.js';
 import { NotEligibleError, RequestNotFoundError } from './errors.js';
 import { sha256Hex } from './ids.js';
-import type { PolicyRule, Risk } from './policy.js';
 import { type Prepared, subjectDraft } from './prepared-call.js';
 import { isPlainObject } from './record-shape.js';
-import { riskRank } from './risk-routing.js';
+import type { Risk } from './risk.js';
+import { riskRank } from './risk.js';
+import type { PolicyRule } from './rule.js';
+import { DEFAULT_MAX_USES, type ReuseSpec } from './rule.js';
 import type { Runtime } from './runtime.js';
 import type { ReuseWindow, Store } from './store.js';
-
-/** A rule's `reuse`: how far one approval reaches. */
-export interface ReuseSpec {
-  /** How long after the approval later calls may rely on it, e.g. `'30m'`. */
-  within: Duration;
-  /** Who may rely on it: the same actor (and principal) in the same `'session'`, or in any session (`'actor'`). */
-  scope: 'session' | 'actor';
-  /** What must be equal: the exact call (`'fingerprint'`), or the action, resource and these param paths. */
-  same: 'fingerprint' | readonly string[];
-  /** Calls that may rely on it besides the approved one. Default 10. */
-  maxUses?: number | undefined;
-}
-
-export const DEFAULT_MAX_USES = 10;
 
 const STORE_METHODS = [
   'createReuseWindow',

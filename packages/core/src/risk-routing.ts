@@ -1,14 +1,15 @@
 // Risk routing: a call's risk (declared, fixed by its rule or computed by conditions) picks who approves and how many.
+
 import { type Directory, resolveEligibleApprovers } from './approvers.js';
 import { DEFAULT_MAX_CONDITION_COST } from './condition-cost.js';
 import { Condition, celParams } from './conditions.js';
 import { ConfigError } from './errors.js';
-import type { ApproverSpec, Effect, PolicyDecision, PolicyRule, PolicySubject, Risk } from './policy.js';
+import type { PolicyDecision, PolicySubject } from './policy.js';
 import { type Prepared, policySubject } from './prepared-call.js';
+import type { Risk } from './risk.js';
+import { RISK_LEVELS, riskRank } from './risk.js';
+import type { PolicyRule, RiskRoute } from './rule.js';
 import type { Runtime } from './runtime.js';
-
-/** Risk levels from the highest down: `riskWhen` conditions are tried in this order. */
-export const RISK_LEVELS: readonly Risk[] = ['critical', 'high', 'medium', 'low'];
 
 /** A policy decision with the risk route of its rule, when it has one: what guard acts on. */
 export interface RoutedDecision extends PolicyDecision {
@@ -25,29 +26,6 @@ export function decideCall(runtime: Runtime, prepared: Prepared): RoutedDecision
   return { ...decision, effect: route.effect, route, risk: route.risk, quorum: route.quorum };
 }
 
-/** What a call at one risk level needs, overriding its rule's `effect`, `approvers` and `quorum`. */
-export interface RiskTier {
-  /** `'allow'` lets the call through, `'deny'` refuses it. Default `'require_approval'`. */
-  effect?: Effect | undefined;
-  /** Who may approve at this level. Default: the rule's approvers. */
-  approvers?: ApproverSpec | undefined;
-  /** Distinct approvals needed at this level. Default: the rule's quorum. */
-  quorum?: number | undefined;
-  /** Identities who must each approve (e.g. a named owner), besides and within the quorum. */
-  require?: readonly string[] | undefined;
-}
-
-/** The approval a call needs once its risk is known. */
-export interface RiskRoute {
-  effect: Effect;
-  risk: Risk;
-  quorum: number;
-  /** Who may approve, before the actor and the person it acts for are excluded. */
-  eligible: readonly string[];
-  /** Who must be among the approvals. */
-  require: readonly string[];
-}
-
 interface RiskPlan {
   rule: PolicyRule;
   conditions: { risk: Risk; condition: Condition }[];
@@ -55,9 +33,6 @@ interface RiskPlan {
   routes: Map<Risk, Omit<RiskRoute, 'risk'>>;
   base: Omit<RiskRoute, 'risk'>;
 }
-
-/** 0 for low up to 3 for critical. */
-export const riskRank = (risk: Risk): number => 3 - RISK_LEVELS.indexOf(risk);
 
 const NO_ONE: readonly string[] = Object.freeze([]);
 

@@ -9,16 +9,73 @@ import {
   type RequestStatus,
 } from './approval.js';
 import { type AuditDraft, type AuditType, requestDraft } from './audit.js';
+import type { Clock } from './clock.js';
+import type { CredentialBroker, CredentialPlan } from './credential-broker.js';
 import { CorruptRecordError, isCountersignError, StoreError } from './errors.js';
 import type { CountersignEventMap } from './events.js';
 import { type GrantRecord, grantRecordSchema } from './grants.js';
 import { LiveGrants } from './live-grants.js';
-import type { ResolvedOptions } from './options.js';
 import { PendingIndex } from './pending-index.js';
+import type { Policy, PolicyDecision, PolicySubject } from './policy.js';
 import { checkStored, frozenParts, isGrantRecord, plainGrant, plainRequest } from './record-checks.js';
 import { isPlainObject } from './record-shape.js';
+import type { Redactor } from './redact.js';
+import type { Risk } from './risk.js';
+import type { RiskRoute } from './rule.js';
 import { formatIssues } from './schemas.js';
+import type { Store } from './store.js';
+import type { Transport } from './transport.js';
 import { Waiters } from './waiters.js';
+
+/**
+ * The options in the form core uses, made by `createCountersign()`. Features appear here only as
+ * the interfaces below, which they implement: the runtime and the guard path name no feature.
+ */
+export interface ResolvedOptions {
+  store: Store;
+  transports: Map<string, Transport>;
+  policy: Policy;
+  eligible: Map<string, string[]>;
+  redactor: Redactor;
+  clock: Clock;
+  requestTtlMs: number;
+  grantTtlMs: number;
+  pollMs: number;
+  maxParamsBytes: number;
+  maxPendingPerActor: number;
+  logger: { warn(message: string): void } | null;
+  credentialBrokers: Map<string, CredentialBroker>;
+  /** Each rule with `credentials`, by rule id. */
+  credentialPlans: Map<string, CredentialPlan>;
+  /** Rules with `tiers` or `riskWhen`. */
+  riskRouting: RiskRoutes;
+  /** Rules with `remindAfter` or escalation. */
+  followUps: FollowUpPlans;
+}
+
+/** What the guard path asks of risk tiers (implemented by `RiskRouting`). */
+export interface RiskRoutes {
+  /** How many rules route by risk: none, and a decision is never re-routed. */
+  readonly size: number;
+  /** The route a call takes under a require_approval decision, or null to keep the rule's own terms. */
+  route(decision: PolicyDecision, subject: PolicySubject, declared: Risk | undefined): RiskRoute | null;
+  /** The route a request was opened under, for the checks at decision and claim time. */
+  routeOf(ruleId: string, risk: Risk): RiskRoute | null;
+}
+
+/** What the guard path and decisions ask of reminders and escalation (implemented by `FollowUps`). */
+export interface FollowUpPlans {
+  /** Identities a rule escalates to once its escalation is due. */
+  escalationOf(ruleId: string): readonly string[];
+  /** Sends the reminder or escalation due for a pending request, once each. */
+  due(runtime: Runtime, request: ApprovalRequest): Promise<void>;
+  /** Sends what is due for up to `limit` pending requests; returns how many notices went out. */
+  sweep(runtime: Runtime, limit: number): Promise<number>;
+  /** Who is on call for the request's escalation now, for the first delivery; undefined without one. */
+  onCallNow(runtime: Runtime, request: ApprovalRequest): Promise<readonly string[] | undefined>;
+  /** Who is on call for the request's escalation, when a vote is checked. */
+  onCallFor(runtime: Runtime, request: ApprovalRequest): Promise<readonly string[]>;
+}
 
 /**
  * The shared machinery behind guard, decide and grants: store calls that fail closed, record

@@ -2,7 +2,7 @@
 import type { ApprovalRequest, RequestStatus } from './approval.js';
 import type { AuditDraft, AuditEntry, AuditHead } from './audit.js';
 import type { GrantRecord } from './grants.js';
-import type { Risk } from './policy.js';
+import type { Risk } from './risk.js';
 
 /** Result of {@link Store.createRequest}. */
 export type CreateRequestResult =

@@ -1,9 +1,7 @@
 // The Transport contract: delivering requests to people and receiving their decisions.
 import type { ApprovalRequest, DeliveryReceipt } from './approval.js';
-import type { BatchDecisionInput, BatchDecisionResult } from './batch-decisions.js';
 import type { Clock } from './clock.js';
-import type { PolicyRule } from './policy.js';
-import type { FollowUpNotice } from './reminders.js';
+import type { PolicyRule } from './rule.js';
 
 /** A decision as transports and API callers submit it. */
 export interface DecisionInput {
@@ -28,6 +26,32 @@ export interface DecisionResult {
   /** Approvals counted so far and how many are needed. */
   approvals: number;
   quorum: number;
+}
+
+/** What a transport is asked to send besides the first delivery. */
+export interface FollowUpNotice {
+  kind: 'reminder' | 'escalation';
+  /** Who should hear: approvers who have not decided yet, or the identities just added. */
+  to: readonly string[];
+}
+
+/** One approver's decision on several pending requests at once: all or nothing. */
+export interface BatchDecisionInput {
+  approver: string;
+  outcome: 'approve' | 'deny';
+  comment?: string | undefined;
+  via?: string | undefined;
+  /** Approve only these calls: none of their approvals opens a reuse window. */
+  justThisCall?: boolean | undefined;
+  /** Each request and the `action.paramsHash` shown for it: a request whose params differ is refused. */
+  requests: readonly { id: string; paramsHash: string }[];
+}
+
+export interface BatchDecisionResult {
+  /** A batch id, in every `decided` entry's detail. */
+  batchId: string;
+  /** One per request, in the order given. */
+  results: DecisionResult[];
 }
 
 /** What core offers a transport once it starts. */

@@ -1,6 +1,7 @@
 import { createMemoryStore } from '@countersign/memory-store';
 import { describe, expect, test } from 'vitest';
-import { type Countersign, ErrorCode, type PolicyRule } from '../src/index.js';
+import { type Countersign, ErrorCode } from '../src/index.js';
+import type { PolicyRule } from '../src/rule.js';
 import { attempt, CONTEXT, overrideStore, setup } from './helpers.js';
 
 const POLICY: PolicyRule[] = [

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { ErrorCode, isCountersignError, type PolicyRule } from '../src/index.js';
+import { ErrorCode, isCountersignError } from '../src/index.js';
 import { Policy } from '../src/policy.js';
+import type { PolicyRule } from '../src/rule.js';
 import { attempt, CONTEXT, setup } from './helpers.js';
 
 const EXPORTS: PolicyRule[] = [

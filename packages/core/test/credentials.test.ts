@@ -8,8 +8,8 @@ import {
   createCountersign,
   type Grant,
   isCountersignError,
-  type PolicyRule,
 } from '../src/index.js';
+import type { PolicyRule } from '../src/rule.js';
 import { createTestClock, runCredentialBrokerConformance } from '../src/testing/index.js';
 import {
   approveNextDelivery,

@@ -1,7 +1,8 @@
 // A vote is checked at decide() against who may approve now, as the guard checks it before running.
 import { createMemoryStore } from '@countersign/memory-store';
 import { describe, expect, test } from 'vitest';
-import { createCountersign, ErrorCode, type OnCallResolver, type PolicyRule } from '../src/index.js';
+import { createCountersign, ErrorCode, type OnCallResolver } from '../src/index.js';
+import type { PolicyRule } from '../src/rule.js';
 import { createTestClock } from '../src/testing/index.js';
 import { CONTEXT, DIRECTORY } from './helpers.js';
 

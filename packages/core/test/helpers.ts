@@ -1,13 +1,7 @@
 import { createMemoryStore } from '@countersign/memory-store';
-import {
-  type Countersign,
-  type CountersignOptions,
-  createCountersign,
-  type GuardAction,
-  type GuardContext,
-  type PolicyRule,
-  type Store,
-} from '../src/index.js';
+import type { GuardAction, GuardContext } from '../src/call.js';
+import { type Countersign, type CountersignOptions, createCountersign, type Store } from '../src/index.js';
+import type { PolicyRule } from '../src/rule.js';
 import { createRecordingTransport, createTestClock } from '../src/testing/index.js';
 
 export const POLICY: PolicyRule[] = [

@@ -7,9 +7,9 @@ import {
   createCountersign,
   ErrorCode,
   isCountersignError,
-  type PolicyRule,
   type Store,
 } from '../src/index.js';
+import type { PolicyRule } from '../src/rule.js';
 import { createRecordingTransport, createTestClock } from '../src/testing/index.js';
 import { CONTEXT, overrideStore } from './helpers.js';
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { compileGlob } from '../src/glob.js';
-import { Policy, type PolicyRule } from '../src/policy.js';
+import { Policy } from '../src/policy.js';
+import type { PolicyRule } from '../src/rule.js';
 
 describe('glob', () => {
   test.each([

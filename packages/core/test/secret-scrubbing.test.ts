@@ -5,8 +5,8 @@ import {
   type CredentialBroker,
   type Credentials,
   type Grant,
-  type PolicyRule,
 } from '../src/index.js';
+import type { PolicyRule } from '../src/rule.js';
 import { createTestClock, type RecordingTransport } from '../src/testing/index.js';
 import { CONTEXT, setup } from './helpers.js';
 

@@ -1,4 +1,5 @@
 import { describe, expectTypeOf, test } from 'vitest';
+import type { GuardContext } from '../src/call.js';
 import type {
   ApprovalRequest,
   Countersign,
@@ -7,7 +8,6 @@ import type {
   ErrorCode,
   Grant,
   GrantRecord,
-  GuardContext,
   Store,
   Transport,
   VerifyResult,

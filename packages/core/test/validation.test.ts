@@ -1,12 +1,11 @@
 import { createMemoryStore } from '@countersign/memory-store';
 import { describe, expect, test } from 'vitest';
+import type { GuardAction, GuardContext } from '../src/call.js';
 import {
   type ApprovalRequest,
   ConfigError,
   CorruptRecordError,
   createCountersign,
-  type GuardAction,
-  type GuardContext,
   isCountersignError,
   type Store,
   ValidationError,

@@ -1,9 +1,9 @@
 // Pausing and resuming as runnable tests over a store: open, decide elsewhere, resume once, scoped keys, final errors.
 import type { ApprovalRequest } from '../approval.js';
+import type { GuardContext } from '../call.js';
 import { type Countersign, createCountersign } from '../countersign.js';
 import { isCountersignError } from '../errors.js';
-import type { GuardContext } from '../guard.js';
-import type { PolicyRule } from '../policy.js';
+import type { PolicyRule } from '../rule.js';
 import type { Store } from '../store.js';
 import { createRecordingTransport, type RecordingTransport } from './recording-transport.js';
 import type { ConformanceRunner } from './runner.js';
