@@ -26,7 +26,7 @@ export {
   type DecisionApi,
   type DecisionApiOptions,
 } from './decision-api.js';
-export type { InboxOptions } from './inbox/inbox.js';
+export type { InboxOptions } from './inbox/inbox-options.js';
 export { type Listening, type ListenOptions, listen } from './listen.js';
 export { createJsonLogger, type Logger, silentLogger } from './logger.js';
 export { OPENAPI_PATH, openApiDocument } from './openapi.js';
