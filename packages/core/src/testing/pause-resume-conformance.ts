@@ -1,6 +1,7 @@
 // Pausing and resuming as runnable tests over a store: open, decide elsewhere, resume once, scoped keys, final errors.
 import type { ApprovalRequest } from '../approval.js';
-import { type Countersign, createCountersign } from '../countersign.js';
+import { createCountersign } from '../countersign.js';
+import type { Countersign } from '../countersign-api.js';
 import { isCountersignError } from '../errors.js';
 import type { GuardContext } from '../guard.js';
 import type { PolicyRule } from '../policy.js';
