@@ -30,7 +30,8 @@ export type { GuardAction, GuardContext, Narrowed } from './call.js';
 export { canonicalJson, type JsonObject, type JsonValue } from './canonical-json.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
 export { type ConditionCall, MAX_CONDITION_LENGTH } from './conditions.js';
-export { type Countersign, createCountersign, type ExplainSubject, type WrapSpec } from './countersign.js';
+export { createCountersign } from './countersign.js';
+export type { Countersign } from './countersign-api.js';
 export type { CredentialBroker, CredentialRequest, Credentials } from './credential-broker.js';
 export type { WaitForDecisionOptions } from './decision-wait.js';
 export { type Duration, MAX_DURATION_MS, parseDuration } from './duration.js';
@@ -41,6 +42,7 @@ export type {
   CountersignEventName,
   TransportErrorEvent,
 } from './events.js';
+export type { ExplainSubject } from './explain.js';
 export { type FetchHandler, readCappedBody, toNodeHandler } from './fetch-handler.js';
 export { type ActionIdentity, fingerprintAction } from './fingerprint.js';
 export {
@@ -133,3 +135,4 @@ export {
   showHidden,
   visibleLength,
 } from './visible-text.js';
+export type { WrapSpec } from './wrap.js';

@@ -11,7 +11,7 @@ export { type EmulatedOnCall, type PagerDutyEmulator, startPagerDutyEmulator } f
 export { type PauseResumeConformanceOptions, runPauseResumeConformance } from './pause-resume-conformance.js';
 export { createRecordingTransport, type RecordingTransport } from './recording-transport.js';
 export type { ConformanceRunner, Matchers } from './runner.js';
-export { runStoreConformance, type StoreConformanceOptions } from './store-conformance.js';
+export { runStoreConformance, type StoreConformanceOptions } from './store-conformance/index.js';
 export { createTestClock, type TestClock } from './test-clock.js';
 export {
   runTransportConformance,

@@ -1,7 +1,8 @@
 // Pausing and resuming as runnable tests over a store: open, decide elsewhere, resume once, scoped keys, final errors.
 import type { ApprovalRequest } from '../approval.js';
 import type { GuardContext } from '../call.js';
-import { type Countersign, createCountersign } from '../countersign.js';
+import { createCountersign } from '../countersign.js';
+import type { Countersign } from '../countersign-api.js';
 import { isCountersignError } from '../errors.js';
 import type { PolicyRule } from '../rule.js';
 import type { Store } from '../store.js';
