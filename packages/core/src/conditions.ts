@@ -7,9 +7,7 @@ import { ConditionFault, describeFailure } from './condition-errors.js';
 import { useRe2 } from './condition-regex.js';
 import { ConfigError } from './errors.js';
 import { scrubText } from './redact.js';
-
-/** Longest `when` expression accepted, in characters. */
-export const MAX_CONDITION_LENGTH = 2_000;
+import { MAX_CONDITION_LENGTH } from './rule.js';
 
 /**
  * Structural limits checked when a condition is parsed. With at most one comprehension

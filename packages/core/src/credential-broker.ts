@@ -1,12 +1,6 @@
 // The CredentialBroker contract: what a plugin minting per-grant credentials MUST guarantee, method by method.
 import type { RedactedAction } from './approval.js';
-
-/**
- * Credentials as `run` receives them on `grant.credentials`: named secret strings, such as
- * `{ connectionString, user, password }` or `{ token }`. Core never logs, audits or emits them, and
- * scrubs each (but one equal to the handle, or under 4 characters) from the error of a failed run.
- */
-export type Credentials = Readonly<Record<string, string>>;
+import type { Credentials } from './grants.js';
 
 /** What a broker issues credentials for: one grant and its rule's privileges. Nothing here is secret. */
 export interface CredentialRequest {

@@ -2,14 +2,9 @@
 import type { ApprovalRequest } from './approval.js';
 import { type AuditDraft, type AuditEntry, emptyDraft, grantDraft } from './audit.js';
 import { checkAuditPage } from './audit-reads.js';
-import type {
-  CredentialBroker,
-  CredentialPlan,
-  CredentialRequest,
-  Credentials,
-} from './credential-broker.js';
+import type { CredentialBroker, CredentialPlan, CredentialRequest } from './credential-broker.js';
 import { CredentialError } from './errors.js';
-import type { GrantRecord } from './grants.js';
+import type { Credentials, GrantRecord } from './grants.js';
 import type { Prepared } from './prepared-call.js';
 import { isPlainObject } from './record-shape.js';
 import { errorText } from './redact.js';

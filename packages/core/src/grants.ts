@@ -1,6 +1,6 @@
 // The grant record and the handle `run` receives: single use, exact call, short-lived.
 import type { z } from 'zod';
-import type { Credentials } from './credential-broker.js';
+
 import { finite, finiteOrNull, record, text, textOrNull } from './record-shape.js';
 
 /**
@@ -115,3 +115,10 @@ export function createGrantHandle(
 ): Grant {
   return new GrantHandle(record, token, getSignal, credentials);
 }
+
+/**
+ * Credentials as `run` receives them on `grant.credentials`: named secret strings, such as
+ * `{ connectionString, user, password }` or `{ token }`. Core never logs, audits or emits them, and
+ * scrubs each (but one equal to the handle, or under 4 characters) from the error of a failed run.
+ */
+export type Credentials = Readonly<Record<string, string>>;

@@ -29,10 +29,10 @@ export { MAX_BATCH } from './batch-decisions.js';
 export type { GuardAction, GuardContext, Narrowed } from './call.js';
 export { canonicalJson, type JsonObject, type JsonValue } from './canonical-json.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
-export { type ConditionCall, MAX_CONDITION_LENGTH } from './conditions.js';
+export type { ConditionCall } from './conditions.js';
 export { createCountersign } from './countersign.js';
 export type { Countersign } from './countersign-api.js';
-export type { CredentialBroker, CredentialRequest, Credentials } from './credential-broker.js';
+export type { CredentialBroker, CredentialRequest } from './credential-broker.js';
 export type { WaitForDecisionOptions } from './decision-wait.js';
 export { type Duration, MAX_DURATION_MS, parseDuration } from './duration.js';
 export * from './errors.js';
@@ -59,7 +59,7 @@ export {
   type PartCut,
   utf16Length,
 } from './fit-to-budget.js';
-export type { Grant, GrantCheck, GrantRecord } from './grants.js';
+export type { Credentials, Grant, GrantCheck, GrantRecord } from './grants.js';
 export { closestKey, MAX_PARAMS_DEPTH, MAX_PARAMS_VALUES, readMembers, unknownKeyIssue } from './input.js';
 export {
   claimDeadline,
@@ -107,7 +107,7 @@ export type {
   RuleCredentials,
   RuleMatch,
 } from './rule.js';
-export { DEFAULT_MAX_USES, type ReuseSpec, type RiskTier } from './rule.js';
+export { DEFAULT_MAX_USES, MAX_CONDITION_LENGTH, type ReuseSpec, type RiskTier } from './rule.js';
 export type {
   ConsumeGrantMatch,
   CreateRequestResult,

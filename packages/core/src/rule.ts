@@ -125,3 +125,6 @@ export interface RiskRoute {
   /** Who must be among the approvals. */
   require: readonly string[];
 }
+
+/** Longest `when` expression accepted, in characters. */
+export const MAX_CONDITION_LENGTH = 2_000;

@@ -2,11 +2,11 @@
 import { types } from 'node:util';
 import { z } from 'zod';
 import { riskSchema } from './approval.js';
-import { MAX_CONDITION_LENGTH } from './conditions.js';
 import { parseDuration } from './duration.js';
 import { ValidationError } from './errors.js';
 import { readInput, readMembers } from './input.js';
 import { type Check, isOneOf, isPlainObject, nullOr } from './record-shape.js';
+import { MAX_CONDITION_LENGTH } from './rule.js';
 
 /**
  * Characters no name may hold: controls (C0 and C1), invisible format characters (zero-width,

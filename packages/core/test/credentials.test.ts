@@ -1,10 +1,10 @@
 import { inspect } from 'node:util';
 import { createMemoryStore } from '@countersign/memory-store';
 import { describe, expect, expectTypeOf, test } from 'vitest';
+import type { Credentials } from '../src/grants.js';
 import {
   type CredentialBroker,
   type CredentialRequest,
-  type Credentials,
   createCountersign,
   type Grant,
   isCountersignError,

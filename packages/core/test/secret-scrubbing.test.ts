@@ -1,11 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import {
-  AUDIT_TYPES,
-  type Countersign,
-  type CredentialBroker,
-  type Credentials,
-  type Grant,
-} from '../src/index.js';
+import type { Credentials } from '../src/grants.js';
+import { AUDIT_TYPES, type Countersign, type CredentialBroker, type Grant } from '../src/index.js';
 import type { PolicyRule } from '../src/rule.js';
 import { createTestClock, type RecordingTransport } from '../src/testing/index.js';
 import { CONTEXT, setup } from './helpers.js';

@@ -1,6 +1,7 @@
 // runCredentialBrokerConformance(): what every credential broker must do, as tests any runner can run.
 
-import type { CredentialBroker, CredentialRequest, Credentials } from '../credential-broker.js';
+import type { CredentialBroker, CredentialRequest } from '../credential-broker.js';
+import type { Credentials } from '../grants.js';
 import { newGrantId, sha256Hex } from '../ids.js';
 import type { ConformanceRunner } from './runner.js';
 
