@@ -1,4 +1,56 @@
 // @countersign/core's public surface: explicit named exports, nothing else.
+
+export { type FetchHandler, readCappedBody, toNodeHandler } from './adapters/fetch-handler.js';
+export {
+  createPagerDutyOnCall,
+  type PagerDutyOnCallOptions,
+  type PagerDutyUser,
+} from './adapters/pagerduty-on-call.js';
+export { actionNameFor, type ToolNameOf, toolCallKey, toolNameFor } from './adapters/tool-names.js';
+export type { CredentialBroker, CredentialRequest } from './contracts/credential-broker.js';
+export type { OnCallResolver } from './contracts/on-call.js';
+export type {
+  ConsumeGrantMatch,
+  CreateRequestResult,
+  ListGrantsQuery,
+  ListRequestsQuery,
+  ReuseWindow,
+  ReuseWindowQuery,
+  Store,
+} from './contracts/store.js';
+export type {
+  BatchDecisionInput,
+  BatchDecisionResult,
+  DecisionInput,
+  DecisionResult,
+  DeliveryContext,
+  FollowUpNotice,
+  Transport,
+  TransportHost,
+} from './contracts/transport.js';
+export { MAX_BATCH } from './decisions/batch-decisions.js';
+export { isNarrowing } from './features/edits/param-edits.js';
+export type { WaitForDecisionOptions } from './guard/decision-wait.js';
+export type { CheckResult, OpenAction, OpenContext, OpenResult } from './guard/open.js';
+export { createCountersign } from './instance/countersign.js';
+export type { Countersign } from './instance/countersign-api.js';
+export type { ExplainSubject } from './instance/explain.js';
+export type { CountersignOptions } from './instance/options.js';
+export type { WrapSpec } from './instance/wrap.js';
+export { canonicalJson, type JsonObject, type JsonValue } from './lib/canonical-json.js';
+export { type Clock, systemClock, type TimerHandle } from './lib/clock.js';
+export { type Duration, MAX_DURATION_MS, parseDuration } from './lib/duration.js';
+export * from './lib/errors.js';
+export { type ActionIdentity, fingerprintAction } from './lib/fingerprint.js';
+export {
+  closestKey,
+  MAX_PARAMS_DEPTH,
+  MAX_PARAMS_VALUES,
+  readMembers,
+  unknownKeyIssue,
+} from './lib/input.js';
+export { repeatedMember } from './lib/line-problem.js';
+export { createRedactor, REDACTED, type Redactor, scrubText } from './lib/redact.js';
 export {
   type ApprovalRequest,
   approvalRequestSchema,
@@ -12,8 +64,7 @@ export {
   type RedactedAction,
   type RequestStatus,
   TRANSITIONS,
-} from './approval.js';
-export type { Directory } from './approvers.js';
+} from './model/approval.js';
 export {
   AUDIT_TYPES,
   type AuditDraft,
@@ -23,28 +74,47 @@ export {
   GENESIS_HASH,
   requestDraft,
   sealAuditEntries,
-} from './audit.js';
-export { VerifyFailure, type VerifyOptions, type VerifyResult, verifyAuditLog } from './audit-verify.js';
-export { MAX_BATCH } from './batch-decisions.js';
-export type { GuardAction, GuardContext, Narrowed } from './call.js';
-export { canonicalJson, type JsonObject, type JsonValue } from './canonical-json.js';
-export { type Clock, systemClock, type TimerHandle } from './clock.js';
-export type { ConditionCall } from './conditions.js';
-export { createCountersign } from './countersign.js';
-export type { Countersign } from './countersign-api.js';
-export type { CredentialBroker, CredentialRequest } from './credential-broker.js';
-export type { WaitForDecisionOptions } from './decision-wait.js';
-export { type Duration, MAX_DURATION_MS, parseDuration } from './duration.js';
-export * from './errors.js';
+} from './model/audit.js';
+export {
+  VerifyFailure,
+  type VerifyOptions,
+  type VerifyResult,
+  verifyAuditLog,
+} from './model/audit-verify.js';
+export type { GuardAction, GuardContext, Narrowed } from './model/call.js';
 export type {
   CountersignEvent,
   CountersignEventMap,
   CountersignEventName,
   TransportErrorEvent,
-} from './events.js';
-export type { ExplainSubject } from './explain.js';
-export { type FetchHandler, readCappedBody, toNodeHandler } from './fetch-handler.js';
-export { type ActionIdentity, fingerprintAction } from './fingerprint.js';
+} from './model/events.js';
+export type { Credentials, Grant, GrantCheck, GrantRecord } from './model/grants.js';
+export {
+  claimDeadline,
+  type Lapse,
+  lapse,
+  lapseGrant,
+  lapsesAt,
+  STRANDED_REASON,
+  UNENDED_GRANT_REASON,
+  UNUSED_APPROVAL_REASON,
+} from './model/lapse.js';
+export type { Risk } from './model/risk.js';
+export { RISK_LEVELS } from './model/risk.js';
+export type {
+  ApproverSpec,
+  Effect,
+  EscalationTarget,
+  Patterns,
+  PolicyRule,
+  RequireComment,
+  RuleCredentials,
+  RuleMatch,
+} from './model/rule.js';
+export { DEFAULT_MAX_USES, MAX_CONDITION_LENGTH, type ReuseSpec, type RiskTier } from './model/rule.js';
+export type { Directory } from './policy/approvers.js';
+export type { ConditionCall } from './policy/conditions.js';
+export type { PolicyDecision } from './policy/policy.js';
 export {
   type CutReport,
   type CutWording,
@@ -58,31 +128,8 @@ export {
   type ParamsCut,
   type PartCut,
   utf16Length,
-} from './fit-to-budget.js';
-export type { Credentials, Grant, GrantCheck, GrantRecord } from './grants.js';
-export { closestKey, MAX_PARAMS_DEPTH, MAX_PARAMS_VALUES, readMembers, unknownKeyIssue } from './input.js';
-export {
-  claimDeadline,
-  type Lapse,
-  lapse,
-  lapseGrant,
-  lapsesAt,
-  STRANDED_REASON,
-  UNENDED_GRANT_REASON,
-  UNUSED_APPROVAL_REASON,
-} from './lapse.js';
-export { repeatedMember } from './line-problem.js';
-export type { OnCallResolver } from './on-call.js';
-export type { CheckResult, OpenAction, OpenContext, OpenResult } from './open.js';
-export type { CountersignOptions } from './options.js';
-export { describeOutcome, type OutcomeDescription } from './outcome.js';
-export {
-  createPagerDutyOnCall,
-  type PagerDutyOnCallOptions,
-  type PagerDutyUser,
-} from './pagerduty-on-call.js';
-export { isNarrowing } from './param-edits.js';
-export type { PolicyDecision } from './policy.js';
+} from './present/fit-to-budget.js';
+export { describeOutcome, type OutcomeDescription } from './present/outcome.js';
 export {
   type ApprovalTerms,
   decisionProblem,
@@ -92,47 +139,12 @@ export {
   type RequestPresentation,
   STATUS_HEADLINES,
   UNVERIFIED_REASON_LABEL,
-} from './presentation.js';
-export { createRedactor, REDACTED, type Redactor, scrubText } from './redact.js';
-export { inboxRequestUrl } from './request-page.js';
-export type { Risk } from './risk.js';
-export { RISK_LEVELS } from './risk.js';
-export type {
-  ApproverSpec,
-  Effect,
-  EscalationTarget,
-  Patterns,
-  PolicyRule,
-  RequireComment,
-  RuleCredentials,
-  RuleMatch,
-} from './rule.js';
-export { DEFAULT_MAX_USES, MAX_CONDITION_LENGTH, type ReuseSpec, type RiskTier } from './rule.js';
-export type {
-  ConsumeGrantMatch,
-  CreateRequestResult,
-  ListGrantsQuery,
-  ListRequestsQuery,
-  ReuseWindow,
-  ReuseWindowQuery,
-  Store,
-} from './store.js';
-export { actionNameFor, type ToolNameOf, toolCallKey, toolNameFor } from './tool-names.js';
-export type {
-  BatchDecisionInput,
-  BatchDecisionResult,
-  DecisionInput,
-  DecisionResult,
-  DeliveryContext,
-  FollowUpNotice,
-  Transport,
-  TransportHost,
-} from './transport.js';
+} from './present/presentation.js';
+export { inboxRequestUrl } from './present/request-page.js';
 export {
   characterMarker,
   isHiddenCharacter,
   type ShowHiddenOptions,
   showHidden,
   visibleLength,
-} from './visible-text.js';
-export type { WrapSpec } from './wrap.js';
+} from './present/visible-text.js';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { Alarm, type Sleeper } from '../src/alarm.js';
+import { Alarm, type Sleeper } from '../src/runtime/alarm.js';
 import { createTestClock } from '../src/testing/index.js';
 
 function sleeper(name: string, woke: string[]): Sleeper {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { presentRequest } from '../src/index.js';
-import type { PolicyRule } from '../src/rule.js';
+import type { PolicyRule } from '../src/model/rule.js';
 import { sampleRequest } from '../src/testing/index.js';
 import { setup } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { toJsonLines } from '../src/audit.js';
 import { sealAuditEntries, verifyAuditLog } from '../src/index.js';
+import { toJsonLines } from '../src/model/audit.js';
 import { sampleDraft } from '../src/testing/index.js';
 
 /** A 3-entry export as bytes whose second entry's detail holds U+FFFD, encoded as UTF-8 (EF BF BD). */

@@ -1,9 +1,9 @@
 // docs/audit-format.md states the format's tables; these hold them to the code that enforces them.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { auditEntryShape } from '../src/audit.js';
-import { AUDIT_TYPE_RULES } from '../src/audit-rules.js';
 import { AUDIT_TYPES, VerifyFailure } from '../src/index.js';
+import { auditEntryShape } from '../src/model/audit.js';
+import { AUDIT_TYPE_RULES } from '../src/model/audit-rules.js';
 
 const doc = readFileSync(new URL('../../../docs/audit-format.md', import.meta.url), 'utf8');
 

@@ -1,6 +1,5 @@
 import { createMemoryStore } from '@countersign/memory-store';
 import { describe, expect, test } from 'vitest';
-import { toJsonLines } from '../src/audit.js';
 import {
   AUDIT_TYPES,
   type AuditDraft,
@@ -9,6 +8,7 @@ import {
   sealAuditEntries,
   verifyAuditLog,
 } from '../src/index.js';
+import { toJsonLines } from '../src/model/audit.js';
 import { SAMPLE_TIME } from '../src/testing/fixtures.js';
 import { createRecordingTransport, sampleDraft } from '../src/testing/index.js';
 

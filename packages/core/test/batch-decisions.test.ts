@@ -1,7 +1,7 @@
 import { createMemoryStore } from '@countersign/memory-store';
 import { describe, expect, test } from 'vitest';
 import { type Countersign, ErrorCode } from '../src/index.js';
-import type { PolicyRule } from '../src/rule.js';
+import type { PolicyRule } from '../src/model/rule.js';
 import { attempt, CONTEXT, overrideStore, setup } from './helpers.js';
 
 const POLICY: PolicyRule[] = [

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { auditEntrySchema, isPlainAuditEntry } from '../src/audit.js';
-import { freezeCanonical } from '../src/canonical-json.js';
 import { type AuditDraft, canonicalJson, sealAuditEntries } from '../src/index.js';
+import { freezeCanonical } from '../src/lib/canonical-json.js';
+import { auditEntrySchema, isPlainAuditEntry } from '../src/model/audit.js';
 import { sampleDraft } from '../src/testing/index.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { Condition, type ConditionCall, celParams } from '../src/conditions.js';
 import { ErrorCode, isCountersignError } from '../src/index.js';
-import { Policy } from '../src/policy.js';
-import type { PolicyRule } from '../src/rule.js';
+import type { PolicyRule } from '../src/model/rule.js';
+import { Condition, type ConditionCall, celParams } from '../src/policy/conditions.js';
+import { Policy } from '../src/policy/policy.js';
 import { attempt, setup } from './helpers.js';
 
 const SUBJECT = { resource: null, actor: 'agent:a' };

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ErrorCode, isCountersignError } from '../src/index.js';
-import { Policy } from '../src/policy.js';
-import type { PolicyRule } from '../src/rule.js';
+import type { PolicyRule } from '../src/model/rule.js';
+import { Policy } from '../src/policy/policy.js';
 import { attempt, CONTEXT, setup } from './helpers.js';
 
 const EXPORTS: PolicyRule[] = [

@@ -1,7 +1,6 @@
 import { inspect } from 'node:util';
 import { createMemoryStore } from '@countersign/memory-store';
 import { describe, expect, expectTypeOf, test } from 'vitest';
-import type { Credentials } from '../src/grants.js';
 import {
   type CredentialBroker,
   type CredentialRequest,
@@ -9,7 +8,8 @@ import {
   type Grant,
   isCountersignError,
 } from '../src/index.js';
-import type { PolicyRule } from '../src/rule.js';
+import type { Credentials } from '../src/model/grants.js';
+import type { PolicyRule } from '../src/model/rule.js';
 import { createTestClock, runCredentialBrokerConformance } from '../src/testing/index.js';
 import {
   approveNextDelivery,

@@ -2,7 +2,7 @@
 import { createMemoryStore } from '@countersign/memory-store';
 import { describe, expect, test } from 'vitest';
 import { createCountersign, ErrorCode, type OnCallResolver } from '../src/index.js';
-import type { PolicyRule } from '../src/rule.js';
+import type { PolicyRule } from '../src/model/rule.js';
 import { createTestClock } from '../src/testing/index.js';
 import { CONTEXT, DIRECTORY } from './helpers.js';
 

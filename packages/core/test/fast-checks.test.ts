@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import type { z } from 'zod';
-import { approvalRequestSchema } from '../src/approval.js';
-import { grantRecordSchema } from '../src/grants.js';
-import { frozenParts, plainGrant, plainRequest } from '../src/record-checks.js';
+import { approvalRequestSchema } from '../src/model/approval.js';
+import { grantRecordSchema } from '../src/model/grants.js';
+import { frozenParts, plainGrant, plainRequest } from '../src/model/record-checks.js';
 import {
   decisionInputSchema,
   grantCheckSchema,
@@ -11,7 +11,7 @@ import {
   plainDecisionInput,
   plainGrantCheck,
   plainGuardInput,
-} from '../src/schemas.js';
+} from '../src/model/schemas.js';
 import { sampleGrant, sampleRequest } from '../src/testing/index.js';
 
 /** A fast check may pass anything to the schema, but what it accepts, the schema must accept and read the same. */

@@ -1,7 +1,7 @@
 import { createMemoryStore } from '@countersign/memory-store';
-import type { GuardAction, GuardContext } from '../src/call.js';
 import { type Countersign, type CountersignOptions, createCountersign, type Store } from '../src/index.js';
-import type { PolicyRule } from '../src/rule.js';
+import type { GuardAction, GuardContext } from '../src/model/call.js';
+import type { PolicyRule } from '../src/model/rule.js';
 import { createRecordingTransport, createTestClock } from '../src/testing/index.js';
 
 export const POLICY: PolicyRule[] = [

@@ -9,7 +9,7 @@ import {
   isCountersignError,
   type Store,
 } from '../src/index.js';
-import type { PolicyRule } from '../src/rule.js';
+import type { PolicyRule } from '../src/model/rule.js';
 import { createRecordingTransport, createTestClock } from '../src/testing/index.js';
 import { CONTEXT, overrideStore } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ErrorCode } from '../src/index.js';
-import type { PolicyRule } from '../src/rule.js';
+import type { PolicyRule } from '../src/model/rule.js';
 import { attempt, CONTEXT, setup } from './helpers.js';
 
 const rule = (requireComment: PolicyRule['requireComment']): PolicyRule[] => [

@@ -1,8 +1,8 @@
 import { createMemoryStore } from '@countersign/memory-store';
 import { describe, expect, test } from 'vitest';
-import type { Narrowed } from '../src/call.js';
 import { ErrorCode, fingerprintAction } from '../src/index.js';
-import type { PolicyRule } from '../src/rule.js';
+import type { Narrowed } from '../src/model/call.js';
+import type { PolicyRule } from '../src/model/rule.js';
 import { CONTEXT, setup } from './helpers.js';
 
 const RULE: PolicyRule = {

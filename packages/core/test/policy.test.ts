@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { compileGlob } from '../src/glob.js';
-import { Policy } from '../src/policy.js';
-import type { PolicyRule } from '../src/rule.js';
+import { compileGlob } from '../src/lib/glob.js';
+import type { PolicyRule } from '../src/model/rule.js';
+import { Policy } from '../src/policy/policy.js';
 
 describe('glob', () => {
   test.each([

@@ -1,7 +1,7 @@
 // An approver edit that keeps or touches a redacted list item is refused at decide(), not left for the guard.
 import { describe, expect, test } from 'vitest';
 import { ErrorCode } from '../src/index.js';
-import type { PolicyRule } from '../src/rule.js';
+import type { PolicyRule } from '../src/model/rule.js';
 import { CONTEXT, setup } from './helpers.js';
 
 const RULE: PolicyRule = {

@@ -1,11 +1,11 @@
 import { createMemoryStore } from '@countersign/memory-store';
 import { afterEach, describe, expect, test } from 'vitest';
+import type { FollowUpNotice } from '../src/contracts/transport.js';
 import { createPagerDutyOnCall, ErrorCode } from '../src/index.js';
-import { resolveOptions } from '../src/options.js';
-import type { PolicyRule } from '../src/rule.js';
-import { Runtime } from '../src/runtime.js';
+import { resolveOptions } from '../src/instance/options.js';
+import type { PolicyRule } from '../src/model/rule.js';
+import { Runtime } from '../src/runtime/runtime.js';
 import { createRecordingTransport, createTestClock, startPagerDutyEmulator } from '../src/testing/index.js';
-import type { FollowUpNotice } from '../src/transport.js';
 import { attempt, CONTEXT, DIRECTORY, setup } from './helpers.js';
 
 const MINUTE = 60_000;

@@ -1,8 +1,8 @@
 import { createMemoryStore } from '@countersign/memory-store';
 import { describe, expect, test } from 'vitest';
-import type { GuardAction } from '../src/call.js';
 import { type Countersign, ErrorCode, type Store } from '../src/index.js';
-import type { PolicyRule } from '../src/rule.js';
+import type { GuardAction } from '../src/model/call.js';
+import type { PolicyRule } from '../src/model/rule.js';
 import { attempt, CONTEXT, overrideStore, setup, tick } from './helpers.js';
 
 const reuseRule = (overrides: Partial<PolicyRule> = {}): PolicyRule[] => [

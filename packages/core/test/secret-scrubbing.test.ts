@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import type { Credentials } from '../src/grants.js';
 import { AUDIT_TYPES, type Countersign, type CredentialBroker, type Grant } from '../src/index.js';
-import type { PolicyRule } from '../src/rule.js';
+import type { Credentials } from '../src/model/grants.js';
+import type { PolicyRule } from '../src/model/rule.js';
 import { createTestClock, type RecordingTransport } from '../src/testing/index.js';
 import { CONTEXT, setup } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { createRedactor, scrubText } from '../src/index.js';
-import { SECRET_SHAPES } from '../src/redact.js';
+import { SECRET_SHAPES } from '../src/lib/redact.js';
 
 const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const NPM_TOKEN = 'npm_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8';

@@ -10,7 +10,7 @@ import {
   type JsonObject,
   type JsonValue,
 } from '../src/index.js';
-import { copyJsonParams, MAX_PARAMS_DEPTH } from '../src/input.js';
+import { copyJsonParams, MAX_PARAMS_DEPTH } from '../src/lib/input.js';
 import { attempt, CONTEXT, DIRECTORY, EXPORT, POLICY, setup } from './helpers.js';
 
 const base = () => ({ store: createMemoryStore(), directory: DIRECTORY, policy: POLICY });

@@ -1,5 +1,4 @@
 import { describe, expectTypeOf, test } from 'vitest';
-import type { GuardContext } from '../src/call.js';
 import type {
   ApprovalRequest,
   Countersign,
@@ -12,6 +11,7 @@ import type {
   Transport,
   VerifyResult,
 } from '../src/index.js';
+import type { GuardContext } from '../src/model/call.js';
 
 describe('public types', () => {
   test('guard returns what run returns, and run receives a Grant', () => {

@@ -1,6 +1,5 @@
 import { createMemoryStore } from '@countersign/memory-store';
 import { describe, expect, test } from 'vitest';
-import type { GuardAction, GuardContext } from '../src/call.js';
 import {
   type ApprovalRequest,
   ConfigError,
@@ -10,6 +9,7 @@ import {
   type Store,
   ValidationError,
 } from '../src/index.js';
+import type { GuardAction, GuardContext } from '../src/model/call.js';
 import { attempt, CONTEXT, DIRECTORY, EXPORT, overrideStore, POLICY, setup } from './helpers.js';
 
 describe('validation', () => {

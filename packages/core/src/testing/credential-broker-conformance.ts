@@ -1,8 +1,8 @@
 // runCredentialBrokerConformance(): what every credential broker must do, as tests any runner can run.
 
-import type { CredentialBroker, CredentialRequest } from '../credential-broker.js';
-import type { Credentials } from '../grants.js';
-import { newGrantId, sha256Hex } from '../ids.js';
+import type { CredentialBroker, CredentialRequest } from '../contracts/credential-broker.js';
+import { newGrantId, sha256Hex } from '../lib/ids.js';
+import type { Credentials } from '../model/grants.js';
 import type { ConformanceRunner } from './runner.js';
 
 /** What the suite needs to observe a broker's credentials from the outside. */

@@ -1,9 +1,10 @@
 // Sample records for tests of stores and transports.
-import type { ApprovalRequest } from '../approval.js';
-import { type AuditDraft, emptyDraft } from '../audit.js';
-import { AUDIT_TYPE_RULES } from '../audit-rules.js';
-import type { GrantRecord } from '../grants.js';
-import { newGrantId, newRequestId, sha256Hex } from '../ids.js';
+
+import { newGrantId, newRequestId, sha256Hex } from '../lib/ids.js';
+import type { ApprovalRequest } from '../model/approval.js';
+import { type AuditDraft, emptyDraft } from '../model/audit.js';
+import { AUDIT_TYPE_RULES } from '../model/audit-rules.js';
+import type { GrantRecord } from '../model/grants.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 

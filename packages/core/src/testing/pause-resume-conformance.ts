@@ -1,11 +1,12 @@
 // Pausing and resuming as runnable tests over a store: open, decide elsewhere, resume once, scoped keys, final errors.
-import type { ApprovalRequest } from '../approval.js';
-import type { GuardContext } from '../call.js';
-import { createCountersign } from '../countersign.js';
-import type { Countersign } from '../countersign-api.js';
-import { isCountersignError } from '../errors.js';
-import type { PolicyRule } from '../rule.js';
-import type { Store } from '../store.js';
+
+import type { Store } from '../contracts/store.js';
+import { createCountersign } from '../instance/countersign.js';
+import type { Countersign } from '../instance/countersign-api.js';
+import { isCountersignError } from '../lib/errors.js';
+import type { ApprovalRequest } from '../model/approval.js';
+import type { GuardContext } from '../model/call.js';
+import type { PolicyRule } from '../model/rule.js';
 import { createRecordingTransport, type RecordingTransport } from './recording-transport.js';
 import type { ConformanceRunner } from './runner.js';
 import { createTestClock, type TestClock } from './test-clock.js';

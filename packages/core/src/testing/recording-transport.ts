@@ -1,6 +1,7 @@
 // A transport that records what it was given, for tests of guarded code.
-import type { ApprovalRequest, DeliveryReceipt } from '../approval.js';
-import type { DecisionInput, DeliveryContext, Transport, TransportHost } from '../transport.js';
+
+import type { DecisionInput, DeliveryContext, Transport, TransportHost } from '../contracts/transport.js';
+import type { ApprovalRequest, DeliveryReceipt } from '../model/approval.js';
 
 export interface RecordingTransport extends Transport {
   /** Requests delivered, in order, one per request id. */

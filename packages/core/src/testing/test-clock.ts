@@ -1,5 +1,5 @@
 // A manual clock for tests: time moves only when told to.
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
 
 export interface TestClock extends Clock {
   /** Moves time forward, firing due timers in order; awaits between timers so their effects settle. */

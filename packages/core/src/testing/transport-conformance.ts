@@ -1,7 +1,8 @@
 // runTransportConformance(): what every transport must do, as tests any runner can run.
-import type { ApprovalRequest } from '../approval.js';
-import { systemClock } from '../clock.js';
-import type { DecisionInput, Transport, TransportHost } from '../transport.js';
+
+import type { DecisionInput, Transport, TransportHost } from '../contracts/transport.js';
+import { systemClock } from '../lib/clock.js';
+import type { ApprovalRequest } from '../model/approval.js';
 import { sampleRequest } from './fixtures.js';
 import type { ConformanceRunner } from './runner.js';
 

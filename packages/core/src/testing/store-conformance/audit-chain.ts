@@ -1,6 +1,6 @@
 // Store cases for the audit log: one linear hash chain, paged in order, under concurrent appends.
-import { toJsonLines } from '../../audit.js';
-import { verifyAuditLog } from '../../audit-verify.js';
+import { toJsonLines } from '../../model/audit.js';
+import { verifyAuditLog } from '../../model/audit-verify.js';
 import { sampleDraft } from '../fixtures.js';
 import type { StoreCases } from './store-cases.js';
 

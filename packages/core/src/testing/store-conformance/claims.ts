@@ -1,5 +1,5 @@
 // Store cases for claiming an approval: the request update and its grant, written together or not at all.
-import { grantRecordSchema } from '../../grants.js';
+import { grantRecordSchema } from '../../model/grants.js';
 import { sampleDraft, sampleGrant, sampleRequest } from '../fixtures.js';
 import type { StoreCases } from './store-cases.js';
 

@@ -1,5 +1,5 @@
 // Store cases for grants: round trips, single consumption bound to the call, revocation, listing unrevoked.
-import { type GrantRecord, grantRecordSchema } from '../../grants.js';
+import { type GrantRecord, grantRecordSchema } from '../../model/grants.js';
 import { SAMPLE_TIME, sampleDraft, sampleGrant } from '../fixtures.js';
 import type { StoreCases } from './store-cases.js';
 

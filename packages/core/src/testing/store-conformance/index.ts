@@ -1,5 +1,5 @@
 // The Store contract as runnable tests, which every store runs: atomicity, races, the audit chain, sweeping.
-import type { Store } from '../../store.js';
+import type { Store } from '../../contracts/store.js';
 import type { ConformanceRunner } from '../runner.js';
 import { auditChainCases } from './audit-chain.js';
 import { batchUpdateCases } from './batch-updates.js';

@@ -1,5 +1,5 @@
 // Store cases for requests: exact round trips, idempotency keys, compare-and-set updates, listing.
-import { approvalRequestSchema } from '../../approval.js';
+import { approvalRequestSchema } from '../../model/approval.js';
 import { SAMPLE_TIME, sampleDraft, sampleRequest } from '../fixtures.js';
 import type { StoreCases } from './store-cases.js';
 

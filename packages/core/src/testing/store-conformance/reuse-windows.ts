@@ -1,5 +1,5 @@
 // Store cases for reuse windows: created once, found while live, each use a compare-and-set on the count.
-import type { ReuseWindow } from '../../store.js';
+import type { ReuseWindow } from '../../contracts/store.js';
 import { SAMPLE_TIME, sampleDraft, sampleRequest } from '../fixtures.js';
 import { HOUR, type StoreCases } from './store-cases.js';
 

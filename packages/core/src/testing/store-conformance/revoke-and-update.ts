@@ -1,6 +1,6 @@
 // Store cases for ending a grant and updating its request in one call, each part on its own conditions.
-import { toJsonLines } from '../../audit.js';
-import { verifyAuditLog } from '../../audit-verify.js';
+import { toJsonLines } from '../../model/audit.js';
+import { verifyAuditLog } from '../../model/audit-verify.js';
 import { SAMPLE_TIME, sampleDraft, sampleGrant, sampleRequest } from '../fixtures.js';
 import type { StoreCases } from './store-cases.js';
 

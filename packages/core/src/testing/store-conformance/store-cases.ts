@@ -1,5 +1,5 @@
 // What each group of store cases is given: a test that opens a fresh store, the runner's expect, the racer count.
-import type { Store } from '../../store.js';
+import type { Store } from '../../contracts/store.js';
 import type { ConformanceRunner } from '../runner.js';
 
 export const HOUR = 3_600_000;

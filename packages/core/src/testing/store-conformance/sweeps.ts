@@ -1,10 +1,11 @@
 // Store cases for sweeping, by core's sweep() and the store's own sweeper: lapsed grants and approvals closed once.
-import { type ApprovalRequest, approvalRequestSchema } from '../../approval.js';
-import { toJsonLines } from '../../audit.js';
-import { verifyAuditLog } from '../../audit-verify.js';
-import { createCountersign } from '../../countersign.js';
-import { STRANDED_REASON, UNENDED_GRANT_REASON, UNUSED_APPROVAL_REASON } from '../../lapse.js';
-import type { Store } from '../../store.js';
+
+import type { Store } from '../../contracts/store.js';
+import { createCountersign } from '../../instance/countersign.js';
+import { type ApprovalRequest, approvalRequestSchema } from '../../model/approval.js';
+import { toJsonLines } from '../../model/audit.js';
+import { verifyAuditLog } from '../../model/audit-verify.js';
+import { STRANDED_REASON, UNENDED_GRANT_REASON, UNUSED_APPROVAL_REASON } from '../../model/lapse.js';
 import { sampleGrant, sampleRequest } from '../fixtures.js';
 import { createRecordingTransport } from '../recording-transport.js';
 import { createTestClock } from '../test-clock.js';

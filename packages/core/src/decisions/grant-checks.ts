@@ -1,0 +1,75 @@
+// grants.consume(): the resource side accepting a grant token once, for exactly its call.
+
+import { GrantRefusal, GrantRefusedError, ValidationError } from '../lib/errors.js';
+import { fingerprintAction } from '../lib/fingerprint.js';
+import { sha256Hex } from '../lib/ids.js';
+import { copyJsonParams, readMembers } from '../lib/input.js';
+import { emptyDraft } from '../model/audit.js';
+import type { GrantCheck, GrantRecord } from '../model/grants.js';
+import { GRANT_CHECK_KEYS, grantCheckSchema, parseInput, plainGrantCheck } from '../model/schemas.js';
+import { checkGrant, type Runtime } from '../runtime/runtime.js';
+
+/**
+ * The resource side of a grant: accepts a token once, for exactly the action, resource, params
+ * and session it was issued for. Every refusal is audited.
+ */
+export async function consumeGrant(runtime: Runtime, token: string, check: GrantCheck): Promise<GrantRecord> {
+  if (typeof token !== 'string' || token.length === 0 || token.length > 256) {
+    throw new ValidationError('grant token', ['must be the token string from grant.token']);
+  }
+  const members = readMembers(check, GRANT_CHECK_KEYS, 'grant check');
+  const parsed = plainGrantCheck(members) ?? parseInput(grantCheckSchema, members, 'grant check');
+  const fingerprint = fingerprintAction({
+    name: parsed.name,
+    resource: parsed.resource ?? null,
+    params: copyJsonParams(parsed.params, 'grant check'),
+  });
+  const tokenHash = sha256Hex(token);
+  // A grant this process issued and is running needs no read: its record is here.
+  const live = runtime.liveGrants.get(tokenHash);
+  const known = live !== undefined ? live.record : await runtime.loadGrant(tokenHash);
+  const now = runtime.now();
+  const draft = (type: 'consumed' | 'consume_refused', detail: string | null) => ({
+    ...emptyDraft(type, now),
+    requestId: known?.requestId ?? null,
+    grantId: known?.id ?? null,
+    actor: known?.actor ?? null,
+    sessionId: parsed.sessionId,
+    fingerprint,
+    ruleId: known?.ruleId ?? null,
+    detail,
+    consumedAt: type === 'consumed' ? now : null,
+  });
+  if (known !== null) {
+    // Through the process running the grant, the consumption is recorded on the entry that ends it.
+    const consumed = live === undefined ? [draft('consumed', null)] : [];
+    const match = { tokenHash, fingerprint, sessionId: parsed.sessionId, now };
+    const attempt = runtime.call('consumeGrant', () => runtime.store.consumeGrant(match, consumed));
+    const result = await (live === undefined ? attempt : live.track(attempt, now));
+    if (result !== null) {
+      if (live === undefined) runtime.emit(consumed, null);
+      return checkGrant(result);
+    }
+  }
+  // Re-read: a racer may have consumed it between our read and our attempt.
+  const latest = known === null ? null : await runtime.loadGrant(tokenHash);
+  const reason = refusalReason(latest, fingerprint, parsed.sessionId, now);
+  const refused = [draft('consume_refused', reason)];
+  await runtime.append(refused, null);
+  throw new GrantRefusedError(reason, known?.id ?? null);
+}
+
+function refusalReason(
+  grant: GrantRecord | null,
+  fingerprint: string,
+  sessionId: string,
+  now: number,
+): GrantRefusal {
+  if (grant === null) return GrantRefusal.Unknown;
+  if (grant.consumedAt !== null) return GrantRefusal.Consumed;
+  if (grant.revokedAt !== null) return GrantRefusal.Revoked;
+  if (grant.expiresAt <= now) return GrantRefusal.Expired;
+  if (grant.sessionId !== sessionId) return GrantRefusal.SessionMismatch;
+  if (grant.fingerprint !== fingerprint) return GrantRefusal.ActionMismatch;
+  return GrantRefusal.Consumed;
+}

@@ -1,0 +1,284 @@
+// The wait for a decision: looks at the request until it is decided, then runs or reports.
+
+import { narrowedCall } from '../features/edits/param-edits.js';
+import { openWindow } from '../features/reuse/reuse-windows.js';
+import { decideCall, type RoutedDecision } from '../features/risk-tiers/risk-routing.js';
+import { forgetCanonicalJson } from '../lib/canonical-json.js';
+import {
+  AlreadyStartedError,
+  ApprovalCancelledError,
+  ApprovalDeniedError,
+  ApprovalExpiredError,
+  ApprovalPendingError,
+  ClosedError,
+  CorruptRecordError,
+  ErrorCode,
+  isCountersignError,
+} from '../lib/errors.js';
+import { scrubText } from '../lib/redact.js';
+import { type ApprovalRequest, EXPIRED_REASON } from '../model/approval.js';
+import type { Opened } from '../model/call.js';
+import { claimDeadline, UNUSED_APPROVAL_REASON } from '../model/lapse.js';
+import type { Sleeper } from '../runtime/alarm.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { Waiter } from '../runtime/waiters.js';
+import { approvalProblems } from './approval-check.js';
+import { DELIVERY_OVER, deliver } from './delivery.js';
+import { runGranted } from './granted-run.js';
+import type { Prepared } from './prepared-call.js';
+import { subjectDraft } from './prepared-call.js';
+import { openRequest } from './request-opening.js';
+
+/** What one look at a waiting request found: look again after `pauseMs`, or the guard's outcome. */
+type Step = { pauseMs: number } | { value: unknown };
+
+const AGAIN: Step = Object.freeze({ pauseMs: 0 });
+
+/**
+ * One guard's wait for a decision, driven by callbacks: while the request is pending nothing of
+ * the guard is suspended but this object and the promise it settles (an async loop kept its whole
+ * frame, about 0.8 KB, for as long as it waited). It keeps the request's id and deadline, not a
+ * version of the record; it is what the waiters wake; and it makes the AbortSignal transports see
+ * only when one reads it, since a Node 20 AbortController costs about 0.75 KB.
+ */
+export class ApprovalWait implements Waiter, Sleeper {
+  readonly requestId: string;
+  readonly expiresAt: number;
+  /**
+   * `delivering` until delivery ends, then `looking` during a look and `paused` between looks;
+   * `looking-again` when woken during a look, since the store may have changed after it read.
+   */
+  #state: 'delivering' | 'looking' | 'looking-again' | 'paused' | 'done' = 'delivering';
+  #deliveryOver = false;
+  #controller: AbortController | null = null;
+  /** Ends a delivery still in flight; set while one is. */
+  giveUpDelivery: (() => void) | null = null;
+  alarmAt = 0;
+  alarmIndex = -1;
+
+  /** Opens the request, delivers it and waits; the returned promise is the guard's. */
+  static open(runtime: Runtime, prepared: Prepared, decision: RoutedDecision): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      openRequest(runtime, prepared, decision)
+        .then((opened) => {
+          const wait = new ApprovalWait(runtime, prepared, opened, resolve);
+          wait.#lookAfter(opened.status === 'pending' ? deliver(runtime, opened, wait) : null);
+        })
+        .catch(reject);
+    });
+  }
+
+  /** Starts waiting: the waiters can wake it, and the caller's abort ends delivery and wakes it. */
+  private constructor(
+    private readonly runtime: Runtime,
+    private readonly prepared: Prepared,
+    request: ApprovalRequest,
+    /** Rejects too, given a rejected promise: keeping `reject` as well costs 56 B per guard. */
+    private readonly resolve: (value: unknown) => void,
+  ) {
+    this.requestId = request.id;
+    this.expiresAt = request.expiresAt;
+    runtime.waiters.add(this.requestId, this);
+    // This object is the listener (handleEvent), so no closure per guard.
+    prepared.signal?.addEventListener('abort', this);
+  }
+
+  /** The caller aborted: stop delivering, and look now, which cancels a pending request. */
+  handleEvent(): void {
+    this.endDelivery();
+    this.wake();
+  }
+
+  /** The first look, once delivery has ended; a delivery that failed ends the wait. */
+  #lookAfter(delivered: Promise<void> | null): void {
+    const first = () => {
+      this.#state = 'paused';
+      this.#look();
+    };
+    if (delivered === null) first();
+    else delivered.then(first, (error: unknown) => this.#finish(error, true));
+  }
+
+  /** Reads the request and acts on it, unless a look is already under way. */
+  #look(): void {
+    if (this.#state === 'looking') this.#state = 'looking-again';
+    if (this.#state !== 'paused') return;
+    this.#state = 'looking';
+    checkApproval(this.runtime, this.prepared, this)
+      .then((step) => {
+        if ('value' in step) return this.#finish(step.value, false);
+        const again = this.#state === 'looking-again';
+        this.#state = 'paused';
+        if (step.pauseMs <= 0 || again) return this.#look();
+        forgetCanonicalJson(this.prepared.action);
+        this.runtime.alarm.set(this, step.pauseMs);
+      })
+      // Whatever fails, the step or what follows it, ends the wait: the guard never hangs.
+      .catch((error: unknown) => this.#finish(error, true));
+  }
+
+  /** The request may have changed: look again now instead of at the end of the pause. */
+  wake(): void {
+    this.runtime.alarm.cancel(this);
+    this.#look();
+  }
+
+  #finish(outcome: unknown, failed: boolean): void {
+    if (this.#state === 'done') return;
+    this.#state = 'done';
+    this.close();
+    this.resolve(failed ? Promise.reject(outcome) : outcome);
+  }
+
+  /** Stops waiting and leaves nothing behind: no timer, waiter, listener or delivery. */
+  close(): void {
+    this.runtime.alarm.cancel(this);
+    this.endDelivery();
+    this.runtime.waiters.remove(this.requestId, this);
+    this.prepared.signal?.removeEventListener('abort', this);
+  }
+
+  get deliveryOver(): boolean {
+    return this.#deliveryOver;
+  }
+
+  /** Aborted once the request no longer needs delivering, however late a transport reads it. */
+  get deliverySignal(): AbortSignal {
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.#deliveryOver) this.#controller.abort(DELIVERY_OVER);
+    }
+    return this.#controller.signal;
+  }
+
+  endDelivery(): void {
+    if (this.#deliveryOver) return;
+    this.#deliveryOver = true;
+    this.#controller?.abort(DELIVERY_OVER);
+    this.giveUpDelivery?.();
+  }
+}
+
+/**
+ * Refuses, audited, an approved record that does not approve this exact call under its rule:
+ * the action never runs on a store's word alone.
+ */
+async function checkApproved(
+  runtime: Runtime,
+  prepared: Prepared,
+  requestId: string,
+  request: ApprovalRequest,
+): Promise<void> {
+  const problems = approvalProblems(
+    request,
+    {
+      requestId,
+      fingerprint: prepared.fingerprint,
+      sessionId: prepared.sessionId,
+      actor: prepared.actor,
+      onBehalfOf: prepared.onBehalfOf,
+      risk: runtime.options.riskRouting.size === 0 ? undefined : decideCall(runtime, prepared).route?.risk,
+      onCall: await runtime.options.followUps.onCallNow(runtime, request),
+    },
+    runtime.options,
+    runtime.now(),
+  );
+  if (problems.length === 0) return;
+  const error = new CorruptRecordError('approval', problems);
+  const draft = subjectDraft(runtime, 'refused', prepared, request.ruleId);
+  await runtime
+    .append(
+      [
+        {
+          ...draft,
+          requestId,
+          detail: scrubText(`corrupt record, not run: ${problems.join('; ')}`).slice(0, 1000),
+        },
+      ],
+      null,
+    )
+    .catch(() => {});
+  throw error;
+}
+
+/** A request still waiting when the caller will not wait: what `open()` returns, or the guard's error. */
+function notYet(prepared: Prepared, request: ApprovalRequest): Step {
+  if (prepared.mode === 'open') {
+    const opened: Opened = {
+      status: 'pending',
+      requestId: request.id,
+      expiresAt: request.expiresAt,
+      ruleId: request.ruleId,
+    };
+    return { value: opened };
+  }
+  throw new ApprovalPendingError(request.id, request.expiresAt);
+}
+
+/** One look at a waiting request: acts on its state and says what the wait does next. */
+async function checkApproval(runtime: Runtime, prepared: Prepared, wait: ApprovalWait): Promise<Step> {
+  const signal = prepared.signal;
+  const { pollMs } = runtime.options;
+  // A closing process stops waiting but leaves the request pending, for a restart to resume.
+  if (runtime.closed) throw new ClosedError();
+  let request: ApprovalRequest | null;
+  try {
+    request = await runtime.load(wait.requestId);
+  } catch (error) {
+    // A read grants nothing, so ride out a store outage until the deadline, then fail closed.
+    const retry = isCountersignError(error, ErrorCode.StoreFailed) && !signal?.aborted;
+    if (!retry || runtime.now() >= wait.expiresAt) throw error;
+    return { pauseMs: Math.min(pollMs, wait.expiresAt - runtime.now()) };
+  }
+  if (request === null)
+    throw new ApprovalCancelledError(wait.requestId, 'the request vanished from the store');
+  // Settled elsewhere (another process decided it): no longer a twin to re-attach to, nor counted.
+  if (request.status !== 'pending') runtime.pending.remove(request, request.id);
+  switch (request.status) {
+    case 'pending': {
+      if (signal?.aborted && !prepared.detach) {
+        await runtime.settle(request, 'cancelled', 'aborted by the caller');
+        return AGAIN;
+      }
+      const remaining = request.expiresAt - runtime.now();
+      if (remaining <= 0) {
+        await runtime.settle(request, 'expired', EXPIRED_REASON);
+        return AGAIN;
+      }
+      if (!prepared.wait || signal?.aborted) return notYet(prepared, request);
+      await runtime.options.followUps.due(runtime, request);
+      return { pauseMs: Math.min(remaining, pollMs) };
+    }
+    case 'approved': {
+      if (request.grantId !== null) throw new AlreadyStartedError(request.id, 'approved and claimed');
+      if (runtime.now() >= claimDeadline(request)) {
+        await runtime.settle(request, 'expired', UNUSED_APPROVAL_REASON);
+        return AGAIN;
+      }
+      if (prepared.mode === 'open') {
+        const opened: Opened = { status: 'approved', requestId: request.id, ruleId: request.ruleId };
+        return { value: opened };
+      }
+      // A detached caller that aborted runs nothing; the approval stays usable for a resume.
+      if (signal?.aborted) throw new ApprovalPendingError(request.id, request.expiresAt);
+      await checkApproved(runtime, prepared, wait.requestId, request);
+      const narrowed = narrowedCall(runtime, prepared, request);
+      // A narrowed approval covers only the narrowed call: it never opens a reuse window.
+      if (narrowed === null) await openWindow(runtime, prepared, request);
+      const call = narrowed?.prepared ?? prepared;
+      wait.endDelivery();
+      return { value: await runGranted(runtime, call, request, request.ruleId, request.grantTtlMs) };
+    }
+    case 'denied': {
+      const denial = [...request.decisions].reverse().find((d) => d.outcome === 'deny');
+      throw new ApprovalDeniedError(request.id, denial?.approver ?? null, denial?.comment ?? null);
+    }
+    case 'expired':
+      throw new ApprovalExpiredError(request.id, request.decidedAt !== null);
+    case 'cancelled':
+      throw new ApprovalCancelledError(request.id, request.closedReason ?? 'cancelled');
+    case 'executed':
+    case 'failed':
+      throw new AlreadyStartedError(request.id, request.status);
+  }
+}

@@ -1,0 +1,232 @@
+// Running with a grant: issue it, run the action once, revoke it in finally, record the outcome.
+
+import {
+  type IssuedCredentials,
+  issueCredentials,
+  revokeCredentials,
+  secretValues,
+} from '../features/credentials/credentials.js';
+import { forgetCanonicalJson } from '../lib/canonical-json.js';
+import { AlreadyStartedError, CorruptRecordError, OutcomeNotRecordedError } from '../lib/errors.js';
+import { newGrantId, newGrantToken, sha256Hex } from '../lib/ids.js';
+import { errorText } from '../lib/redact.js';
+import type { ApprovalRequest } from '../model/approval.js';
+import { type AuditDraft, grantDraft } from '../model/audit.js';
+import { createGrantHandle, type GrantRecord } from '../model/grants.js';
+import type { LiveGrant } from '../runtime/live-grants.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { type Prepared, subjectDraft } from './prepared-call.js';
+
+export async function runGranted(
+  runtime: Runtime,
+  prepared: Prepared,
+  request: ApprovalRequest | null,
+  ruleId: string,
+  grantTtlMs: number,
+): Promise<unknown> {
+  const now = runtime.now();
+  const token = newGrantToken();
+  const record: GrantRecord = {
+    id: newGrantId(),
+    tokenHash: sha256Hex(token),
+    fingerprint: prepared.fingerprint,
+    sessionId: prepared.sessionId,
+    requestId: request?.id ?? null,
+    actor: prepared.actor,
+    ruleId,
+    issuedAt: now,
+    expiresAt: now + grantTtlMs,
+    consumedAt: null,
+    revokedAt: null,
+  };
+  const detail = `grant expires ${new Date(record.expiresAt).toISOString()}`;
+  const drafts: AuditDraft[] = [
+    request
+      ? runtime.draft('granted', request, { grantId: record.id, detail })
+      : { ...subjectDraft(runtime, 'allowed', prepared, ruleId), grantId: record.id, detail },
+  ];
+  if (request) {
+    // Claiming the approval is the compare-and-set that makes its action run at most once.
+    const claimed = await runtime.updateAndCreateGrant(request, { grantId: record.id }, drafts, record);
+    if (claimed === null) throw new AlreadyStartedError(request.id, 'claimed by another process');
+    if (
+      claimed.id !== request.id ||
+      claimed.grantId !== record.id ||
+      // The approval's own fingerprint: an approver's narrowing rebinds the grant, not the request.
+      claimed.fingerprint !== request.fingerprint
+    ) {
+      throw new CorruptRecordError('claimed approval', ['is not the approval this call claimed']);
+    }
+    request = claimed;
+  } else {
+    await runtime.call('createGrant', () => runtime.store.createGrant(record, drafts));
+    runtime.emit(drafts, null);
+  }
+
+  const live = runtime.liveGrants.open(record);
+  const lifetime = grantLifetime(runtime, record.expiresAt);
+  const onAbort = () => lifetime.end('aborted by the caller');
+  prepared.signal?.addEventListener('abort', onAbort);
+  const plan = runtime.options.credentialPlans.get(ruleId);
+  let issued: IssuedCredentials | null = null;
+
+  let result: unknown;
+  let failure: { error: unknown } | null = null;
+  try {
+    // Issue failure lands in `failure`: the action never runs, and the grant is revoked below.
+    if (plan !== undefined) issued = await issueCredentials(runtime, plan, record, prepared, request);
+    result = await prepared.run(
+      createGrantHandle(record, token, lifetime.signal, issued?.credentials ?? null),
+    );
+  } catch (error) {
+    failure = { error };
+  } finally {
+    prepared.signal?.removeEventListener('abort', onAbort);
+    lifetime.end('grant revoked');
+    if (issued !== null) await revokeCredentials(runtime, issued, record, request);
+  }
+
+  // What the action's own error may quote of its credentials is scrubbed before any record sees it.
+  const secrets = secretValues(issued);
+  const recordError = await recordOutcome(runtime, prepared, live, request, ruleId, failure, secrets);
+  // This call writes no more entries with its action.
+  forgetCanonicalJson(prepared.action);
+  // The action's own error is the cause: it is what the caller must know first.
+  if (recordError !== null) {
+    throw new OutcomeNotRecordedError(
+      request?.id ?? null,
+      failure ? failure.error : recordError,
+      recordError,
+    );
+  }
+  if (failure) throw failure.error;
+  return result;
+}
+
+/**
+ * What `grant.signal` reports: aborted with the first of expiry, the caller's abort or revocation.
+ * The AbortController and the expiry timer are made only when the action first reads the
+ * signal, which most actions never do; the signal then looks exactly as if they had always existed.
+ */
+function grantLifetime(runtime: Runtime, expiresAt: number) {
+  const { clock } = runtime.options;
+  // Reasons are words until a signal exists to carry them: an Error costs a stack trace.
+  let ended: string | null = null;
+  let controller: AbortController | null = null;
+  let expiry: unknown = null;
+  const end = (reason: string) => {
+    if (ended !== null) return;
+    ended = reason;
+    if (expiry !== null) clock.clearTimeout(expiry);
+    controller?.abort(new Error(reason));
+  };
+  const signal = () => {
+    if (controller === null) {
+      controller = new AbortController();
+      const remaining = expiresAt - runtime.now();
+      if (ended === null && remaining <= 0) ended = 'grant expired';
+      if (ended !== null) controller.abort(new Error(ended));
+      else expiry = clock.setTimeout(() => end('grant expired'), remaining);
+    }
+    return controller.signal;
+  };
+  return { end, signal };
+}
+
+/**
+ * Revokes the grant and records how the action ended, with when the grant was consumed, in one
+ * entry (`executed` or `failed`); for a request, by settling it, in the same store call when the
+ * store can. Returns why the outcome could not be recorded, or null.
+ */
+async function recordOutcome(
+  runtime: Runtime,
+  prepared: Prepared,
+  live: LiveGrant,
+  request: ApprovalRequest | null,
+  ruleId: string,
+  failure: { error: unknown } | null,
+  secrets: readonly string[],
+): Promise<unknown> {
+  const { record } = live;
+  const outcome = failure ? 'failed' : 'executed';
+  const { consumedAt, unknown } = await endLive(runtime, live);
+  // The grant is revoked and the outcome recorded even when its consumption cannot be known.
+  const notes = [failure ? errorText(failure.error, secrets) : null, unknown].filter((note) => note !== null);
+  const detail = notes.length === 0 ? null : notes.join('; ');
+  const fields = { grantId: record.id, consumedAt };
+  if (request === null) {
+    const drafts = [{ ...subjectDraft(runtime, outcome, prepared, ruleId), ...fields, detail }];
+    try {
+      await revoke(runtime, record, null, drafts, drafts);
+      return null;
+    } catch (error) {
+      return error;
+    }
+  }
+  const changed = () => new Error('request changed while its action ran');
+  // Written only if the grant is revoked but the request was not settled, so the revocation is never unaudited.
+  const alone = [revokedDraft(runtime, record, consumedAt)];
+  if (runtime.store.revokeGrantAndUpdateRequest) {
+    try {
+      const revocation = { id: record.id, now: runtime.now(), drafts: [], alone };
+      const saved = await runtime.settle(request, outcome, detail, fields, revocation);
+      return saved === null ? changed() : null;
+    } catch (error) {
+      return error;
+    }
+  }
+  // Two store calls: each records its own step, so neither can land unaudited.
+  let recordError: unknown = null;
+  try {
+    await revoke(runtime, record, request, alone, []);
+  } catch (error) {
+    recordError = error;
+  }
+  try {
+    const saved = await runtime.settle(request, outcome, detail, fields);
+    if (saved === null) recordError ??= changed();
+  } catch (error) {
+    recordError ??= error;
+  }
+  return recordError;
+}
+
+/**
+ * Closes the grant to consumptions through this process and returns when it was consumed. A
+ * consumption whose store call failed may still have applied: then the store's record decides,
+ * and if it cannot be read, `unknown` says so (null is then not a claim that it was never used).
+ */
+async function endLive(
+  runtime: Runtime,
+  live: LiveGrant,
+): Promise<{ consumedAt: number | null; unknown: string | null }> {
+  runtime.liveGrants.close(live);
+  await live.settled();
+  if (!live.uncertain) return { consumedAt: live.consumedAt, unknown: null };
+  try {
+    const stored = await runtime.loadGrant(live.record.tokenHash);
+    return { consumedAt: stored === null ? live.consumedAt : stored.consumedAt, unknown: null };
+  } catch (error) {
+    return { consumedAt: live.consumedAt, unknown: `consumption unknown: ${errorText(error)}` };
+  }
+}
+
+function revokedDraft(runtime: Runtime, record: GrantRecord, consumedAt: number | null): AuditDraft {
+  return grantDraft('revoked', record, runtime.now(), { detail: 'the action ended', consumedAt });
+}
+
+/**
+ * Revokes the grant with `drafts` in the same atomic step; when it was revoked already (a sweeper
+ * got there first), appends `otherwise` on its own, so what it records is never lost.
+ */
+async function revoke(
+  runtime: Runtime,
+  record: GrantRecord,
+  request: ApprovalRequest | null,
+  drafts: AuditDraft[],
+  otherwise: AuditDraft[],
+): Promise<void> {
+  const revoked = await runtime.revokeGrant(record.id, runtime.now(), drafts);
+  if (revoked !== null) runtime.emit(drafts, request);
+  else if (otherwise.length > 0) await runtime.append(otherwise, request);
+}

@@ -1,0 +1,162 @@
+// A call's checked input: validated, copied once, fingerprinted and redacted before anything else.
+
+import { freezeCanonical, type JsonObject, NotJsonError } from '../lib/canonical-json.js';
+import { parseDuration } from '../lib/duration.js';
+import { ValidationError } from '../lib/errors.js';
+import { hashAction } from '../lib/fingerprint.js';
+import { copyJsonParams, readMembers } from '../lib/input.js';
+import { scrubText } from '../lib/redact.js';
+import type { RedactedAction } from '../model/approval.js';
+import { type AuditDraft, emptyDraft } from '../model/audit.js';
+import type { GuardAction, GuardContext } from '../model/call.js';
+import type { Grant } from '../model/grants.js';
+import type { Risk } from '../model/risk.js';
+import {
+  ACTION_KEYS,
+  CONTEXT_KEYS,
+  guardActionSchema,
+  guardContextSchema,
+  parseInput,
+  plainGuardInput,
+} from '../model/schemas.js';
+import type { PolicySubject } from '../policy/policy.js';
+import type { Runtime } from '../runtime/runtime.js';
+
+/** How a call goes through the guard path: run it, or only open its request (`open()`). */
+export type Mode = 'run' | 'open';
+
+/** A call's checked input, copied once: changing the caller's objects afterwards changes nothing. */
+export interface Prepared {
+  name: string;
+  resource: string | null;
+  /** The checked copy of the params, unredacted: what policy conditions see. */
+  params: JsonObject;
+  fingerprint: string;
+  action: RedactedAction;
+  // The caller's context, copied member by member: changing it after the call changes nothing.
+  actor: string;
+  onBehalfOf: string | null;
+  sessionId: string;
+  /** Scoped to the session (see {@link scopedKey}). */
+  idempotencyKey: string | null;
+  requestId: string | null;
+  signal: AbortSignal | undefined;
+  reason: string;
+  risk: Risk | undefined;
+  run: (grant: Grant) => unknown;
+  wait: boolean;
+  detach: boolean;
+  mode: Mode;
+}
+
+/**
+ * The empty list every new request starts with, shared: a 32 B array per list per pending request
+ * adds up, and frozen, no version can add to it in place (versions get new lists).
+ */
+export const NONE = Object.freeze([]) as never[];
+
+/** The session-scoped idempotency key stores see: unambiguous, whatever either part contains. */
+export function scopedKey(sessionId: string, key: string): string {
+  return JSON.stringify([sessionId, key]);
+}
+
+/** Validates and copies a call as `open()` and `check()` see it. */
+export function prepareCall(runtime: Runtime, action: GuardAction<unknown>, context: GuardContext): Prepared {
+  return prepare(runtime, action, context, 'open');
+}
+
+export function prepare(
+  runtime: Runtime,
+  action: GuardAction<unknown>,
+  context: GuardContext,
+  mode: Mode,
+): Prepared {
+  // One read of each member, unknown keys refused, before anything else looks at them.
+  const actionIn = readMembers(action, ACTION_KEYS, 'action');
+  const contextIn = readMembers(context, CONTEXT_KEYS, 'guard context');
+  const input = plainGuardInput(actionIn, contextIn) ?? {
+    ...parseInput(guardActionSchema, actionIn, 'action'),
+    ...parseInput(guardContextSchema, contextIn, 'guard context'),
+  };
+  const params = copyJsonParams(input.params, 'action params');
+  const resource = input.resource ?? null;
+  let hashes: ReturnType<typeof hashAction>;
+  try {
+    hashes = hashAction({ name: input.name, resource, params });
+  } catch (error) {
+    if (error instanceof NotJsonError)
+      throw new ValidationError('action params', [`params${error.path} ${error.problem}`]);
+    throw error;
+  }
+  const size = Buffer.byteLength(JSON.stringify(params));
+  if (size > runtime.options.maxParamsBytes) {
+    throw new ValidationError('action params', [
+      `${size} bytes exceeds maxParamsBytes (${runtime.options.maxParamsBytes})`,
+    ]);
+  }
+  const redacted = runtime.options.redactor(params);
+  return {
+    name: input.name,
+    resource,
+    params,
+    fingerprint: hashes.fingerprint,
+    // Frozen: every audit entry of this call carries it, and it serialises once for all of them.
+    action: freezeCanonical({
+      name: input.name,
+      resource: resource === null ? null : scrubText(resource),
+      params: redacted.params,
+      paramsHash: hashes.paramsHash,
+      redactedPaths: redacted.redactedPaths.length === 0 ? NONE : redacted.redactedPaths,
+    }),
+    actor: input.actor,
+    onBehalfOf: input.onBehalfOf ?? null,
+    sessionId: input.sessionId,
+    idempotencyKey: input.idempotencyKey == null ? null : scopedKey(input.sessionId, input.idempotencyKey),
+    requestId: input.requestId ?? null,
+    signal: input.signal,
+    reason: scrubText(input.reason),
+    risk: input.risk,
+    run: input.run as (grant: Grant) => unknown,
+    wait: mode === 'run' && input.wait !== false,
+    detach: input.onAbort === 'detach',
+    mode,
+  };
+}
+
+export function subjectDraft(
+  runtime: Runtime,
+  type: AuditDraft['type'],
+  prepared: Prepared,
+  ruleId: string,
+): AuditDraft {
+  return {
+    ...emptyDraft(type, runtime.now()),
+    actor: prepared.actor,
+    onBehalfOf: prepared.onBehalfOf,
+    sessionId: prepared.sessionId,
+    action: prepared.action,
+    fingerprint: prepared.fingerprint,
+    ruleId,
+    reason: prepared.reason,
+  };
+}
+
+/** The policy subject of a call, with what its conditions see. */
+export function policySubject(runtime: Runtime, prepared: Prepared): PolicySubject {
+  return {
+    action: prepared.name,
+    resource: prepared.resource,
+    actor: prepared.actor,
+    call: {
+      params: prepared.params,
+      onBehalfOf: prepared.onBehalfOf,
+      risk: prepared.risk ?? 'medium',
+      sessionId: prepared.sessionId,
+      now: runtime.now(),
+    },
+  };
+}
+
+export function ttl(value: string | number | undefined, fallback: number): number {
+  return value === undefined ? fallback : (parseDuration(value) ?? fallback);
+}

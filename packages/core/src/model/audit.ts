@@ -1,0 +1,341 @@
+// The audit chain: the entry format, its canonical encoding and hash, and sealing drafts into the chain.
+import type { z } from 'zod';
+import { cachedCanonicalJson, canonicalJson, quote, rememberCanonicalJson } from '../lib/canonical-json.js';
+import { sha256Hex } from '../lib/ids.js';
+import {
+  finite,
+  finiteOrNull,
+  isPlainObject,
+  isTextOrNull,
+  nullable,
+  oneOf,
+  positiveInt,
+  record,
+  text as textMember,
+  textOrNull,
+} from '../lib/record-shape.js';
+import { type ApprovalRequest, type RedactedAction, redactedActionShape } from './approval.js';
+import type { GrantRecord } from './grants.js';
+import { isCheckedFrozenAction } from './record-checks.js';
+
+export const AUDIT_TYPES = [
+  'requested',
+  'delivered',
+  'delivery_failed',
+  'decided',
+  'refused',
+  'approved',
+  'denied',
+  'expired',
+  'cancelled',
+  'allowed',
+  'policy_denied',
+  'granted',
+  'consumed',
+  'consume_refused',
+  'executed',
+  'failed',
+  'revoked',
+  'credential_issued',
+  'credential_revoked',
+  'credential_reaped',
+  'reuse_opened',
+  'reused',
+  'reuse_revoked',
+  'reminded',
+  'escalated',
+] as const;
+export type AuditType = (typeof AUDIT_TYPES)[number];
+
+/** An audit record's members before it joins the chain. Absent facts are `null`, never missing. */
+const draftMembers = {
+  type: oneOf(AUDIT_TYPES),
+  at: finite,
+  requestId: textOrNull,
+  grantId: textOrNull,
+  actor: textOrNull,
+  onBehalfOf: textOrNull,
+  sessionId: textOrNull,
+  action: nullable(redactedActionShape),
+  fingerprint: textOrNull,
+  /** The policy rule that explains this step, or `'default'`. */
+  ruleId: textOrNull,
+  /** The agent's stated reason, unverified. */
+  reason: textOrNull,
+  approver: textOrNull,
+  outcome: nullable(oneOf(['approve', 'deny'])),
+  comment: textOrNull,
+  via: textOrNull,
+  detail: textOrNull,
+  /**
+   * On the entry that ends a grant (`executed`, `failed`, `revoked`): when the grant was consumed,
+   * or null if it never was. A grant consumed by another process has a `consumed` entry of its own.
+   */
+  consumedAt: finiteOrNull,
+};
+export const auditDraftSchema = record(draftMembers).schema;
+export type AuditDraft = z.infer<typeof auditDraftSchema>;
+
+export const auditEntryShape = record({
+  ...draftMembers,
+  seq: positiveInt,
+  prevHash: textMember,
+  hash: textMember,
+});
+export const auditEntrySchema = auditEntryShape.schema;
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
+
+/** The newest entry's position; keep it somewhere the store cannot write to detect truncation. */
+export interface AuditHead {
+  seq: number;
+  hash: string;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** SHA-256 of the canonical JSON of an entry without its own `hash` member, if it has one. */
+export function hashAuditEntry(entry: Omit<AuditEntry, 'hash'> & { hash?: string }): string {
+  const json = auditEntryJson(entry);
+  if (json !== undefined) return sha256Hex(json);
+  const { hash: _, ...body } = entry;
+  return sha256Hex(canonicalJson(body));
+}
+
+/** Members of an entry besides `hash`. */
+const BODY_MEMBERS = Object.keys(auditEntryShape.members).length - 1;
+
+/**
+ * `canonicalJson(entry)` without sorting keys, for the shape every entry has: exactly the known
+ * members, each of its expected type, written in RFC 8785 order. Anything else returns undefined
+ * and goes the general way, so the output is the same string either way. Members are read by
+ * name, not in a loop over keys, because hashing runs for every entry written and verified.
+ */
+function auditEntryJson(entry: Omit<AuditEntry, 'hash'> & { hash?: string }): string | undefined {
+  const members = Object.keys(entry).length - (entry.hash === undefined ? 0 : 1);
+  return members === BODY_MEMBERS ? typedEntryJson(entry) : undefined;
+}
+
+/** {@link auditEntryJson} for an entry whose members are known to be exactly the schema's. */
+function typedEntryJson(entry: Omit<AuditEntry, 'hash'>): string | undefined {
+  const { action, actor, approver, at, comment, consumedAt, detail, fingerprint, grantId, onBehalfOf } =
+    entry;
+  const { outcome, prevHash, reason, requestId, ruleId, seq, sessionId, type, via } = entry;
+  const known =
+    Number.isFinite(at) &&
+    (consumedAt === null || Number.isFinite(consumedAt)) &&
+    Number.isFinite(seq) &&
+    typeof action === 'object' &&
+    typeof type === 'string' &&
+    isTextOrNull(actor) &&
+    isTextOrNull(approver) &&
+    isTextOrNull(comment) &&
+    isTextOrNull(detail) &&
+    isTextOrNull(fingerprint) &&
+    isTextOrNull(grantId) &&
+    isTextOrNull(onBehalfOf) &&
+    isTextOrNull(outcome) &&
+    isTextOrNull(prevHash) &&
+    isTextOrNull(reason) &&
+    isTextOrNull(requestId) &&
+    isTextOrNull(ruleId) &&
+    isTextOrNull(sessionId) &&
+    isTextOrNull(via);
+  return known ? knownEntryJson(entry) : undefined;
+}
+
+/** The canonical JSON of an entry already known to have exactly the members and types of the schema. */
+function knownEntryJson(entry: Omit<AuditEntry, 'hash'>): string {
+  const [head, tail] = knownEntryParts(entry);
+  return head + tail;
+}
+
+/**
+ * {@link knownEntryJson} cut where the `hash` member goes in RFC 8785 order (after `grantId`), so
+ * the hash input and the exported line are built from the same two strings.
+ */
+export function knownEntryParts(entry: Omit<AuditEntry, 'hash'>): [string, string] {
+  const { action, actor, approver, at, comment, consumedAt, detail, fingerprint, grantId, onBehalfOf } =
+    entry;
+  const { outcome, prevHash, reason, requestId, ruleId, seq, sessionId, type, via } = entry;
+  return [
+    `{"action":${actionJson(action)},"actor":${member(0, actor)}` +
+      `,"approver":${member(1, approver)},"at":${JSON.stringify(at)},"comment":${text(comment)}` +
+      `,"consumedAt":${consumedAt === null ? 'null' : JSON.stringify(consumedAt)}` +
+      `,"detail":${text(detail)},"fingerprint":${member(2, fingerprint)},"grantId":${text(grantId)}`,
+    `,"onBehalfOf":${member(3, onBehalfOf)},"outcome":${text(outcome)},"prevHash":${text(prevHash)}` +
+      `,"reason":${member(4, reason)},"requestId":${member(5, requestId)},"ruleId":${member(6, ruleId)}` +
+      `,"seq":${JSON.stringify(seq)},"sessionId":${member(7, sessionId)},"type":${quote(type)},"via":${member(8, via)}}`,
+  ];
+}
+
+/**
+ * For each member a call's entries usually repeat, the last string quoted and its JSON. Chains are
+ * written and verified in order, and one call's entries share their actor, session, reason, rule
+ * and fingerprint, so most members are found here instead of being checked and quoted again.
+ */
+const lastQuoted: (string | null)[] = new Array(18).fill(null);
+
+function member(slot: number, value: string | null): string {
+  if (value === null) return 'null';
+  if (lastQuoted[slot * 2] === value) return lastQuoted[slot * 2 + 1]!;
+  const quoted = quote(value);
+  lastQuoted[slot * 2] = value;
+  lastQuoted[slot * 2 + 1] = quoted;
+  return quoted;
+}
+
+/** `canonicalJson(action)`, with the five members of an action written in order, unsorted. */
+function actionJson(action: RedactedAction | null): string {
+  if (action === null) return 'null';
+  const cached = cachedCanonicalJson(action);
+  if (cached !== undefined) return cached;
+  if (!isPlainObject(action) || Object.keys(action).length !== ACTION_MEMBERS) return canonicalJson(action);
+  const { name, params, paramsHash, redactedPaths, resource } = action;
+  if (typeof name !== 'string' || typeof paramsHash !== 'string' || !isTextOrNull(resource))
+    return canonicalJson(action);
+  const json =
+    `{"name":${quote(name)},"params":${canonicalJson(params)},"paramsHash":${quote(paramsHash)}` +
+    `,"redactedPaths":${canonicalJson(redactedPaths)},"resource":${text(resource)}}`;
+  // A request's action, read back from a store that froze it: its next entries will want it too.
+  if (isCheckedFrozenAction(action)) rememberCanonicalJson(action, json);
+  return json;
+}
+
+/** Members of a redacted action. */
+const ACTION_MEMBERS = Object.keys(redactedActionShape.members).length;
+
+function text(value: string | null): string {
+  return value === null ? 'null' : quote(value);
+}
+
+/**
+ * True only for a value `auditEntrySchema` accepts unchanged: plain data with exactly the known
+ * members, each of its type. Verifying then skips the schema, which copies every entry; anything
+ * else still goes through the schema, so what passes and what fails is the same.
+ */
+export function isPlainAuditEntry(raw: unknown): raw is AuditEntry {
+  return auditEntryShape.check(raw);
+}
+
+/**
+ * Chains drafts after `head`. Stores call this inside the same atomic step that reads the head
+ * and writes the entries, so concurrent writers cannot fork the chain.
+ */
+export function sealAuditEntries(head: AuditHead | null, drafts: readonly AuditDraft[]): AuditEntry[] {
+  let seq = head?.seq ?? 0;
+  let prevHash = head?.hash ?? GENESIS_HASH;
+  return drafts.map((draft) => {
+    seq += 1;
+    // Built member by member rather than spread, so every entry shares one compact shape.
+    const entry: AuditEntry = {
+      type: draft.type,
+      at: draft.at,
+      requestId: draft.requestId,
+      grantId: draft.grantId,
+      actor: draft.actor,
+      onBehalfOf: draft.onBehalfOf,
+      sessionId: draft.sessionId,
+      action: draft.action,
+      fingerprint: draft.fingerprint,
+      ruleId: draft.ruleId,
+      reason: draft.reason,
+      approver: draft.approver,
+      outcome: draft.outcome,
+      comment: draft.comment,
+      via: draft.via,
+      detail: draft.detail,
+      consumedAt: draft.consumedAt,
+      seq,
+      prevHash,
+      hash: '',
+    };
+    const json = typedEntryJson(entry);
+    entry.hash = json === undefined ? hashAuditEntry(entry) : sha256Hex(json);
+    prevHash = entry.hash;
+    return entry;
+  });
+}
+
+export function emptyDraft(type: AuditType, at: number): AuditDraft {
+  return {
+    type,
+    at,
+    requestId: null,
+    grantId: null,
+    actor: null,
+    onBehalfOf: null,
+    sessionId: null,
+    action: null,
+    fingerprint: null,
+    ruleId: null,
+    reason: null,
+    approver: null,
+    outcome: null,
+    comment: null,
+    via: null,
+    detail: null,
+    consumedAt: null,
+  };
+}
+
+/** The audit draft for a step of `request`: who, what, why and the rule, taken from the request. */
+export function requestDraft(
+  type: AuditType,
+  request: ApprovalRequest,
+  at: number,
+  extra: Partial<AuditDraft> = {},
+): AuditDraft {
+  return {
+    ...emptyDraft(type, at),
+    requestId: request.id,
+    grantId: request.grantId,
+    actor: request.actor,
+    onBehalfOf: request.onBehalfOf,
+    sessionId: request.sessionId,
+    action: request.action,
+    fingerprint: request.fingerprint,
+    ruleId: request.ruleId,
+    reason: request.reason,
+    ...extra,
+  };
+}
+
+/** The audit draft for a step of a grant: its request, who holds it, for what call and under which rule. */
+export function grantDraft(
+  type: AuditType,
+  grant: GrantRecord,
+  at: number,
+  extra: Partial<AuditDraft> = {},
+): AuditDraft {
+  return {
+    ...emptyDraft(type, at),
+    requestId: grant.requestId,
+    grantId: grant.id,
+    actor: grant.actor,
+    sessionId: grant.sessionId,
+    fingerprint: grant.fingerprint,
+    ruleId: grant.ruleId,
+    ...extra,
+  };
+}
+
+/** The log as `verifyAuditLog` reads it: each entry's canonical encoding and a `\n`. */
+export function toJsonLines(entries: readonly AuditEntry[]): string {
+  return entries.map((entry) => `${auditLine(entry)}\n`).join('');
+}
+
+/**
+ * RFC 8785 canonical JSON of a whole entry, `hash` included. An entry that is not well formed is
+ * still written as it is (canonically when it is JSON at all), for the verifier to reject.
+ */
+function auditLine(entry: AuditEntry): string {
+  if (isPlainAuditEntry(entry)) {
+    const [head, tail] = knownEntryParts(entry);
+    return `${head},"hash":${quote(entry.hash)}${tail}`;
+  }
+  try {
+    return canonicalJson(entry);
+  } catch {
+    return JSON.stringify(entry);
+  }
+}

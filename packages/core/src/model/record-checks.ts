@@ -1,0 +1,156 @@
+// Records read back from a store: each checked against its one member table, sharing what cannot change.
+
+import { CorruptRecordError, isCountersignError } from '../lib/errors.js';
+import { arrayOf, type Check, checkWith, isPlainObject, text } from '../lib/record-shape.js';
+import {
+  type ApprovalRequest,
+  approvalRequestShape,
+  decisionShape,
+  deliveryReceiptShape,
+  redactedActionShape,
+} from './approval.js';
+import { type GrantRecord, grantRecordShape } from './grants.js';
+
+/**
+ * Deep-frozen parts of requests that passed their member's check, one set per member (a part
+ * valid in one member can be invalid in another). Core writes these parts frozen itself (a call's
+ * action, a rule's approver list, each new list of decisions or receipts: see
+ * {@link frozenParts}), so any store that hands them back unchanged, freezing or not, spares later
+ * versions of the request the walk. Only frozen values are remembered: nothing can change them.
+ */
+const checkedActions = new WeakSet<object>();
+const checkedApprovers = new WeakSet<object>();
+const checkedDecisions = new WeakSet<object>();
+const checkedDeliveries = new WeakSet<object>();
+
+/** Whether `value` is in one of the sets above: known deep-frozen, so it is shared without a walk. */
+function isRemembered(value: object): boolean {
+  return (
+    checkedActions.has(value) ||
+    checkedDecisions.has(value) ||
+    checkedDeliveries.has(value) ||
+    checkedApprovers.has(value)
+  );
+}
+
+/** Whether `value` is an action already checked and known to be deep-frozen. */
+export function isCheckedFrozenAction(value: object): boolean {
+  return checkedActions.has(value);
+}
+
+/** `check`, remembered in `checked` for deep-frozen values that pass it. */
+function remembered(check: Check, checked: WeakSet<object>): Check {
+  return (value) => {
+    if (typeof value === 'object' && value !== null && checked.has(value)) return true;
+    if (!check(value)) return false;
+    if (isDeepFrozen(value)) checked.add(value as object);
+    return true;
+  };
+}
+
+const isRequest = checkWith(approvalRequestShape, {
+  action: remembered(redactedActionShape.check, checkedActions),
+  approvers: remembered(arrayOf(text).check, checkedApprovers),
+  decisions: remembered(arrayOf(decisionShape).check, checkedDecisions),
+  deliveries: remembered(arrayOf(deliveryReceiptShape).check, checkedDeliveries),
+});
+
+/** Whether nothing in `value` can change any more, so sharing it is as safe as copying it. */
+function isDeepFrozen(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || isRemembered(value)) return true;
+  if (!Object.isFrozen(value)) return false;
+  for (const member of Object.values(value)) if (!isDeepFrozen(member)) return false;
+  return true;
+}
+
+/** A copy of plain JSON data: new objects and arrays, shared strings, and shared deep-frozen parts. */
+function copyData<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || isDeepFrozen(value)) return value;
+  if (Array.isArray(value)) return value.map(copyData) as T;
+  const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const key of Object.keys(copy)) {
+    const member = copy[key];
+    if (typeof member === 'object' && member !== null) copy[key] = copyData(member);
+  }
+  return copy as T;
+}
+
+/**
+ * A frozen copy of plain data: arrays and plain objects copied and frozen, deep-frozen parts
+ * shared, and anything else (a class instance, say) left as it is, for the store and the checks.
+ */
+function frozenCopy<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || isDeepFrozen(value)) return value;
+  if (Array.isArray(value)) return Object.freeze(value.map(frozenCopy)) as T;
+  if (!isPlainObject(value)) return value;
+  const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const key of Object.keys(copy)) copy[key] = frozenCopy(copy[key]);
+  return Object.freeze(copy) as T;
+}
+
+/**
+ * `next` with its decisions and receipts deep-frozen (copied, so no transport's object is frozen
+ * under it): every later version of the request shares them, and they are checked once.
+ */
+export function frozenParts(next: ApprovalRequest): ApprovalRequest {
+  next.decisions = frozenCopy(next.decisions);
+  next.deliveries = frozenCopy(next.deliveries);
+  return next;
+}
+
+/**
+ * What `approvalRequestSchema.parse(raw)` returns, or null when only the schema can tell. Deeply
+ * frozen parts (the ones core wrote, a call's frozen action) are shared rather than copied: they
+ * cannot change, and the action keeps its cached canonical JSON for the audit entries. So is a
+ * request that is deep-frozen as a whole.
+ */
+export function plainRequest(raw: unknown): ApprovalRequest | null {
+  if (!isRequest(raw)) return null;
+  const request = raw as ApprovalRequest;
+  return isFrozenRequest(request) ? request : copyData(request);
+}
+
+/**
+ * Whether a request that passed the shape check is deep-frozen: its own members are strings,
+ * numbers and null, and each of its objects was remembered by its member's check if frozen.
+ */
+function isFrozenRequest(request: ApprovalRequest): boolean {
+  return (
+    Object.isFrozen(request) &&
+    checkedActions.has(request.action) &&
+    checkedApprovers.has(request.approvers) &&
+    checkedDecisions.has(request.decisions) &&
+    checkedDeliveries.has(request.deliveries)
+  );
+}
+
+/** Whether `raw` is a grant record `grantRecordSchema` accepts unchanged; no copy made. */
+export function isGrantRecord(raw: unknown): raw is GrantRecord {
+  return grantRecordShape.check(raw);
+}
+
+/** What `grantRecordSchema.parse(raw)` returns, or null when only the schema can tell. */
+export function plainGrant(raw: unknown): GrantRecord | null {
+  return isGrantRecord(raw) ? { ...raw } : null;
+}
+
+/**
+ * Runs `check` over what a store returned: a value whose getters or proxy traps throw (or a
+ * revoked proxy) is a CorruptRecordError naming `what`, never a TypeError.
+ */
+export function checkStored<T>(what: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (isCountersignError(error)) throw error;
+    throw new CorruptRecordError(what, ['could not be read']);
+  }
+}
+
+/** A list a store method returned, copied once into an array; its items are the caller's to check. */
+export function checkList(raw: unknown, method: string): unknown[] {
+  const what = `${method} result`;
+  const list = checkStored(what, () => (Array.isArray(raw) ? raw.slice() : null));
+  if (list === null) throw new CorruptRecordError(what, ['must be an array']);
+  return list;
+}

@@ -1,0 +1,59 @@
+// Grants this process issued whose action is still running: their consumption is recorded on the entry that ends them.
+import type { GrantRecord } from '../model/grants.js';
+
+/**
+ * A grant between its issue and the entry that ends it. A consumption through this process
+ * writes no entry of its own: it is recorded here and written, as `consumedAt`, with the outcome
+ * and the revocation, in one entry.
+ */
+export class LiveGrant {
+  consumedAt: number | null = null;
+  /** A consumption whose store call failed may have applied: the end must read the grant back. */
+  uncertain = false;
+  /** A consumption in flight; the end waits for it so its time is in the entry. */
+  private inFlight: Promise<unknown> | null = null;
+
+  constructor(readonly record: GrantRecord) {}
+
+  /** Runs a consumption of this grant at `now`; the end of the grant waits for it. */
+  track<T>(consume: Promise<T | null>, now: number): Promise<T | null> {
+    const settled = consume.then(
+      (result) => {
+        if (result !== null) this.consumedAt = now;
+      },
+      () => {
+        this.uncertain = true;
+      },
+    );
+    this.inFlight = this.inFlight === null ? settled : Promise.all([this.inFlight, settled]);
+    return consume;
+  }
+
+  /**
+   * Resolves once every consumption tracked so far has settled. Called after the grant is closed:
+   * a consumption looks the grant up and tracks itself in one synchronous step, so none follows.
+   */
+  settled(): Promise<unknown> {
+    return this.inFlight ?? Promise.resolve();
+  }
+}
+
+/** Live grants by token hash: what `grants.consume()` looks up before reading the store. */
+export class LiveGrants {
+  private readonly byTokenHash = new Map<string, LiveGrant>();
+
+  open(record: GrantRecord): LiveGrant {
+    const live = new LiveGrant(record);
+    this.byTokenHash.set(record.tokenHash, live);
+    return live;
+  }
+
+  get(tokenHash: string): LiveGrant | undefined {
+    return this.byTokenHash.get(tokenHash);
+  }
+
+  /** From now on a consumption of this grant goes the way of any other process's, with its own entry. */
+  close(live: LiveGrant): void {
+    this.byTokenHash.delete(live.record.tokenHash);
+  }
+}

@@ -1,0 +1,368 @@
+// Runtime: the shared machinery behind guard, decide and grants (store calls, checks, events, waking).
+import { EventEmitter } from 'eventemitter3';
+import type { z } from 'zod';
+import type { CredentialBroker, CredentialPlan } from '../contracts/credential-broker.js';
+import type { Store } from '../contracts/store.js';
+import type { Transport } from '../contracts/transport.js';
+import type { Clock } from '../lib/clock.js';
+import { CorruptRecordError, isCountersignError, StoreError } from '../lib/errors.js';
+import { isPlainObject } from '../lib/record-shape.js';
+import type { Redactor } from '../lib/redact.js';
+import {
+  type ApprovalRequest,
+  approvalRequestSchema,
+  canTransition,
+  type RequestStatus,
+} from '../model/approval.js';
+import { type AuditDraft, type AuditType, requestDraft } from '../model/audit.js';
+import type { CountersignEventMap } from '../model/events.js';
+import { type GrantRecord, grantRecordSchema } from '../model/grants.js';
+import { checkStored, frozenParts, isGrantRecord, plainGrant, plainRequest } from '../model/record-checks.js';
+import type { Risk } from '../model/risk.js';
+import type { RiskRoute } from '../model/rule.js';
+import { formatIssues } from '../model/schemas.js';
+import type { Policy, PolicyDecision, PolicySubject } from '../policy/policy.js';
+import { Alarm } from './alarm.js';
+import { LiveGrants } from './live-grants.js';
+import { PendingIndex } from './pending-index.js';
+import { Waiters } from './waiters.js';
+
+/**
+ * The options in the form core uses, made by `createCountersign()`. Features appear here only as
+ * the interfaces below, which they implement: the runtime and the guard path name no feature.
+ */
+export interface ResolvedOptions {
+  store: Store;
+  transports: Map<string, Transport>;
+  policy: Policy;
+  eligible: Map<string, string[]>;
+  redactor: Redactor;
+  clock: Clock;
+  requestTtlMs: number;
+  grantTtlMs: number;
+  pollMs: number;
+  maxParamsBytes: number;
+  maxPendingPerActor: number;
+  logger: { warn(message: string): void } | null;
+  credentialBrokers: Map<string, CredentialBroker>;
+  /** Each rule with `credentials`, by rule id. */
+  credentialPlans: Map<string, CredentialPlan>;
+  /** Rules with `tiers` or `riskWhen`. */
+  riskRouting: RiskRoutes;
+  /** Rules with `remindAfter` or escalation. */
+  followUps: FollowUpPlans;
+}
+
+/** What the guard path asks of risk tiers (implemented by `RiskRouting`). */
+export interface RiskRoutes {
+  /** How many rules route by risk: none, and a decision is never re-routed. */
+  readonly size: number;
+  /** The route a call takes under a require_approval decision, or null to keep the rule's own terms. */
+  route(decision: PolicyDecision, subject: PolicySubject, declared: Risk | undefined): RiskRoute | null;
+  /** The route a request was opened under, for the checks at decision and claim time. */
+  routeOf(ruleId: string, risk: Risk): RiskRoute | null;
+}
+
+/** What the guard path and decisions ask of reminders and escalation (implemented by `FollowUps`). */
+export interface FollowUpPlans {
+  /** Identities a rule escalates to once its escalation is due. */
+  escalationOf(ruleId: string): readonly string[];
+  /** Sends the reminder or escalation due for a pending request, once each. */
+  due(runtime: Runtime, request: ApprovalRequest): Promise<void>;
+  /** Sends what is due for up to `limit` pending requests; returns how many notices went out. */
+  sweep(runtime: Runtime, limit: number): Promise<number>;
+  /** Who is on call for the request's escalation now, for the first delivery; undefined without one. */
+  onCallNow(runtime: Runtime, request: ApprovalRequest): Promise<readonly string[] | undefined>;
+  /** Who is on call for the request's escalation, when a vote is checked. */
+  onCallFor(runtime: Runtime, request: ApprovalRequest): Promise<readonly string[]>;
+}
+
+/**
+ * The shared machinery behind guard, decide and grants: store calls that fail closed, record
+ * validation, events, waking waiters and telling transports. Internal.
+ */
+export class Runtime {
+  readonly events = new EventEmitter<CountersignEventMap>();
+  readonly waiters = new Waiters();
+  /** Requests this process opened that may still be pending: de-duplication and the per-actor cap. */
+  readonly pending = new PendingIndex();
+  /** Grants this process issued whose action is running. */
+  readonly liveGrants = new LiveGrants();
+  /** The one timer behind every waiting guard's next look. */
+  readonly alarm: Alarm;
+  closed = false;
+
+  constructor(readonly options: ResolvedOptions) {
+    this.alarm = new Alarm(options.clock);
+  }
+
+  get store() {
+    return this.options.store;
+  }
+
+  now(): number {
+    return this.options.clock.now();
+  }
+
+  /** Runs a store call; anything it throws becomes a StoreError so callers fail closed. */
+  call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    let pending: Promise<T>;
+    try {
+      pending = Promise.resolve(fn());
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    // Not async: one derived promise per store call, not an async frame and its awaits.
+    return pending.then(undefined, (error: unknown) => {
+      throw isCountersignError(error) ? error : new StoreError(`${this.store.name}.${operation}`, error);
+    });
+  }
+
+  /**
+   * Creates `request`, or finds the one its idempotency key names (`created: false`): what the
+   * store answered, checked, so a missing or foreign result is a CorruptRecordError.
+   */
+  async create(
+    request: ApprovalRequest,
+    drafts: AuditDraft[],
+  ): Promise<{ created: boolean; request: ApprovalRequest }> {
+    const raw: unknown = await this.call('createRequest', () => this.store.createRequest(request, drafts));
+    const what = 'createRequest result';
+    const shaped = () => isPlainObject(raw) && typeof raw.created === 'boolean' && isPlainObject(raw.request);
+    if (!checkStored(what, shaped)) {
+      throw new CorruptRecordError(what, ['must be { created: boolean, request }']);
+    }
+    const { created, request: stored } = raw as { created: boolean; request: unknown };
+    const checked = checkRequest(stored);
+    if (created && (checked.id !== request.id || checked.fingerprint !== request.fingerprint)) {
+      throw new CorruptRecordError(what, ['says it created the request but holds another']);
+    }
+    return { created, request: checked };
+  }
+
+  async load(id: string): Promise<ApprovalRequest | null> {
+    const raw = await this.call('getRequest', () => this.store.getRequest(id));
+    return raw === null ? null : checkRequest(raw);
+  }
+
+  /**
+   * Revokes a grant with `drafts` in the same step: the revoked grant, checked, or null when it
+   * was unknown or revoked already. Anything else from the store is a CorruptRecordError, never
+   * taken for a revocation.
+   */
+  async revokeGrant(id: string, now: number, drafts: readonly AuditDraft[]): Promise<GrantRecord | null> {
+    const raw = await this.call('revokeGrant', () => this.store.revokeGrant(id, now, drafts));
+    return raw === null ? null : checkGrant(raw);
+  }
+
+  /** The grant whose token hashes to `tokenHash`, checked, or null. */
+  async loadGrant(tokenHash: string): Promise<GrantRecord | null> {
+    const raw = await this.call('getGrantByTokenHash', () => this.store.getGrantByTokenHash(tokenHash));
+    return raw === null ? null : checkGrant(raw);
+  }
+
+  /**
+   * Compare-and-set from `current` to `next`. Returns the stored request, or null when another
+   * writer got there first (the caller re-reads and decides again).
+   */
+  async update(current: ApprovalRequest, changes: Partial<ApprovalRequest>, drafts: AuditDraft[]) {
+    const next = nextVersion(current, changes);
+    const raw = await this.call('updateRequest', () => this.store.updateRequest(next, drafts));
+    return this.saved(raw, drafts);
+  }
+
+  /**
+   * {@link update}, and `grant` created only if it succeeds: in the same atomic step when the store
+   * can (`updateRequestAndCreateGrant`), else by a second call. Null, and no grant, when another
+   * writer got there first.
+   */
+  async updateAndCreateGrant(
+    current: ApprovalRequest,
+    changes: Partial<ApprovalRequest>,
+    drafts: AuditDraft[],
+    grant: GrantRecord,
+  ): Promise<ApprovalRequest | null> {
+    const { store } = this;
+    if (!store.updateRequestAndCreateGrant) {
+      const saved = await this.update(current, changes, drafts);
+      if (saved !== null) await this.call('createGrant', () => store.createGrant(grant, []));
+      return saved;
+    }
+    const next = nextVersion(current, changes);
+    const raw = await this.call('updateRequestAndCreateGrant', () =>
+      store.updateRequestAndCreateGrant!(next, drafts, grant),
+    );
+    return this.saved(raw, drafts);
+  }
+
+  /**
+   * {@link update}, and a grant revoked with `revoke.drafts`, in one atomic step: for stores with
+   * `revokeGrantAndUpdateRequest` only (the caller checks). Each applies on its own conditions;
+   * returns the saved request, or null when another writer got there first. `revoke.alone` is
+   * appended after it when the grant was revoked but the request not updated.
+   */
+  async updateAndRevokeGrant(
+    current: ApprovalRequest,
+    changes: Partial<ApprovalRequest>,
+    drafts: AuditDraft[],
+    revoke: Revocation,
+  ): Promise<ApprovalRequest | null> {
+    const next = nextVersion(current, changes);
+    const result: unknown = await this.call('revokeGrantAndUpdateRequest', () =>
+      this.store.revokeGrantAndUpdateRequest!(
+        { id: revoke.id, now: revoke.now, audit: revoke.drafts },
+        { next, audit: drafts },
+      ),
+    );
+    if (!isPlainObject(result) || !('grant' in result) || !('request' in result)) {
+      throw new CorruptRecordError('revokeGrantAndUpdateRequest result', ['must be { grant, request }']);
+    }
+    if (result.grant !== null) {
+      // Only whether it was revoked matters here: checked, not copied.
+      if (!isGrantRecord(result.grant)) checkGrant(result.grant);
+      this.emit(revoke.drafts, current);
+      if (result.request === null && revoke.alone !== undefined) await this.append(revoke.alone, current);
+    }
+    return this.saved(result.request, drafts);
+  }
+
+  /** What a write returned: checked, announced and woken on; or null when it lost its race. */
+  private async saved(raw: unknown, drafts: AuditDraft[]): Promise<ApprovalRequest | null> {
+    if (raw === null) return null;
+    const saved = checkRequest(raw);
+    await this.afterWrite(saved, drafts);
+    return saved;
+  }
+
+  async append(drafts: AuditDraft[], request: ApprovalRequest | null): Promise<void> {
+    await this.call('appendAudit', () => this.store.appendAudit(drafts));
+    this.emit(drafts, request);
+  }
+
+  async afterWrite(request: ApprovalRequest, drafts: AuditDraft[]): Promise<void> {
+    if (request.status !== 'pending') this.pending.remove(request, request.id);
+    this.emit(drafts, request);
+    this.waiters.wake(request.id);
+    await this.notifyTransports(request);
+  }
+
+  emit(drafts: readonly AuditDraft[], request: ApprovalRequest | null): void {
+    for (const entry of drafts) this.events.emit(entry.type, { type: entry.type, entry, request });
+  }
+
+  /** Tells every transport that delivered the request about its new state. Never throws. */
+  async notifyTransports(request: ApprovalRequest): Promise<void> {
+    if (!request.deliveries.some((receipt) => this.options.transports.get(receipt.transport)?.update)) return;
+    await Promise.all(
+      request.deliveries.map(async (receipt) => {
+        const transport = this.options.transports.get(receipt.transport);
+        if (!transport?.update) return;
+        try {
+          await transport.update(request, receipt);
+        } catch (error) {
+          this.events.emit('transport_error', {
+            transport: receipt.transport,
+            requestId: request.id,
+            operation: 'update',
+            error,
+          });
+        }
+      }),
+    );
+  }
+
+  draft(type: AuditType, request: ApprovalRequest, extra: Partial<AuditDraft> = {}): AuditDraft {
+    return requestDraft(type, request, this.now(), extra);
+  }
+
+  /**
+   * Moves a request to a terminal-ish status, revoking a grant in the same step when given one
+   * (see {@link updateAndRevokeGrant}); returns null when it lost a race.
+   */
+  settle(
+    request: ApprovalRequest,
+    status: RequestStatus,
+    closedReason: string | null,
+    extra: Partial<AuditDraft> = {},
+    revoke?: Revocation,
+  ) {
+    const type = status as AuditType;
+    const drafts = [this.draft(type, request, { detail: closedReason, ...extra })];
+    const changes = { status, closedReason };
+    if (revoke) return this.updateAndRevokeGrant(request, changes, drafts, revoke);
+    return this.update(request, changes, drafts);
+  }
+}
+
+/** A grant revoked with a request's update (see {@link Runtime.updateAndRevokeGrant}). */
+export interface Revocation {
+  id: string;
+  now: number;
+  /** Written with the revocation, in the same atomic step. */
+  drafts: AuditDraft[];
+  /** Appended after it when the grant was revoked but the request was not updated. */
+  alone?: AuditDraft[] | undefined;
+}
+
+export function checkRequest(raw: unknown): ApprovalRequest {
+  return checkRecord(raw, plainRequest, approvalRequestSchema, 'approval request');
+}
+
+export function checkGrant(raw: unknown): GrantRecord {
+  return checkRecord(raw, plainGrant, grantRecordSchema, 'grant');
+}
+
+/** A record read back from a store: the hand check first, then the schema; corrupt fails closed. */
+function checkRecord<T>(
+  raw: unknown,
+  plain: (raw: unknown) => T | null,
+  schema: z.ZodType<T>,
+  what: string,
+): T {
+  return checkStored(what, () => {
+    const fast = plain(raw);
+    if (fast !== null) return fast;
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) throw new CorruptRecordError(what, formatIssues(parsed.error));
+    return parsed.data;
+  });
+}
+
+/** The next version of `current`, refusing a transition the state machine does not allow. */
+function nextVersion(current: ApprovalRequest, changes: Partial<ApprovalRequest>): ApprovalRequest {
+  const next = withChanges(current, changes);
+  if (next.status !== current.status && !canTransition(current.status, next.status)) {
+    throw new Error(`illegal transition ${current.status} -> ${next.status}`);
+  }
+  return frozenParts(next);
+}
+
+/** `{ ...current, ...changes, version + 1 }` as one fixed-shape literal: a spread of a frozen record is slow and large. */
+function withChanges(current: ApprovalRequest, changes: Partial<ApprovalRequest>): ApprovalRequest {
+  const pick = <K extends keyof ApprovalRequest>(key: K): ApprovalRequest[K] =>
+    (key in changes ? changes[key] : current[key]) as ApprovalRequest[K];
+  return {
+    id: pick('id'),
+    version: current.version + 1,
+    status: pick('status'),
+    fingerprint: pick('fingerprint'),
+    action: pick('action'),
+    actor: pick('actor'),
+    onBehalfOf: pick('onBehalfOf'),
+    reason: pick('reason'),
+    sessionId: pick('sessionId'),
+    idempotencyKey: pick('idempotencyKey'),
+    risk: pick('risk'),
+    ruleId: pick('ruleId'),
+    approvers: pick('approvers'),
+    quorum: pick('quorum'),
+    grantTtlMs: pick('grantTtlMs'),
+    decisions: pick('decisions'),
+    deliveries: pick('deliveries'),
+    createdAt: pick('createdAt'),
+    expiresAt: pick('expiresAt'),
+    decidedAt: pick('decidedAt'),
+    grantId: pick('grantId'),
+    closedReason: pick('closedReason'),
+  };
+}
