@@ -102,7 +102,7 @@ describe('reminders and escalation', () => {
     await clock.advance(25 * MINUTE);
     // Another process, holding the request as it was while pending, runs its follow-ups late.
     const other = new Runtime(resolveOptions({ store, policy: [RULE], directory: DIRECTORY, clock }));
-    await other.options.followUps.due(other, stale);
+    await other.options.features.followUps.due(other, stale);
     const after = await cs.getRequest(delivered.id);
     expect(after).toMatchObject({ status: 'denied', approvers: ['user:bob', 'user:carol'] });
     const types = (await cs.audit.entries()).map((e) => e.type);

@@ -1,14 +1,14 @@
 // Batch decisions: one approver decides several pending requests at once, all or nothing, each audited on its own.
 import { z } from 'zod';
 import type { BatchDecisionInput, BatchDecisionResult, DecisionResult } from '../contracts/transport.js';
-import { keepToThisCall } from '../features/reuse/reuse-windows.js';
 import { BatchRefusedError, CorruptRecordError, isCountersignError, ValidationError } from '../lib/errors.js';
 import { newRequestId } from '../lib/ids.js';
 import { readInput, readMembers } from '../lib/input.js';
 import { type ApprovalRequest, canTransition } from '../model/approval.js';
 import type { AuditDraft } from '../model/audit.js';
 import { identitySchema, parseInput } from '../model/schemas.js';
-import { checkRequest, type Runtime } from '../runtime/runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { checkRequest } from '../runtime/stored-records.js';
 import { type CheckedDecision, checkDecidable, decisionStep } from './decisions.js';
 
 /** Most requests one batch may decide. */
@@ -80,7 +80,8 @@ export async function decideBatch(runtime: Runtime, input: BatchDecisionInput): 
     }
     if (problems.length > 0) throw new BatchRefusedError(problems);
     if (batch.justThisCall === true && batch.outcome === 'approve') {
-      for (const request of requests) await keepToThisCall(runtime, request, batch.approver);
+      for (const request of requests)
+        await runtime.options.features.keepToThisCall(runtime, request, batch.approver);
     }
     const detail = `batch ${batchId} of ${requests.length}`;
     const steps = requests.map((request) => ({

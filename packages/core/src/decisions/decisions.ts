@@ -1,8 +1,6 @@
 // decide(): recording an approver's decision with every check, and auditing refusals.
 
 import type { DecisionInput, DecisionResult } from '../contracts/transport.js';
-import { editedAction } from '../features/edits/param-edits.js';
-import { keepToThisCall } from '../features/reuse/reuse-windows.js';
 import {
   AlreadyDecidedError,
   AlreadyVotedError,
@@ -41,7 +39,7 @@ export async function decide(
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const request = await checkDecidable(runtime, requestId, await runtime.load(requestId), decision, via);
     if (decision.justThisCall === true && decision.outcome === 'approve') {
-      await keepToThisCall(runtime, request, decision.approver);
+      await runtime.options.features.keepToThisCall(runtime, request, decision.approver);
     }
     const step = decisionStep(runtime, request, decision, via);
     const saved = await runtime.update(request, step.changes, step.drafts);
@@ -107,7 +105,7 @@ export async function checkDecidable(
     try {
       if (decision.outcome !== 'approve')
         throw new ValidationError('decision', ['edit: only an approval can narrow a call']);
-      editedAction(rule, request, decision.edit);
+      runtime.options.features.editAction(rule, request, decision.edit);
     } catch (error) {
       const why = isCountersignError(error) ? error.message.replace(/^\[countersign\] /, '') : 'invalid edit';
       await refuse(runtime, request, decision.approver, via, why);
@@ -127,7 +125,9 @@ async function mayVote(runtime: Runtime, request: ApprovalRequest, approver: str
   // can check only the record's approvers; the guard, which has the rule, checks the rest.
   if (options.policy.ruleById(request.ruleId)?.effect !== 'require_approval') return true;
   if (eligibleVoters(request, options, []).has(approver)) return true;
-  return eligibleVoters(request, options, await options.followUps.onCallFor(runtime, request)).has(approver);
+  return eligibleVoters(request, options, await options.features.followUps.onCallFor(runtime, request)).has(
+    approver,
+  );
 }
 
 /** The changes and audit drafts that record `decision` on a decidable request. */
@@ -150,7 +150,8 @@ export function decisionStep(
   const changes: Partial<ApprovalRequest> = { decisions };
   const details = detail === null ? [] : [detail];
   if (decision.edit !== undefined && decision.outcome === 'approve') {
-    const edited = editedAction(runtime.options.policy.ruleById(request.ruleId), request, decision.edit);
+    const { policy, features } = runtime.options;
+    const edited = features.editAction(policy.ruleById(request.ruleId), request, decision.edit);
     changes.action = edited.action;
     details.push(edited.detail);
   }
@@ -178,7 +179,7 @@ export function decisionStep(
 
 /** Who the request's risk tier names as required approvers and has not approved yet. */
 function missingRequired(runtime: Runtime, request: ApprovalRequest, decisions: Decision[]): string[] {
-  const route = runtime.options.riskRouting.routeOf(request.ruleId, request.risk);
+  const route = runtime.options.features.riskRouting.routeOf(request.ruleId, request.risk);
   if (route === null || route.require.length === 0) return [];
   const approved = new Set(approvalsOf({ decisions }).map((d) => d.approver));
   return route.require.filter((identity) => !approved.has(identity));

@@ -7,7 +7,8 @@ import { copyJsonParams, readMembers } from '../lib/input.js';
 import { emptyDraft } from '../model/audit.js';
 import type { GrantCheck, GrantRecord } from '../model/grants.js';
 import { GRANT_CHECK_KEYS, grantCheckSchema, parseInput, plainGrantCheck } from '../model/schemas.js';
-import { checkGrant, type Runtime } from '../runtime/runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { checkGrant } from '../runtime/stored-records.js';
 
 /**
  * The resource side of a grant: accepts a token once, for exactly the action, resource, params

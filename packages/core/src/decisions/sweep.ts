@@ -1,10 +1,10 @@
 // Core's sweeper: closes requests nobody else will, pending ones past their deadline and stranded approvals.
 
-import { reapCredentials } from '../features/credentials/credentials.js';
 import type { ApprovalRequest, RequestStatus } from '../model/approval.js';
 import { type Lapse, lapse, lapseGrant } from '../model/lapse.js';
 import { checkList } from '../model/record-checks.js';
-import { checkGrant, checkRequest, type Runtime } from '../runtime/runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { checkGrant, checkRequest } from '../runtime/stored-records.js';
 
 /**
  * Closes, at the runtime's clock, up to `limit` grants that expired unrevoked (see
@@ -12,7 +12,7 @@ import { checkGrant, checkRequest, type Runtime } from '../runtime/runtime.js';
  * their deadline and up to `limit` approvals whose grant lifetime has passed (see {@link lapse}), each with a
  * compare-and-set, so concurrent sweepers and the processes running the requests close each at
  * most once; then reaps up to `limit` credentials whose grant expired unrevoked (see
- * {@link reapCredentials}). Returns how many this call closed and reaped.
+ * the features' `onSweep`, e.g. credentials). Returns how many this call closed and reaped.
  */
 export async function sweepLapsed(runtime: Runtime, limit: number): Promise<number> {
   const now = runtime.now();
@@ -32,7 +32,7 @@ export async function sweepLapsed(runtime: Runtime, limit: number): Promise<numb
     const change = lapse(request, now);
     if (change !== null && (await close(runtime, request, change, now)) !== null) closed += 1;
   }
-  return closed + (await reapCredentials(runtime, limit));
+  return closed + (await runtime.options.features.onSweep(runtime, limit));
 }
 
 const LATE_CONSUMPTION = 'consumed after the sweeper listed the grant as expired (process clocks apart)';

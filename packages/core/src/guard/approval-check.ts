@@ -47,7 +47,7 @@ export function approvalProblems(
     problems.push(`names rule "${request.ruleId}", which no longer requires approval`);
     return problems;
   }
-  const route = options.riskRouting.routeOf(rule.id, request.risk);
+  const route = options.features.riskRouting.routeOf(rule.id, request.risk);
   if (call.risk !== undefined && riskRank(request.risk) < riskRank(call.risk)) {
     problems.push(`has risk ${request.risk}, below this call's ${call.risk}`);
   }

@@ -1,8 +1,5 @@
 // The wait for a decision: looks at the request until it is decided, then runs or reports.
 
-import { narrowedCall } from '../features/edits/param-edits.js';
-import { openWindow } from '../features/reuse/reuse-windows.js';
-import { decideCall, type RoutedDecision } from '../features/risk-tiers/risk-routing.js';
 import { forgetCanonicalJson } from '../lib/canonical-json.js';
 import {
   AlreadyStartedError,
@@ -17,15 +14,16 @@ import {
 } from '../lib/errors.js';
 import { scrubText } from '../lib/redact.js';
 import { type ApprovalRequest, EXPIRED_REASON } from '../model/approval.js';
-import type { Opened } from '../model/call.js';
+import type { Opened, Prepared } from '../model/call.js';
 import { claimDeadline, UNUSED_APPROVAL_REASON } from '../model/lapse.js';
+import type { RoutedDecision } from '../policy/policy.js';
 import type { Sleeper } from '../runtime/alarm.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Waiter } from '../runtime/waiters.js';
 import { approvalProblems } from './approval-check.js';
+import { decideCall } from './decide.js';
 import { DELIVERY_OVER, deliver } from './delivery.js';
 import { runGranted } from './granted-run.js';
-import type { Prepared } from './prepared-call.js';
 import { subjectDraft } from './prepared-call.js';
 import { openRequest } from './request-opening.js';
 
@@ -177,8 +175,11 @@ async function checkApproved(
       sessionId: prepared.sessionId,
       actor: prepared.actor,
       onBehalfOf: prepared.onBehalfOf,
-      risk: runtime.options.riskRouting.size === 0 ? undefined : decideCall(runtime, prepared).route?.risk,
-      onCall: await runtime.options.followUps.onCallNow(runtime, request),
+      risk:
+        runtime.options.features.riskRouting.size === 0
+          ? undefined
+          : decideCall(runtime, prepared).route?.risk,
+      onCall: await runtime.options.features.followUps.onCallNow(runtime, request),
     },
     runtime.options,
     runtime.now(),
@@ -246,7 +247,7 @@ async function checkApproval(runtime: Runtime, prepared: Prepared, wait: Approva
         return AGAIN;
       }
       if (!prepared.wait || signal?.aborted) return notYet(prepared, request);
-      await runtime.options.followUps.due(runtime, request);
+      await runtime.options.features.followUps.due(runtime, request);
       return { pauseMs: Math.min(remaining, pollMs) };
     }
     case 'approved': {
@@ -262,9 +263,9 @@ async function checkApproval(runtime: Runtime, prepared: Prepared, wait: Approva
       // A detached caller that aborted runs nothing; the approval stays usable for a resume.
       if (signal?.aborted) throw new ApprovalPendingError(request.id, request.expiresAt);
       await checkApproved(runtime, prepared, wait.requestId, request);
-      const narrowed = narrowedCall(runtime, prepared, request);
-      // A narrowed approval covers only the narrowed call: it never opens a reuse window.
-      if (narrowed === null) await openWindow(runtime, prepared, request);
+      const { features } = runtime.options;
+      const narrowed = features.narrow(runtime, prepared, request);
+      await features.onClaim(runtime, prepared, request, narrowed !== null);
       const call = narrowed?.prepared ?? prepared;
       wait.endDelivery();
       return { value: await runGranted(runtime, call, request, request.ruleId, request.grantTtlMs) };

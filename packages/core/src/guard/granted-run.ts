@@ -1,21 +1,16 @@
 // Running with a grant: issue it, run the action once, revoke it in finally, record the outcome.
 
-import {
-  type IssuedCredentials,
-  issueCredentials,
-  revokeCredentials,
-  secretValues,
-} from '../features/credentials/credentials.js';
 import { forgetCanonicalJson } from '../lib/canonical-json.js';
 import { AlreadyStartedError, CorruptRecordError, OutcomeNotRecordedError } from '../lib/errors.js';
 import { newGrantId, newGrantToken, sha256Hex } from '../lib/ids.js';
 import { errorText } from '../lib/redact.js';
 import type { ApprovalRequest } from '../model/approval.js';
 import { type AuditDraft, grantDraft } from '../model/audit.js';
+import type { Prepared } from '../model/call.js';
 import { createGrantHandle, type GrantRecord } from '../model/grants.js';
 import type { LiveGrant } from '../runtime/live-grants.js';
-import type { Runtime } from '../runtime/runtime.js';
-import { type Prepared, subjectDraft } from './prepared-call.js';
+import type { RunExtras, Runtime } from '../runtime/runtime.js';
+import { subjectDraft } from './prepared-call.js';
 
 export async function runGranted(
   runtime: Runtime,
@@ -67,27 +62,27 @@ export async function runGranted(
   const lifetime = grantLifetime(runtime, record.expiresAt);
   const onAbort = () => lifetime.end('aborted by the caller');
   prepared.signal?.addEventListener('abort', onAbort);
-  const plan = runtime.options.credentialPlans.get(ruleId);
-  let issued: IssuedCredentials | null = null;
+  let extras: RunExtras | null = null;
 
   let result: unknown;
   let failure: { error: unknown } | null = null;
   try {
     // Issue failure lands in `failure`: the action never runs, and the grant is revoked below.
-    if (plan !== undefined) issued = await issueCredentials(runtime, plan, record, prepared, request);
+    const handing = runtime.options.features.onGrant(runtime, record, prepared, request);
+    if (handing !== null) extras = await handing;
     result = await prepared.run(
-      createGrantHandle(record, token, lifetime.signal, issued?.credentials ?? null),
+      createGrantHandle(record, token, lifetime.signal, extras?.credentials ?? null),
     );
   } catch (error) {
     failure = { error };
   } finally {
     prepared.signal?.removeEventListener('abort', onAbort);
     lifetime.end('grant revoked');
-    if (issued !== null) await revokeCredentials(runtime, issued, record, request);
+    if (extras !== null) await extras.end();
   }
 
   // What the action's own error may quote of its credentials is scrubbed before any record sees it.
-  const secrets = secretValues(issued);
+  const secrets = extras?.secrets ?? [];
   const recordError = await recordOutcome(runtime, prepared, live, request, ruleId, failure, secrets);
   // This call writes no more entries with its action.
   forgetCanonicalJson(prepared.action);

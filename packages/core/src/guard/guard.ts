@@ -1,15 +1,14 @@
 // guard(): the one path every privileged call takes, from checked input to its outcome.
 
-import { mayReuse, useWindow } from '../features/reuse/reuse-windows.js';
-import { decideCall, type RoutedDecision } from '../features/risk-tiers/risk-routing.js';
 import { ApprovalCancelledError, PolicyDeniedError } from '../lib/errors.js';
-import type { GuardAction, GuardContext, Opened } from '../model/call.js';
+import type { GuardAction, GuardContext, Mode, Opened, Prepared } from '../model/call.js';
 import { conditionDetail } from '../policy/conditions.js';
-import type { PolicyDecision } from '../policy/policy.js';
+import type { PolicyDecision, RoutedDecision } from '../policy/policy.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { ApprovalWait } from './approval-wait.js';
+import { decideCall } from './decide.js';
 import { runGranted } from './granted-run.js';
-import { type Mode, type Prepared, prepare, subjectDraft, ttl } from './prepared-call.js';
+import { prepare, subjectDraft, ttl } from './prepared-call.js';
 
 /**
  * The guard's promise, rejected rather than thrown: bad input, an aborted signal or a policy
@@ -40,18 +39,19 @@ export function guardCall(
       const grantTtlMs = ttl(decision.rule?.grantTtl, runtime.options.grantTtlMs);
       return runGranted(runtime, prepared, null, decision.ruleId, grantTtlMs);
     }
-    if (mayReuse(runtime, prepared, decision.ruleId)) return reuseOrWait(runtime, prepared, decision);
+    if (runtime.options.features.mayBypass(runtime, prepared, decision.ruleId))
+      return reuseOrWait(runtime, prepared, decision);
     return ApprovalWait.open(runtime, prepared, decision);
   } catch (error) {
     return Promise.reject(error);
   }
 }
 
-/** Runs at once on a live reuse window the call matches (audited `reused`), else asks as usual. */
+/** Runs at once when an earlier approval covers the call (a reuse window, audited), else asks as usual. */
 async function reuseOrWait(runtime: Runtime, prepared: Prepared, decision: RoutedDecision): Promise<unknown> {
   const risk = decision.route?.risk ?? decision.rule?.risk ?? prepared.risk ?? 'medium';
-  const window = await useWindow(runtime, prepared, decision.ruleId, risk);
-  if (window === null) return ApprovalWait.open(runtime, prepared, decision);
+  const covered = await runtime.options.features.bypass(runtime, prepared, decision.ruleId, risk);
+  if (!covered) return ApprovalWait.open(runtime, prepared, decision);
   const grantTtlMs = ttl(decision.rule?.grantTtl, runtime.options.grantTtlMs);
   return runGranted(runtime, prepared, null, decision.ruleId, grantTtlMs);
 }

@@ -1,6 +1,5 @@
 // open() and check(): the guard path without running, for callers that pause and resume.
 
-import { decideCall } from '../features/risk-tiers/risk-routing.js';
 import { isCountersignError } from '../lib/errors.js';
 import { readMembers } from '../lib/input.js';
 import { emptyDraft } from '../model/audit.js';
@@ -8,6 +7,7 @@ import type { GuardAction, GuardContext, Opened } from '../model/call.js';
 import { ACTION_KEYS } from '../model/schemas.js';
 import { describeOutcome } from '../present/outcome.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { decideCall } from './decide.js';
 import { guardCall } from './guard.js';
 import { prepareCall } from './prepared-call.js';
 

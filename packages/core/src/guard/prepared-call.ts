@@ -1,16 +1,14 @@
 // A call's checked input: validated, copied once, fingerprinted and redacted before anything else.
 
-import { freezeCanonical, type JsonObject, NotJsonError } from '../lib/canonical-json.js';
+import { freezeCanonical, NotJsonError } from '../lib/canonical-json.js';
 import { parseDuration } from '../lib/duration.js';
 import { ValidationError } from '../lib/errors.js';
 import { hashAction } from '../lib/fingerprint.js';
 import { copyJsonParams, readMembers } from '../lib/input.js';
 import { scrubText } from '../lib/redact.js';
-import type { RedactedAction } from '../model/approval.js';
 import { type AuditDraft, emptyDraft } from '../model/audit.js';
-import type { GuardAction, GuardContext } from '../model/call.js';
+import type { GuardAction, GuardContext, Mode, Prepared } from '../model/call.js';
 import type { Grant } from '../model/grants.js';
-import type { Risk } from '../model/risk.js';
 import {
   ACTION_KEYS,
   CONTEXT_KEYS,
@@ -21,33 +19,6 @@ import {
 } from '../model/schemas.js';
 import type { PolicySubject } from '../policy/policy.js';
 import type { Runtime } from '../runtime/runtime.js';
-
-/** How a call goes through the guard path: run it, or only open its request (`open()`). */
-export type Mode = 'run' | 'open';
-
-/** A call's checked input, copied once: changing the caller's objects afterwards changes nothing. */
-export interface Prepared {
-  name: string;
-  resource: string | null;
-  /** The checked copy of the params, unredacted: what policy conditions see. */
-  params: JsonObject;
-  fingerprint: string;
-  action: RedactedAction;
-  // The caller's context, copied member by member: changing it after the call changes nothing.
-  actor: string;
-  onBehalfOf: string | null;
-  sessionId: string;
-  /** Scoped to the session (see {@link scopedKey}). */
-  idempotencyKey: string | null;
-  requestId: string | null;
-  signal: AbortSignal | undefined;
-  reason: string;
-  risk: Risk | undefined;
-  run: (grant: Grant) => unknown;
-  wait: boolean;
-  detach: boolean;
-  mode: Mode;
-}
 
 /**
  * The empty list every new request starts with, shared: a 32 B array per list per pending request

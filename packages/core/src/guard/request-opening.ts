@@ -1,6 +1,5 @@
 // Opening a request: re-attach by id, key or identical pending call, or create one within the cap.
 
-import type { RoutedDecision } from '../features/risk-tiers/risk-routing.js';
 import {
   IdempotencyConflictError,
   NoEligibleApproversError,
@@ -9,11 +8,14 @@ import {
 } from '../lib/errors.js';
 import { newRequestId } from '../lib/ids.js';
 import type { ApprovalRequest } from '../model/approval.js';
+import type { Prepared } from '../model/call.js';
 import { riskRank } from '../model/risk.js';
 import { isSelfApproval } from '../policy/approvers.js';
 import { conditionDetail } from '../policy/conditions.js';
-import { checkRequest, type Runtime } from '../runtime/runtime.js';
-import { NONE, type Prepared, subjectDraft, ttl } from './prepared-call.js';
+import type { RoutedDecision } from '../policy/policy.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { checkRequest } from '../runtime/stored-records.js';
+import { NONE, subjectDraft, ttl } from './prepared-call.js';
 
 export async function openRequest(
   runtime: Runtime,

@@ -178,7 +178,7 @@ class CountersignInstance implements Countersign {
   async followUp(limit = 100): Promise<number> {
     await this.whenReady();
     parseInput(pageSchema.shape.limit, limit, 'followUp limit');
-    return this.runtime.options.followUps.sweep(this.runtime, limit);
+    return this.runtime.options.features.followUps.sweep(this.runtime, limit);
   }
 
   async decideBatch(batch: BatchDecisionInput): Promise<BatchDecisionResult> {

@@ -23,7 +23,10 @@ export function explainCall(runtime: Runtime, subject: ExplainSubject): PolicyDe
     readMembers(subject, Object.keys(explainSchema.shape), 'explain subject'),
     'explain subject',
   );
-  const { policy, riskRouting } = runtime.options;
+  const {
+    policy,
+    features: { riskRouting },
+  } = runtime.options;
   const call = {
     action: read.action,
     resource: read.resource ?? null,

@@ -5,10 +5,11 @@ import type { CredentialBroker } from '../contracts/credential-broker.js';
 import type { OnCallResolver } from '../contracts/on-call.js';
 import type { Store } from '../contracts/store.js';
 import type { Transport } from '../contracts/transport.js';
-import { planCredentials } from '../features/credentials/credentials.js';
-import { FollowUps } from '../features/reminders/reminders.js';
-import { reuseProblems } from '../features/reuse/reuse-windows.js';
-import { RiskRouting } from '../features/risk-tiers/risk-routing.js';
+import { credentialsFeature } from '../features/credentials/credentials.js';
+import { editsFeature } from '../features/edits/param-edits.js';
+import { remindersFeature } from '../features/reminders/reminders.js';
+import { reuseFeature } from '../features/reuse/reuse-windows.js';
+import { riskTiersFeature } from '../features/risk-tiers/risk-routing.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { type Duration, parseDuration } from '../lib/duration.js';
 import { ConfigError } from '../lib/errors.js';
@@ -26,6 +27,7 @@ import { type Directory, resolveEligibleApprovers } from '../policy/approvers.js
 import { DEFAULT_MAX_CONDITION_COST } from '../policy/condition-cost.js';
 import { Policy } from '../policy/policy.js';
 import type { ResolvedOptions } from '../runtime/runtime.js';
+import { composeFeatures } from './compose-features.js';
 
 export interface CountersignOptions {
   /** Where requests, grants and the audit chain live, e.g. `createMemoryStore()`. */
@@ -246,11 +248,10 @@ function resolve(raw: CountersignOptions): ResolvedOptions {
       throw new ConfigError(`rule "${rule.id}" requires approval but names no approvers`);
     }
   }
-  const reuse = reuseProblems(options.policy, options.store);
-  if (reuse.length > 0) throw new ConfigError(reuse.join('; '));
+  // Features that check the policy against the store and the brokers do so first, as they always have.
+  const reuse = reuseFeature(options.policy, options.store);
   const brokers = options.credentialBrokers ?? {};
-  const credentials = planCredentials(options.policy, brokers);
-  if (credentials.problems.length > 0) throw new ConfigError(credentials.problems.join('; '));
+  const credentials = credentialsFeature(options.policy, brokers);
   const transports = new Map<string, Transport>();
   for (const transport of options.transports ?? []) {
     if (transports.has(transport.name)) throw new ConfigError(`two transports are named "${transport.name}"`);
@@ -259,13 +260,20 @@ function resolve(raw: CountersignOptions): ResolvedOptions {
   const maxConditionCost = options.maxConditionCost ?? DEFAULT_MAX_CONDITION_COST;
   const policy = new Policy(options.policy, options.defaultEffect ?? 'deny', maxConditionCost);
   const eligible = resolveEligibleApprovers(options.policy, options.directory ?? {});
+  const directory = options.directory ?? {};
+  // The instance's features, in the order each hook runs them.
+  const features = composeFeatures([
+    riskTiersFeature(options.policy, directory, eligible, maxConditionCost),
+    reuse,
+    remindersFeature(options.policy, directory, options.onCall ?? null),
+    editsFeature(),
+    credentials,
+  ]);
   return {
     store: options.store,
     transports,
     policy,
     eligible,
-    riskRouting: new RiskRouting(options.policy, options.directory ?? {}, eligible, maxConditionCost),
-    followUps: new FollowUps(options.policy, options.directory ?? {}, options.onCall ?? null),
     redactor: createRedactor(options.redact),
     clock: options.clock ?? systemClock,
     requestTtlMs: parseDuration(options.requestTtl ?? '15m') ?? 900_000,
@@ -275,6 +283,6 @@ function resolve(raw: CountersignOptions): ResolvedOptions {
     maxPendingPerActor: options.maxPendingPerActor ?? 20,
     logger: options.logger ?? null,
     credentialBrokers: new Map(Object.entries(brokers)),
-    credentialPlans: credentials.plans,
+    features,
   };
 }

@@ -1,5 +1,7 @@
-// The call an agent asks to make: the action and its context as guard() and open() take them, and what they report.
+// The call an agent asks to make: the action and its context as guard() and open() take them, the checked
+// call every later step works on, and what open() reports.
 import type { JsonObject, JsonValue } from '../lib/canonical-json.js';
+import type { RedactedAction } from './approval.js';
 import type { Grant } from './grants.js';
 import type { Risk } from './risk.js';
 
@@ -71,3 +73,30 @@ export type Opened =
   | { status: 'allowed'; ruleId: string | null }
   | { status: 'pending'; requestId: string; expiresAt: number; ruleId: string }
   | { status: 'approved'; requestId: string; ruleId: string };
+
+/** How a call goes through the guard path: run it, or only open its request (`open()`). */
+export type Mode = 'run' | 'open';
+
+/** A call's checked input, copied once: changing the caller's objects afterwards changes nothing. */
+export interface Prepared {
+  name: string;
+  resource: string | null;
+  /** The checked copy of the params, unredacted: what policy conditions see. */
+  params: JsonObject;
+  fingerprint: string;
+  action: RedactedAction;
+  // The caller's context, copied member by member: changing it after the call changes nothing.
+  actor: string;
+  onBehalfOf: string | null;
+  sessionId: string;
+  /** Scoped to the session (see {@link scopedKey}). */
+  idempotencyKey: string | null;
+  requestId: string | null;
+  signal: AbortSignal | undefined;
+  reason: string;
+  risk: Risk | undefined;
+  run: (grant: Grant) => unknown;
+  wait: boolean;
+  detach: boolean;
+  mode: Mode;
+}

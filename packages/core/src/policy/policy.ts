@@ -2,7 +2,7 @@
 
 import { compileGlob, type GlobMatcher, isExact, trailingStarPrefix } from '../lib/glob.js';
 import type { Risk } from '../model/risk.js';
-import type { Effect, Patterns, PolicyRule } from '../model/rule.js';
+import type { Effect, Patterns, PolicyRule, RiskRoute } from '../model/rule.js';
 import { DEFAULT_MAX_CONDITION_COST } from './condition-cost.js';
 import { Condition, type ConditionCall, celParams } from './conditions.js';
 
@@ -26,6 +26,11 @@ export interface PolicyDecision {
   /** From `explain()`, for a rule with `tiers` or `riskWhen`: the call's risk and the approvals it needs. */
   risk?: Risk | undefined;
   quorum?: number | undefined;
+}
+
+/** A policy decision with the risk route of its rule, when it has one: what guard acts on. */
+export interface RoutedDecision extends PolicyDecision {
+  route?: RiskRoute | null | undefined;
 }
 
 export const DEFAULT_RULE_ID = 'default';

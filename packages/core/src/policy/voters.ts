@@ -5,10 +5,13 @@ import type { ApprovalRequest } from '../model/approval.js';
 export interface VoterSources {
   /** Each require_approval rule's approvers. */
   readonly eligible: ReadonlyMap<string, readonly string[]>;
-  readonly riskRouting: {
-    routeOf(ruleId: string, risk: ApprovalRequest['risk']): { readonly eligible: readonly string[] } | null;
+  /** The features that widen or change who may approve: risk tiers, and escalation. */
+  readonly features: {
+    readonly riskRouting: {
+      routeOf(ruleId: string, risk: ApprovalRequest['risk']): { readonly eligible: readonly string[] } | null;
+    };
+    readonly followUps: { escalationOf(ruleId: string): readonly string[] };
   };
-  readonly followUps: { escalationOf(ruleId: string): readonly string[] };
 }
 
 /**
@@ -21,9 +24,9 @@ export function eligibleVoters(
   sources: VoterSources,
   onCall: readonly string[],
 ): Set<string> {
-  const route = sources.riskRouting.routeOf(request.ruleId, request.risk);
+  const route = sources.features.riskRouting.routeOf(request.ruleId, request.risk);
   const eligible = new Set(route?.eligible ?? sources.eligible.get(request.ruleId) ?? []);
-  for (const identity of sources.followUps.escalationOf(request.ruleId)) eligible.add(identity);
+  for (const identity of sources.features.followUps.escalationOf(request.ruleId)) eligible.add(identity);
   for (const identity of onCall) eligible.add(identity);
   return eligible;
 }

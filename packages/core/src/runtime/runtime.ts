@@ -1,35 +1,30 @@
 // Runtime: the shared machinery behind guard, decide and grants (store calls, checks, events, waking).
 import { EventEmitter } from 'eventemitter3';
-import type { z } from 'zod';
-import type { CredentialBroker, CredentialPlan } from '../contracts/credential-broker.js';
+import type { CredentialBroker } from '../contracts/credential-broker.js';
 import type { Store } from '../contracts/store.js';
 import type { Transport } from '../contracts/transport.js';
 import type { Clock } from '../lib/clock.js';
 import { CorruptRecordError, isCountersignError, StoreError } from '../lib/errors.js';
 import { isPlainObject } from '../lib/record-shape.js';
 import type { Redactor } from '../lib/redact.js';
-import {
-  type ApprovalRequest,
-  approvalRequestSchema,
-  canTransition,
-  type RequestStatus,
-} from '../model/approval.js';
+import type { ApprovalRequest, RedactedAction, RequestStatus } from '../model/approval.js';
 import { type AuditDraft, type AuditType, requestDraft } from '../model/audit.js';
+import type { Narrowed, Prepared } from '../model/call.js';
 import type { CountersignEventMap } from '../model/events.js';
-import { type GrantRecord, grantRecordSchema } from '../model/grants.js';
-import { checkStored, frozenParts, isGrantRecord, plainGrant, plainRequest } from '../model/record-checks.js';
+import type { Credentials, GrantRecord } from '../model/grants.js';
+import { checkStored, isGrantRecord } from '../model/record-checks.js';
 import type { Risk } from '../model/risk.js';
-import type { RiskRoute } from '../model/rule.js';
-import { formatIssues } from '../model/schemas.js';
+import type { PolicyRule, RiskRoute } from '../model/rule.js';
 import type { Policy, PolicyDecision, PolicySubject } from '../policy/policy.js';
 import { Alarm } from './alarm.js';
 import { LiveGrants } from './live-grants.js';
 import { PendingIndex } from './pending-index.js';
+import { checkGrant, checkRequest, nextVersion } from './stored-records.js';
 import { Waiters } from './waiters.js';
 
 /**
  * The options in the form core uses, made by `createCountersign()`. Features appear here only as
- * the interfaces below, which they implement: the runtime and the guard path name no feature.
+ * the {@link FeatureHooks} they implement: the runtime and the guard path name no feature.
  */
 export interface ResolvedOptions {
   store: Store;
@@ -45,15 +40,68 @@ export interface ResolvedOptions {
   maxPendingPerActor: number;
   logger: { warn(message: string): void } | null;
   credentialBrokers: Map<string, CredentialBroker>;
-  /** Each rule with `credentials`, by rule id. */
-  credentialPlans: Map<string, CredentialPlan>;
-  /** Rules with `tiers` or `riskWhen`. */
-  riskRouting: RiskRoutes;
-  /** Rules with `remindAfter` or escalation. */
-  followUps: FollowUpPlans;
+  /** The features the instance composed, as the points of the guard path where they join it. */
+  features: FeatureHooks;
 }
 
-/** What the guard path asks of risk tiers (implemented by `RiskRouting`). */
+/**
+ * The feature seam: where risk tiers, reuse windows, reminders and escalation, approver edits and
+ * just-in-time credentials join the guard path, decisions and the sweeper, named by the point
+ * where the pipeline calls them. A feature (`features/<name>/`) implements some of them; the
+ * instance composes the features it lists into one of these (`instance/compose-features.ts`).
+ */
+export interface FeatureHooks {
+  /** After policy: who approves a require_approval call, and how many, by its risk. */
+  readonly riskRouting: RiskRoutes;
+  /** While a request waits: reminders, escalation, and who else may vote once it escalated. */
+  readonly followUps: FollowUpPlans;
+  /** Before asking: whether an earlier approval may cover this call (checked without a store call). */
+  mayBypass(runtime: Runtime, prepared: Prepared, ruleId: string): boolean;
+  /** Before asking: resolves true when an earlier approval covers the call, audited; it then runs on a grant of its own. */
+  bypass(runtime: Runtime, prepared: Prepared, ruleId: string, risk: Risk): Promise<boolean>;
+  /** At a vote, before it is recorded: the action an approver's `edit` narrows the request to; throws ValidationError when refused. */
+  editAction(
+    rule: PolicyRule | undefined,
+    request: ApprovalRequest,
+    edit: Record<string, unknown>,
+  ): { action: RedactedAction; detail: string };
+  /** At a vote, before it is recorded: an approver's "just this call". */
+  keepToThisCall(runtime: Runtime, request: ApprovalRequest, approver: string): Promise<void>;
+  /** At claim: the call narrowed to what was approved, or null when it was approved as asked. */
+  narrow(
+    runtime: Runtime,
+    prepared: Prepared,
+    request: ApprovalRequest,
+  ): { prepared: Prepared; narrowed: Narrowed } | null;
+  /** At claim, once the approval is checked: what the approval opens for later calls (not when narrowed). */
+  onClaim(runtime: Runtime, prepared: Prepared, request: ApprovalRequest, narrowed: boolean): Promise<void>;
+  /**
+   * On grant issue: what the run is handed besides its grant (credentials), ended when the run
+   * ends. Null, synchronously, when there is nothing: most calls pay no promise for it.
+   */
+  onGrant(
+    runtime: Runtime,
+    record: GrantRecord,
+    prepared: Prepared,
+    request: ApprovalRequest | null,
+  ): Promise<RunExtras> | null;
+  /** On sweep: closes what features left open when a process stopped; returns how many. */
+  onSweep(runtime: Runtime, limit: number): Promise<number>;
+}
+
+/** A feature: the hooks it implements, under a name for configuration errors. */
+export type Feature = { readonly id: string } & Partial<FeatureHooks>;
+
+/** What a feature hands a run besides its grant, and how it ends. */
+export interface RunExtras {
+  readonly credentials: Credentials;
+  /** Exact values no record may show: scrubbed from the outcome of a failed run. */
+  readonly secrets: readonly string[];
+  /** Called once when the run ends, whatever its outcome; never throws. */
+  end(): Promise<void>;
+}
+
+/** What the guard path asks of risk tiers. */
 export interface RiskRoutes {
   /** How many rules route by risk: none, and a decision is never re-routed. */
   readonly size: number;
@@ -63,7 +111,7 @@ export interface RiskRoutes {
   routeOf(ruleId: string, risk: Risk): RiskRoute | null;
 }
 
-/** What the guard path and decisions ask of reminders and escalation (implemented by `FollowUps`). */
+/** What the guard path and decisions ask of reminders and escalation. */
 export interface FollowUpPlans {
   /** Identities a rule escalates to once its escalation is due. */
   escalationOf(ruleId: string): readonly string[];
@@ -302,67 +350,4 @@ export interface Revocation {
   drafts: AuditDraft[];
   /** Appended after it when the grant was revoked but the request was not updated. */
   alone?: AuditDraft[] | undefined;
-}
-
-export function checkRequest(raw: unknown): ApprovalRequest {
-  return checkRecord(raw, plainRequest, approvalRequestSchema, 'approval request');
-}
-
-export function checkGrant(raw: unknown): GrantRecord {
-  return checkRecord(raw, plainGrant, grantRecordSchema, 'grant');
-}
-
-/** A record read back from a store: the hand check first, then the schema; corrupt fails closed. */
-function checkRecord<T>(
-  raw: unknown,
-  plain: (raw: unknown) => T | null,
-  schema: z.ZodType<T>,
-  what: string,
-): T {
-  return checkStored(what, () => {
-    const fast = plain(raw);
-    if (fast !== null) return fast;
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) throw new CorruptRecordError(what, formatIssues(parsed.error));
-    return parsed.data;
-  });
-}
-
-/** The next version of `current`, refusing a transition the state machine does not allow. */
-function nextVersion(current: ApprovalRequest, changes: Partial<ApprovalRequest>): ApprovalRequest {
-  const next = withChanges(current, changes);
-  if (next.status !== current.status && !canTransition(current.status, next.status)) {
-    throw new Error(`illegal transition ${current.status} -> ${next.status}`);
-  }
-  return frozenParts(next);
-}
-
-/** `{ ...current, ...changes, version + 1 }` as one fixed-shape literal: a spread of a frozen record is slow and large. */
-function withChanges(current: ApprovalRequest, changes: Partial<ApprovalRequest>): ApprovalRequest {
-  const pick = <K extends keyof ApprovalRequest>(key: K): ApprovalRequest[K] =>
-    (key in changes ? changes[key] : current[key]) as ApprovalRequest[K];
-  return {
-    id: pick('id'),
-    version: current.version + 1,
-    status: pick('status'),
-    fingerprint: pick('fingerprint'),
-    action: pick('action'),
-    actor: pick('actor'),
-    onBehalfOf: pick('onBehalfOf'),
-    reason: pick('reason'),
-    sessionId: pick('sessionId'),
-    idempotencyKey: pick('idempotencyKey'),
-    risk: pick('risk'),
-    ruleId: pick('ruleId'),
-    approvers: pick('approvers'),
-    quorum: pick('quorum'),
-    grantTtlMs: pick('grantTtlMs'),
-    decisions: pick('decisions'),
-    deliveries: pick('deliveries'),
-    createdAt: pick('createdAt'),
-    expiresAt: pick('expiresAt'),
-    decidedAt: pick('decidedAt'),
-    grantId: pick('grantId'),
-    closedReason: pick('closedReason'),
-  };
 }

@@ -5,16 +5,16 @@ import type {
   CredentialPlan,
   CredentialRequest,
 } from '../../contracts/credential-broker.js';
-import type { Prepared } from '../../guard/prepared-call.js';
-import { CredentialError } from '../../lib/errors.js';
+import { ConfigError, CredentialError } from '../../lib/errors.js';
 import { isPlainObject } from '../../lib/record-shape.js';
 import { errorText } from '../../lib/redact.js';
 import type { ApprovalRequest } from '../../model/approval.js';
 import { type AuditDraft, type AuditEntry, emptyDraft, grantDraft } from '../../model/audit.js';
 import { checkAuditPage } from '../../model/audit-reads.js';
+import type { Prepared } from '../../model/call.js';
 import type { Credentials, GrantRecord } from '../../model/grants.js';
-import type { RuleCredentials } from '../../model/rule.js';
-import type { Runtime } from '../../runtime/runtime.js';
+import type { PolicyRule, RuleCredentials } from '../../model/rule.js';
+import type { Feature, Runtime } from '../../runtime/runtime.js';
 
 /** A rule's credentials, resolved at creation: the broker under its configured name, and the privileges. */
 /** Credentials handed to one run, and what revoking them needs. */
@@ -264,4 +264,31 @@ function readDetail(text: string | null): CredentialDetail | null {
   return expiresAt === undefined
     ? { broker: parsed.broker, handle: parsed.handle }
     : { broker: parsed.broker, handle: parsed.handle, expiresAt };
+}
+
+/**
+ * Just-in-time credentials as a feature: the brokers each rule names, checked when the instance is
+ * created; on grant issue, credentials for the run, revoked when it ends; on sweep, the reaper.
+ */
+export function credentialsFeature(
+  rules: readonly PolicyRule[],
+  brokers: Record<string, CredentialBroker>,
+): Feature {
+  const { plans, problems } = planCredentials(rules, brokers);
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
+  return {
+    id: 'credentials',
+    onGrant(runtime, record, prepared, request) {
+      const plan = plans.get(record.ruleId);
+      if (plan === undefined) return null;
+      return issueCredentials(runtime, plan, record, prepared, request).then((issued) => ({
+        credentials: issued.credentials,
+        secrets: secretValues(issued),
+        end: async () => {
+          await revokeCredentials(runtime, issued, record, request);
+        },
+      }));
+    },
+    onSweep: reapCredentials,
+  };
 }

@@ -1,13 +1,12 @@
 // Approver edits: an approver approves a narrower call than asked, at param paths the rule declares editable.
 
-import type { Prepared } from '../../guard/prepared-call.js';
 import { canonicalJson, freezeCanonical, type JsonObject, type JsonValue } from '../../lib/canonical-json.js';
 import { CorruptRecordError, ValidationError } from '../../lib/errors.js';
 import { hashAction } from '../../lib/fingerprint.js';
 import type { ApprovalRequest, RedactedAction } from '../../model/approval.js';
-import type { Narrowed } from '../../model/call.js';
+import type { Narrowed, Prepared } from '../../model/call.js';
 import type { PolicyRule } from '../../model/rule.js';
-import type { Runtime } from '../../runtime/runtime.js';
+import type { Feature, Runtime } from '../../runtime/runtime.js';
 
 /**
  * Whether `approved` is a narrowing of `asked`: a number no larger (and not below zero), or a list
@@ -175,4 +174,9 @@ function parentOf(params: JsonObject, path: string): JsonObject | null {
     holder = holder[key] as JsonValue;
   }
   return isObject(holder) ? holder : null;
+}
+
+/** Approver edits as a feature: a vote's edit narrows the request; the claim runs the narrowed call. */
+export function editsFeature(): Feature {
+  return { id: 'edits', editAction: editedAction, narrow: narrowedCall };
 }

@@ -9,7 +9,8 @@ import type { ApprovalRequest } from '../../model/approval.js';
 import { checkList } from '../../model/record-checks.js';
 import type { PolicyRule } from '../../model/rule.js';
 import { type Directory, resolveEligibleApprovers } from '../../policy/approvers.js';
-import { checkRequest, type Runtime } from '../../runtime/runtime.js';
+import type { Feature, Runtime } from '../../runtime/runtime.js';
+import { checkRequest } from '../../runtime/stored-records.js';
 
 /** How long an on-call lookup may take before escalation gives up on it. */
 const ON_CALL_TIMEOUT_MS = 5_000;
@@ -253,4 +254,13 @@ async function notify(runtime: Runtime, request: ApprovalRequest, notice: Follow
 
 function millis(duration: Duration | undefined): number | null {
   return duration === undefined ? null : parseDuration(duration);
+}
+
+/** Reminders and escalation as a feature: notices while a request waits, and who else may vote. */
+export function remindersFeature(
+  rules: readonly PolicyRule[],
+  directory: Directory,
+  onCall: OnCallResolver | null,
+): Feature {
+  return { id: 'reminders', followUps: new FollowUps(rules, directory, onCall) };
 }

@@ -1,18 +1,19 @@
 // Reuse windows: an approval that covers later identical calls within a scope, each still with its own single-use grant.
 
 import type { ReuseWindow, Store } from '../../contracts/store.js';
-import { type Prepared, subjectDraft } from '../../guard/prepared-call.js';
+import { subjectDraft } from '../../guard/prepared-call.js';
 import { canonicalJson, type JsonValue } from '../../lib/canonical-json.js';
 import { parseDuration } from '../../lib/duration.js';
-import { NotEligibleError, RequestNotFoundError } from '../../lib/errors.js';
+import { ConfigError, NotEligibleError, RequestNotFoundError } from '../../lib/errors.js';
 import { sha256Hex } from '../../lib/ids.js';
 import { isPlainObject } from '../../lib/record-shape.js';
 import type { ApprovalRequest } from '../../model/approval.js';
+import type { Prepared } from '../../model/call.js';
 import type { Risk } from '../../model/risk.js';
 import { riskRank } from '../../model/risk.js';
 import type { PolicyRule } from '../../model/rule.js';
 import { DEFAULT_MAX_USES, type ReuseSpec } from '../../model/rule.js';
-import type { Runtime } from '../../runtime/runtime.js';
+import type { Feature, Runtime } from '../../runtime/runtime.js';
 
 const STORE_METHODS = [
   'createReuseWindow',
@@ -273,4 +274,21 @@ function isWindow(value: unknown): value is ReuseWindow {
     Number.isSafeInteger(w.uses) &&
     (w.revokedAt === null || isNumber(w.revokedAt))
   );
+}
+
+/** Reuse windows as a feature, checked against the policy and the store when the instance is created. */
+export function reuseFeature(rules: readonly PolicyRule[], store: Store): Feature {
+  const problems = reuseProblems(rules, store);
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
+  return {
+    id: 'reuse',
+    mayBypass: mayReuse,
+    bypass: async (runtime, prepared, ruleId, risk) =>
+      (await useWindow(runtime, prepared, ruleId, risk)) !== null,
+    keepToThisCall,
+    // A narrowed approval covers only the narrowed call: it never opens a reuse window.
+    onClaim: async (runtime, prepared, request, narrowed) => {
+      if (!narrowed) await openWindow(runtime, prepared, request);
+    },
+  };
 }

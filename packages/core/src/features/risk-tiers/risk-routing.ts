@@ -1,6 +1,5 @@
 // Risk routing: a call's risk (declared, fixed by its rule or computed by conditions) picks who approves and how many.
 
-import { type Prepared, policySubject } from '../../guard/prepared-call.js';
 import { ConfigError } from '../../lib/errors.js';
 import type { Risk } from '../../model/risk.js';
 import { RISK_LEVELS, riskRank } from '../../model/risk.js';
@@ -9,22 +8,7 @@ import { type Directory, resolveEligibleApprovers } from '../../policy/approvers
 import { DEFAULT_MAX_CONDITION_COST } from '../../policy/condition-cost.js';
 import { Condition, celParams } from '../../policy/conditions.js';
 import type { PolicyDecision, PolicySubject } from '../../policy/policy.js';
-import type { Runtime } from '../../runtime/runtime.js';
-
-/** A policy decision with the risk route of its rule, when it has one: what guard acts on. */
-export interface RoutedDecision extends PolicyDecision {
-  route?: RiskRoute | null | undefined;
-}
-
-/** The policy's decision for a prepared call, with its risk route applied to the effect. */
-export function decideCall(runtime: Runtime, prepared: Prepared): RoutedDecision {
-  const subject = policySubject(runtime, prepared);
-  const decision = runtime.options.policy.decide(subject);
-  if (decision.effect !== 'require_approval' || runtime.options.riskRouting.size === 0) return decision;
-  const route = runtime.options.riskRouting.route(decision, subject, prepared.risk);
-  if (route === null) return decision;
-  return { ...decision, effect: route.effect, route, risk: route.risk, quorum: route.quorum };
-}
+import type { Feature } from '../../runtime/runtime.js';
 
 interface RiskPlan {
   rule: PolicyRule;
@@ -140,4 +124,14 @@ export class RiskRouting {
     if (plan === undefined) return null;
     return { risk, ...(plan.routes.get(risk) ?? plan.base) };
   }
+}
+
+/** Risk tiers as a feature: after policy, the route a require_approval call takes by its risk. */
+export function riskTiersFeature(
+  rules: readonly PolicyRule[],
+  directory: Directory,
+  eligible: Map<string, string[]>,
+  maxConditionCost: number,
+): Feature {
+  return { id: 'risk-tiers', riskRouting: new RiskRouting(rules, directory, eligible, maxConditionCost) };
 }
