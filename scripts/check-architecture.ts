@@ -1,10 +1,31 @@
 // The architecture check CI runs (ARCHITECTURE.md): no import cycle in any package's src, type-only
-// imports included, and no source file over 400 lines.
+// imports included; core's folders imported only downwards; no source file over 400 lines.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const MAX_LINES = 400;
+
+/**
+ * Core's folders, lowest first: a file imports from its own folder and from folders before it,
+ * never after. A feature (`features/<name>/`) imports no other feature: the instance composes them.
+ */
+export const CORE_LAYERS = [
+  'lib',
+  'model',
+  'contracts',
+  'adapters',
+  'policy',
+  'runtime',
+  'present',
+  'guard',
+  'decisions',
+  'features',
+  'instance',
+  'testing',
+] as const;
+/** Core's src root holds only its public surface. */
+const CORE_ROOT = new Set(['index.ts']);
 
 export interface Problem {
   file: string;
@@ -76,6 +97,55 @@ export function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][
   return found;
 }
 
+/** Where a core file sits: its layer (first folder under src) and, for a feature, which one. */
+function placeOf(src: string, file: string): { layer: string; feature: string | null } | null {
+  const parts = relative(src, file).split(sep);
+  if (parts.length === 1) return null;
+  return { layer: parts[0]!, feature: parts[0] === 'features' && parts.length > 2 ? parts[1]! : null };
+}
+
+function checkCoreLayers(
+  root: string,
+  src: string,
+  graph: ReadonlyMap<string, readonly string[]>,
+): Problem[] {
+  const problems: Problem[] = [];
+  const rank = new Map<string, number>(CORE_LAYERS.map((layer, i) => [layer, i]));
+  for (const [file, targets] of graph) {
+    const where = relative(root, file);
+    const from = placeOf(src, file);
+    if (from === null) {
+      if (!CORE_ROOT.has(relative(src, file))) {
+        problems.push({ file: where, message: `core's src root holds only ${[...CORE_ROOT].join(', ')}` });
+      }
+      continue;
+    }
+    const fromRank = rank.get(from.layer);
+    if (fromRank === undefined) {
+      problems.push({
+        file: where,
+        message: `"${from.layer}" is not one of core's layers: ${CORE_LAYERS.join(', ')}`,
+      });
+      continue;
+    }
+    for (const target of targets) {
+      const to = placeOf(src, target);
+      const name = relative(src, target);
+      if (to === null) {
+        problems.push({ file: where, message: `imports ${name}, the public surface, from inside core` });
+      } else if ((rank.get(to.layer) ?? Number.POSITIVE_INFINITY) > fromRank) {
+        problems.push({
+          file: where,
+          message: `imports ${name}: ${from.layer}/ may not import the higher layer ${to.layer}/`,
+        });
+      } else if (from.feature !== null && to.feature !== null && from.feature !== to.feature) {
+        problems.push({ file: where, message: `imports ${name}: a feature imports no other feature` });
+      }
+    }
+  }
+  return problems;
+}
+
 export function checkArchitecture(root = ROOT): Problem[] {
   const problems: Problem[] = [];
   const packages = join(root, 'packages');
@@ -87,7 +157,9 @@ export function checkArchitecture(root = ROOT): Problem[] {
       continue;
     }
     const files = sourceFiles(src);
-    for (const component of cycles(importGraph(files))) {
+    const graph = importGraph(files);
+    if (name === 'core') problems.push(...checkCoreLayers(root, src, graph));
+    for (const component of cycles(graph)) {
       problems.push({
         file: relative(root, component[0]!),
         message: `import cycle: ${component.map((file) => relative(src, file)).join(', ')}`,
@@ -111,7 +183,7 @@ if (process.argv[1] === import.meta.filename) {
   for (const problem of problems) console.error(`${problem.file}: ${problem.message}`);
   console.log(
     problems.length === 0
-      ? 'architecture: no import cycle, no source file over 400 lines'
+      ? "architecture: no import cycle, core's layers in order, no source file over 400 lines"
       : `architecture: ${problems.length} problem(s)`,
   );
   process.exit(problems.length === 0 ? 0 : 1);
