@@ -3,7 +3,7 @@ import { defaultResolveApprover, VERB } from '../src/index.js';
 import { identityPart, sameTeamsId, teamsIdentity } from '../src/teams-identity.js';
 import { BOB, type Harness, setup, TENANT, teamsId } from './helpers.js';
 
-/** Core's identity rule (packages/core/src/schemas.ts): printable ASCII without spaces, at most 256. */
+/** Core's identity rule (packages/core/src/model/schemas.ts): printable ASCII without spaces, at most 256. */
 const CORE_IDENTITY = /^[\x21-\x7e]{1,256}$/;
 
 describe('Teams ids become identity parts core accepts', () => {
