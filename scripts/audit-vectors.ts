@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { emptyDraft, toJsonLines } from '../packages/core/src/audit.js';
+import { emptyDraft, toJsonLines } from '../packages/core/src/model/audit.js';
 import {
   type AuditDraft,
   type AuditEntry,
