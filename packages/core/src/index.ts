@@ -40,7 +40,37 @@ export type { WrapSpec } from './instance/wrap.js';
 export { canonicalJson, type JsonObject, type JsonValue } from './lib/canonical-json.js';
 export { type Clock, systemClock, type TimerHandle } from './lib/clock.js';
 export { type Duration, MAX_DURATION_MS, parseDuration } from './lib/duration.js';
-export * from './lib/errors.js';
+export {
+  AlreadyDecidedError,
+  AlreadyStartedError,
+  AlreadyVotedError,
+  ApprovalCancelledError,
+  ApprovalDeniedError,
+  ApprovalExpiredError,
+  ApprovalPendingError,
+  BatchRefusedError,
+  ClosedError,
+  ConfigError,
+  CorruptRecordError,
+  CountersignError,
+  type CountersignErrorOptions,
+  CredentialError,
+  DeliveryError,
+  ErrorCode,
+  GrantRefusal,
+  GrantRefusedError,
+  IdempotencyConflictError,
+  isCountersignError,
+  NoEligibleApproversError,
+  NotEligibleError,
+  OutcomeNotRecordedError,
+  PolicyDeniedError,
+  RequestNotFoundError,
+  SelfApprovalError,
+  StoreError,
+  TooManyPendingError,
+  ValidationError,
+} from './lib/errors.js';
 export { type ActionIdentity, fingerprintAction } from './lib/fingerprint.js';
 export {
   closestKey,
