@@ -2,9 +2,11 @@
 import { isCountersignError } from '@countersign/core';
 import { createApprovalServer } from './approval-server.js';
 import { createJsonLogger, type Logger } from './logger.js';
+import { serveDev } from './serve-dev.js';
 import { type ApprovalServerConfig, applyEnv, CONFIG_ENV, loadConfigFile } from './server-config.js';
 
 const USAGE = `usage: countersign serve [--config <file.json>]
+       countersign serve --dev [...]   (development: one-click sign-in on 127.0.0.1; --dev --help)
 
 Runs the approval server: decision API, web inbox, webhooks and Slack clicks over PostgreSQL.
 Environment variables override the file: ${Object.keys(CONFIG_ENV).join(', ')}.
@@ -24,6 +26,18 @@ export interface ServeIo {
 export async function serve(argv: string[], io: ServeIo = {}): Promise<number> {
   const stdout = io.stdout ?? ((text: string) => process.stdout.write(text));
   const logger = io.logger ?? createJsonLogger();
+  const stopped = () =>
+    io.stopped ??
+    new Promise<void>((resolve) => {
+      process.once('SIGTERM', () => resolve());
+      process.once('SIGINT', () => resolve());
+    });
+  if (argv.includes('--dev')) {
+    return serveDev(
+      argv.filter((arg) => arg !== '--dev'),
+      { stdout, logger, stopped, onListening: io.onListening },
+    );
+  }
   let configPath: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -57,11 +71,7 @@ export async function serve(argv: string[], io: ServeIo = {}): Promise<number> {
     await server.close();
     return 3;
   }
-  await (io.stopped ??
-    new Promise<void>((resolve) => {
-      process.once('SIGTERM', () => resolve());
-      process.once('SIGINT', () => resolve());
-    }));
+  await stopped();
   try {
     await server.close();
     return 0;
