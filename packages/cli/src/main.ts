@@ -17,6 +17,7 @@ Commands:
   audit export --store <url> write a PostgreSQL store's audit log as JSON lines or OCSF
   explain --policy <file>    show what cs.explain() decides for a call (--params for conditions), and why
   serve [options]            run the approval HTTP server from @countersign/http
+  serve --dev                a local approval server on 127.0.0.1: prints a one-click sign-in link
 
 Run 'countersign <command> --help' for a command's options.
 

@@ -26,6 +26,12 @@ export {
   type DecisionApi,
   type DecisionApiOptions,
 } from './decision-api.js';
+export {
+  DEV_SIGN_IN_PATH,
+  type DevServer,
+  type DevServerOptions,
+  startDevServer,
+} from './dev-server.js';
 export type { InboxOptions } from './inbox/inbox-options.js';
 export { type Listening, type ListenOptions, listen } from './listen.js';
 export { createJsonLogger, type Logger, silentLogger } from './logger.js';
