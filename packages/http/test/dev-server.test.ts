@@ -22,7 +22,11 @@ afterEach(async () => {
 });
 
 /** Runs `countersign serve <argv>` in-process until the test ends; resolves with what it printed. */
-async function startServe(argv: string[]) {
+type Run =
+  | { exitedWith: number; printed: string[]; logs: string[] }
+  | { url: string; link: string; printed: string[]; logs: string[] };
+
+async function runServe(argv: string[]): Promise<Run> {
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => {
     stop = resolve;
@@ -53,6 +57,18 @@ async function startServe(argv: string[]) {
   return { url: started, link: link as string, printed, logs };
 }
 
+async function startServe(argv: string[]) {
+  const run = await runServe(argv);
+  if (!('url' in run)) throw new Error(`serve exited with ${run.exitedWith}: ${run.logs.join('')}`);
+  return run;
+}
+
+async function refusedWith(argv: string[]) {
+  const run = await runServe(argv);
+  if ('url' in run) throw new Error('serve started');
+  return run;
+}
+
 /** A browser's cookie jar for one site, enough for the inbox's one cookie. */
 function browser() {
   let cookie: string | null = null;
@@ -72,7 +88,7 @@ describe('countersign serve --dev', () => {
   test.each(['0.0.0.0', '::', '192.168.1.20', 'example.com', '[::]', '10.0.0.1'])(
     'refuses the non-loopback host %s with exit 2, and listens nowhere',
     async (host) => {
-      const run = await startServe(['--dev', '--port', '0', '--host', host]);
+      const run = await refusedWith(['--dev', '--port', '0', '--host', host]);
       expect(run.exitedWith).toBe(2);
       expect(run.logs.join('')).toContain('development mode listens on loopback only');
     },
@@ -94,9 +110,9 @@ describe('countersign serve --dev', () => {
   });
 
   test('refuses unknown flags, --config and a bad --as (exit 2), and never reads the environment', async () => {
-    expect((await startServe(['--dev', '--config', 'x.json'])).exitedWith).toBe(2);
-    expect((await startServe(['--dev', '--port', '0', '--as', 'dev'])).exitedWith).toBe(2);
-    expect((await startServe(['--dev', '--port', '0', '--as', 'agent:demo'])).exitedWith).toBe(2);
+    expect((await refusedWith(['--dev', '--config', 'x.json'])).exitedWith).toBe(2);
+    expect((await refusedWith(['--dev', '--port', '0', '--as', 'dev'])).exitedWith).toBe(2);
+    expect((await refusedWith(['--dev', '--port', '0', '--as', 'agent:demo'])).exitedWith).toBe(2);
   });
 
   test('the printed link signs in once and only once, and says development mode in the log', async () => {
