@@ -5,6 +5,8 @@
 //   <!-- snippet: prelude               code the block assumes (imports, `declare const store: Store;`),
 //   import type { Store } from '…';     checked with it and reported at its own lines
 //   -->
+// A prelude line `...` stands for the block: `const options: Partial<CountersignOptions> = {`, `...`, `};`
+// checks a block that is the inside of an object.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
@@ -59,10 +61,15 @@ export function extractSnippets(markdown: string, file: string): Extracted {
         if (pending?.kind === 'partial') out.partial += 1;
         else {
           const body = text.slice(i + 1, end).map((code) => code.replace(new RegExp(`^ {0,${indent.length}}`), ''));
+          // A prelude line `...` stands for the block, so the prelude can also close what it opens.
+          const code = pending?.code ?? [];
+          const lines = pending?.lines ?? [];
+          const at = code.findIndex((prelude) => prelude.trim() === '...');
+          const cut = at === -1 ? code.length : at;
           out.snippets.push({
             file,
-            code: [...(pending?.code ?? []), ...body].join('\n'),
-            lines: [...(pending?.lines ?? []), ...body.map((_, k) => i + 2 + k)],
+            code: [...code.slice(0, cut), ...body, ...code.slice(cut + 1)].join('\n'),
+            lines: [...lines.slice(0, cut), ...body.map((_, k) => i + 2 + k), ...lines.slice(cut + 1)],
           });
         }
       } else if (pending) stray(pending);
@@ -226,7 +233,9 @@ export function checkSnippets(root: string, files: readonly string[] = markdownF
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
   const started = performance.now();
-  const report = checkSnippets(ROOT);
+  // Markdown files named on the command line (relative to the root), or all of them.
+  const named = process.argv.slice(2);
+  const report = checkSnippets(ROOT, named.length > 0 ? named : undefined);
   for (const problem of report.problems) console.error(`${problem.file}:${problem.line}: ${problem.message}`);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(
