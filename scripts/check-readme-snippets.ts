@@ -40,7 +40,9 @@ export interface Extracted {
 const FENCE = /^(\s*)(`{3,}|~{3,})\s*([^\s`]*)/;
 const MARKER = /^\s*<!--\s*snippet:\s*(\S+)/;
 
-type Pending = { kind: 'partial'; at: number } | { kind: 'prelude'; at: number; code: string[]; lines: number[] };
+type Pending =
+  | { kind: 'partial'; at: number }
+  | { kind: 'prelude'; at: number; code: string[]; lines: number[] };
 
 /** The TypeScript blocks of one Markdown file, with their preludes, and the problems with its markers. */
 export function extractSnippets(markdown: string, file: string): Extracted {
@@ -48,7 +50,11 @@ export function extractSnippets(markdown: string, file: string): Extracted {
   const out: Extracted = { snippets: [], partial: 0, problems: [] };
   let pending: Pending | undefined;
   const stray = (marker: Pending) =>
-    out.problems.push({ file, line: marker.at, message: 'a snippet marker must come right before a ```ts block' });
+    out.problems.push({
+      file,
+      line: marker.at,
+      message: 'a snippet marker must come right before a ```ts block',
+    });
   for (let i = 0; i < text.length; i += 1) {
     const line = text[i]!;
     const fence = FENCE.exec(line);
@@ -60,7 +66,9 @@ export function extractSnippets(markdown: string, file: string): Extracted {
       if (lang === 'ts' || lang === 'typescript') {
         if (pending?.kind === 'partial') out.partial += 1;
         else {
-          const body = text.slice(i + 1, end).map((code) => code.replace(new RegExp(`^ {0,${indent.length}}`), ''));
+          const body = text
+            .slice(i + 1, end)
+            .map((code) => code.replace(new RegExp(`^ {0,${indent.length}}`), ''));
           // A prelude line `...` stands for the block, so the prelude can also close what it opens.
           const code = pending?.code ?? [];
           const lines = pending?.lines ?? [];
@@ -192,7 +200,8 @@ export function checkSnippets(root: string, files: readonly string[] = markdownF
     virtual.set(join(root, dirname(snippet.file), '.snippets', name), snippet);
   }
   const base = ts.readConfigFile(join(root, 'tsconfig.base.json'), ts.sys.readFile);
-  const parsed = ts.parseJsonConfigFileContent(base.config ?? {}, ts.sys, root);
+  // Only its compiler options: its (absent) `include` would make TypeScript list every file under the root.
+  const parsed = ts.convertCompilerOptionsFromJson(base.config?.compilerOptions ?? {}, root);
   const options: ts.CompilerOptions = {
     ...parsed.options,
     noEmit: true,
@@ -212,7 +221,11 @@ export function checkSnippets(root: string, files: readonly string[] = markdownF
       : getSourceFile.call(host, path, language, ...rest);
   };
   const program = ts.createProgram([...virtual.keys()], options, host);
-  for (const diagnostic of [...parsed.errors, ...ts.getPreEmitDiagnostics(program)]) {
+  for (const diagnostic of [
+    ...(base.error ? [base.error] : []),
+    ...parsed.errors,
+    ...ts.getPreEmitDiagnostics(program),
+  ]) {
     const message = `${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n  ')} (TS${diagnostic.code})`;
     const { file: source, start } = diagnostic;
     if (source === undefined || start === undefined) {
