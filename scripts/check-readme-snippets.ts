@@ -221,11 +221,19 @@ export function checkSnippets(root: string, files: readonly string[] = markdownF
       : getSourceFile.call(host, path, language, ...rest);
   };
   const program = ts.createProgram([...virtual.keys()], options, host);
-  for (const diagnostic of [
-    ...(base.error ? [base.error] : []),
-    ...parsed.errors,
-    ...ts.getPreEmitDiagnostics(program),
-  ]) {
+  // Only the snippets' own diagnostics: the packages' sources are `pnpm typecheck`'s, and checking
+  // them all here would be most of the time.
+  const diagnostics = [
+    ...program.getOptionsDiagnostics(),
+    ...program.getGlobalDiagnostics(),
+    ...[...virtual.keys()].flatMap((path) => {
+      const source = program.getSourceFile(path);
+      return source
+        ? [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)]
+        : [];
+    }),
+  ];
+  for (const diagnostic of [...(base.error ? [base.error] : []), ...parsed.errors, ...diagnostics]) {
     const message = `${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n  ')} (TS${diagnostic.code})`;
     const { file: source, start } = diagnostic;
     if (source === undefined || start === undefined) {
