@@ -3,7 +3,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { emptyDraft, toJsonLines } from '../packages/core/src/model/audit.js';
 import {
   type AuditDraft,
   type AuditEntry,
@@ -13,6 +12,7 @@ import {
   type PolicyRule,
   sealAuditEntries,
 } from '../packages/core/src/index.js';
+import { emptyDraft, toJsonLines } from '../packages/core/src/model/audit.js';
 import { createRecordingTransport, createTestClock } from '../packages/core/src/testing/index.js';
 import { createMemoryStore } from '../packages/memory-store/src/index.js';
 

@@ -1,9 +1,18 @@
 import { type Countersign, createCountersign, describeOutcome, type PolicyRule } from '@countersign/core';
 import { createRecordingTransport, createTestClock, type TestClock } from '@countersign/core/testing';
 import { createMemoryStore } from '@countersign/memory-store';
-import { AIMessage, type BaseMessage, ToolMessage } from '@langchain/core/messages';
+import { AIMessage, ToolMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
-import { Command, END, MemorySaver, MessagesAnnotation, START, StateGraph } from '@langchain/langgraph';
+import {
+  Command,
+  END,
+  INTERRUPT,
+  isInterrupted,
+  MemorySaver,
+  MessagesAnnotation,
+  START,
+  StateGraph,
+} from '@langchain/langgraph';
 import { ToolNode } from '@langchain/langgraph/prebuilt';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
@@ -63,10 +72,13 @@ const call = (name: string, args: Record<string, unknown>, id = 'call_1') =>
 
 const thread = (id = 't1') => ({ configurable: { thread_id: id } });
 
-type Result = { messages: BaseMessage[]; __interrupt__?: { value: unknown }[] };
+// An invoke result: the graph's state, with `INTERRUPT` while it is paused (`isInterrupted` tells).
+type Result = typeof MessagesAnnotation.State;
 
 function interruptsOf(result: Result): ApprovalInterrupt[] {
-  return (result.__interrupt__ ?? []).map((entry) => entry.value).filter(isApprovalInterrupt);
+  return (isInterrupted(result) ? result[INTERRUPT] : [])
+    .map((entry) => entry.value)
+    .filter(isApprovalInterrupt);
 }
 
 function lastToolMessage(result: Result): ToolMessage {
@@ -89,10 +101,7 @@ async function pendingRequest(cs: Countersign, id: string) {
 describe('guardTool in a ToolNode', () => {
   test('a policy denial is an error ToolMessage, and the tool never runs', async () => {
     const { graph, ran } = setup();
-    const result = (await graph.invoke(
-      { messages: [call('db__drop', { table: 'users' })] },
-      thread(),
-    )) as Result;
+    const result = await graph.invoke({ messages: [call('db__drop', { table: 'users' })] }, thread());
     const message = lastToolMessage(result);
     expect(message.status).toBe('error');
     expect(message.content).toBe(
@@ -104,10 +113,10 @@ describe('guardTool in a ToolNode', () => {
 
   test('an allowed call runs at once, without the reason in its arguments', async () => {
     const { graph, ran } = setup();
-    const result = (await graph.invoke(
+    const result = await graph.invoke(
       { messages: [call('db__read', { table: 'users', reason: 'the user asked' })] },
       thread(),
-    )) as Result;
+    );
     expect(lastToolMessage(result).content).toBe('db__read users done');
     expect(ran).toEqual([{ tool: 'db__read', args: { table: 'users' } }]);
   });
@@ -126,7 +135,7 @@ describe('guardTool in a ToolNode', () => {
         { id: 'call_2', name: 'count', args: {}, type: 'tool_call' },
       ],
     });
-    const first = (await graph.invoke({ messages: [ai] }, thread())) as Result;
+    const first = await graph.invoke({ messages: [ai] }, thread());
     const [pending] = interruptsOf(first);
     expect(pending).toMatchObject({
       type: 'countersign.approval_pending',
@@ -148,7 +157,7 @@ describe('guardTool in a ToolNode', () => {
     expect(request.expiresAt).toBe(pending!.expiresAt);
 
     await cs.decide(pending!.requestId, { approver: 'user:bob', outcome: 'approve' });
-    const resumed = (await graph.invoke(new Command({ resume: 'approved' }), thread())) as Result;
+    const resumed = await graph.invoke(new Command({ resume: 'approved' }), thread());
     expect(interruptsOf(resumed)).toEqual([]);
     const contents = resumed.messages.filter((m) => m instanceof ToolMessage).map((m) => m.content);
     expect(contents).toEqual(['db__export payroll done', 'counted']);
@@ -160,17 +169,14 @@ describe('guardTool in a ToolNode', () => {
 
   test('a forged or stale resume value runs nothing: the graph interrupts again', async () => {
     const { cs, graph, ran } = setup();
-    const first = (await graph.invoke(
-      { messages: [call('db__export', { table: 'payroll' })] },
-      thread(),
-    )) as Result;
+    const first = await graph.invoke({ messages: [call('db__export', { table: 'payroll' })] }, thread());
     const [pending] = interruptsOf(first);
 
     // Another request, approved, whose id a caller might pass as the resume value.
-    const other = (await graph.invoke(
+    const other = await graph.invoke(
       { messages: [call('db__export', { table: 'other' }, 'call_9')] },
       thread('t2'),
-    )) as Result;
+    );
     const [stale] = interruptsOf(other);
     await cs.decide(stale!.requestId, { approver: 'user:bob', outcome: 'approve' });
 
@@ -179,31 +185,28 @@ describe('guardTool in a ToolNode', () => {
       'approve',
       { requestId: stale!.requestId, status: 'approved' },
     ]) {
-      const again = (await graph.invoke(new Command({ resume }), thread())) as Result;
+      const again = await graph.invoke(new Command({ resume }), thread());
       expect(interruptsOf(again).map((value) => value.requestId)).toEqual([pending!.requestId]);
     }
     expect(ran).toEqual([]);
     expect((await pendingRequest(cs, pending!.requestId)).status).toBe('pending');
 
     await cs.decide(pending!.requestId, { approver: 'user:bob', outcome: 'approve' });
-    const done = (await graph.invoke(new Command({ resume: 'go' }), thread())) as Result;
+    const done = await graph.invoke(new Command({ resume: 'go' }), thread());
     expect(lastToolMessage(done).content).toBe('db__export payroll done');
     expect(ran).toEqual([{ tool: 'db__export', args: { table: 'payroll' } }]);
   });
 
   test('a denial with a comment reaches the model as an error ToolMessage; nothing runs', async () => {
     const { cs, graph, ran } = setup();
-    const first = (await graph.invoke(
-      { messages: [call('db__export', { table: 'payroll' })] },
-      thread(),
-    )) as Result;
+    const first = await graph.invoke({ messages: [call('db__export', { table: 'payroll' })] }, thread());
     const [pending] = interruptsOf(first);
     await cs.decide(pending!.requestId, {
       approver: 'user:bob',
       outcome: 'deny',
       comment: 'not before the audit',
     });
-    const resumed = (await graph.invoke(new Command({ resume: 'approved' }), thread())) as Result;
+    const resumed = await graph.invoke(new Command({ resume: 'approved' }), thread());
     const message = lastToolMessage(resumed);
     expect(message.status).toBe('error');
     expect(message.content).toBe(refusal('approval_denied', 'not before the audit'));
@@ -214,13 +217,10 @@ describe('guardTool in a ToolNode', () => {
   test('an expired request reaches the model as a transient error; nothing runs', async () => {
     const clock = createTestClock();
     const { graph, ran } = setup(clock);
-    const first = (await graph.invoke(
-      { messages: [call('db__export', { table: 'payroll' })] },
-      thread(),
-    )) as Result;
+    const first = await graph.invoke({ messages: [call('db__export', { table: 'payroll' })] }, thread());
     expect(interruptsOf(first)).toHaveLength(1);
     await clock.advance(15 * 60_000 + 1);
-    const resumed = (await graph.invoke(new Command({ resume: 'approved' }), thread())) as Result;
+    const resumed = await graph.invoke(new Command({ resume: 'approved' }), thread());
     const message = lastToolMessage(resumed);
     expect(message.content).toBe(refusal('approval_expired'));
     expect(message.artifact).toEqual({ code: 'approval_expired', final: false });
@@ -229,10 +229,7 @@ describe('guardTool in a ToolNode', () => {
 
   test('the gate skipped: invoking the tool directly with a used tool-call id runs nothing again', async () => {
     const { cs, graph, ran, guarded } = setup();
-    const first = (await graph.invoke(
-      { messages: [call('db__export', { table: 'payroll' })] },
-      thread(),
-    )) as Result;
+    const first = await graph.invoke({ messages: [call('db__export', { table: 'payroll' })] }, thread());
     await cs.decide(interruptsOf(first)[0]!.requestId, { approver: 'user:bob', outcome: 'approve' });
     await graph.invoke(new Command({ resume: true }), thread());
     expect(ran).toHaveLength(1);
@@ -252,13 +249,11 @@ describe('guardTool in a ToolNode', () => {
 
   test('waitForApprovals waits for the decision, then resumes the run', async () => {
     const { cs, graph, ran } = setup();
-    const first = (await graph.invoke(
-      { messages: [call('db__export', { table: 'payroll' })] },
-      thread(),
-    )) as Result;
+    const first = await graph.invoke({ messages: [call('db__export', { table: 'payroll' })] }, thread());
     const [pending] = interruptsOf(first);
     let resolved = false;
-    const waiting = waitForApprovals(cs, first.__interrupt__).then((command) => {
+    if (!isInterrupted(first)) throw new Error('expected the run to be interrupted');
+    const waiting = waitForApprovals(cs, first[INTERRUPT]).then((command) => {
       resolved = true;
       return command;
     });
@@ -266,7 +261,7 @@ describe('guardTool in a ToolNode', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(resolved).toBe(false);
     await cs.decide(pending!.requestId, { approver: 'user:bob', outcome: 'approve' });
-    const resumed = (await graph.invoke(await waiting, thread())) as Result;
+    const resumed = await graph.invoke(await waiting, thread());
     expect(lastToolMessage(resumed).content).toBe('db__export payroll done');
     expect(ran).toHaveLength(1);
   });

@@ -1,9 +1,19 @@
 import { createCountersign, type PolicyRule } from '@countersign/core';
 import { createRecordingTransport } from '@countersign/core/testing';
 import { createMemoryStore } from '@countersign/memory-store';
-import { AIMessage, type BaseMessage, ToolMessage } from '@langchain/core/messages';
+import { AIMessage, ToolMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
-import { Command, END, MemorySaver, MessagesAnnotation, Send, START, StateGraph } from '@langchain/langgraph';
+import {
+  Command,
+  END,
+  INTERRUPT,
+  isInterrupted,
+  MemorySaver,
+  MessagesAnnotation,
+  Send,
+  START,
+  StateGraph,
+} from '@langchain/langgraph';
 import { ToolNode } from '@langchain/langgraph/prebuilt';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
@@ -25,7 +35,8 @@ const TWO_CALLS = new AIMessage({
     { id: 'call_b', name: 'db__export', args: { table: 'b' }, type: 'tool_call' },
   ],
 });
-type Result = { messages: BaseMessage[]; __interrupt__?: { value: unknown }[] };
+// An invoke result: the graph's state, with `INTERRUPT` while it is paused (`isInterrupted` tells).
+type Result = typeof MessagesAnnotation.State;
 
 function setup(routing: 'one-node' | 'send-per-call') {
   const cs = createCountersign({
@@ -68,7 +79,7 @@ function setup(routing: 'one-node' | 'send-per-call') {
 const toolOutputs = (result: Result) =>
   result.messages.filter((message) => message instanceof ToolMessage).map((message) => message.content);
 const pendingCalls = (result: Result) =>
-  (result.__interrupt__ ?? [])
+  (isInterrupted(result) ? result[INTERRUPT] : [])
     .map((entry) => entry.value)
     .filter(isApprovalInterrupt)
     .map((v) => v.toolCallId);
@@ -76,15 +87,15 @@ const pendingCalls = (result: Result) =>
 describe('two guarded calls in one AI message', () => {
   test('in one node: each runs at most once; the first one approved loses its output on the re-run', async () => {
     const { graph, ran, approve, requests } = setup('one-node');
-    const first = (await graph.invoke({ messages: [TWO_CALLS] }, THREAD)) as Result;
+    const first = await graph.invoke({ messages: [TWO_CALLS] }, THREAD);
     expect(pendingCalls(first).length).toBeGreaterThan(0);
     expect([...requests.keys()].sort()).toEqual(['a', 'b']);
     await approve('a');
-    const second = (await graph.invoke(new Command({ resume: 'go' }), THREAD)) as Result;
+    const second = await graph.invoke(new Command({ resume: 'go' }), THREAD);
     expect(pendingCalls(second)).toEqual(['call_b']);
     expect(ran).toEqual(['a']);
     await approve('b');
-    const third = (await graph.invoke(new Command({ resume: 'go' }), THREAD)) as Result;
+    const third = await graph.invoke(new Command({ resume: 'go' }), THREAD);
     expect(ran).toEqual(['a', 'b']);
     expect(toolOutputs(third)).toEqual([
       'This approval was already used: an approved action runs at most once. Do not retry it. (code: already_started)',
@@ -94,13 +105,13 @@ describe('two guarded calls in one AI message', () => {
 
   test('sent to the ToolNode one call per task: each runs once and keeps its output', async () => {
     const { graph, ran, approve } = setup('send-per-call');
-    const first = (await graph.invoke({ messages: [TWO_CALLS] }, THREAD)) as Result;
+    const first = await graph.invoke({ messages: [TWO_CALLS] }, THREAD);
     expect(pendingCalls(first).sort()).toEqual(['call_a', 'call_b']);
     await approve('a');
-    const second = (await graph.invoke(new Command({ resume: 'go' }), THREAD)) as Result;
+    const second = await graph.invoke(new Command({ resume: 'go' }), THREAD);
     expect(pendingCalls(second)).toEqual(['call_b']);
     await approve('b');
-    const third = (await graph.invoke(new Command({ resume: 'go' }), THREAD)) as Result;
+    const third = await graph.invoke(new Command({ resume: 'go' }), THREAD);
     expect(ran).toEqual(['a', 'b']);
     expect(toolOutputs(third)).toEqual(['exported a', 'exported b']);
   });
