@@ -82,7 +82,7 @@ function simulateApprovers(
   transport: TeamsTransport,
   users: string[],
 ): () => Promise<void> {
-  let clicks: Promise<void> = Promise.resolve();
+  let clicks: Promise<string> | null = null;
   cs.once('delivered', (event) => {
     const activityId = event.request?.deliveries.find((d) => d.transport === transport.name)?.ref.activityId;
     if (!activityId) return;
@@ -96,12 +96,12 @@ function simulateApprovers(
           `${name} HTTP ${click.status} (${click.problems.length === 0 ? 'valid' : click.problems.join('; ')})`,
         );
       }
-      log(`  Teams answered the clicks: ${answers.join(', ')}`);
-    })().catch((error: unknown) => {
-      log(`  simulated click failed: ${String(error)}`);
-    });
+      return `  Teams answered the clicks: ${answers.join(', ')}`;
+    })().catch((error: unknown) => `  simulated click failed: ${String(error)}`);
   });
-  return () => clicks;
+  return async () => {
+    if (clicks !== null) log(await clicks);
+  };
 }
 
 async function main(): Promise<number> {
