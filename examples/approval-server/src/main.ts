@@ -57,7 +57,8 @@ say('server', `approval server listening on ${url} (API, inbox at ${url}/inbox)`
 
 // The agent: its own countersign instance over the same store, as it would be in its own process.
 const agentStore = createPostgresStore({ connectionString: PG_URL, schema: SCHEMA });
-const agent = createCountersign({ store: agentStore, policy, directory });
+// No transports: the approval server above is where requests reach people, as intended.
+const agent = createCountersign({ store: agentStore, policy, directory, logger: null });
 agent.on('requested', async ({ request }) => {
   if (request === null) return;
   const link = `${publicUrl}/inbox/requests/${request.id}`;

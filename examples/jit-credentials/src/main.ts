@@ -68,6 +68,8 @@ async function main(): Promise<void> {
     directory: { 'user:bob': { groups: ['data-owners'] } },
     policy,
     credentialBrokers: { pg: broker },
+    // No transports: the simulated approver below decides in process, so there is nobody to warn.
+    logger: null,
   });
   cs.on('requested', ({ request }) => {
     if (request === null) return;

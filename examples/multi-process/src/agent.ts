@@ -2,7 +2,8 @@
 import { createCountersign } from '@countersign/core';
 import { openStore, policy, say } from './shared.js';
 
-const countersign = createCountersign({ store: openStore(), policy });
+// No transports: the approval server process is where requests reach people, as intended.
+const countersign = createCountersign({ store: openStore(), policy, logger: null });
 const version = process.env.DEPLOY_VERSION ?? '1.4.2';
 const sessionId = `sess_${process.pid}`;
 const params = { service: 'api', version };

@@ -24,13 +24,15 @@ async function review(): Promise<void> {
     );
     say('approver', `  reason (unverified): "${request.reason}", risk ${request.risk}`);
     await new Promise((resolve) => setTimeout(resolve, 500));
+    // Said before deciding: the agent resumes as soon as the decision is stored, maybe before we print.
+    say('approver', 'bob approves');
     const { request: decided } = await countersign.decide(request.id, {
       approver: 'user:bob',
       outcome: 'approve',
       comment: 'looks good',
       via: 'example',
     });
-    say('approver', `bob approved; request is now ${decided.status}`);
+    say('approver', `request is now ${decided.status}`);
   }
 }
 

@@ -57,7 +57,7 @@ describe.skipIf(postgres.skip !== null)('with PostgreSQL', () => {
       const result = start({ COUNTERSIGN_PG_URL: postgres.url, COUNTERSIGN_SCHEMA: schema });
       expect(result.status, result.stdout + result.stderr).toBe(0);
       const lines = result.stdout.split('\n');
-      const approved = lines.findIndex((line) => line.includes('bob approved'));
+      const approved = lines.findIndex((line) => line.includes('bob approves'));
       const ran = lines.findIndex((line) => line.includes('running the deploy'));
       expect(approved).toBeGreaterThan(-1);
       expect(ran).toBeGreaterThan(approved);

@@ -46,8 +46,8 @@ async function main(): Promise<void> {
     directory: { 'user:you': { groups: ['data-owners'] }, 'user:bob': { groups: ['data-owners'] } },
     policy,
     defaultEffect: 'deny',
-    // Without a terminal there is no transport (a simulated approver decides in code): say so here.
-    logger: { warn: (message) => say(dim(message)) },
+    // Without a terminal there is no transport, and the simulated approver decides in code (it says so).
+    logger: null,
   });
   const db = createDatabase(cs);
   const context: GuardContext = {

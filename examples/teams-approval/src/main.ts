@@ -71,25 +71,37 @@ async function setup(): Promise<Setup> {
   };
 }
 
-/** Plays the two approvers: clicks Approve as each, once the card is in the channel. */
+/**
+ * Plays the two approvers: clicks Approve as each, once the card is in the channel. Each click is
+ * logged as it is made: the last one decides, and the agent runs before Teams has its answer, so
+ * the answers are logged once the caller awaits the returned function, after the agent is done.
+ */
 function simulateApprovers(
   cs: Countersign,
   emulator: TeamsEmulator,
   transport: TeamsTransport,
   users: string[],
-) {
+): () => Promise<void> {
+  let clicks: Promise<string> | null = null;
   cs.once('delivered', (event) => {
     const activityId = event.request?.deliveries.find((d) => d.transport === transport.name)?.ref.activityId;
     if (!activityId) return;
-    void (async () => {
+    clicks = (async () => {
+      const answers: string[] = [];
       for (const user of users) {
         const name = emulator.users.find((u) => u.aadObjectId === user)?.name ?? user;
+        log(`  ${name} clicks Approve`);
         const click = await emulator.click({ user, activityId, verb: VERB.Approve });
-        const problems = click.problems.length === 0 ? 'valid' : click.problems.join('; ');
-        log(`  ${name} clicked Approve (invoke answered HTTP ${click.status}, ${problems})`);
+        answers.push(
+          `${name} HTTP ${click.status} (${click.problems.length === 0 ? 'valid' : click.problems.join('; ')})`,
+        );
       }
-    })().catch((error: unknown) => log(`  simulated click failed: ${String(error)}`));
+      return `  Teams answered the clicks: ${answers.join(', ')}`;
+    })().catch((error: unknown) => `  simulated click failed: ${String(error)}`);
   });
+  return async () => {
+    if (clicks !== null) log(await clicks);
+  };
 }
 
 async function main(): Promise<number> {
@@ -124,7 +136,9 @@ async function main(): Promise<number> {
   cs.on('transport_error', (event) =>
     log(`  (card update failed, decision unaffected: ${String(event.error)})`),
   );
-  if (env.emulator) simulateApprovers(cs, env.emulator, transport, env.approvers);
+  const clicksAnswered = env.emulator
+    ? simulateApprovers(cs, env.emulator, transport, env.approvers)
+    : () => Promise.resolve();
 
   let code = 0;
   try {
@@ -159,6 +173,7 @@ async function main(): Promise<number> {
     code = 1;
   }
 
+  await clicksAnswered();
   // Clicks still being answered finish before the audit is read.
   await transport.close();
   const audit = await cs.audit.verify();

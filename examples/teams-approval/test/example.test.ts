@@ -5,9 +5,16 @@ test('runs the whole loop against the Teams emulator, with no TTY, and exits cle
   const { code, stdout, stderr } = await runExample(import.meta.url);
   expect(stderr).toBe('');
   expect(code).toBe(0);
-  expect(stdout).toContain('Bob Approver clicked Approve (invoke answered HTTP 200, valid)');
-  expect(stdout).toContain('Dan Data clicked Approve (invoke answered HTTP 200, valid)');
-  expect(stdout).toContain('Agent: resumed; exported 1284 rows.');
+  // In the order they happen: both clicks, then the agent runs, then Teams' answers are reported.
+  const order = [
+    '  Bob Approver clicks Approve\n',
+    '  Dan Data clicks Approve\n',
+    'Agent: approved; running the export with grant',
+    'Agent: resumed; exported 1284 rows.',
+    '  Teams answered the clicks: Bob Approver HTTP 200 (valid), Dan Data HTTP 200 (valid)\n',
+  ].map((line) => stdout.indexOf(line));
+  expect(order.every((at) => at >= 0)).toBe(true);
+  expect(order).toEqual([...order].sort((a, b) => a - b));
   expect(stdout).toContain('requested -> delivered -> decided -> approved -> granted -> executed');
   expect(stdout).toContain('Audit verified: 6 entries, hash chain intact.');
   expect(stdout).toContain('Teams card after the decision: "Approved: the action ran');

@@ -8,6 +8,11 @@ export const ExitCode = {
   Usage: 2,
   /** Input error: a file cannot be read, is not UTF-8, or is not what it should be, or the store cannot be reached. */
   Input: 3,
+  /**
+   * stdout was closed by its reader (`… | head`): the command stopped, quietly. 141 is 128 + SIGPIPE,
+   * what a shell reports for a command a closed pipe ended (`yes | head` under `set -o pipefail`).
+   */
+  OutputClosed: 141,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -7,7 +7,7 @@ import { showCommand, showHelp } from './commands/show.js';
 import { verifyCommand, verifyHelp } from './commands/verify.js';
 import { didYouMean } from './did-you-mean.js';
 import { CliError, ExitCode, usageError } from './exit-codes.js';
-import { type Io, write } from './io.js';
+import { flushed, type Io, OutputClosedError, write } from './io.js';
 
 export const mainHelp = `Usage: countersign <command> [options]
 
@@ -21,7 +21,8 @@ Commands:
 
 Run 'countersign <command> --help' for a command's options.
 
-Exit codes: 0 ok, 1 verification failed, 2 usage error, 3 unreadable input (or not UTF-8) or store.
+Exit codes: 0 ok, 1 verification failed, 2 usage error, 3 unreadable input (or not UTF-8) or store,
+141 stdout closed by its reader (as with '| head'; nothing is printed).
 
 The audit log format: docs/audit-format.md in the countersign repository.
 `;
@@ -51,15 +52,23 @@ export async function run(
   options: RunOptions = {},
 ): Promise<number> {
   try {
-    return await dispatch(argv, io, options);
+    const code = await dispatch(argv, io, options);
+    await flushed(io.stdout);
+    return code;
   } catch (error) {
+    if (error instanceof OutputClosedError) return ExitCode.OutputClosed;
     if (error instanceof CliError) {
       const hint = error.exitCode === ExitCode.Usage ? "\nRun 'countersign --help' for usage." : '';
-      await write(io.stderr, `countersign: ${error.message}${hint}\n`);
+      await write(io.stderr, `countersign: ${error.message}${hint}\n`).catch(ignoreClosed);
       return error.exitCode;
     }
     throw error;
   }
+}
+
+/** A message nobody can read any more is dropped; the exit code still says what happened. */
+function ignoreClosed(error: unknown): void {
+  if (!(error instanceof OutputClosedError)) throw error;
 }
 
 async function dispatch(argv: readonly string[], io: Io, options: RunOptions): Promise<number> {

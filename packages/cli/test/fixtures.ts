@@ -41,7 +41,8 @@ export async function writeLogFiles(): Promise<LogFiles> {
   const dir = mkdtempSync(join(tmpdir(), 'cs-cli-'));
   const keys = generateKeyPairSync('ed25519');
   const clock = createTestClock(Date.UTC(2026, 0, 2, 9, 30));
-  const cs = createCountersign({ store: createMemoryStore(), clock, ...POLICY } as never);
+  // No transports: the export below is decided through decide(), so no notice is wanted.
+  const cs = createCountersign({ store: createMemoryStore(), clock, logger: null, ...POLICY } as never);
   const written: Checkpoint[] = [];
   const checkpointer = createCheckpointer(cs, {
     key: keys.privateKey,

@@ -48,6 +48,8 @@ async function escalated(onCall: ReturnType<typeof rota>) {
     directory: DIRECTORY,
     clock,
     onCall: onCall.resolver,
+    // No transports: the tests decide through decide(), so the no-transports notice would be noise.
+    logger: null,
   });
   const opened = await cs.open(DEPLOY, CONTEXT);
   if (opened.status !== 'pending') throw new Error('expected a pending request');

@@ -89,24 +89,6 @@ describe('unknown keys are errors that name the key and the likely one', () => {
       createCountersign({ ...base(), directory: { 'user:bob': { group: ['x'] } } } as never),
     ).toThrow(ConfigError);
   });
-
-  test('an instance without transports says so once, as an event', async () => {
-    const cs = createCountersign(base());
-    const notices: string[] = [];
-    cs.on('notice', (event) => notices.push(event.code));
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(notices).toEqual(['no_transports']);
-    await cs.close();
-  });
-
-  test('a logger option receives that line instead of a process warning', async () => {
-    const lines: string[] = [];
-    const cs = createCountersign({ ...base(), logger: { warn: (message) => lines.push(message) } });
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(lines).toEqual([expect.stringContaining('no transports are configured')]);
-    await cs.close();
-    expect(() => createCountersign({ ...base(), logger: {} as never })).toThrow(/warn\(message\)/);
-  });
 });
 
 describe('hostile values never escape as TypeError, hang, or leave anything behind', () => {

@@ -135,6 +135,8 @@ export async function createApprovalServer(
     policy: config.policy ?? [],
     directory: config.directory,
     clock,
+    // This server is where requests reach people, and its output is JSON lines only.
+    logger: null,
   });
   const api = createDecisionApi(countersign, {
     store,

@@ -4,6 +4,7 @@ import type { DeliveryContext } from '../contracts/transport.js';
 import { DeliveryError } from '../lib/errors.js';
 import { errorText } from '../lib/redact.js';
 import type { ApprovalRequest, DeliveryReceipt } from '../model/approval.js';
+import { noticeNoTransports } from '../runtime/notices.js';
 import type { Runtime } from '../runtime/runtime.js';
 
 /**
@@ -35,7 +36,10 @@ export async function deliver(
   wait: DeliveryControl,
 ): Promise<void> {
   const transports = [...runtime.options.transports.values()];
-  if (transports.length === 0) return;
+  if (transports.length === 0) {
+    noticeNoTransports(runtime);
+    return;
+  }
   const pending = transports.filter(
     (t) => !request.deliveries.some((receipt) => receipt.transport === t.name),
   );

@@ -48,27 +48,6 @@ import { type WrapSpec, wrapGuarded } from './wrap.js';
 
 const revokeReuseSchema = z.object({ by: identitySchema, reason: z.string().max(2000).optional() });
 
-let warnedNoTransports = false;
-
-/**
- * No transport is a legitimate set-up (requests are decided through the shared store, by an
- * approval server or inbox), but a misconfigured one looks the same: say so, once per process.
- */
-function announceNoTransports(runtime: Runtime): void {
-  const message =
-    'countersign: no transports are configured, so approval requests reach people only through the shared store (an approval server, inbox or decide()).';
-  // After the constructor returns, so listeners added right after creation hear it.
-  queueMicrotask(() => runtime.events.emit('notice', { code: 'no_transports', message }));
-  const { logger } = runtime.options;
-  if (logger !== null) {
-    logger.warn(message);
-    return;
-  }
-  if (warnedNoTransports) return;
-  warnedNoTransports = true;
-  process.emitWarning(message, { code: 'COUNTERSIGN_NO_TRANSPORTS' });
-}
-
 export function createCountersign(options: CountersignOptions): Countersign {
   return new CountersignInstance(new Runtime(resolveOptions(options)));
 }
@@ -91,7 +70,6 @@ class CountersignInstance implements Countersign {
 
   private async start(): Promise<void> {
     const { store, transports, clock } = this.runtime.options;
-    if (transports.size === 0) announceNoTransports(this.runtime);
     const host: TransportHost = {
       decide: (requestId, decision) => this.decide(requestId, decision),
       getRequest: (requestId) => this.getRequest(requestId),

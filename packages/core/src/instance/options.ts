@@ -26,6 +26,7 @@ import {
 import { type Directory, resolveEligibleApprovers } from '../policy/approvers.js';
 import { DEFAULT_MAX_CONDITION_COST } from '../policy/condition-cost.js';
 import { Policy } from '../policy/policy.js';
+import { type NoticeSink, processWarning } from '../runtime/notices.js';
 import type { ResolvedOptions } from '../runtime/runtime.js';
 import { composeFeatures } from './compose-features.js';
 
@@ -62,10 +63,12 @@ export interface CountersignOptions {
    */
   maxPendingPerActor?: number | undefined;
   /**
-   * Where the instance's few operator messages go (today: that it has no transports). Default:
-   * `process.emitWarning`, once per process. Nothing secret is ever passed to it.
+   * Where the instance's operator notices go (today one: it opened an approval request with no
+   * transport to deliver it; said at the first such request, once per instance). Default:
+   * `process.emitWarning` (code `COUNTERSIGN_NO_TRANSPORTS`), once per process; `null` says nothing.
+   * Nothing secret is ever passed to it. The `notice` event is emitted either way.
    */
-  logger?: { warn(message: string): void } | undefined;
+  logger?: { warn(message: string): void } | null | undefined;
   /** Time source; inject a test clock in tests. */
   clock?: Clock | undefined;
   /**
@@ -128,6 +131,7 @@ const optionsSchema = z.object({
   maxPendingPerActor: z.number().int().min(1).max(100_000).optional(),
   logger: z
     .custom<{ warn(message: string): void }>(hasMethods(['warn']), 'must have a warn(message) method')
+    .nullable()
     .optional(),
   clock: z
     .custom<Clock>(hasMethods(['now', 'setTimeout', 'clearTimeout']), 'must implement Clock')
@@ -281,8 +285,15 @@ function resolve(raw: CountersignOptions): ResolvedOptions {
     pollMs: parseDuration(options.pollInterval ?? '1s') ?? 1_000,
     maxParamsBytes: options.maxParamsBytes ?? 65_536,
     maxPendingPerActor: options.maxPendingPerActor ?? 20,
-    logger: options.logger ?? null,
+    notify: noticeSink(options.logger),
     credentialBrokers: new Map(Object.entries(brokers)),
     features,
   };
+}
+
+/** `undefined`: a process warning, once per process; `null`: nothing; a logger: its `warn`. */
+function noticeSink(logger: CountersignOptions['logger']): NoticeSink {
+  if (logger === undefined) return processWarning;
+  if (logger === null) return () => {};
+  return (notice) => logger.warn(notice.message);
 }

@@ -10,7 +10,7 @@ import type { Redactor } from '../lib/redact.js';
 import type { ApprovalRequest, RedactedAction, RequestStatus } from '../model/approval.js';
 import { type AuditDraft, type AuditType, requestDraft } from '../model/audit.js';
 import type { Narrowed, Prepared } from '../model/call.js';
-import type { CountersignEventMap } from '../model/events.js';
+import type { CountersignEventMap, NoticeEvent } from '../model/events.js';
 import type { Credentials, GrantRecord } from '../model/grants.js';
 import { checkStored, isGrantRecord } from '../model/record-checks.js';
 import type { Risk } from '../model/risk.js';
@@ -38,7 +38,8 @@ export interface ResolvedOptions {
   pollMs: number;
   maxParamsBytes: number;
   maxPendingPerActor: number;
-  logger: { warn(message: string): void } | null;
+  /** Where notices go: the `logger` option, a process warning by default, nowhere for `null`. */
+  notify: (notice: NoticeEvent) => void;
   credentialBrokers: Map<string, CredentialBroker>;
   /** The features the instance composed, as the points of the guard path where they join it. */
   features: FeatureHooks;
