@@ -67,7 +67,13 @@ describe('the feature seam, composed', () => {
           return true;
         },
       },
-      { id: 'c', bypass: async () => void seen.push('c:bypass') ?? true },
+      {
+        id: 'c',
+        bypass: async () => {
+          seen.push('c:bypass');
+          return true;
+        },
+      },
     ]);
     await hooks.onClaim(runtime, call, request, true);
     expect(await hooks.onSweep(runtime, 5)).toBe(5);
