@@ -76,7 +76,8 @@ async function signedIn(who: string, path = '/inbox') {
 }
 
 async function waitForLive(page: Page) {
-  await page.waitForFunction("document.body.dataset.live === 'connected'");
+  // Locators wait from Playwright's own world; a string predicate is eval'd in the page, which its CSP forbids.
+  await page.locator('body[data-live="connected"]').waitFor();
 }
 
 describe.skipIf(!present)('the inbox in Chromium', () => {
@@ -130,8 +131,9 @@ describe.skipIf(!present)('the inbox in Chromium', () => {
     const bob = await signedIn('bob', `/inbox/requests/${request.id}`);
     await bob.page.getByRole('button', { name: 'Approve' }).click();
     await bob.page.waitForURL(/notice=approved/);
-    await carol.page.waitForFunction(
-      "document.getElementById('status-text')?.textContent === 'Waiting: 1 of 2 approvals (user:bob)'",
+    await carol.page.locator('#status-text', { hasText: '1 of 2 approvals (user:bob)' }).waitFor();
+    expect(await carol.page.locator('#status-text').textContent()).toBe(
+      'Waiting: 1 of 2 approvals (user:bob)',
     );
     expect(carol.problems).toEqual([]);
     await bob.close();
