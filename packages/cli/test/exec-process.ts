@@ -19,6 +19,8 @@ export interface ExecProcess {
   /** Resolves once stderr or stdout (whichever `where` says) matches `pattern`. */
   until(pattern: RegExp, where?: 'stderr' | 'stdout'): Promise<void>;
   done: Promise<ExecEnd>;
+  /** What it printed so far. */
+  output(): { stdout: string; stderr: string };
 }
 
 /** Node itself, as the command exec guards: `node -e <script>`. */
@@ -54,6 +56,7 @@ export function startExec(args: readonly string[], env: Record<string, string>, 
   return {
     child,
     done,
+    output: () => ({ ...out }),
     until(pattern, where = 'stderr') {
       return new Promise((resolve, reject) => {
         const look = () => {

@@ -69,5 +69,5 @@ function clientExit(error: ClientErrorLike): ExitCode {
 
 /** Messages lose their package prefixes: the command prefixes its own. */
 function strip(message: string): string {
-  return message.replace(/^\[(countersign|agent-client|http)\] /, '');
+  return message.replace(/^(\[(countersign|agent-client|http)\] )+/, '');
 }
