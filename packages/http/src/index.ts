@@ -1,10 +1,3 @@
-export type {
-  AgentCall,
-  CallStatus,
-  ClaimedGrant,
-  OpenCallBody,
-  OutcomeBody,
-} from './agent-api/call.js';
 export {
   AgentApiError,
   type AgentClient,
