@@ -1,6 +1,5 @@
 // The countersign command: finds the command in argv, runs it, and turns failures into exit codes.
 
-import { execCommand, execHelp } from './commands/exec.js';
 import { explainCommand, explainHelp } from './commands/explain.js';
 import { exportCommand, exportHelp } from './commands/export.js';
 import { type HttpLoader, loadHttp, serveCommand } from './commands/serve.js';
@@ -101,7 +100,8 @@ async function dispatch(argv: readonly string[], io: Io, options: RunOptions): P
       return handler(args, io);
     }
     case 'exec':
-      return execCommand(rest, io);
+      // Loaded on use: it brings @countersign/http, which no other command but serve needs.
+      return (await import('./commands/exec.js')).execCommand(rest, io);
     case 'explain':
       return explainCommand(rest, io);
     case 'serve':
@@ -116,4 +116,4 @@ function unknown(shown: string, word: string, known: readonly string[], prefix: 
   return usageError(`unknown command '${shown}'${guess ? `; did you mean '${prefix}${guess}'?` : ''}`);
 }
 
-export { execHelp, explainHelp, exportHelp, showHelp, verifyHelp };
+export { explainHelp, exportHelp, showHelp, verifyHelp };

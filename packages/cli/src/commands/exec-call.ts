@@ -4,15 +4,12 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { fingerprintAction } from '@countersign/core';
+import { WORKLOAD_TOKEN_ENV } from '@countersign/http';
 import { type ParsedArgs, single } from '../args.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 
 /** Never bound into params nor passed to the command: they prove the workload's identity. */
-export const WORKLOAD_SECRETS = [
-  'COUNTERSIGN_TOKEN',
-  'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
-  'ACTIONS_ID_TOKEN_REQUEST_URL',
-] as const;
+export const WORKLOAD_SECRETS: readonly string[] = WORKLOAD_TOKEN_ENV;
 
 export interface ExecCall {
   action: { name: string; resource?: string; risk?: string; params: Record<string, unknown> };
@@ -47,7 +44,7 @@ export function readExecCall(
   const bound: Record<string, string> = {};
   for (const variable of args.flags.get('env-param') ?? []) {
     if (!ENV_NAME.test(variable)) throw execUsage(`--env-param takes a variable name, not "${variable}"`);
-    if ((WORKLOAD_SECRETS as readonly string[]).includes(variable)) {
+    if (WORKLOAD_SECRETS.includes(variable)) {
       throw execUsage(
         `--env-param ${variable}: the workload's token is never sent nor passed to the command`,
       );

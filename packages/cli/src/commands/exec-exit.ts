@@ -1,5 +1,6 @@
 // Why exec did not run the command, as an exit code and one line: one code per kind of refusal.
 import { isCountersignError } from '@countersign/core';
+import { type AgentApiError, type AgentClientError, isAgentClientError } from '@countersign/http';
 import { CliError, ExitCode } from '../exit-codes.js';
 
 /** Denial codes (the agent API's `code`, core's error codes) and what exec exits with for each. */
@@ -28,26 +29,16 @@ export function deniedExit(code: string | null): ExitCode {
   return (code === null ? undefined : BY_CODE[code]) ?? ExitCode.ExecDenied;
 }
 
-interface ClientErrorLike {
-  kind: 'api' | 'network' | 'response' | 'token';
-  status?: number;
-  code?: string;
-}
-
-/** `isAgentClientError` of @countersign/http, by its brand, so that every other command loads without it. */
-const isClientError = (error: unknown): error is Error & ClientErrorLike =>
-  error instanceof Error && Symbol.for('countersign.agent-client-error') in error;
-
 /** A failure of the agent client or of core, as the CliError exec exits with. */
 export function execFailure(error: unknown): CliError {
   if (error instanceof CliError) return error;
   const message = strip(error instanceof Error ? error.message : String(error));
-  if (isClientError(error)) return new CliError(clientExit(error), message);
+  if (isAgentClientError(error)) return new CliError(clientExit(error), message);
   if (isCountersignError(error)) return new CliError(BY_CODE[error.code] ?? ExitCode.ExecInternal, message);
   return new CliError(ExitCode.ExecInternal, `unexpected error: ${message}`);
 }
 
-function clientExit(error: ClientErrorLike): ExitCode {
+function clientExit(error: AgentClientError): ExitCode {
   switch (error.kind) {
     case 'token':
       return ExitCode.ExecUnauthenticated;
@@ -56,10 +47,11 @@ function clientExit(error: ClientErrorLike): ExitCode {
     case 'response':
       return ExitCode.ExecProtocol;
     case 'api': {
-      const status = error.status ?? 0;
+      // Only AgentApiError has kind 'api'; by kind, not instanceof, across two copies of the package.
+      const { status, code } = error as AgentApiError;
       if (status === 401 || status === 403) return ExitCode.ExecUnauthenticated;
       if (status === 400 || status === 413) return ExitCode.ExecUsage;
-      if (status === 409) return deniedExit(error.code ?? null);
+      if (status === 409) return deniedExit(code);
       if (status === 429) return ExitCode.ExecPending;
       if (status >= 500) return ExitCode.ExecUnavailable;
       return ExitCode.ExecProtocol;

@@ -8,6 +8,7 @@ import {
   isCountersignError,
   type OpenAction,
 } from '@countersign/core';
+import { applyEnv, createApprovalServer, loadConfigFile } from '@countersign/http';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { shellLine } from './exec-call.js';
 import { type CommandEnd, runCommand } from './exec-child.js';
@@ -25,7 +26,6 @@ export interface LocalTarget {
 class CommandFailed extends Error {}
 
 export async function execLocal(run: ExecRun, target: LocalTarget): Promise<number> {
-  const { applyEnv, createApprovalServer, loadConfigFile } = await import('@countersign/http');
   const { call, progress, signals } = run;
   let server: Awaited<ReturnType<typeof createApprovalServer>>;
   let publicUrl: string | undefined;

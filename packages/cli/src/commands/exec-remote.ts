@@ -1,5 +1,5 @@
 // exec through an approval server's agent API: open, wait, claim, run, report the outcome.
-import type { AgentCall } from '@countersign/http';
+import { type AgentCall, createAgentClient, workloadToken } from '@countersign/http';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { shellLine } from './exec-call.js';
 import { runCommand } from './exec-child.js';
@@ -13,7 +13,6 @@ export interface RemoteTarget {
 }
 
 export async function execRemote(run: ExecRun, target: RemoteTarget): Promise<number> {
-  const { createAgentClient, workloadToken } = await import('@countersign/http');
   const { call, progress, signals } = run;
   let client: ReturnType<typeof createAgentClient>;
   try {
