@@ -143,7 +143,7 @@ export async function agentFixture(
       },
       body:
         init.body === undefined
-          ? undefined
+          ? null
           : typeof init.body === 'string'
             ? init.body
             : JSON.stringify(init.body),
