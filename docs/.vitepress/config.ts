@@ -1,6 +1,6 @@
 // The docs site: the Markdown files of docs/, built by `pnpm docs:build`, which fails on a dead link.
 import { createMarkdownRenderer, defineConfig } from 'vitepress';
-import { brokenReadmeLinks, DOCS, REPOSITORY, repoLinks, slugify } from './repo-links.js';
+import { brokenIncludes, brokenReadmeLinks, DOCS, REPOSITORY, repoLinks, slugify } from './repo-links.js';
 
 export default defineConfig({
   title: 'countersign',
@@ -12,9 +12,9 @@ export default defineConfig({
     anchor: { slugify },
     config: repoLinks,
   },
-  // Links from the READMEs into docs/ and across packages are checked with the site's.
+  // Links from the READMEs into docs/ and across packages, and the pages' includes, are checked with the site's.
   async buildEnd() {
-    const problems = brokenReadmeLinks(await createMarkdownRenderer(DOCS));
+    const problems = [...brokenIncludes(), ...brokenReadmeLinks(await createMarkdownRenderer(DOCS))];
     if (problems.length > 0) throw new Error(`broken links:\n  ${problems.join('\n  ')}`);
   },
   themeConfig: {

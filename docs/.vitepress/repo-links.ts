@@ -129,3 +129,30 @@ export function brokenReadmeLinks(md: MarkdownRenderer): string[] {
   }
   return problems;
 }
+
+/**
+ * Every `<!--@include: file#region-->` of the site's pages, checked: VitePress leaves a missing file's
+ * comment in place and includes the whole file for a missing region, both silently.
+ */
+export function brokenIncludes(at: string = DOCS): string[] {
+  const problems: string[] = [];
+  for (const name of readdirSync(at).sort()) {
+    const path = join(at, name);
+    if (name === 'node_modules' || name === 'audit-vectors' || name.startsWith('.')) continue;
+    if (statSync(path).isDirectory()) {
+      problems.push(...brokenIncludes(path));
+      continue;
+    }
+    if (!name.endsWith('.md')) continue;
+    for (const match of readFileSync(path, 'utf8').matchAll(/<!--\s*@include:\s*(.*?)\s*-->/g)) {
+      const [file = '', region] = match[1]!.split('#', 2);
+      const target = resolve(dirname(path), file);
+      const where = `${relative(ROOT, path)}: include ${match[1]}`;
+      if (!existsSync(target)) problems.push(`${where}: no such file`);
+      else if (region !== undefined && !readFileSync(target, 'utf8').includes(`<!-- #region ${region} -->`)) {
+        problems.push(`${where}: ${relative(ROOT, target)} has no <!-- #region ${region} -->`);
+      }
+    }
+  }
+  return problems;
+}
