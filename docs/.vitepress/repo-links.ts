@@ -35,15 +35,14 @@ export function anchorsOf(file: string): Set<string> {
     }
     const heading = fence === undefined ? /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line)?.[1] : undefined;
     if (heading === undefined) continue;
-    const text = heading
-      .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
-      .replace(/[`*]/g, '');
+    const text = heading.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[`*]/g, '');
     const slug = slugify(text);
     let unique = slug;
     for (let n = 1; anchors.has(unique); n += 1) unique = `${slug}-${n}`;
     anchors.add(unique);
   }
-  for (const match of readFileSync(file, 'utf8').matchAll(/<a (?:name|id)="([^"]+)"/g)) anchors.add(match[1]!);
+  for (const match of readFileSync(file, 'utf8').matchAll(/<a (?:name|id)="([^"]+)"/g))
+    anchors.add(match[1]!);
   anchorCache.set(file, anchors);
   return anchors;
 }
