@@ -2,6 +2,10 @@
 import { createMarkdownRenderer, defineConfig } from 'vitepress';
 import { brokenIncludes, brokenReadmeLinks, DOCS, REPOSITORY, repoLinks, slugify } from './repo-links.js';
 
+// Before anything renders: a bad include would otherwise render the wrong text first.
+const badIncludes = brokenIncludes();
+if (badIncludes.length > 0) throw new Error(`broken includes:\n  ${badIncludes.join('\n  ')}`);
+
 export default defineConfig({
   title: 'countersign',
   description: "Human approval for your AI agent's privileged actions",
@@ -12,9 +16,9 @@ export default defineConfig({
     anchor: { slugify },
     config: repoLinks,
   },
-  // Links from the READMEs into docs/ and across packages, and the pages' includes, are checked with the site's.
+  // Links from the READMEs into docs/ and across packages are checked with the site's.
   async buildEnd() {
-    const problems = [...brokenIncludes(), ...brokenReadmeLinks(await createMarkdownRenderer(DOCS))];
+    const problems = brokenReadmeLinks(await createMarkdownRenderer(DOCS));
     if (problems.length > 0) throw new Error(`broken links:\n  ${problems.join('\n  ')}`);
   },
   themeConfig: {
