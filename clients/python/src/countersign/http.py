@@ -1,0 +1,113 @@
+"""One JSON request to the server over urllib: the bearer token, no redirects, typed failures."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from http.client import HTTPException, HTTPResponse
+from urllib.parse import urlsplit
+
+from .errors import CountersignError, InvalidInput, MalformedAnswer, Unavailable, Unauthenticated, error_for
+
+# An answer bigger than this is not a call; stop reading rather than hold it.
+MAX_ANSWER_BYTES = 1 << 20
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+TokenSource = Callable[[], str]
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # urllib would resend the Authorization header to wherever a redirect points: refuse them all.
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def base_url(server: str, *, insecure_http: bool) -> str:
+    """The server's URL without a trailing slash; plain http only to loopback unless allowed."""
+    parts = urlsplit(server)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput("invalid_input", "server must be an http(s) URL", field="server")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise InvalidInput("invalid_input", "server must not carry a query, fragment or user", field="server")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK and not insecure_http:
+        raise InvalidInput(
+            "invalid_input",
+            "plain http sends the token in clear: use https, or pass insecure_http=True",
+            field="server",
+        )
+    return server.rstrip("/")
+
+
+def bearer(token: str | TokenSource) -> str:
+    """The token to send now: a callable is asked on every request, so short-lived tokens stay fresh."""
+    value = token() if callable(token) else token
+    if not isinstance(value, str) or value == "" or any(c.isspace() or ord(c) < 0x20 or c == "\x7f" for c in value):
+        # Never quote the value: it may be most of a secret.
+        raise Unauthenticated("no_token", "the token must be a non-empty string without spaces or control characters")
+    return value
+
+
+def _problem(status: int, raw: bytes) -> CountersignError:
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("code"), str) and isinstance(body.get("detail"), str):
+        field = body.get("field")
+        return error_for(status, body["code"], body["detail"], field if isinstance(field, str) else None)
+    code = "unavailable" if status in (502, 503, 504) else "unexpected_status"
+    return error_for(status, code, f"the server answered HTTP {status} without a problem document")
+
+
+def _read(stream: HTTPResponse | urllib.error.HTTPError) -> bytes:
+    data = stream.read(MAX_ANSWER_BYTES + 1)
+    if len(data) > MAX_ANSWER_BYTES:
+        raise MalformedAnswer("malformed_answer", f"the answer is over {MAX_ANSWER_BYTES} bytes")
+    return data
+
+
+def _exchange(request: urllib.request.Request, timeout: float) -> tuple[int, str, bytes]:
+    """Status, media type and body of the answer, whatever its status."""
+    try:
+        with _opener.open(request, timeout=timeout) as answer:
+            return answer.status, answer.headers.get_content_type(), _read(answer)
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.headers.get_content_type(), _read(error)
+
+
+def request_json(
+    method: str,
+    url: str,
+    token: str | TokenSource,
+    *,
+    body: Mapping[str, object] | None,
+    timeout: float,
+) -> object:
+    """Sends one request and returns its decoded JSON answer (HTTP 200 only)."""
+    headers = {"authorization": f"Bearer {bearer(token)}", "accept": "application/json"}
+    data = None
+    if body is not None:
+        data = json.dumps(body, allow_nan=False, separators=(",", ":")).encode()
+        headers["content-type"] = "application/json"
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        status, media, raw = _exchange(request, timeout)
+    except (HTTPException, OSError) as error:
+        # The reason names the failure (refused, timed out), never the request's headers.
+        reason = getattr(error, "reason", None) or type(error).__name__
+        raise Unavailable("unreachable", f"{method} {urlsplit(url).path} failed: {reason}") from None
+    if status != 200:
+        raise _problem(status, raw)
+    if media != "application/json":
+        raise MalformedAnswer("malformed_answer", f"expected application/json, got {media}", status=status)
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise MalformedAnswer("malformed_answer", "the answer is not JSON", status=status) from None
