@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from approval_server import ApprovalServer, start
 from fake_server import FakeServer
 
 from countersign import Countersign
@@ -20,3 +21,19 @@ def fake() -> Iterator[FakeServer]:
 @pytest.fixture
 def client(fake: FakeServer) -> Countersign:
     return Countersign(fake.url, "agent-token-abc")
+
+
+@pytest.fixture(scope="session")
+def approval_server() -> Iterator[ApprovalServer]:
+    """One real approval server for the session; at the end, no token or grant secret may be in its log."""
+    server = start()
+    yield server
+    logged = server.close()
+    server.log.unlink()
+    for secret in [server.agent_token, server.approver_token, server.forged_token, *server.secrets]:
+        assert secret not in logged, "a token or grant secret reached the server's log"
+
+
+@pytest.fixture
+def agent(approval_server: ApprovalServer) -> Countersign:
+    return Countersign(approval_server.url, approval_server.agent_token)

@@ -77,8 +77,9 @@ class Countersign:
         on_behalf_of: str | None = None,
     ) -> Call:
         """Opens a call (or re-attaches to the one opened with the same `idempotency_key`). The
-        answer's status is `allowed`, `pending`, `approved` or `denied`; a denial is an answer here,
-        not an error. The actor is whoever the token says, never an argument."""
+        answer's status is `allowed`, `pending`, `approved` or `denied` (a re-attached call may be
+        further along); a denial is an answer here, not an error. The actor is whoever the token
+        says, never an argument."""
         body = opening_body(
             action,
             reason,
@@ -93,8 +94,9 @@ class Countersign:
 
     def _open(self, body: Mapping[str, object]) -> Call:
         call = self._send("POST", "/v1/calls", body)
-        if call.status not in ("allowed", "pending", "approved", "denied") or call.grant is not None:
-            raise MalformedAnswer("malformed_answer", f"opening answered a {call.status} call")
+        # Re-attaching (same idempotency key) can find the call running or finished; never with a grant.
+        if call.grant is not None:
+            raise MalformedAnswer("malformed_answer", "opening a call answered with a grant")
         return call
 
     def get(self, call_id: str, wait: int | None = None, *, unless: str | None = None) -> Call:
