@@ -98,8 +98,8 @@ class FakeServer:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     def json(self, body: object, status: int = 200, content_type: str | None = None) -> None:
         ctype = content_type or ("application/json" if status == 200 else "application/problem+json")

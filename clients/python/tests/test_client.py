@@ -219,7 +219,7 @@ def test_plain_http_to_another_host_needs_consent() -> None:
     )
 
 
-@pytest.mark.parametrize("bad", ["", "two words", "line\nbreak", 42])
+@pytest.mark.parametrize("bad", ["", "two words", "line\nbreak", "tökén", 42])
 def test_a_bad_token_is_refused_without_being_quoted_or_sent(fake: FakeServer, bad: object) -> None:
     client = Countersign(fake.url, lambda: bad)  # type: ignore[arg-type,return-value]
     with pytest.raises(Unauthenticated) as raised:

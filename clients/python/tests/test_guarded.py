@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import pytest
 from fake_server import FakeServer, call, grant
 
@@ -16,7 +18,13 @@ from countersign import (
     Unavailable,
 )
 
-ARGS = {"action": "db.migrate", "reason": "ship migration 42", "session_id": "run-1"}
+class Args(TypedDict):
+    action: str
+    reason: str
+    session_id: str
+
+
+ARGS: Args = {"action": "db.migrate", "reason": "ship migration 42", "session_id": "run-1"}
 
 
 def paths(fake: FakeServer) -> list[str]:

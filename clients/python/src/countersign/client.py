@@ -128,7 +128,11 @@ class Countersign:
             left = MAX_WAIT_SECONDS if deadline is None else deadline - time.monotonic()
             if left <= 0:
                 return call
+            asked = time.monotonic()
             call = self.get(call_id, wait=max(1, min(MAX_WAIT_SECONDS, math.ceil(left))), unless="pending")
+            # A busy server answers a long-poll at once: pause, rather than ask again in a tight loop.
+            if call.status == "pending" and time.monotonic() - asked < 1:
+                time.sleep(min(1.0, max(0.0, left - (time.monotonic() - asked))))
         return call
 
     def claim(self, call_id: str) -> Call:

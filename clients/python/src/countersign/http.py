@@ -47,9 +47,9 @@ def base_url(server: str, *, insecure_http: bool) -> str:
 def bearer(token: str | TokenSource) -> str:
     """The token to send now: a callable is asked on every request, so short-lived tokens stay fresh."""
     value = token() if callable(token) else token
-    if not isinstance(value, str) or value == "" or any(c.isspace() or ord(c) < 0x20 or c == "\x7f" for c in value):
+    if not isinstance(value, str) or not value.isascii() or not value.isprintable() or " " in value or value == "":
         # Never quote the value: it may be most of a secret.
-        raise Unauthenticated("no_token", "the token must be a non-empty string without spaces or control characters")
+        raise Unauthenticated("no_token", "the token must be a non-empty string of printable ASCII without spaces")
     return value
 
 
