@@ -17,6 +17,7 @@ from countersign import (
     Unauthenticated,
     Unavailable,
 )
+from countersign.http import Token
 
 TOKEN = "agent-token-abc"
 
@@ -309,3 +310,9 @@ def test_outcome_sends_status_and_detail(fake: FakeServer, client: Countersign) 
 def test_unknown_members_of_an_answer_are_ignored(fake: FakeServer, client: Countersign) -> None:
     fake.json(call(addedLater={"x": 1}))
     assert client.get("req_1").status == "pending"
+
+
+def test_the_token_is_not_in_any_repr_a_traceback_would_print(fake: FakeServer) -> None:
+    client = Countersign(fake.url, TOKEN)
+    assert TOKEN not in repr(client) and TOKEN not in repr(vars(client))
+    assert repr(Token(TOKEN)) == "<token>"

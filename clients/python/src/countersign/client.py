@@ -12,7 +12,7 @@ from typing import Literal
 from .call import CALL_STATUSES, Call, parse_call
 from .errors import InvalidInput, MalformedAnswer
 from .guarded import Guarded
-from .http import TokenSource, base_url, request_json
+from .http import Token, TokenSource, base_url, request_json
 from .opening import opening_body
 
 MAX_WAIT_SECONDS = 60
@@ -48,7 +48,7 @@ class Countersign:
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
             raise InvalidInput("invalid_input", "timeout must be a positive number of seconds", field="timeout")
         self._base = base_url(server, insecure_http=insecure_http)
-        self._token = token
+        self._token = Token(token)
         self._timeout = float(timeout)
 
     def __repr__(self) -> str:

@@ -44,13 +44,25 @@ def base_url(server: str, *, insecure_http: bool) -> str:
     return server.rstrip("/")
 
 
-def bearer(token: str | TokenSource) -> str:
-    """The token to send now: a callable is asked on every request, so short-lived tokens stay fresh."""
-    value = token() if callable(token) else token
-    if not isinstance(value, str) or not value.isascii() or not value.isprintable() or " " in value or value == "":
-        # Never quote the value: it may be most of a secret.
-        raise Unauthenticated("no_token", "the token must be a non-empty string of printable ASCII without spaces")
-    return value
+class Token:
+    """Where the bearer token comes from. Its repr never shows the token: tracebacks (pytest's, a
+    crash reporter's) print the arguments of every frame, and this is the argument that travels."""
+
+    __slots__ = ("_source",)
+
+    def __init__(self, source: str | TokenSource) -> None:
+        self._source = source
+
+    def __repr__(self) -> str:
+        return "<token>"
+
+    def header(self) -> str:
+        """`Bearer <token>` for this request: a callable is asked every time, so short-lived tokens stay fresh."""
+        value = self._source() if callable(self._source) else self._source
+        if not isinstance(value, str) or not value.isascii() or not value.isprintable() or " " in value or value == "":
+            # Never quote the value: it may be most of a secret.
+            raise Unauthenticated("no_token", "the token must be a non-empty string of printable ASCII without spaces")
+        return f"Bearer {value}"
 
 
 def _problem(status: int, raw: bytes) -> CountersignError:
@@ -85,18 +97,18 @@ def _exchange(request: urllib.request.Request, timeout: float) -> tuple[int, str
 def request_json(
     method: str,
     url: str,
-    token: str | TokenSource,
+    token: Token,
     *,
     body: Mapping[str, object] | None,
     timeout: float,
 ) -> object:
     """Sends one request and returns its decoded JSON answer (HTTP 200 only)."""
-    headers = {"authorization": f"Bearer {bearer(token)}", "accept": "application/json"}
-    data = None
-    if body is not None:
-        data = json.dumps(body, allow_nan=False, separators=(",", ":")).encode()
-        headers["content-type"] = "application/json"
-    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    data = None if body is None else json.dumps(body, allow_nan=False, separators=(",", ":")).encode()
+    content = {} if data is None else {"content-type": "application/json"}
+    # The token goes straight into the request, not into a local a traceback would print.
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"authorization": token.header(), "accept": "application/json", **content}
+    )
     try:
         status, media, raw = _exchange(request, timeout)
     except (HTTPException, OSError) as error:
