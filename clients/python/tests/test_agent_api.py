@@ -139,7 +139,8 @@ def test_an_approved_call_runs_once_with_its_grant_and_records_executed(
         return f"migrated {path}"
 
     assert migrate("m.sql") == "migrated m.sql"
-    # Compared, never printed: a failing assert would show the grant token in the test's output.
-    assert len(seen) == 1 and seen[0].token not in ("", approval_server.agent_token)
+    # Compared first, so that a failing assert cannot print the grant token.
+    fresh = seen[0].token not in ("", approval_server.agent_token)
+    assert len(seen) == 1 and fresh
     executed = agent.get(bob.request_id())
     assert executed.status == "executed" and executed.grant is None
