@@ -12,7 +12,11 @@ import {
   systemClock,
 } from '@countersign/core';
 import { Hono } from 'hono';
+import { type AgentApiOptions, resolveAgentApi } from './agent-api/agent-options.js';
+import { AGENT_ROUTES, type MountedAgentApi, mountAgentApi } from './agent-api/agent-routes.js';
+import { refuseAgents, workloadCaller } from './agent-api/agents-never-decide.js';
 import { setAnswerHeaders } from './api-headers.js';
+import type { ApiVariables } from './api-variables.js';
 import { type Authenticators, authenticate, type Caller } from './authenticate.js';
 import { createBearerVerifier, type OidcOptions } from './bearer-auth.js';
 import { createChangeFeed } from './change-feed.js';
@@ -58,16 +62,18 @@ export interface DecisionApiOptions {
    * per caller, request and reason in a window; repeats get the same answer and add no entry.
    */
   coalesceRefusals?: CoalesceRefusalsOptions | undefined;
+  /**
+   * The agent API (`/v1/calls`): workloads with OIDC tokens open calls, wait, claim single-use
+   * grants and report outcomes (docs/agent-api.md). Agent identities never decide.
+   */
+  agents?: AgentApiOptions | undefined;
   clock?: Clock | undefined;
 }
 
 /** The API as a Hono app (`app.fetch` is the Fetch handler); `close()` ends live streams and their feed. */
 export type DecisionApi = Hono<{ Variables: ApiVariables }> & { close(): Promise<void> };
 
-export interface ApiVariables {
-  caller: Caller;
-  body: Uint8Array;
-}
+export type { ApiVariables } from './api-variables.js';
 
 const OPTION_KEYS = [
   'store',
@@ -80,6 +86,7 @@ const OPTION_KEYS = [
   'publicUrl',
   'inbox',
   'coalesceRefusals',
+  'agents',
   'clock',
 ] as const;
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,100}$/;
@@ -140,6 +147,8 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
           ),
   };
   const publicUrl = options.publicUrl;
+  const agents = options.agents === undefined ? null : resolveAgentApi(options.agents, options.oidc, clock);
+  const workloads = agents?.workloads ?? null;
   const refusals = createRefusalAudit(cs, createRefusalCoalescer(options.coalesceRefusals ?? {}), clock);
   const app = new Hono<{ Variables: ApiVariables }>();
   // Every answer, errors and inbox pages included.
@@ -159,7 +168,7 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
     inboxStreams = mountInbox(app, {
       cs,
       store,
-      bearer: authenticators.bearer,
+      bearer: refuseAgents(authenticators.bearer, workloads),
       clock,
       auditors,
       feed,
@@ -187,7 +196,20 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
       );
     }
   });
-  app.get(OPENAPI_PATH, () => Response.json(openApiDocument()));
+  app.get(OPENAPI_PATH, () => Response.json(openApiDocument({ agents: agents !== null })));
+
+  let agentApi: MountedAgentApi | null = null;
+  if (agents !== null) {
+    agentApi = mountAgentApi(app, {
+      cs,
+      ...agents,
+      approvers: authenticators.bearer,
+      feed,
+      clock,
+      maxBodyBytes,
+      publicUrl,
+    });
+  }
 
   // Body capped, then caller established, before any route reads input. Unknown routes and
   // methods fall through to their 404/405 without asking for credentials.
@@ -201,12 +223,21 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
         headers: { connection: 'close' },
       });
     }
+    const agent = workloads === null ? null : await workloadCaller(c.req.raw, workloads);
+    if (agent !== null) return agent;
     const result = await authenticate(authenticators, c.req.raw, body, clock.now());
     if ('failure' in result) {
       if (result.code === 'keys_unavailable') return problem(503, 'keys_unavailable', result.failure);
       return problem(401, 'unauthenticated', result.failure, {
         headers: { 'www-authenticate': 'Bearer realm="countersign"' },
       });
+    }
+    if (result.caller.identity.startsWith('agent:')) {
+      return problem(
+        403,
+        'agent_cannot_decide',
+        `${result.caller.identity} is an agent identity: agents never read or decide approval requests`,
+      );
     }
     c.set('caller', result.caller);
     c.set('body', body);
@@ -308,7 +339,8 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
     }
   });
 
-  for (const [path, methods] of Object.entries(API_ROUTES)) {
+  const routes = agents === null ? API_ROUTES : { ...API_ROUTES, ...AGENT_ROUTES };
+  for (const [path, methods] of Object.entries(routes)) {
     app.all(path, () =>
       problem(405, 'method_not_allowed', `${path} answers ${methods.join(', ')}`, {
         headers: { allow: methods.join(', ') },
@@ -358,6 +390,7 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
   return Object.assign(app, {
     close: async () => {
       inboxStreams?.close();
+      await agentApi?.close();
       await feed.close();
     },
   });
