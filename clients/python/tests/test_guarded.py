@@ -129,7 +129,7 @@ def test_an_interrupted_body_is_recorded_failed_too(fake: FakeServer, client: Co
 def test_an_unrecorded_failure_keeps_the_bodys_exception_with_a_note(fake: FakeServer, client: Countersign) -> None:
     fake.json(call(status="allowed"))
     fake.json(call(status="running", grant=grant()))
-    fake.problem(503, "store_unavailable")
+    fake.problem(503, "store_failed")
     with pytest.raises(RuntimeError) as raised:
         with client.guarded(**ARGS):
             raise RuntimeError("disk full")
@@ -139,7 +139,7 @@ def test_an_unrecorded_failure_keeps_the_bodys_exception_with_a_note(fake: FakeS
 def test_an_unrecorded_success_raises(fake: FakeServer, client: Countersign) -> None:
     fake.json(call(status="allowed"))
     fake.json(call(status="running", grant=grant()))
-    fake.problem(503, "store_unavailable")
+    fake.problem(503, "store_failed")
     with pytest.raises(Unavailable) as raised:
         with client.guarded(**ARGS):
             pass

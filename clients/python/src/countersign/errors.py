@@ -35,7 +35,7 @@ class Denied(CountersignError):
 
 class Expired(Denied):
     """Nobody decided before the request's deadline, or the grant was not claimed in time
-    (`approval_expired`). A denial, so `except Denied` catches it too."""
+    (`approval_expired`; `call_expired` for an allowed call). A denial, so `except Denied` catches it too."""
 
 
 class AlreadyClaimed(CountersignError):
@@ -47,7 +47,8 @@ class Unauthenticated(CountersignError):
 
 
 class Unavailable(CountersignError):
-    """The server could not be reached, timed out, or answered 502/503/504: try again later."""
+    """The server could not be reached, timed out, or answered 502/503/504 (`keys_unavailable`,
+    `store_failed`, `credential_failed`, `outcome_not_recorded`): try again later."""
 
 
 class InvalidInput(CountersignError, ValueError):
@@ -68,13 +69,13 @@ def error_for(status: int | None, code: str, detail: str, field: str | None = No
     kind: type[CountersignError]
     if status == 401 or code == "unauthenticated":
         kind = Unauthenticated
-    elif status in (502, 503, 504) or code in ("keys_unavailable", "store_unavailable"):
+    elif status in (502, 503, 504):
         kind = Unavailable
     elif status == 400 or code == "invalid_input":
         kind = InvalidInput
     elif code == "already_claimed":
         kind = AlreadyClaimed
-    elif code == "approval_expired":
+    elif code in ("approval_expired", "call_expired"):
         kind = Expired
     elif code in DENIAL_CODES:
         kind = Denied
