@@ -20,6 +20,9 @@ from countersign import (
 )
 
 
+# Each wait is bounded (timeout=60) so that a decider that never decides fails the test, not hangs it.
+
+
 def session() -> str:
     return f"py-{uuid.uuid4().hex[:12]}"
 
@@ -62,7 +65,7 @@ def test_an_approvers_denial_raises_denied_and_nothing_runs(approval_server: App
     bob = approval_server.decide_when_pending(run, "deny")
     ran = []
 
-    @agent.guarded(action="db.migrate", reason="ship migration 42", session_id=run, resource="db:prod")
+    @agent.guarded(action="db.migrate", reason="ship migration 42", session_id=run, resource="db:prod", timeout=60)
     def migrate(grant: Grant) -> None:
         ran.append(grant)
 
@@ -74,7 +77,7 @@ def test_an_approvers_denial_raises_denied_and_nothing_runs(approval_server: App
 
 def test_a_request_nobody_decides_expires_and_nothing_runs(agent: Countersign) -> None:
     with pytest.raises(Expired) as raised:
-        with agent.guarded(action="db.hurry", reason="nobody will look", session_id=session()):
+        with agent.guarded(action="db.hurry", reason="nobody will look", session_id=session(), timeout=60):
             pytest.fail("the body ran")
     assert raised.value.code == "approval_expired"
 
@@ -132,7 +135,7 @@ def test_an_approved_call_runs_once_with_its_grant_and_records_executed(
     bob = approval_server.decide_when_pending(run, "approve")
     seen: list[Grant] = []
 
-    @agent.guarded(action="db.migrate", reason="ship migration 42", session_id=run, params={"file": "m.sql"})
+    @agent.guarded(action="db.migrate", reason="ship migration 42", session_id=run, params={"file": "m.sql"}, timeout=60)
     def migrate(grant: Grant, path: str) -> str:
         seen.append(grant)
         approval_server.secrets.append(grant.token)
