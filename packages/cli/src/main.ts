@@ -2,6 +2,7 @@
 
 import { explainCommand, explainHelp } from './commands/explain.js';
 import { exportCommand, exportHelp } from './commands/export.js';
+import { defaultHookDeps, hookCommand, hookHelp } from './commands/hook.js';
 import { type HttpLoader, loadHttp, serveCommand } from './commands/serve.js';
 import { showCommand, showHelp } from './commands/show.js';
 import { verifyCommand, verifyHelp } from './commands/verify.js';
@@ -18,6 +19,7 @@ Commands:
   explain --policy <file>    show what cs.explain() decides for a call (--params for conditions), and why
   serve [options]            run the approval HTTP server from @countersign/http
   serve --dev                a local approval server on 127.0.0.1: prints a one-click sign-in link
+  hook claude-code           Claude Code's PreToolUse hook: asks the approval server, answers allow or deny
 
 Run 'countersign <command> --help' for a command's options.
 
@@ -92,8 +94,10 @@ async function dispatch(argv: readonly string[], io: Io, options: RunOptions): P
       return explainCommand(rest, io);
     case 'serve':
       return serveCommand(rest, io, options.loadHttp ?? loadHttp);
+    case 'hook':
+      return hookCommand(rest, io, defaultHookDeps());
     default:
-      throw unknown(command, command, ['audit', 'explain', 'serve'], '');
+      throw unknown(command, command, ['audit', 'explain', 'serve', 'hook'], '');
   }
 }
 
@@ -102,4 +106,4 @@ function unknown(shown: string, word: string, known: readonly string[], prefix: 
   return usageError(`unknown command '${shown}'${guess ? `; did you mean '${prefix}${guess}'?` : ''}`);
 }
 
-export { explainHelp, exportHelp, showHelp, verifyHelp };
+export { explainHelp, exportHelp, hookHelp, showHelp, verifyHelp };

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { type CommandSpec, type ParsedArgs, parseArgs, single } from '../args.js';
 import { ExitCode, usageError } from '../exit-codes.js';
+import { connectAgentApi } from '../hook/agent-connect.js';
 import { defaultStateDir, removeCallState } from '../hook/call-state.js';
 import { explainFailure, type HookCall, type HookClient } from '../hook/hook-client.js';
 import { type HookConfig, HookConfigError, parseHookConfig, seconds } from '../hook/hook-config.js';
@@ -59,8 +60,8 @@ when the agent named is not one it knows; with --post, 1 when the outcome could 
 export interface HookDeps {
   stdin: Readable;
   env: Readonly<Record<string, string | undefined>>;
-  /** The agent API client for a server. */
-  connect: (server: string) => HookClient;
+  /** The agent API client for a server (`audience`: the config's, for GitHub Actions tokens). */
+  connect: (server: string, audience: string | null) => HookClient;
   /** Resolves after `ms`, or rejects once `signal` aborts. */
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -109,7 +110,7 @@ async function preCommand(argv: readonly string[], io: Io, deps: HookDeps): Prom
       return decidePreToolUse(input, {
         config: setup.config,
         server,
-        client: deps.connect(server),
+        client: deps.connect(server, setup.config.audience),
         stateDir,
         signal: controller.signal,
         seen,
@@ -187,7 +188,7 @@ async function postCommand(argv: readonly string[], io: Io, deps: HookDeps): Pro
         throw new HookConfigError('--post got PreToolUse input; drop --post there');
       return recordPostToolUse(input, {
         stateDir: setup.stateDir,
-        connect: deps.connect,
+        connect: (server) => deps.connect(server, setup.config.audience),
         signal: controller.signal,
       });
     })();
@@ -256,11 +257,11 @@ async function readInput(stdin: Readable, signal: AbortSignal): Promise<string> 
 }
 
 /** The real stdin, environment, clock and agent client. */
-export function defaultHookDeps(connect: (server: string) => HookClient): HookDeps {
+export function defaultHookDeps(): HookDeps {
   return {
     stdin: process.stdin,
     env: process.env,
-    connect,
+    connect: connectAgentApi(process.env),
     sleep: (ms, signal) => sleepFor(ms, undefined, { signal }),
   };
 }

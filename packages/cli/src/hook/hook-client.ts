@@ -44,9 +44,10 @@ interface ApiProblem {
 
 function apiProblem(error: unknown): ApiProblem | null {
   if (typeof error !== 'object' || error === null) return null;
-  const { status, code, message } = error as Record<string, unknown>;
+  const { status, code, detail, message } = error as Record<string, unknown>;
   if (typeof status !== 'number' || typeof code !== 'string') return null;
-  return { status, code, message: typeof message === 'string' ? message : code };
+  const said = typeof detail === 'string' ? detail : typeof message === 'string' ? message : code;
+  return { status, code, message: said };
 }
 
 /** Says what went wrong in words the model can act on; ends by saying the tool did not run. */
@@ -69,6 +70,9 @@ export function explainFailure(error: unknown, server: string): string {
     }
     return `countersign: the approval server at ${server} refused the call (${said}). ${notRun}`;
   }
+  if ((error as { kind?: unknown } | null)?.kind === 'token') {
+    return `countersign: this agent has no token for the approval server (${plain(error as Error)}). Ask the user to set COUNTERSIGN_TOKEN for Claude Code, then retry. ${notRun}`;
+  }
   const reason = error instanceof Error ? describeError(error) : String(error);
   return `countersign: the approval check failed: ${reason}. Ask the user to check the countersign hook and the approval server at ${server}. ${notRun}`;
 }
@@ -80,5 +84,10 @@ function describeError(error: Error): string {
     const code = (cause as { code?: unknown }).code;
     return `the approval server cannot be reached (${typeof code === 'string' ? code : cause.message})`;
   }
-  return error.message;
+  return plain(error);
+}
+
+/** The agent client prefixes its messages with its name; the model needs only the words. */
+function plain(error: Error): string {
+  return error.message.replace(/^\[agent-client\] /, '');
 }

@@ -12,6 +12,8 @@ export type ToolRule =
 export interface HookConfig {
   /** The approval server's URL; `--server` overrides it. */
   server: string | null;
+  /** The audience to ask GitHub Actions for, when the token comes from its OIDC issuer. */
+  audience: string | null;
   /** The hook's own time limit; `--timeout-seconds` overrides it. */
   timeoutSeconds: number | null;
   outcome: OutcomeMode;
@@ -29,7 +31,7 @@ export class HookConfigError extends Error {
   }
 }
 
-const TOP_KEYS = new Set(['server', 'timeoutSeconds', 'outcome', 'stateDir', 'rules']);
+const TOP_KEYS = new Set(['server', 'audience', 'timeoutSeconds', 'outcome', 'stateDir', 'rules']);
 const RULE_KEYS: Record<string, ReadonlySet<string>> = {
   Bash: new Set(['tool', 'command', 'action', 'resource', 'risk']),
   file: new Set(['tool', 'path', 'action', 'resource', 'risk']),
@@ -60,6 +62,7 @@ export function parseHookConfig(text: string): HookConfig {
   if (!Array.isArray(top.rules)) throw new HookConfigError('"rules" must be an array of mappings');
   return {
     server: optionalText(top.server, 'server'),
+    audience: optionalText(top.audience, 'audience'),
     timeoutSeconds,
     outcome,
     stateDir: optionalText(top.stateDir, 'stateDir'),
