@@ -7,7 +7,7 @@ const HTTP_PACKAGE = '@countersign/http';
 
 /**
  * A client for `server` whose token comes from `workloadToken(env)`: COUNTERSIGN_TOKEN, or a GitHub
- * Actions OIDC token for `audience`. The package loads on first use, so a tool call no rule maps
+ * Actions OIDC token for `audience` (default: the server's origin, as `countersign exec` asks). The package loads on first use, so a tool call no rule maps
  * costs no import; a failure to load or to find a token rejects the first call (and so denies it).
  */
 export function connectAgentApi(
@@ -17,7 +17,7 @@ export function connectAgentApi(
     const client = (import(HTTP_PACKAGE) as Promise<HttpModule>).then((http) =>
       http.createAgentClient({
         server,
-        token: http.workloadToken(env, audience === null ? {} : { audience }),
+        token: http.workloadToken(env, { audience: audience ?? new URL(server).origin }),
       }),
     );
     client.catch(() => undefined);
