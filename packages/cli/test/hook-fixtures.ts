@@ -125,6 +125,7 @@ export async function runHook(
   client: HookClient,
   sleep: HookDeps['sleep'] = (_ms, signal) =>
     new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+  onCrash?: HookDeps['onCrash'],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -144,6 +145,7 @@ export async function runHook(
       env: {},
       connect: () => client,
       sleep,
+      onCrash,
     },
   );
   return { code, stdout: out, stderr: err };

@@ -180,6 +180,32 @@ describe('countersign hook claude-code: failures deny', () => {
     });
   });
 
+  test('an error no promise caught (a crash) is answered with deny, and nothing else is printed after it', async () => {
+    const { args } = setup();
+    let crash: ((error: unknown) => string | null) | null = null;
+    const printed: Array<string | null> = [];
+    const client = new FakeClient({
+      open: async () => {
+        printed.push(crash!(new Error('socket exploded in a callback')));
+        printed.push(crash!(new Error('and again')));
+        throw new Error('the process would have exited already');
+      },
+    });
+    const result = await runHook(args, JSON.stringify(bashInput(apply)), client, undefined, (answer) => {
+      crash = answer;
+      return () => {
+        crash = null;
+      };
+    });
+    expect(decisionOf(printed[0]!)).toMatchObject({
+      decision: 'deny',
+      reason: expect.stringContaining('socket exploded'),
+    });
+    expect(printed[1]).toBeNull();
+    expect(result.stdout).toBe('');
+    expect(crash).toBeNull();
+  });
+
   test('a broken config denies every call, naming the key at fault', async () => {
     const bad = { ...standardConfig(), rules: [{ tool: 'Bash', command: '*', action: 'a', colour: 'red' }] };
     const result = await runHook(

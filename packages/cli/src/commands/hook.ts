@@ -1,4 +1,5 @@
 // countersign hook claude-code: Claude Code's PreToolUse (and PostToolUse) hook, asking countersign.
+import { writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -12,6 +13,7 @@ import { type HookConfig, HookConfigError, parseHookConfig, seconds } from '../h
 import { parseHookInput, type ToolHookInput } from '../hook/hook-input.js';
 import { recordPostToolUse } from '../hook/post-tool-use.js';
 import { decidePreToolUse, type PreToolUseDecision, timeoutReason } from '../hook/pre-tool-use.js';
+import { mapToolCall } from '../hook/tool-mapping.js';
 import { type Io, write } from '../io.js';
 
 export const hookSpec: CommandSpec = {
@@ -64,6 +66,12 @@ export interface HookDeps {
   connect: (server: string, audience: string | null) => HookClient;
   /** Resolves after `ms`, or rejects once `signal` aborts. */
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /**
+   * Installs a last resort for an error no promise caught (which would crash the process, and a
+   * crashed hook fails open): `answer` gives the deny to print, or null once one was printed.
+   * Returns the uninstaller.
+   */
+  onCrash?: ((answer: (error: unknown) => string | null) => () => void) | undefined;
 }
 
 export async function hookCommand(argv: readonly string[], io: Io, deps: HookDeps): Promise<number> {
@@ -98,10 +106,9 @@ async function preCommand(argv: readonly string[], io: Io, deps: HookDeps): Prom
           `this is the PreToolUse hook but got ${input.event}; install --post for that event`,
         );
       }
+      // Only a mapped call needs the server: an unmapped one gets no opinion without one.
+      if (mapToolCall(setup.config.rules, input) === null) return null;
       if (setup.server === null) {
-        // Only a mapped call needs the server: an unmapped one still gets no opinion.
-        const unmapped = setup.config.rules.every((rule) => rule.tool !== input!.toolName);
-        if (unmapped) return null;
         throw new HookConfigError(
           'no approval server: pass --server, set "server" in the config or COUNTERSIGN_SERVER',
         );
@@ -120,6 +127,12 @@ async function preCommand(argv: readonly string[], io: Io, deps: HookDeps): Prom
     if (first === TIMED_OUT) return { decision: 'deny', reason: timeoutReason(limit, seen.call) };
     return first;
   };
+  let answered = false;
+  const uninstall = deps.onCrash?.((error) => {
+    if (answered) return null;
+    answered = true;
+    return JSON.stringify(hookOutput({ decision: 'deny', reason: reasonFor(error, server) }));
+  });
   let decision: PreToolUseDecision;
   try {
     decision = await decide();
@@ -128,13 +141,21 @@ async function preCommand(argv: readonly string[], io: Io, deps: HookDeps): Prom
   } finally {
     controller.abort();
   }
-  if (decision === null) return ExitCode.Ok;
-  if (decision.decision === 'deny' && input !== null) {
+  if (decision !== null && decision.decision === 'deny' && input !== null) {
     const { sessionId, toolUseId } = input as ToolHookInput;
     await removeCallState(stateDir, sessionId, toolUseId).catch(() => undefined);
   }
-  await write(io.stderr, `${decision.reason}\n`);
-  await write(io.stdout, `${JSON.stringify(hookOutput(decision))}\n`);
+  try {
+    if (!answered && decision !== null) {
+      answered = true;
+      await write(io.stdout, `${JSON.stringify(hookOutput(decision))}\n`);
+      // stdout carries the decision; stderr is only for people, so its failure changes nothing.
+      await write(io.stderr, `${decision.reason}\n`).catch(() => undefined);
+    }
+    answered = true;
+  } finally {
+    uninstall?.();
+  }
   return ExitCode.Ok;
 }
 
@@ -263,5 +284,18 @@ export function defaultHookDeps(): HookDeps {
     env: process.env,
     connect: connectAgentApi(process.env),
     sleep: (ms, signal) => sleepFor(ms, undefined, { signal }),
+    onCrash: (answer) => {
+      const crashed = (error: unknown) => {
+        const line = answer(error);
+        if (line !== null) writeSync(1, `${line}\n`);
+        process.exit(ExitCode.Ok);
+      };
+      process.on('uncaughtException', crashed);
+      process.on('unhandledRejection', crashed);
+      return () => {
+        process.off('uncaughtException', crashed);
+        process.off('unhandledRejection', crashed);
+      };
+    },
   };
 }
