@@ -143,6 +143,7 @@ export async function createApprovalServer(
     oidc: config.oidc === undefined ? undefined : oidcOptions(config.oidc),
     relays: config.relays,
     auditors: config.auditors,
+    agents: config.agents,
     publicUrl: config.publicUrl,
     inbox: config.inbox ?? config.oidc !== undefined,
     clock,

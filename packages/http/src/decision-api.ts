@@ -12,6 +12,9 @@ import {
   systemClock,
 } from '@countersign/core';
 import { Hono } from 'hono';
+import { type AgentApiOptions, resolveAgentApi } from './agent-api/agent-options.js';
+import { AGENT_ROUTES, type MountedAgentApi, mountAgentApi } from './agent-api/agent-routes.js';
+import { refuseAgents, workloadCaller } from './agent-api/agents-never-decide.js';
 import { setAnswerHeaders } from './api-headers.js';
 import { type Authenticators, authenticate, type Caller } from './authenticate.js';
 import { createBearerVerifier, type OidcOptions } from './bearer-auth.js';
@@ -58,6 +61,11 @@ export interface DecisionApiOptions {
    * per caller, request and reason in a window; repeats get the same answer and add no entry.
    */
   coalesceRefusals?: CoalesceRefusalsOptions | undefined;
+  /**
+   * The agent API (`/v1/calls`): workloads with OIDC tokens open calls, wait, claim single-use
+   * grants and report outcomes (docs/agent-api.md). Agent identities never decide.
+   */
+  agents?: AgentApiOptions | undefined;
   clock?: Clock | undefined;
 }
 
@@ -80,6 +88,7 @@ const OPTION_KEYS = [
   'publicUrl',
   'inbox',
   'coalesceRefusals',
+  'agents',
   'clock',
 ] as const;
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,100}$/;
@@ -140,6 +149,8 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
           ),
   };
   const publicUrl = options.publicUrl;
+  const agents = options.agents === undefined ? null : resolveAgentApi(options.agents, options.oidc, clock);
+  const workloads = agents?.workloads ?? null;
   const refusals = createRefusalAudit(cs, createRefusalCoalescer(options.coalesceRefusals ?? {}), clock);
   const app = new Hono<{ Variables: ApiVariables }>();
   // Every answer, errors and inbox pages included.
@@ -159,7 +170,7 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
     inboxStreams = mountInbox(app, {
       cs,
       store,
-      bearer: authenticators.bearer,
+      bearer: refuseAgents(authenticators.bearer, workloads),
       clock,
       auditors,
       feed,
@@ -189,6 +200,19 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
   });
   app.get(OPENAPI_PATH, () => Response.json(openApiDocument()));
 
+  let agentApi: MountedAgentApi | null = null;
+  if (agents !== null) {
+    agentApi = mountAgentApi(app, {
+      cs,
+      ...agents,
+      approvers: authenticators.bearer,
+      feed,
+      clock,
+      maxBodyBytes,
+      publicUrl,
+    });
+  }
+
   // Body capped, then caller established, before any route reads input. Unknown routes and
   // methods fall through to their 404/405 without asking for credentials.
   app.use('*', async (c, next) => {
@@ -201,12 +225,21 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
         headers: { connection: 'close' },
       });
     }
+    const agent = workloads === null ? null : await workloadCaller(c.req.raw, workloads);
+    if (agent !== null) return agent;
     const result = await authenticate(authenticators, c.req.raw, body, clock.now());
     if ('failure' in result) {
       if (result.code === 'keys_unavailable') return problem(503, 'keys_unavailable', result.failure);
       return problem(401, 'unauthenticated', result.failure, {
         headers: { 'www-authenticate': 'Bearer realm="countersign"' },
       });
+    }
+    if (result.caller.identity.startsWith('agent:')) {
+      return problem(
+        403,
+        'agent_cannot_decide',
+        `${result.caller.identity} is an agent identity: agents never read or decide approval requests`,
+      );
     }
     c.set('caller', result.caller);
     c.set('body', body);
@@ -308,7 +341,8 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
     }
   });
 
-  for (const [path, methods] of Object.entries(API_ROUTES)) {
+  const routes = agents === null ? API_ROUTES : { ...API_ROUTES, ...AGENT_ROUTES };
+  for (const [path, methods] of Object.entries(routes)) {
     app.all(path, () =>
       problem(405, 'method_not_allowed', `${path} answers ${methods.join(', ')}`, {
         headers: { allow: methods.join(', ') },
@@ -358,6 +392,7 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
   return Object.assign(app, {
     close: async () => {
       inboxStreams?.close();
+      await agentApi?.close();
       await feed.close();
     },
   });

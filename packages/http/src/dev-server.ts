@@ -52,12 +52,20 @@ export interface DevServer {
   readonly demoRequestUrl: string | null;
   /** A new one-click sign-in link: works once, within `linkTtlSeconds`. */
   signInLink(): string;
+  /**
+   * A token for the agent API as `agent:<name>` (default `agent:dev`), valid 12 hours: what
+   * `COUNTERSIGN_TOKEN` holds for `countersign exec` or a client on this machine.
+   */
+  agentToken(name?: string): Promise<string>;
   close(): Promise<void>;
 }
 
 export const DEV_SIGN_IN_PATH = '/inbox/dev-sign-in';
 export const DEV_IDENTITY = 'user:dev';
 export const DEMO_ACTOR = 'agent:demo';
+/** Who agent tokens from `agentToken()` name, and what the development rule asks `as` to approve. */
+export const DEV_AGENT = 'agent:dev';
+const AGENT_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 const OPTION_KEYS = [
   'host',
@@ -112,6 +120,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const clock = options.clock ?? systemClock;
   const demo = options.demo === true;
   const issuer = await createDevIssuer({ issuer: 'https://dev.countersign.invalid' });
+  // Agents get tokens from an issuer of their own: no token is both an agent's and a person's.
+  const agents = await createDevIssuer({
+    issuer: 'https://dev-agents.countersign.invalid',
+    audience: 'countersign-agents',
+  });
   let server: Awaited<ReturnType<typeof createApprovalServer>>;
   try {
     server = await createApprovalServer(
@@ -122,7 +135,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
           options.databaseUrl === undefined
             ? undefined
             : { url: options.databaseUrl, schema: options.schema },
-        policy: [...(options.policy ?? []), ...(demo ? [demoRule(identity)] : [])],
+        policy: [...(options.policy ?? []), ...(demo ? [demoRule(identity)] : []), devAgentRule(identity)],
         directory: { [identity]: {}, ...options.directory },
         // The token's subject is the whole identity: `--as user:alice` signs in as `user:alice`.
         oidc: {
@@ -132,6 +145,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
           identityPrefix: '',
         },
         inbox: true,
+        agents: {
+          issuers: [
+            {
+              issuer: agents.issuer,
+              audience: agents.audience,
+              jwksUrl: agents.jwksUrl,
+              actor: 'agent:{sub}',
+            },
+          ],
+        },
       },
       {
         store: options.store ?? (options.databaseUrl === undefined ? createMemoryStore() : undefined),
@@ -141,6 +164,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     );
   } catch (error) {
     await issuer.close();
+    await agents.close();
     throw error;
   }
   const codes = createDevSignInCodes(linkTtlSeconds * 1000, clock);
@@ -187,6 +211,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   } catch (error) {
     await server.close();
     await issuer.close();
+    await agents.close();
     throw error;
   }
   const url = listening.url;
@@ -209,11 +234,18 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     countersign: server.countersign,
     demoRequestUrl,
     signInLink: () => `${url}${DEV_SIGN_IN_PATH}?code=${codes.issue()}`,
+    agentToken(name = 'dev') {
+      if (!AGENT_NAME.test(name)) {
+        return Promise.reject(new ConfigError(`${PREFIX} an agent name is 1-64 of a-z, 0-9, '.', '_', '-'`));
+      }
+      return agents.token(name, { expiresInSeconds: 12 * 3600 });
+    },
     async close() {
       const draining = listening.close(2000);
       await server.close();
       await draining;
       await issuer.close();
+      await agents.close();
     },
   };
 }
@@ -225,5 +257,18 @@ function demoRule(identity: string): PolicyRule {
     effect: 'require_approval',
     approvers: { users: [identity] },
     requestTtl: '1h',
+  };
+}
+
+/** After the given policy: whatever a development agent asks, `identity` approves. */
+function devAgentRule(identity: string): PolicyRule {
+  return {
+    id: 'dev-agents',
+    match: { actor: `${DEV_AGENT}*` },
+    effect: 'require_approval',
+    approvers: { users: [identity] },
+    requestTtl: '1h',
+    grantTtl: '15m',
+    description: 'development mode: every call from a development agent token asks you',
   };
 }

@@ -1,10 +1,14 @@
-export type {
-  AgentCall,
-  CallStatus,
-  ClaimedGrant,
-  OpenCallBody,
-  OutcomeBody,
+export type { AgentApiOptions } from './agent-api/agent-options.js';
+export { AGENT_ROUTES } from './agent-api/agent-routes.js';
+export {
+  type AgentCall,
+  type CallStatus,
+  type ClaimedGrant,
+  MAX_WAIT_SECONDS,
+  type OpenCallBody,
+  type OutcomeBody,
 } from './agent-api/call.js';
+export { type AgentIssuerOptions, GITHUB_ACTIONS_ISSUER } from './agent-api/workload-auth.js';
 export {
   AgentApiError,
   type AgentClient,

@@ -1,6 +1,6 @@
 // `countersign serve --dev`: a local approval server a person signs in to with one click.
 import { isCountersignError } from '@countersign/core';
-import { DEMO_ACTOR, DEV_IDENTITY, type DevServer, startDevServer } from './dev-server.js';
+import { DEMO_ACTOR, DEV_AGENT, DEV_IDENTITY, type DevServer, startDevServer } from './dev-server.js';
 import type { Logger } from './logger.js';
 
 export const DEV_USAGE = `usage: countersign serve --dev [--port <n>] [--host <loopback>] [--as <identity>]
@@ -77,7 +77,7 @@ export async function serveDev(argv: string[], io: ServeDevIo): Promise<number> 
   }
   io.onListening?.(server.url);
   io.onStarted?.(server);
-  io.stdout(banner(server, values.databaseUrl !== undefined));
+  io.stdout(banner(server, values.databaseUrl !== undefined, await server.agentToken()));
   await io.stopped();
   try {
     await server.close();
@@ -88,7 +88,7 @@ export async function serveDev(argv: string[], io: ServeDevIo): Promise<number> 
   }
 }
 
-function banner(server: DevServer, shared: boolean): string {
+function banner(server: DevServer, shared: boolean, agentToken: string): string {
   const lines = [
     '',
     'countersign DEVELOPMENT MODE: not for production.',
@@ -101,7 +101,9 @@ function banner(server: DevServer, shared: boolean): string {
   lines.push(
     shared
       ? `  agents: open requests in the same PostgreSQL store and schema, with ${server.identity} among the approvers`
-      : '  agents: the memory store is this process only; pass --database-url to share a store with agents',
+      : '  the memory store lives in this process: agents reach it through the agent API below (--database-url shares a store with agents that open requests themselves)',
+    `  agents in any process or language (countersign exec, hooks, clients/python) ask as ${DEV_AGENT}:`,
+    `    export COUNTERSIGN_SERVER=${server.url} COUNTERSIGN_TOKEN=${agentToken}`,
     '  stop: Ctrl+C',
     '',
   );

@@ -1,6 +1,7 @@
 // The approval server's configuration: a JSON file, then environment variables over it.
 import { readFile } from 'node:fs/promises';
 import { ConfigError, type Directory, type PolicyRule } from '@countersign/core';
+import type { AgentApiOptions } from './agent-api/agent-options.js';
 import { checkKeys, PREFIX } from './options.js';
 import type { RelayOptions } from './relay-auth.js';
 import type { ServerLimits } from './server-limits.js';
@@ -52,6 +53,8 @@ export interface ApprovalServerConfig {
   oidc?: ServerOidcConfig | undefined;
   relays?: RelayOptions[] | undefined;
   auditors?: string[] | undefined;
+  /** The agent API (`/v1/calls`): workload token issuers and their actor templates (docs/agent-api.md). */
+  agents?: AgentApiOptions | undefined;
   /** Serve the web inbox at `/inbox`. Default true when `oidc` is set. */
   inbox?: boolean | undefined;
   webhooks?: ServerWebhookConfig[] | undefined;
@@ -74,6 +77,7 @@ export const CONFIG_KEYS = [
   'oidc',
   'relays',
   'auditors',
+  'agents',
   'inbox',
   'webhooks',
   'slack',

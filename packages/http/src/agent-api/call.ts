@@ -1,14 +1,7 @@
 // The agent API's wire types: what `/v1/calls` accepts and answers (docs/agent-api.md).
 
 /** A call's state as the agent API reports it. */
-export type CallStatus =
-  | 'allowed'
-  | 'pending'
-  | 'approved'
-  | 'denied'
-  | 'running'
-  | 'executed'
-  | 'failed';
+export type CallStatus = 'allowed' | 'pending' | 'approved' | 'denied' | 'running' | 'executed' | 'failed';
 
 /** The body of `POST /v1/calls`: a guard's action and context, without the actor (the token says who). */
 export interface OpenCallBody {

@@ -156,6 +156,7 @@ function problemOf(response: Response, text: string): AgentApiError {
 function describe(error: unknown): string {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
   if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string' && cause.message !== '') return cause.message.replace(CONTROL, ' ');
   if (error instanceof Error) return error.message.replace(CONTROL, ' ');
   return String(error);
 }
