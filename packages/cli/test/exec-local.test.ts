@@ -54,7 +54,16 @@ afterAll(async () => {
   if (postgres.skip !== null) return;
   await approver.close();
   const require = createRequire(new URL('../../postgres-store/package.json', import.meta.url));
-  const { Client } = require('pg') as typeof import('pg');
+  // `pg` is the PostgreSQL store's dependency, not the CLI's.
+  const { Client } = require('pg') as {
+    Client: new (config: {
+      connectionString: string;
+    }) => {
+      connect(): Promise<void>;
+      query(sql: string): Promise<unknown>;
+      end(): Promise<void>;
+    };
+  };
   const client = new Client({ connectionString: postgres.url });
   await client.connect();
   await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

@@ -267,7 +267,7 @@ describe('the calls', () => {
       'failed',
     );
     expect(seen.map((s) => `${s.method} ${s.url.replace(SERVER, '')} ${s.body}`)).toEqual([
-      'POST /v1/calls/req_1/claim ',
+      'POST /v1/calls/req_1/claim {}',
       'POST /v1/calls/req_1/outcome {"status":"failed","detail":"exit status 3"}',
     ]);
   });

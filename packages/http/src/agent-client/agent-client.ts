@@ -145,10 +145,16 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
       }
     },
     async claim(callId, opts = {}) {
-      const call = await sender.send('POST', path(callId, '/claim'), undefined, {
-        signal: opts.signal,
-        timeoutMs,
-      });
+      // An empty JSON object: the server takes JSON on every POST.
+      const call = await sender.send(
+        'POST',
+        path(callId, '/claim'),
+        {},
+        {
+          signal: opts.signal,
+          timeoutMs,
+        },
+      );
       expect(call, 'the claim', call.callId === callId && call.status === 'running' && call.grant !== null);
       return call as ClaimedCall;
     },
