@@ -1,7 +1,9 @@
 // The countersign command: finds the command in argv, runs it, and turns failures into exit codes.
 
+import { execCommand, execHelp } from './commands/exec.js';
 import { explainCommand, explainHelp } from './commands/explain.js';
 import { exportCommand, exportHelp } from './commands/export.js';
+import { defaultHookDeps, hookCommand, hookHelp } from './commands/hook.js';
 import { type HttpLoader, loadHttp, serveCommand } from './commands/serve.js';
 import { showCommand, showHelp } from './commands/show.js';
 import { verifyCommand, verifyHelp } from './commands/verify.js';
@@ -16,13 +18,20 @@ Commands:
   audit show <log.jsonl>     print the log, or one request, as a readable timeline
   audit export --store <url> write a PostgreSQL store's audit log as JSON lines or OCSF
   explain --policy <file>    show what cs.explain() decides for a call (--params for conditions), and why
+  exec --action <name> -- <command> [args...]
+                             run a command only once it is approved (through --server, or in process
+                             with --config), with the grant's token and credentials in its environment
   serve [options]            run the approval HTTP server from @countersign/http
   serve --dev                a local approval server on 127.0.0.1: prints a one-click sign-in link
+  hook claude-code           Claude Code's PreToolUse hook: asks the approval server, answers allow or deny
 
 Run 'countersign <command> --help' for a command's options.
 
 Exit codes: 0 ok, 1 verification failed, 2 usage error, 3 unreadable input (or not UTF-8) or store,
 141 stdout closed by its reader (as with '| head'; nothing is printed).
+exec exits with the command's own code, or, when the command did not run, with 64 usage, 65 expired,
+66 cancelled, 67 identity refused, 69 server or store unavailable, 70 internal error, 75 still pending,
+76 not an agent API answer, 77 denied, 78 configuration, 126/127 command not executable/not found.
 
 The audit log format: docs/audit-format.md in the countersign repository.
 `;
@@ -58,7 +67,12 @@ export async function run(
   } catch (error) {
     if (error instanceof OutputClosedError) return ExitCode.OutputClosed;
     if (error instanceof CliError) {
-      const hint = error.exitCode === ExitCode.Usage ? "\nRun 'countersign --help' for usage." : '';
+      const hint =
+        error.exitCode === ExitCode.Usage
+          ? "\nRun 'countersign --help' for usage."
+          : error.exitCode === ExitCode.ExecUsage
+            ? "\nRun 'countersign exec --help' for usage."
+            : '';
       await write(io.stderr, `countersign: ${error.message}${hint}\n`).catch(ignoreClosed);
       return error.exitCode;
     }
@@ -88,12 +102,16 @@ async function dispatch(argv: readonly string[], io: Io, options: RunOptions): P
       if (handler === undefined) throw unknown(`audit ${sub}`, sub, Object.keys(AUDIT), 'audit ');
       return handler(args, io);
     }
+    case 'exec':
+      return execCommand(rest, io);
     case 'explain':
       return explainCommand(rest, io);
     case 'serve':
       return serveCommand(rest, io, options.loadHttp ?? loadHttp);
+    case 'hook':
+      return hookCommand(rest, io, defaultHookDeps());
     default:
-      throw unknown(command, command, ['audit', 'explain', 'serve'], '');
+      throw unknown(command, command, ['audit', 'exec', 'explain', 'serve', 'hook'], '');
   }
 }
 
@@ -102,4 +120,4 @@ function unknown(shown: string, word: string, known: readonly string[], prefix: 
   return usageError(`unknown command '${shown}'${guess ? `; did you mean '${prefix}${guess}'?` : ''}`);
 }
 
-export { explainHelp, exportHelp, showHelp, verifyHelp };
+export { execHelp, explainHelp, exportHelp, hookHelp, showHelp, verifyHelp };

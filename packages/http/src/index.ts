@@ -10,6 +10,28 @@ export {
 } from './agent-api/call.js';
 export { type AgentIssuerOptions, GITHUB_ACTIONS_ISSUER } from './agent-api/workload-auth.js';
 export {
+  AgentApiError,
+  type AgentClient,
+  AgentClientError,
+  type AgentClientErrorKind,
+  type AgentClientOptions,
+  type AgentFetch,
+  AgentNetworkError,
+  AgentResponseError,
+  type ClaimedCall,
+  createAgentClient,
+  type GetOptions,
+  isAgentClientError,
+  isTransient,
+  type RequestOptions,
+  type TokenSource,
+  type WaitOptions,
+  WORKLOAD_TOKEN_ENV,
+  WorkloadTokenError,
+  type WorkloadTokenOptions,
+  workloadToken,
+} from './agent-client/index.js';
+export {
   type ApprovalServer,
   type ApprovalServerOptions,
   createApprovalServer,
