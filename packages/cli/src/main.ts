@@ -2,6 +2,7 @@
 
 import { explainCommand, explainHelp } from './commands/explain.js';
 import { exportCommand, exportHelp } from './commands/export.js';
+import { defaultHookDeps, hookCommand, hookHelp } from './commands/hook.js';
 import { type HttpLoader, loadHttp, serveCommand } from './commands/serve.js';
 import { showCommand, showHelp } from './commands/show.js';
 import { verifyCommand, verifyHelp } from './commands/verify.js';
@@ -21,6 +22,7 @@ Commands:
                              with --config), with the grant's token and credentials in its environment
   serve [options]            run the approval HTTP server from @countersign/http
   serve --dev                a local approval server on 127.0.0.1: prints a one-click sign-in link
+  hook claude-code           Claude Code's PreToolUse hook: asks the approval server, answers allow or deny
 
 Run 'countersign <command> --help' for a command's options.
 
@@ -106,8 +108,10 @@ async function dispatch(argv: readonly string[], io: Io, options: RunOptions): P
       return explainCommand(rest, io);
     case 'serve':
       return serveCommand(rest, io, options.loadHttp ?? loadHttp);
+    case 'hook':
+      return hookCommand(rest, io, defaultHookDeps());
     default:
-      throw unknown(command, command, ['audit', 'exec', 'explain', 'serve'], '');
+      throw unknown(command, command, ['audit', 'exec', 'explain', 'serve', 'hook'], '');
   }
 }
 
@@ -116,4 +120,4 @@ function unknown(shown: string, word: string, known: readonly string[], prefix: 
   return usageError(`unknown command '${shown}'${guess ? `; did you mean '${prefix}${guess}'?` : ''}`);
 }
 
-export { explainHelp, exportHelp, showHelp, verifyHelp };
+export { explainHelp, exportHelp, hookHelp, showHelp, verifyHelp };

@@ -16,6 +16,7 @@ import { type AgentApiOptions, resolveAgentApi } from './agent-api/agent-options
 import { AGENT_ROUTES, type MountedAgentApi, mountAgentApi } from './agent-api/agent-routes.js';
 import { refuseAgents, workloadCaller } from './agent-api/agents-never-decide.js';
 import { setAnswerHeaders } from './api-headers.js';
+import type { ApiVariables } from './api-variables.js';
 import { type Authenticators, authenticate, type Caller } from './authenticate.js';
 import { createBearerVerifier, type OidcOptions } from './bearer-auth.js';
 import { createChangeFeed } from './change-feed.js';
@@ -72,10 +73,7 @@ export interface DecisionApiOptions {
 /** The API as a Hono app (`app.fetch` is the Fetch handler); `close()` ends live streams and their feed. */
 export type DecisionApi = Hono<{ Variables: ApiVariables }> & { close(): Promise<void> };
 
-export interface ApiVariables {
-  caller: Caller;
-  body: Uint8Array;
-}
+export type { ApiVariables } from './api-variables.js';
 
 const OPTION_KEYS = [
   'store',
@@ -198,7 +196,7 @@ export function createDecisionApi(cs: Countersign, options: DecisionApiOptions):
       );
     }
   });
-  app.get(OPENAPI_PATH, () => Response.json(openApiDocument()));
+  app.get(OPENAPI_PATH, () => Response.json(openApiDocument({ agents: agents !== null })));
 
   let agentApi: MountedAgentApi | null = null;
   if (agents !== null) {

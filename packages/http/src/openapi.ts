@@ -1,4 +1,5 @@
 // The OpenAPI 3.1 description of the decision API, served at a fixed path.
+import { agentPaths } from './agent-api/agent-openapi.js';
 
 export const OPENAPI_PATH = '/openapi.json';
 
@@ -11,8 +12,11 @@ const idParam = {
 };
 const secured = [{ bearer: [] }, { relaySignature: [] }];
 
-/** Built on each call so callers can never mutate a shared copy. */
-export function openApiDocument(): Record<string, unknown> {
+/**
+ * Built on each call so callers can never mutate a shared copy. With `agents`, the agent API's
+ * routes (`/v1/calls`) too, as a server configured with them serves.
+ */
+export function openApiDocument(options: { agents?: boolean | undefined } = {}): Record<string, unknown> {
   return {
     openapi: '3.1.0',
     info: {
@@ -140,6 +144,7 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      ...(options.agents === true ? agentPaths() : {}),
     },
     components: {
       securitySchemes: {

@@ -75,9 +75,10 @@ export async function serveDev(argv: string[], io: ServeDevIo): Promise<number> 
     io.logger.error(message);
     return isCountersignError(error) && error.code === 'invalid_config' ? 2 : 3;
   }
+  const agentToken = await server.agentToken();
   io.onListening?.(server.url);
   io.onStarted?.(server);
-  io.stdout(banner(server, values.databaseUrl !== undefined, await server.agentToken()));
+  io.stdout(banner(server, values.databaseUrl !== undefined, agentToken));
   await io.stopped();
   try {
     await server.close();

@@ -141,6 +141,34 @@ describe('countersign serve --dev', () => {
 });
 
 describe('one-time sign-in codes', () => {
+  test('the printed agent token asks through the agent API as agent:dev, and cannot decide', async () => {
+    const run = await startServe(['--dev', '--port', '0']);
+    const printed = run.printed.join('');
+    const token = /COUNTERSIGN_TOKEN=(\S+)/.exec(printed)?.[1] as string;
+    expect(printed).toContain(`COUNTERSIGN_SERVER=${run.url}`);
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const opened = await fetch(`${run.url}/v1/calls`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        action: { name: 'deploy', params: { v: 1 } },
+        reason: 'try it',
+        sessionId: 's1',
+      }),
+    });
+    expect(opened.status).toBe(200);
+    const call = (await opened.json()) as { status: string; requestId: string };
+    expect(call.status).toBe('pending');
+    const decide = await fetch(`${run.url}/requests/${call.requestId}/decisions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ outcome: 'approve' }),
+    });
+    expect(decide.status).toBe(403);
+    // The token is only printed, never logged.
+    expect(run.logs.join('')).not.toContain(token);
+  });
+
   test('work once, until they expire', async () => {
     const clock = createTestClock();
     const codes = createDevSignInCodes(600_000, clock);

@@ -1,6 +1,6 @@
 // The value a guarded tool passes to LangGraph's interrupt() while its request waits for people.
 
-/** Found in `result.__interrupt__[i].value` (or a task's `interrupts`) while approval is pending. */
+/** Found in `result[INTERRUPT][i].value` (or a task's `interrupts`) while approval is pending. */
 export interface ApprovalInterrupt {
   type: 'countersign.approval_pending';
   /** For your UI or `cs.waitForDecision(requestId)`; resuming does not need it. */

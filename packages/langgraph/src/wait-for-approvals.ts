@@ -12,8 +12,8 @@ export interface WaitForApprovalsOptions {
 }
 
 /**
- * Waits until each countersign request among `interrupts` (a result's `__interrupt__`, or a
- * task's `interrupts`) is no longer pending, at the latest at its deadline, and returns the
+ * Waits until each countersign request among `interrupts` (`result[INTERRUPT]` once
+ * `isInterrupted(result)`, from `@langchain/langgraph`, or a task's `interrupts`) is no longer pending, at the latest at its deadline, and returns the
  * `Command` to resume with. The resume value only lists the request ids: the guarded tools read
  * each decision from countersign, never from it.
  */

@@ -14,43 +14,64 @@ const EXPORT =
 
 const answerTo = (id: number) => (line: string) => (JSON.parse(line) as { id?: unknown }).id === id;
 
-/** Starts the server, reads the inbox URL and the sign-in token it prints, and initializes an MCP session. */
-async function started(): Promise<{ child: Child; url: string; token: string }> {
+/** Starts the server, reads the sign-in link it prints, and initializes an MCP session. */
+async function started(): Promise<{ child: Child; url: string; link: string }> {
   const child = startChild(FIXTURE);
-  const [, url, token] = await child.stderrMatch(/approve at (\S+)\/inbox with the token (\S+)\n/);
+  const [, link, url] = await child.stderrMatch(
+    /approve in your browser: ((http:\/\/127\.0\.0\.1:\d+)\/inbox\/dev-sign-in\?code=\S+)\n/,
+  );
   child.process.stdin.write(`${INITIALIZE}\n`);
   await child.nextLine(answerTo(0));
   child.process.stdin.write(`${INITIALIZED}\n`);
-  return { child, url: url!, token: token! };
+  return { child, url: url!, link: link! };
 }
 
-async function pendingRequest(url: string, token: string): Promise<string> {
-  const headers = { authorization: `Bearer ${token}` };
-  let id: string | undefined;
+/** What a browser does with the link: follows it once and keeps the session cookie it sets. */
+async function signIn(link: string): Promise<string> {
+  const response = await fetch(link, { redirect: 'manual' });
+  expect(response.status).toBe(303);
+  return response.headers
+    .getSetCookie()
+    .map((cookie) => cookie.split(';')[0])
+    .join('; ');
+}
+
+/** The request's page, as the inbox lists it once the call is pending. */
+async function pendingRequestPage(url: string, cookie: string): Promise<string> {
+  let page: string | undefined;
   await vi.waitFor(
     async () => {
-      const listed = (await (await fetch(`${url}/requests`, { headers })).json()) as {
-        items: { id: string }[];
-      };
-      id = listed.items[0]?.id;
-      expect(id).toBeDefined();
+      const inbox = await (await fetch(`${url}/inbox`, { headers: { cookie } })).text();
+      page = /\/inbox\/requests\/req_[a-z0-9]+/.exec(inbox)?.[0];
+      expect(page).toBeDefined();
     },
     { timeout: 30_000, interval: 50 },
   );
-  return id!;
+  return `${url}${page!}`;
 }
 
-describe('a stdio MCP server guarded in-process, approved in its own local inbox', () => {
-  test('a person approves with the development token, the call runs, and closing stdin ends the process', async () => {
-    const { child, url, token } = await started();
+/** Presses Approve: the page's form, with its CSRF token, from the page's origin. */
+async function approve(url: string, page: string, cookie: string): Promise<Response> {
+  const html = await (await fetch(page, { headers: { cookie } })).text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+  expect(csrf).toBeDefined();
+  return fetch(`${page}/decide`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie, origin: url, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ csrf: csrf!, outcome: 'approve' }),
+  });
+}
+
+describe('a stdio MCP server guarded in-process by startDevServer, approved in its inbox after a one-click sign-in', () => {
+  test('a person signs in with the printed link and approves in the inbox, the call runs, and closing stdin ends the process', async () => {
+    const { child, url, link } = await started();
+    const cookie = await signIn(link);
     child.process.stdin.write(`${EXPORT}\n`);
-    const id = await pendingRequest(url, token);
-    const decided = await fetch(`${url}/requests/${id}/decisions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ outcome: 'approve', requestId: id }),
-    });
-    expect(decided.status).toBe(200);
+    const page = await pendingRequestPage(url, cookie);
+    const decided = await approve(url, page, cookie);
+    expect(decided.status).toBe(303);
+    expect(decided.headers.get('location')).toContain('notice=approved');
     expect(JSON.parse(await child.nextLine(answerTo(1)))).toMatchObject({
       result: { content: [{ type: 'text', text: 'exported payroll' }] },
     });
@@ -59,9 +80,10 @@ describe('a stdio MCP server guarded in-process, approved in its own local inbox
   });
 
   test('the process exits when the client closes stdin while a call waits for approval', async () => {
-    const { child, url, token } = await started();
+    const { child, url, link } = await started();
+    const cookie = await signIn(link);
     child.process.stdin.write(`${EXPORT}\n`);
-    await pendingRequest(url, token);
+    await pendingRequestPage(url, cookie);
     child.process.stdin.end();
     expect(await child.exited).toBe(0);
     // The inbox went with it.

@@ -29,12 +29,12 @@ export function compileActorTemplate(template: string, where: string): ActorTemp
     if (path.length === 0) throw new ConfigError(`${PREFIX} ${where} has an empty placeholder {}`);
     paths.push(path);
   }
-  if (paths.length === 0) {
-    throw new ConfigError(`${PREFIX} ${where} names no claim ({claim}): every workload would be one actor`);
-  }
   const literal = template.replace(PLACEHOLDER, '');
   if (literal.includes('{') || literal.includes('}')) {
     throw new ConfigError(`${PREFIX} ${where} has an unbalanced brace`);
+  }
+  if (paths.length === 0) {
+    throw new ConfigError(`${PREFIX} ${where} names no claim ({claim}): every workload would be one actor`);
   }
   return {
     source: template,

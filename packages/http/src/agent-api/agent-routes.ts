@@ -7,9 +7,9 @@ import {
   readCappedBody,
 } from '@countersign/core';
 import type { Context, Hono } from 'hono';
+import type { ApiVariables } from '../api-variables.js';
 import type { BearerVerifier } from '../bearer-auth.js';
 import type { ChangeFeed } from '../change-feed.js';
-import type { ApiVariables } from '../decision-api.js';
 import { errorResponse } from '../error-status.js';
 import { problem } from '../problem.js';
 import { authenticateAgent } from './agent-auth.js';
@@ -61,7 +61,7 @@ export function mountAgentApi(app: Hono<{ Variables: ApiVariables }>, deps: Agen
   let waiting = 0;
   const now = () => clock.now();
 
-  app.use('/v1/calls', authenticated);
+  // Hono's `/v1/calls/*` matches `/v1/calls` itself too.
   app.use('/v1/calls/*', authenticated);
 
   async function authenticated(c: AgentContext, next: () => Promise<void>) {
@@ -290,6 +290,14 @@ export function mountAgentApi(app: Hono<{ Variables: ApiVariables }>, deps: Agen
       return problem(409, 'outcome_recorded', `call ${id} already has its outcome`);
     }
     if (held.phase !== 'running' || held.settle === null) {
+      const request = held.requestId === null ? null : await load(held.requestId, actor);
+      if (request !== null && !(request instanceof Response) && request.grantId !== null) {
+        return problem(
+          409,
+          'claimed_elsewhere',
+          `call ${id} is held by another approval server instance: report its outcome there`,
+        );
+      }
       return problem(409, 'not_claimed', `call ${id} is not claimed; claim it first`);
     }
     held.settle(parsed.value);

@@ -23,6 +23,9 @@ export function claimRefusal(
 ): Response | null {
   switch (request.status) {
     case 'pending':
+      if (request.expiresAt <= now) {
+        return problem(409, 'approval_expired', `call ${request.id} was not approved before its deadline`);
+      }
       return problem(409, 'not_approved', `call ${request.id} is still waiting for approval`);
     case 'approved':
       if (request.grantId !== null || (held !== undefined && held.phase !== 'open')) {
