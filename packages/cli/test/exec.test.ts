@@ -24,6 +24,7 @@ beforeEach(() => {
   api.calls.length = 0;
   api.tokens.length = 0;
   api.openAs = 'pending';
+  api.claimRefusals.length = 0;
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -172,6 +173,16 @@ describe('the command runs', () => {
     });
     expect(end.stderr).not.toContain('cs_grant_secret');
     expect(api.calls[0]!.outcome).toEqual({ status: 'executed', detail: 'exit status 0' });
+  });
+
+  test('a claim refused as call_not_held (a restarted server) is mended by opening the call again, once', async () => {
+    api.openAs = 'allowed';
+    api.claimRefusals.push('call_not_held');
+    const end = await exec(node(MARK)).done;
+    expect(end.code, end.stderr).toBe(0);
+    expect(ran()).toBe(true);
+    expect(api.calls).toHaveLength(1);
+    expect(api.calls[0]!.claims).toBe(1);
   });
 
   test('in GitHub Actions: a fresh OIDC token per request, for the server origin as audience', async () => {

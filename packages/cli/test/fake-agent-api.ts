@@ -21,6 +21,8 @@ export interface FakeAgentApi {
   audiences: string[];
   /** What `open` answers for a new call: `pending` (default) or `allowed`. */
   openAs: 'pending' | 'allowed';
+  /** Refusals the next claims get first, as a restarted server answers (`call_not_held`). */
+  claimRefusals: string[];
   decide(callId: string, status: 'approved' | 'denied' | 'expired'): void;
   /** Resolves with the call once one is opened (the n-th, counting from 1). */
   opened(n?: number): Promise<FakeCall>;
@@ -111,6 +113,8 @@ export async function startFakeAgentApi(): Promise<FakeAgentApi> {
       return send(res, 200, entry.call);
     }
     if (match[2] === '/claim') {
+      const refusal = fake.claimRefusals.shift();
+      if (refusal !== undefined) return refuse(res, 409, refusal, 'open it again, then claim');
       if (entry.claims++ > 0) return refuse(res, 409, 'already_claimed', 'claimed already');
       if (entry.call.status !== 'approved' && entry.call.status !== 'allowed') {
         return refuse(res, 409, 'not_approved', 'not approved');
@@ -137,6 +141,7 @@ export async function startFakeAgentApi(): Promise<FakeAgentApi> {
     tokens,
     audiences,
     openAs: 'pending',
+    claimRefusals: [],
     decide(callId, status) {
       const entry = calls.find((c) => c.call.callId === callId)!;
       const code = status === 'denied' ? 'approval_denied' : status === 'expired' ? 'approval_expired' : null;

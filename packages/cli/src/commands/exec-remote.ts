@@ -1,10 +1,13 @@
 // exec through an approval server's agent API: open, wait, claim, run, report the outcome.
-import { type AgentCall, createAgentClient, workloadToken } from '@countersign/http';
+import { AgentApiError, type AgentCall, createAgentClient, workloadToken } from '@countersign/http';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { shellLine } from './exec-call.js';
 import { runCommand } from './exec-child.js';
 import { deniedExit, execFailure } from './exec-exit.js';
 import type { ExecRun } from './exec-run.js';
+
+/** Claim refusals that opening the call again (same body and key) mends, once. */
+const REOPEN: ReadonlySet<string> = new Set(['call_not_held', 'call_expired']);
 
 export interface RemoteTarget {
   server: string;
@@ -23,18 +26,16 @@ export async function execRemote(run: ExecRun, target: RemoteTarget): Promise<nu
       throw new CliError(ExitCode.ExecUsage, `--server: ${error.message.replace(/^\[agent-client\] /, '')}`);
     throw execFailure(error);
   }
+  const body = {
+    action: call.action,
+    reason: call.reason,
+    sessionId: call.sessionId,
+    idempotencyKey: call.idempotencyKey,
+  };
   let opened: AgentCall | undefined;
   let current: AgentCall;
   try {
-    current = opened = await client.open(
-      {
-        action: call.action,
-        reason: call.reason,
-        sessionId: call.sessionId,
-        idempotencyKey: call.idempotencyKey,
-      },
-      { signal: signals.waiting },
-    );
+    current = opened = await client.open(body, { signal: signals.waiting });
     if (current.status === 'pending') {
       progress.waiting(current);
       current = await client.waitForDecision(current.callId, {
@@ -68,7 +69,14 @@ export async function execRemote(run: ExecRun, target: RemoteTarget): Promise<nu
   let claimed: Awaited<ReturnType<typeof client.claim>>;
   try {
     // Not abortable: a claim the server made but exec never heard of would strand the grant.
-    claimed = await client.claim(current.callId);
+    claimed = await client.claim(current.callId).catch(async (error: unknown) => {
+      // A restarted server no longer holds the call's exact params (or an allowed call waited too
+      // long): opening it again with the same body and key re-attaches, then it can be claimed.
+      if (!(error instanceof AgentApiError) || !REOPEN.has(error.code)) throw error;
+      current = await client.open(body);
+      if (current.status !== 'allowed' && current.status !== 'approved') throw error;
+      return client.claim(current.callId);
+    });
   } catch (error) {
     throw execFailure(error);
   }
