@@ -1,9 +1,14 @@
 // countersign exec end to end: a real approval server (memory store, a dev workload issuer) and the CLI as a child process.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ApprovalServer, createApprovalServer, silentLogger } from '@countersign/http';
-import { createDevIssuer, type DevIssuer } from '@countersign/http/testing';
+import {
+  createDevIssuer,
+  createGithubOidcEmulator,
+  type DevIssuer,
+  type GithubOidcEmulator,
+} from '@countersign/http/testing';
 import { createMemoryStore } from '@countersign/memory-store';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { ExitCode } from '../src/index.js';
@@ -12,6 +17,8 @@ import { type ExecProcess, node, startExec } from './exec-process.js';
 vi.setConfig({ testTimeout: 120_000 });
 
 const AGENT_AUDIENCE = 'https://approvals.test/agents';
+const GITHUB_AUDIENCE = 'https://approvals.test/github';
+let github: GithubOidcEmulator;
 let approvers: DevIssuer;
 let workloads: DevIssuer;
 let server: ApprovalServer;
@@ -22,6 +29,7 @@ let dir: string;
 beforeAll(async () => {
   approvers = await createDevIssuer({ audience: 'approvers' });
   workloads = await createDevIssuer({ issuer: 'https://ci.test', audience: AGENT_AUDIENCE });
+  github = await createGithubOidcEmulator({ job: { repository: 'acme/infra' } });
   server = await createApprovalServer(
     {
       port: 0,
@@ -50,6 +58,7 @@ beforeAll(async () => {
             jwksUrl: workloads.jwksUrl,
             actor: 'agent:ci:{sub}',
           },
+          { preset: 'github-actions', audience: GITHUB_AUDIENCE, jwksUrl: github.jwksUrl },
         ],
       },
       sweepSeconds: 1,
@@ -63,6 +72,7 @@ afterAll(async () => {
   await server.close();
   await approvers.close();
   await workloads.close();
+  await github.close();
 });
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'cs-exec-e2e-'));
@@ -192,5 +202,37 @@ describe('approved: the command runs once', () => {
       (e) => e.type === 'failed' && e.requestId === id,
     );
     expect(failed?.detail).toContain('signal SIGTERM');
+  });
+
+  test('in GitHub Actions: a fresh OIDC token for --audience on every request; the job is the actor; the command never sees the request token', async () => {
+    const run = startExec(
+      [
+        '--action',
+        'db.migrate',
+        '--server',
+        url,
+        '--audience',
+        GITHUB_AUDIENCE,
+        '--',
+        ...node("require('fs').writeFileSync('env.json', JSON.stringify(process.env))"),
+      ],
+      { ...github.env(), GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: 'acme/infra', GITHUB_RUN_ID: '4242' },
+      dir,
+    );
+    const id = await requestOf(run);
+    const request = await server.countersign.getRequest(id);
+    expect(request).toMatchObject({
+      actor: 'agent:github:acme/infra',
+      sessionId: 'github:acme/infra/4242/1',
+    });
+    await decide(id, 'approve');
+    const end = await run.done;
+    expect(end.code, end.stderr).toBe(0);
+    // open, at least one read, claim and outcome: a token each.
+    expect(github.issued()).toBeGreaterThanOrEqual(4);
+    const env = JSON.parse(readFileSync(join(dir, 'env.json'), 'utf8')) as Record<string, string>;
+    expect(env.ACTIONS_ID_TOKEN_REQUEST_TOKEN).toBeUndefined();
+    expect(env.ACTIONS_ID_TOKEN_REQUEST_URL).toBeUndefined();
+    expect(end.stderr).not.toContain(github.requestToken);
   });
 });

@@ -185,26 +185,6 @@ describe('the command runs', () => {
     expect(api.calls[0]!.claims).toBe(1);
   });
 
-  test('in GitHub Actions: a fresh OIDC token per request, for the server origin as audience', async () => {
-    api.openAs = 'allowed';
-    api.audiences.length = 0;
-    const end = await startExec(
-      ['--action', 'a', '--server', api.url, '--', ...node('')],
-      {
-        GITHUB_ACTIONS: 'true',
-        GITHUB_REPOSITORY: 'acme/app',
-        GITHUB_RUN_ID: '77',
-        ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'gh-request-token',
-        ACTIONS_ID_TOKEN_REQUEST_URL: `${api.url}/idtoken?api-version=2.0`,
-      },
-      dir,
-    ).done;
-    expect(end.code, end.stderr).toBe(0);
-    expect(api.calls[0]!.body.sessionId).toBe('github:acme/app/77/1');
-    // open, claim, outcome: one token each.
-    expect(api.audiences).toEqual([api.url, api.url, api.url]);
-  });
-
   test('SIGINT while running: a command that dies of it makes exec exit 130, recorded as signal SIGINT', async () => {
     api.openAs = 'allowed';
     const run = exec(node("console.log('ready'); setInterval(() => {}, 1000);"));

@@ -15,10 +15,8 @@ export interface FakeCall {
 export interface FakeAgentApi {
   url: string;
   calls: FakeCall[];
-  /** Every Authorization header seen on /v1/calls. */
+  /** Every Authorization header seen. */
   tokens: string[];
-  /** The audience of every request to the GitHub-like token endpoint at /idtoken. */
-  audiences: string[];
   /** What `open` answers for a new call: `pending` (default) or `allowed`. */
   openAs: 'pending' | 'allowed';
   /** Refusals the next claims get first, as a restarted server answers (`call_not_held`). */
@@ -32,7 +30,6 @@ export interface FakeAgentApi {
 export async function startFakeAgentApi(): Promise<FakeAgentApi> {
   const calls: FakeCall[] = [];
   const tokens: string[] = [];
-  const audiences: string[] = [];
   const waiters = new Set<() => void>();
   const wake = () => {
     for (const waiter of waiters) waiter();
@@ -56,13 +53,6 @@ export async function startFakeAgentApi(): Promise<FakeAgentApi> {
   const server = createServer(async (req, res) => {
     const authorization = req.headers.authorization ?? '';
     const url = new URL(req.url ?? '/', 'http://x');
-    // GitHub Actions' token endpoint, for workloadToken.
-    if (url.pathname === '/idtoken') {
-      audiences.push(url.searchParams.get('audience') ?? '');
-      if (authorization !== 'bearer gh-request-token')
-        return refuse(res, 403, 'forbidden', 'bad request token');
-      return send(res, 200, { value: GOOD_TOKEN });
-    }
     tokens.push(authorization);
     if (authorization !== `Bearer ${GOOD_TOKEN}`) return refuse(res, 401, 'unauthenticated', 'bad token');
     const body = await read(req);
@@ -139,7 +129,6 @@ export async function startFakeAgentApi(): Promise<FakeAgentApi> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     calls,
     tokens,
-    audiences,
     openAs: 'pending',
     claimRefusals: [],
     decide(callId, status) {
