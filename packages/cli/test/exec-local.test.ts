@@ -9,7 +9,7 @@ import { createPostgresStore } from '@countersign/postgres-store';
 import { afterAll, beforeAll, beforeEach, expect, inject, test, vi } from 'vitest';
 import type {} from '../../../vitest.postgres.js';
 import { ExitCode } from '../src/index.js';
-import { node, startExec } from './exec-process.js';
+import { node, startExec, startInProcess } from './exec-process.js';
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -72,8 +72,8 @@ afterAll(async () => {
 });
 
 const MARK = "require('fs').writeFileSync('ran', String(process.env.COUNTERSIGN_GRANT_TOKEN))";
-const exec = (session: string, flags: string[] = []) =>
-  startExec(
+const execArgs = (session: string) =>
+  [
     [
       '--config',
       config,
@@ -83,17 +83,20 @@ const exec = (session: string, flags: string[] = []) =>
       'db.migrate',
       '--session',
       session,
-      ...flags,
       '--',
       ...node(MARK),
     ],
     {},
     dir,
-  );
+  ] as const;
+/** In this process: for cases that send no signal. */
+const exec = (session: string) => startInProcess(...execArgs(session));
+/** A child process, to send signals to. */
+const execChild = (session: string) => startExec(...execArgs(session));
 const requestIdIn = (stderr: string) => /\(request (req_[a-z0-9]+)/.exec(stderr)?.[1];
 
 test('Ctrl-C while pending cancels the request for good: exit 66, the command never runs', async () => {
-  const run = exec('local-1');
+  const run = execChild('local-1');
   await run.until(/waiting for approval/);
   run.child.kill('SIGINT');
   const end = await run.done;
@@ -115,7 +118,7 @@ test('approved by another process on the store: runs once, with the grant token,
 });
 
 test('--actor is required with --config, and --config without a database is a configuration error', async () => {
-  const missing = await startExec(
+  const missing = await startInProcess(
     ['--config', config, '--action', 'a', '--session', 's', '--', 'true'],
     {},
     dir,
@@ -123,7 +126,7 @@ test('--actor is required with --config, and --config without a database is a co
   expect(missing.code).toBe(ExitCode.ExecUsage);
   const bare = join(dir, 'bare.json');
   writeFileSync(bare, JSON.stringify({ policy: [] }));
-  const end = await startExec(
+  const end = await startInProcess(
     ['--config', bare, '--actor', 'agent:ci', '--action', 'a', '--session', 's', '--', 'true'],
     {},
     dir,

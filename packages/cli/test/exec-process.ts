@@ -1,6 +1,9 @@
 // Runs `countersign exec` as a child process (from the sources), to send it signals and read what it said.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { execCommand } from '../src/commands/exec.js';
+import { CliError } from '../src/index.js';
 
 const TSX = pathToFileURL(
   fileURLToPath(new URL('../../../node_modules/tsx/dist/loader.mjs', import.meta.url)),
@@ -14,13 +17,17 @@ export interface ExecEnd {
   stderr: string;
 }
 
-export interface ExecProcess {
-  child: ChildProcess;
+/** An exec under way, in a child process or in this one. */
+export interface ExecRunning {
   /** Resolves once stderr or stdout (whichever `where` says) matches `pattern`. */
   until(pattern: RegExp, where?: 'stderr' | 'stdout'): Promise<void>;
   done: Promise<ExecEnd>;
   /** What it printed so far. */
   output(): { stdout: string; stderr: string };
+}
+
+export interface ExecProcess extends ExecRunning {
+  child: ChildProcess;
 }
 
 /** Node itself, as the command exec guards: `node -e <script>`. */
@@ -64,6 +71,65 @@ export function startExec(args: readonly string[], env: Record<string, string>, 
             watchers.delete(look);
             resolve();
           } else if (child.exitCode !== null || child.signalCode !== null) {
+            watchers.delete(look);
+            reject(new Error(`exec ended before ${pattern} on ${where}:\n${out.stderr}`));
+          }
+        };
+        watchers.add(look);
+        look();
+      });
+    },
+  };
+}
+
+/**
+ * The same, in this process (no Node to start, no TypeScript to compile): for every case that sends
+ * no signal. The command's own output goes to this process's stdout.
+ */
+export function startInProcess(
+  args: readonly string[],
+  env: Record<string, string>,
+  cwd: string,
+): ExecRunning {
+  const out = { stdout: '', stderr: '' };
+  const watchers = new Set<() => void>();
+  const sink = (key: 'stdout' | 'stderr') => {
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) => {
+      out[key] += chunk.toString('utf8');
+      for (const watcher of watchers) watcher();
+    });
+    return stream;
+  };
+  let ended = false;
+  const done = execCommand(
+    args,
+    { stdout: sink('stdout'), stderr: sink('stderr') },
+    {
+      env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env },
+      cwd,
+    },
+  )
+    .catch((error: unknown) => {
+      if (!(error instanceof CliError)) throw error;
+      out.stderr += `countersign: ${error.message}\n`;
+      return error.exitCode as number;
+    })
+    .then((code) => {
+      ended = true;
+      for (const watcher of watchers) watcher();
+      return { code, signal: null, ...out };
+    });
+  return {
+    done,
+    output: () => ({ ...out }),
+    until(pattern, where = 'stderr') {
+      return new Promise((resolve, reject) => {
+        const look = () => {
+          if (pattern.test(out[where])) {
+            watchers.delete(look);
+            resolve();
+          } else if (ended) {
             watchers.delete(look);
             reject(new Error(`exec ended before ${pattern} on ${where}:\n${out.stderr}`));
           }

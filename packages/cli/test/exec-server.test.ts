@@ -12,7 +12,7 @@ import {
 import { createMemoryStore } from '@countersign/memory-store';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { ExitCode } from '../src/index.js';
-import { type ExecProcess, node, startExec } from './exec-process.js';
+import { type ExecRunning, node, startExec, startInProcess } from './exec-process.js';
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -83,22 +83,31 @@ const MARK = "require('fs').writeFileSync('ran', 'yes')";
 const ran = () => existsSync(join(dir, 'ran'));
 let sessions = 0;
 
-function exec(
-  action: string,
-  command: string[],
-  options: { token?: string; flags?: string[]; session?: string } = {},
-) {
-  return startExec(
+interface ExecOptions {
+  token?: string;
+  flags?: string[];
+  session?: string;
+}
+
+const execArgs = (action: string, command: string[], options: ExecOptions) =>
+  [
     ['--action', action, '--server', url, ...(options.flags ?? []), '--', ...command],
     {
       COUNTERSIGN_TOKEN: options.token ?? token,
       COUNTERSIGN_SESSION: options.session ?? `e2e-${++sessions}`,
     },
     dir,
-  );
-}
+  ] as const;
 
-async function requestOf(run: ExecProcess): Promise<string> {
+/** In this process: for cases that send no signal. */
+const exec = (action: string, command: string[], options: ExecOptions = {}) =>
+  startInProcess(...execArgs(action, command, options));
+
+/** A child process, to send signals to. */
+const execChild = (action: string, command: string[], options: ExecOptions = {}) =>
+  startExec(...execArgs(action, command, options));
+
+async function requestOf(run: ExecRunning): Promise<string> {
   await run.until(/\(request req_[a-z0-9]+/);
   return /\(request (req_[a-z0-9]+)/.exec(run.output().stderr)![1]!;
 }
@@ -143,7 +152,7 @@ describe('refused: the command never runs', () => {
   });
 
   test('Ctrl-C while pending: exit 66; the request stays pending (the API has no cancel) and nothing is claimed', async () => {
-    const run = exec('db.migrate', node(MARK));
+    const run = execChild('db.migrate', node(MARK));
     const id = await requestOf(run);
     run.child.kill('SIGINT');
     const end = await run.done;
@@ -191,7 +200,7 @@ describe('approved: the command runs once', () => {
   });
 
   test('SIGTERM while running reaches the command; exec exits 128+15 and the server records signal SIGTERM', async () => {
-    const run = exec('db.migrate', node("console.log('ready'); setInterval(() => {}, 1000);"));
+    const run = execChild('db.migrate', node("console.log('ready'); setInterval(() => {}, 1000);"));
     const id = await requestOf(run);
     await decide(id, 'approve');
     await run.until(/ready/, 'stdout');
@@ -205,7 +214,7 @@ describe('approved: the command runs once', () => {
   });
 
   test('in GitHub Actions: a fresh OIDC token for --audience on every request; the job is the actor; the command never sees the request token', async () => {
-    const run = startExec(
+    const run = startInProcess(
       [
         '--action',
         'db.migrate',

@@ -1,10 +1,10 @@
 // countersign exec through an agent API (a scripted stand-in): refusals, interrupts and outages first.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { ExitCode } from '../src/index.js';
-import { node, startExec } from './exec-process.js';
+import { node, startExec, startInProcess } from './exec-process.js';
 import { type FakeAgentApi, GOOD_TOKEN, startFakeAgentApi } from './fake-agent-api.js';
 import { runCaptured } from './run-in-process.js';
 
@@ -35,12 +35,25 @@ const env = (extra: Record<string, string> = {}) => ({
   COUNTERSIGN_SESSION: 'sess-1',
   ...extra,
 });
+const args = (command: string[], flags: string[]) => [
+  '--action',
+  'db.migrate',
+  '--resource',
+  'db:prod',
+  ...flags,
+  '--',
+  ...command,
+];
+/** In this process: for cases that send no signal. */
 const exec = (command: string[], extra: Record<string, string> = {}, flags: string[] = []) =>
-  startExec(['--action', 'db.migrate', '--resource', 'db:prod', ...flags, '--', ...command], env(extra), dir);
+  startInProcess(args(command, flags), env(extra), dir);
+/** A child process, to send signals to. */
+const execChild = (command: string[], extra: Record<string, string> = {}, flags: string[] = []) =>
+  startExec(args(command, flags), env(extra), dir);
 
 describe('the command does not run', () => {
   test('no workload token at all: exit 67, saying what to set', async () => {
-    const end = await startExec(
+    const end = await startInProcess(
       ['--action', 'a', '--', ...node(MARK)],
       { COUNTERSIGN_SERVER: api.url, COUNTERSIGN_SESSION: 's' },
       dir,
@@ -57,7 +70,7 @@ describe('the command does not run', () => {
   });
 
   test('SIGTERM while pending with --on-abort detach: exit 75 with the call id; the same exec re-attaches and runs once approved', async () => {
-    const first = exec(node(MARK), {}, ['--on-abort', 'detach']);
+    const first = execChild(node(MARK), {}, ['--on-abort', 'detach']);
     await first.until(/waiting for approval/);
     first.child.kill('SIGTERM');
     const detached = await first.done;
@@ -128,7 +141,7 @@ describe('the command does not run', () => {
 describe('the command runs', () => {
   test('the command line, its directory and --env-param are bound into params; its env has the grant, never the workload token', async () => {
     api.openAs = 'allowed';
-    const dump = node('console.log(JSON.stringify(process.env))');
+    const dump = node("require('fs').writeFileSync('env.json', JSON.stringify(process.env))");
     const end = await exec(
       dump,
       {
@@ -147,11 +160,12 @@ describe('the command runs', () => {
         resource: 'db:prod',
         params: { command: { argv: dump, cwd: dir }, env: { DEPLOY_TAG: 'v42' }, ticket: 'OPS-1' },
       },
-      reason: `countersign exec: ${process.execPath} -e 'console.log(JSON.stringify(process.env))'`,
+      reason: `countersign exec: ${process.execPath} -e 'require('\\''fs'\\'').writeFileSync('\\''env.json'\\'', JSON.stringify(process.env))'`,
       sessionId: 'sess-1',
       idempotencyKey: expect.stringMatching(/^exec-[0-9a-f]{32}$/),
     });
-    const seen = JSON.parse(end.stdout) as Record<string, string>;
+    const dumped = readFileSync(join(dir, 'env.json'), 'utf8');
+    const seen = JSON.parse(dumped) as Record<string, string>;
     for (const name of [
       'COUNTERSIGN_TOKEN',
       'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
@@ -160,7 +174,7 @@ describe('the command runs', () => {
     ]) {
       expect(seen[name], name).toBeUndefined();
     }
-    expect(end.stdout).not.toContain(GOOD_TOKEN);
+    expect(dumped).not.toContain(GOOD_TOKEN);
     expect(seen).toMatchObject({
       COUNTERSIGN_GRANT_TOKEN: 'cs_grant_secret',
       COUNTERSIGN_CREDENTIAL_CONNECTION_STRING: 'postgres://cs_jit_1:pw%40x@db.test:5433/test',
@@ -187,7 +201,7 @@ describe('the command runs', () => {
 
   test('SIGINT while running: a command that dies of it makes exec exit 130, recorded as signal SIGINT', async () => {
     api.openAs = 'allowed';
-    const run = exec(node("console.log('ready'); setInterval(() => {}, 1000);"));
+    const run = execChild(node("console.log('ready'); setInterval(() => {}, 1000);"));
     await run.until(/ready/, 'stdout');
     run.child.kill('SIGINT');
     const end = await run.done;
