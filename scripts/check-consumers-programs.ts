@@ -206,3 +206,31 @@ export function missingTypeDependencies(
   }
   return [...problems].map((problem) => `${pkg.name}: ${problem}`);
 }
+
+/**
+ * What a package.json needs before it is published: a license, the repository, the Node it runs on,
+ * the files it ships, and for each import path the conditions a consumer's tools look for (`types`
+ * for TypeScript, `import` for ES modules, `default` for require() and everything else).
+ */
+export function manifestProblems(manifest: Record<string, unknown>): string[] {
+  const name = String(manifest.name);
+  const problems: string[] = [];
+  for (const field of ['description', 'license', 'repository', 'files', 'exports', 'types']) {
+    if (manifest[field] === undefined) problems.push(`${name}: package.json has no "${field}"`);
+  }
+  const engines = manifest.engines as Record<string, string> | undefined;
+  if (engines?.node === undefined) problems.push(`${name}: package.json has no "engines": { "node" }`);
+  const exports = (manifest.exports ?? {}) as Record<string, unknown>;
+  for (const entry of entriesOf(exports)) {
+    const target = exports[entry];
+    const conditions = target !== null && typeof target === 'object' ? Object.keys(target) : [];
+    for (const condition of ['types', 'import', 'default']) {
+      if (!conditions.includes(condition))
+        problems.push(`${name}: exports["${entry}"] has no "${condition}" condition`);
+    }
+    const last = conditions.at(-1);
+    if (conditions.length > 0 && last !== 'default')
+      problems.push(`${name}: exports["${entry}"] must end with "default"`);
+  }
+  return problems;
+}

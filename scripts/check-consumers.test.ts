@@ -8,6 +8,7 @@ import {
   declarationImports,
   entriesOf,
   esmProgram,
+  manifestProblems,
   missingTypeDependencies,
   packageOf,
   specifierOf,
@@ -125,4 +126,34 @@ test('the type check reports a TS7016 in our installed declarations and a wrong 
   );
   expect(problems).toContain('esm/x.ts(3,14): error TS2322');
   expect(problems).not.toContain('DomOnlyType');
+});
+
+test('a package.json without a license, engines or a default condition is not ready to publish', () => {
+  const ready = {
+    name: '@countersign/x',
+    description: 'x',
+    license: 'Apache-2.0',
+    repository: { type: 'git', url: 'git+https://example.invalid/x.git' },
+    engines: { node: '>=22' },
+    files: ['dist'],
+    types: './dist/index.d.ts',
+    exports: {
+      '.': {
+        '@countersign/source': './src/index.ts',
+        types: './dist/index.d.ts',
+        import: './dist/index.js',
+        default: './dist/index.js',
+      },
+      './package.json': './package.json',
+    },
+  };
+  expect(manifestProblems(ready)).toEqual([]);
+  const { license: _license, engines: _engines, ...bare } = ready;
+  const importOnly = { ...bare, exports: { '.': { types: './dist/index.d.ts', import: './dist/index.js' } } };
+  expect(manifestProblems(importOnly)).toEqual([
+    '@countersign/x: package.json has no "license"',
+    '@countersign/x: package.json has no "engines": { "node" }',
+    '@countersign/x: exports["."] has no "default" condition',
+    '@countersign/x: exports["."] must end with "default"',
+  ]);
 });

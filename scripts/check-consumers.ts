@@ -24,6 +24,7 @@ import {
   type ExportNames,
   entriesOf,
   esmProgram,
+  manifestProblems,
   missingTypeDependencies,
   runnerProgram,
   shortName,
@@ -100,28 +101,31 @@ async function main(): Promise<void> {
     fail(`run on Node 24 (pnpm check:consumers), not ${process.version}`);
   const nodes = { '24': node24, '22': node22() };
 
-  const packages: (ConsumerPackage & { dir: string })[] = readdirSync(join(ROOT, 'packages'))
-    .sort()
-    .map((folder) => {
-      const dir = join(ROOT, 'packages', folder);
-      const manifest = readJson(join(dir, 'package.json'));
-      return {
-        dir,
-        name: String(manifest.name),
-        entries: entriesOf(manifest.exports),
-        dependencies: record(manifest.dependencies),
-        peerDependencies: record(manifest.peerDependencies),
-      };
-    });
+  const packages: (ConsumerPackage & { dir: string; version: string; bin: Record<string, string> })[] =
+    readdirSync(join(ROOT, 'packages'))
+      .sort()
+      .map((folder) => {
+        const dir = join(ROOT, 'packages', folder);
+        const manifest = readJson(join(dir, 'package.json'));
+        return {
+          dir,
+          name: String(manifest.name),
+          version: String(manifest.version),
+          bin: record(manifest.bin),
+          entries: entriesOf(manifest.exports),
+          dependencies: record(manifest.dependencies),
+          peerDependencies: record(manifest.peerDependencies),
+        };
+      });
   for (const pkg of packages) {
     if (!existsSync(join(pkg.dir, 'dist', 'index.d.ts')))
       fail(`${pkg.name} is not built: run pnpm build first`);
   }
+  const problems = packages.flatMap((pkg) => manifestProblems(readJson(join(pkg.dir, 'package.json'))));
 
   const work = mkdtempSync(join(tmpdir(), 'countersign-consumers-'));
   const tarballs = join(work, 'tarballs');
   const project = join(work, 'consumer');
-  const problems: string[] = [];
   const timings: string[] = [];
   const lap = (what: string, since: number) =>
     timings.push(`${what} ${((performance.now() - since) / 1000).toFixed(1)}s`);
@@ -145,7 +149,9 @@ async function main(): Promise<void> {
     mkdirSync(join(project, 'cjs'), { recursive: true });
     const dependencies: Record<string, string> = {};
     for (const pkg of packages) {
-      const tarball = packed.find((file) => file.startsWith(`${pkg.name.slice(1).replace('/', '-')}-`));
+      const tarball = packed.find(
+        (file) => file === `${pkg.name.slice(1).replace('/', '-')}-${pkg.version}.tgz`,
+      );
       if (tarball === undefined) fail(`pnpm pack made no tarball for ${pkg.name}`);
       dependencies[pkg.name] = `file:../tarballs/${tarball}`;
     }
@@ -215,6 +221,15 @@ async function main(): Promise<void> {
       // Type stripping runs the .ts programs; its warnings and require(esm)'s on Node 22 are noise here.
       run(binary, ['--disable-warning=ExperimentalWarning', 'run.mjs'], project),
     ]);
+    // Each command a package installs starts and prints its usage (a missing dependency would crash it).
+    const bins: [string, Promise<Run>][] = packages.flatMap((pkg) =>
+      Object.entries(pkg.bin).flatMap(([command, path]) =>
+        Object.entries(nodes).map(([major, binary]): [string, Promise<Run>] => [
+          `${command} --help on Node ${major}`,
+          run(binary, [join(installed, pkg.name, path), '--help'], project),
+        ]),
+      ),
+    );
     for (const resolution of ['nodenext', 'bundler'] as const) {
       const start = performance.now();
       const found = typeProblems(project, resolution);
@@ -225,6 +240,11 @@ async function main(): Promise<void> {
     for (const [what, pending] of runs) {
       const result = await pending;
       if (result.code !== 0) problems.push(`${what}:\n${result.output.trimEnd()}`);
+    }
+    for (const [what, pending] of bins) {
+      const result = await pending;
+      if (!/usage:/i.test(result.output))
+        problems.push(`${what} printed no usage:\n${result.output.trimEnd()}`);
     }
     lap('types and runs', since);
   } finally {
@@ -243,7 +263,7 @@ async function main(): Promise<void> {
   }
   console.log(
     `check-consumers: ${packages.length} packages (${entryCount} import paths) install with npm, type-check under ` +
-      `tsc --strict with nodenext and bundler, load with import() and require() on Node ${Object.keys(nodes).join(' and ')}: ` +
+      `tsc --strict with nodenext and bundler, load with import() and require(), commands print their usage, on Node ${Object.keys(nodes).join(' and ')}: ` +
       `${seconds}s (${timings.join(', ')})`,
   );
 }
