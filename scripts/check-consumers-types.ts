@@ -3,6 +3,7 @@
 // declarations are read but not checked: several (ai, @openai/agents) need the DOM library, which
 // a Node consumer does not load, and their faults are not ours to report.
 import { relative } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import ts from 'typescript';
 import { consumerTsconfig } from './check-consumers-programs.js';
 
@@ -34,4 +35,18 @@ function format(diagnostic: ts.Diagnostic, dir: string): string {
   const { line, character } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start);
   const where = `${relative(dir, diagnostic.file.fileName)}(${line + 1},${character + 1})`;
   return `${where}: error TS${diagnostic.code}: ${message}`;
+}
+
+/** `typeProblems` in a worker thread (check-consumers-worker.ts), so that several run at once. */
+export function typeProblemsInWorker(dir: string, resolution: 'nodenext' | 'bundler'): Promise<string[]> {
+  return new Promise((done, reject) => {
+    const worker = new Worker(new URL('./check-consumers-worker.ts', import.meta.url), {
+      workerData: { dir, resolution },
+    });
+    worker.once('message', (problems: string[]) => done(problems));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`the ${resolution} type check's worker exited with ${code}`));
+    });
+  });
 }

@@ -30,7 +30,7 @@ import {
   shortName,
   specifierOf,
 } from './check-consumers-programs.js';
-import { typeProblems } from './check-consumers-types.js';
+import { typeProblemsInWorker } from './check-consumers-types.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -215,7 +215,7 @@ async function main(): Promise<void> {
     }
     writeFileSync(join(project, 'run.mjs'), runnerProgram(packages.map((pkg) => shortName(pkg.name))));
 
-    // 5. The programs on both Nodes (child processes) while this process type-checks them.
+    // 5. The programs on both Nodes (child processes) while two worker threads type-check them.
     const runs: [string, Promise<Run>][] = Object.entries(nodes).map(([major, binary]) => [
       `import() and require() on Node ${major}`,
       // Type stripping runs the .ts programs; its warnings and require(esm)'s on Node 22 are noise here.
@@ -230,13 +230,17 @@ async function main(): Promise<void> {
         ]),
       ),
     );
-    for (const resolution of ['nodenext', 'bundler'] as const) {
-      const start = performance.now();
-      const found = typeProblems(project, resolution);
+    const resolutions = ['nodenext', 'bundler'] as const;
+    const typing = performance.now();
+    const typed = await Promise.all(
+      resolutions.map((resolution) => typeProblemsInWorker(project, resolution)),
+    );
+    resolutions.forEach((resolution, index) => {
+      const found = typed[index] ?? [];
       if (found.length > 0)
         problems.push(`tsc --strict, moduleResolution ${resolution}:\n${found.join('\n')}`);
-      lap(`tsc ${resolution}`, start);
-    }
+    });
+    lap('tsc nodenext and bundler', typing);
     for (const [what, pending] of runs) {
       const result = await pending;
       if (result.code !== 0) problems.push(`${what}:\n${result.output.trimEnd()}`);
