@@ -1,9 +1,10 @@
 // grants.consume(): the resource side accepting a grant token once, for exactly its call.
 
 import { GrantRefusal, GrantRefusedError, ValidationError } from '../lib/errors.js';
-import { fingerprintAction } from '../lib/fingerprint.js';
+import { identityJson } from '../lib/fingerprint.js';
 import { sha256Hex } from '../lib/ids.js';
-import { copyJsonParams, readMembers } from '../lib/input.js';
+import { readMembers } from '../lib/input.js';
+import { readJsonParams } from '../lib/params-walk.js';
 import { emptyDraft } from '../model/audit.js';
 import type { GrantCheck, GrantRecord } from '../model/grants.js';
 import { GRANT_CHECK_KEYS, grantCheckSchema, parseInput, plainGrantCheck } from '../model/schemas.js';
@@ -20,14 +21,14 @@ export async function consumeGrant(runtime: Runtime, token: string, check: Grant
   }
   const members = readMembers(check, GRANT_CHECK_KEYS, 'grant check');
   const parsed = plainGrantCheck(members) ?? parseInput(grantCheckSchema, members, 'grant check');
-  const fingerprint = fingerprintAction({
-    name: parsed.name,
-    resource: parsed.resource ?? null,
-    params: copyJsonParams(parsed.params, 'grant check'),
-  });
-  const tokenHash = sha256Hex(token);
-  // A grant this process issued and is running needs no read: its record is here.
-  const live = runtime.liveGrants.get(tokenHash);
+  const read = readJsonParams(parsed.params, 'grant check');
+  const identity = identityJson(parsed.name, parsed.resource ?? null, read.json);
+  // A grant this process issued and is running is found by its token, and needs no read: its
+  // record is here. The same call writes the same text, so its fingerprint needs no hash either.
+  const live = runtime.liveGrants.get(token);
+  const tokenHash = live !== undefined ? live.record.tokenHash : sha256Hex(token);
+  const fingerprint =
+    live !== undefined && live.identity === identity ? live.record.fingerprint : sha256Hex(identity);
   const known = live !== undefined ? live.record : await runtime.loadGrant(tokenHash);
   const now = runtime.now();
   const draft = (type: 'consumed' | 'consume_refused', detail: string | null) => ({

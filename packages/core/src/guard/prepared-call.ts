@@ -1,10 +1,10 @@
 // A call's checked input: validated, copied once, fingerprinted and redacted before anything else.
 
-import { freezeCanonical, NotJsonError } from '../lib/canonical-json.js';
 import { parseDuration } from '../lib/duration.js';
 import { ValidationError } from '../lib/errors.js';
-import { hashAction } from '../lib/fingerprint.js';
-import { copyJsonParams, readMembers } from '../lib/input.js';
+import { hashIdentity } from '../lib/fingerprint.js';
+import { readMembers } from '../lib/input.js';
+import { readJsonParams } from '../lib/params-walk.js';
 import { scrubText } from '../lib/redact.js';
 import { type AuditDraft, emptyDraft } from '../model/audit.js';
 import type { GuardAction, GuardContext, Mode, Prepared } from '../model/call.js';
@@ -49,36 +49,35 @@ export function prepare(
     ...parseInput(guardActionSchema, actionIn, 'action'),
     ...parseInput(guardContextSchema, contextIn, 'guard context'),
   };
-  const params = copyJsonParams(input.params, 'action params');
+  // One walk: the checked copy, its canonical JSON (size, both hashes) and what redaction must see.
+  const read = readJsonParams(input.params, 'action params');
   const resource = input.resource ?? null;
-  let hashes: ReturnType<typeof hashAction>;
-  try {
-    hashes = hashAction({ name: input.name, resource, params });
-  } catch (error) {
-    if (error instanceof NotJsonError)
-      throw new ValidationError('action params', [`params${error.path} ${error.problem}`]);
-    throw error;
-  }
-  const size = Buffer.byteLength(JSON.stringify(params));
+  const hashes = hashIdentity(input.name, resource, read.json);
+  const size = Buffer.byteLength(read.json);
   if (size > runtime.options.maxParamsBytes) {
     throw new ValidationError('action params', [
       `${size} bytes exceeds maxParamsBytes (${runtime.options.maxParamsBytes})`,
     ]);
   }
-  const redacted = runtime.options.redactor(params);
+  const { params } = read;
+  // Nothing flagged and no paths to redact: the redactor would return the params unchanged.
+  const redacted =
+    read.flagged || runtime.options.redactsPaths
+      ? runtime.options.redactor(params)
+      : { params, redactedPaths: NONE };
   return {
     name: input.name,
     resource,
     params,
     fingerprint: hashes.fingerprint,
-    // Frozen: every audit entry of this call carries it, and it serialises once for all of them.
-    action: freezeCanonical({
+    identity: { text: hashes.identity, fingerprint: hashes.fingerprint },
+    action: {
       name: input.name,
       resource: resource === null ? null : scrubText(resource),
       params: redacted.params,
       paramsHash: hashes.paramsHash,
       redactedPaths: redacted.redactedPaths.length === 0 ? NONE : redacted.redactedPaths,
-    }),
+    },
     actor: input.actor,
     onBehalfOf: input.onBehalfOf ?? null,
     sessionId: input.sessionId,

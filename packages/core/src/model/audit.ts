@@ -1,6 +1,6 @@
 // The audit chain: the entry format, its canonical encoding and hash, and sealing drafts into the chain.
 import type { z } from 'zod';
-import { cachedCanonicalJson, canonicalJson, quote, rememberCanonicalJson } from '../lib/canonical-json.js';
+import { canonicalJson, quote } from '../lib/canonical-json.js';
 import { sha256Hex } from '../lib/ids.js';
 import {
   finite,
@@ -16,7 +16,6 @@ import {
 } from '../lib/record-shape.js';
 import { type ApprovalRequest, type RedactedAction, redactedActionShape } from './approval.js';
 import type { GrantRecord } from './grants.js';
-import { isCheckedFrozenAction } from './record-checks.js';
 
 export const AUDIT_TYPES = [
   'requested',
@@ -187,18 +186,14 @@ function member(slot: number, value: string | null): string {
 /** `canonicalJson(action)`, with the five members of an action written in order, unsorted. */
 function actionJson(action: RedactedAction | null): string {
   if (action === null) return 'null';
-  const cached = cachedCanonicalJson(action);
-  if (cached !== undefined) return cached;
   if (!isPlainObject(action) || Object.keys(action).length !== ACTION_MEMBERS) return canonicalJson(action);
   const { name, params, paramsHash, redactedPaths, resource } = action;
   if (typeof name !== 'string' || typeof paramsHash !== 'string' || !isTextOrNull(resource))
     return canonicalJson(action);
-  const json =
+  return (
     `{"name":${quote(name)},"params":${canonicalJson(params)},"paramsHash":${quote(paramsHash)}` +
-    `,"redactedPaths":${canonicalJson(redactedPaths)},"resource":${text(resource)}}`;
-  // A request's action, read back from a store that froze it: its next entries will want it too.
-  if (isCheckedFrozenAction(action)) rememberCanonicalJson(action, json);
-  return json;
+    `,"redactedPaths":${canonicalJson(redactedPaths)},"resource":${text(resource)}}`
+  );
 }
 
 /** Members of a redacted action. */

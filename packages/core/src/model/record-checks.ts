@@ -33,11 +33,6 @@ function isRemembered(value: object): boolean {
   );
 }
 
-/** Whether `value` is an action already checked and known to be deep-frozen. */
-export function isCheckedFrozenAction(value: object): boolean {
-  return checkedActions.has(value);
-}
-
 /** `check`, remembered in `checked` for deep-frozen values that pass it. */
 function remembered(check: Check, checked: WeakSet<object>): Check {
   return (value) => {

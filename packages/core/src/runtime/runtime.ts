@@ -32,6 +32,8 @@ export interface ResolvedOptions {
   policy: Policy;
   eligible: Map<string, string[]>;
   redactor: Redactor;
+  /** Paths are redacted whatever they hold: params the walk flagged nothing in still go through the redactor. */
+  redactsPaths: boolean;
   clock: Clock;
   requestTtlMs: number;
   grantTtlMs: number;
