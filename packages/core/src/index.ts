@@ -17,7 +17,9 @@ export type {
   ReuseWindow,
   ReuseWindowQuery,
   Store,
+  SyncStoreMethods,
 } from './contracts/store.js';
+export { SYNC_STORE } from './contracts/store.js';
 export type {
   BatchDecisionInput,
   BatchDecisionResult,

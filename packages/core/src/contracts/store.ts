@@ -60,6 +60,27 @@ export interface ListRequestsQuery {
 }
 
 /**
+ * An optional capability beside {@link Store}, not part of it: a store in this process whose grant
+ * writes complete synchronously (the memory store) may put these under {@link SYNC_STORE}. Core then
+ * calls them in place of the methods of the same name, without a promise between the steps of an
+ * allowed call. Each MUST behave exactly as its promise-returning twin (the same atomic step, the same
+ * result), returning or throwing synchronously. Stores that do not have it are used as before.
+ */
+export interface SyncStoreMethods {
+  /**
+   * The store object these belong to. Core uses them only when its store is this very object, so
+   * a wrapper around the store (a spread with other methods, a proxy) is never bypassed.
+   */
+  readonly owner: Store;
+  createGrant(grant: GrantRecord, audit: readonly AuditDraft[]): void;
+  consumeGrant(match: ConsumeGrantMatch, audit: readonly AuditDraft[]): GrantRecord | null;
+  revokeGrant(id: string, now: number, audit: readonly AuditDraft[]): GrantRecord | null;
+}
+
+/** Where a store keeps its {@link SyncStoreMethods}; `Symbol.for`, so two copies of core agree on it. */
+export const SYNC_STORE: unique symbol = Symbol.for('countersign.syncStore');
+
+/**
  * Where countersign keeps requests, grants and the audit chain. Core validates everything a
  * store returns, so a store only has to be atomic where this contract says MUST.
  *

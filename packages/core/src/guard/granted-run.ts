@@ -9,6 +9,7 @@ import type { Prepared } from '../model/call.js';
 import { createGrantHandle, type GrantRecord } from '../model/grants.js';
 import type { LiveGrant } from '../runtime/live-grants.js';
 import type { RunExtras, Runtime } from '../runtime/runtime.js';
+import { checkGrant } from '../runtime/stored-records.js';
 import { subjectDraft } from './prepared-call.js';
 
 export async function runGranted(
@@ -54,7 +55,8 @@ export async function runGranted(
     }
     request = claimed;
   } else {
-    await runtime.call('createGrant', () => runtime.store.createGrant(record, drafts));
+    const creating = runtime.createGrant(record, drafts);
+    if (creating !== null) await creating;
     runtime.emit(drafts, null);
   }
 
@@ -83,7 +85,11 @@ export async function runGranted(
 
   // What the action's own error may quote of its credentials is scrubbed before any record sees it.
   const secrets = extras?.secrets ?? [];
-  const recordError = await recordOutcome(runtime, prepared, live, request, ruleId, failure, secrets);
+  const recorded =
+    request === null && runtime.sync !== null && !live.busy
+      ? recordAllowedOutcome(runtime, prepared, live, ruleId, failure, secrets)
+      : recordOutcome(runtime, prepared, live, request, ruleId, failure, secrets);
+  const recordError = recorded instanceof Promise ? await recorded : recorded.error;
   // The action's own error is the cause: it is what the caller must know first.
   if (recordError !== null) {
     throw new OutcomeNotRecordedError(
@@ -124,6 +130,46 @@ function grantLifetime(runtime: Runtime, expiresAt: number) {
     return controller.signal;
   };
   return { end, signal };
+}
+
+/**
+ * {@link recordOutcome} for an allowed call on a store with synchronous grant writes, when no
+ * consumption is in flight: the same entry, revoked in the same step, with no promise unless the
+ * grant was revoked already (a sweeper got there first) and the entry is appended on its own.
+ */
+function recordAllowedOutcome(
+  runtime: Runtime,
+  prepared: Prepared,
+  live: LiveGrant,
+  ruleId: string,
+  failure: { error: unknown } | null,
+  secrets: readonly string[],
+): { error: unknown } | Promise<unknown> {
+  const { record } = live;
+  runtime.liveGrants.close(live);
+  const drafts = [
+    {
+      ...subjectDraft(runtime, failure ? 'failed' : 'executed', prepared, ruleId),
+      grantId: record.id,
+      consumedAt: live.consumedAt,
+      detail: failure ? errorText(failure.error, secrets) : null,
+    },
+  ];
+  try {
+    const revoked = runtime.callSync('revokeGrant', () =>
+      runtime.sync!.revokeGrant(record.id, runtime.now(), drafts),
+    );
+    if (revoked === null)
+      return runtime.append(drafts, null).then(
+        () => null,
+        (error: unknown) => error,
+      );
+    checkGrant(revoked);
+    runtime.emit(drafts, null);
+    return { error: null };
+  } catch (error) {
+    return { error };
+  }
 }
 
 /**

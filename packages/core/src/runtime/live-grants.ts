@@ -38,6 +38,11 @@ export class LiveGrant {
     return consume;
   }
 
+  /** Whether a consumption through a store's promise has been tracked: the end must wait for it. */
+  get busy(): boolean {
+    return this.inFlight !== null || this.uncertain;
+  }
+
   /**
    * Resolves once every consumption tracked so far has settled. Called after the grant is closed:
    * a consumption looks the grant up and tracks itself in one synchronous step, so none follows.
