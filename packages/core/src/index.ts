@@ -104,9 +104,11 @@ export {
   type AuditHead,
   type AuditType,
   GENESIS_HASH,
+  type GrantEntryRef,
   requestDraft,
-  sealAuditEntries,
 } from './model/audit.js';
+export { AuditActions } from './model/audit-reads.js';
+export { IssuedGrantEntries, sealAuditEntries } from './model/audit-seal.js';
 export {
   VerifyFailure,
   type VerifyOptions,
