@@ -39,7 +39,7 @@ export async function runGranted(
   const drafts: AuditDraft[] = [
     request
       ? runtime.draft('granted', request, { grantId: record.id, detail })
-      : { ...subjectDraft(runtime, 'allowed', prepared, ruleId), grantId: record.id, detail },
+      : subjectDraft(runtime, 'allowed', prepared, ruleId, { grantId: record.id, detail, consumedAt: null }),
   ];
   if (request) {
     // Claiming the approval is the compare-and-set that makes its action run at most once.
@@ -148,12 +148,11 @@ function recordAllowedOutcome(
   const { record } = live;
   runtime.liveGrants.close(live);
   const drafts = [
-    {
-      ...subjectDraft(runtime, failure ? 'failed' : 'executed', prepared, ruleId),
+    subjectDraft(runtime, failure ? 'failed' : 'executed', prepared, ruleId, {
       grantId: record.id,
       consumedAt: live.consumedAt,
       detail: failure ? errorText(failure.error, secrets) : null,
-    },
+    }),
   ];
   try {
     const revoked = runtime.callSync('revokeGrant', () =>

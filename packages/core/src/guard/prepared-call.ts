@@ -6,7 +6,7 @@ import { hashIdentity } from '../lib/fingerprint.js';
 import { readMembers } from '../lib/input.js';
 import { readJsonParams } from '../lib/params-walk.js';
 import { scrubText } from '../lib/redact.js';
-import { type AuditDraft, emptyDraft } from '../model/audit.js';
+import type { AuditDraft } from '../model/audit.js';
 import type { GuardAction, GuardContext, Mode, Prepared } from '../model/call.js';
 import type { Grant } from '../model/grants.js';
 import {
@@ -93,14 +93,22 @@ export function prepare(
   };
 }
 
+/**
+ * The audit draft for a step of a call without a request: who, what, why and the rule, and the
+ * grant a step issues or ends. One literal, no spread: the allow path writes two of these a call.
+ */
 export function subjectDraft(
   runtime: Runtime,
   type: AuditDraft['type'],
   prepared: Prepared,
   ruleId: string,
+  grant: { grantId: string; detail: string | null; consumedAt: number | null } | null = null,
 ): AuditDraft {
   return {
-    ...emptyDraft(type, runtime.now()),
+    type,
+    at: runtime.now(),
+    requestId: null,
+    grantId: grant === null ? null : grant.grantId,
     actor: prepared.actor,
     onBehalfOf: prepared.onBehalfOf,
     sessionId: prepared.sessionId,
@@ -108,6 +116,14 @@ export function subjectDraft(
     fingerprint: prepared.fingerprint,
     ruleId,
     reason: prepared.reason,
+    approver: null,
+    outcome: null,
+    comment: null,
+    via: null,
+    detail: grant === null ? null : grant.detail,
+    consumedAt: grant === null ? null : grant.consumedAt,
+    formatVersion: 2,
+    grantEntry: null,
   };
 }
 

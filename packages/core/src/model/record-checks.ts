@@ -126,7 +126,9 @@ export function isGrantRecord(raw: unknown): raw is GrantRecord {
 
 /** What `grantRecordSchema.parse(raw)` returns, or null when only the schema can tell. */
 export function plainGrant(raw: unknown): GrantRecord | null {
-  return isGrantRecord(raw) ? { ...raw } : null;
+  if (!isGrantRecord(raw)) return null;
+  // A frozen record (the memory store's) cannot change under core: shared, not copied.
+  return Object.isFrozen(raw) ? raw : { ...raw };
 }
 
 /**
