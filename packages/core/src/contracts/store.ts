@@ -86,9 +86,10 @@ export const SYNC_STORE: unique symbol = Symbol.for('countersign.syncStore');
  *
  * Every method that takes `audit` drafts MUST write them in the same atomic step as the change
  * they describe: either both land or neither does. The simplest store chains them in that step
- * with `sealAuditEntries(head, drafts)` from `@countersign/core` against the head read inside
- * it. A store MAY instead record the drafts durably in that step and chain (seal) them later, in
- * batches, as long as: every recorded draft is chained exactly once, in one total order; the
+ * with `sealAuditEntries(head, drafts, issued)` from `@countersign/core` against the head read inside
+ * it (`issued`, an `IssuedGrantEntries` kept per chain, is optional: with it, an outcome entry names the
+ * entry that issued its grant instead of repeating the action). A store MAY instead record the
+ * drafts durably in that step and chain (seal) them later, in batches, as long as: every recorded draft is chained exactly once, in one total order; the
  * drafts of one write stay consecutive and in the order given; a write that starts after
  * another resolved is chained after it; and {@link readAudit} and {@link auditHead} include
  * every entry whose write resolved before they were called (sealing first if need be). Until
