@@ -9,10 +9,11 @@ import {
   canonicalJson,
   createCountersign,
   type GuardAction,
+  IssuedGrantEntries,
   type PolicyRule,
   sealAuditEntries,
 } from '../packages/core/src/index.js';
-import { emptyDraft, toJsonLines } from '../packages/core/src/model/audit.js';
+import { emptyDraft, hashAuditEntry, toJsonLines } from '../packages/core/src/model/audit.js';
 import { createRecordingTransport, createTestClock } from '../packages/core/src/testing/index.js';
 import { createMemoryStore } from '../packages/memory-store/src/index.js';
 
@@ -94,7 +95,15 @@ async function recorded(flow: Flow): Promise<AuditEntry[]> {
   const drafts = entries.map(({ seq: _s, prevHash: _p, hash: _h, ...draft }) => {
     return JSON.parse(canonicalJson(draft).replace(/\b(req|grt)_[0-9a-z]{20}\b/g, rename)) as AuditDraft;
   });
-  return sealAuditEntries(null, drafts);
+  // Sealed again after renaming: an outcome gets its grant's action object back, so sealing names
+  // the (rewritten) entry that issued it, as the store did.
+  for (const draft of drafts) {
+    if (draft.grantEntry != null) {
+      draft.action = drafts[draft.grantEntry.seq - 1]!.action;
+      draft.grantEntry = null;
+    }
+  }
+  return sealAuditEntries(null, drafts, new IssuedGrantEntries());
 }
 
 const read = (table: string): GuardAction<string> => ({
@@ -221,6 +230,7 @@ function awkwardDrafts(): AuditDraft[] {
     draft('failed', T0 + 1, {
       requestId: 'req_00000000000000000001',
       grantId: 'grt_00000000000000000001',
+      action,
       detail: 'Error: upload of \ud83d',
     }),
   ];
@@ -426,6 +436,47 @@ export async function buildVectors(): Promise<VectorSet> {
     'seq 1 whose prevHash is not 64 zeros.',
     invalid('not_genesis', 1),
   );
+  // Version 1 (no formatVersion, no grantEntry: every outcome carries its action), then version 2.
+  const v1 = rechain(
+    null,
+    restored(allow).map(({ formatVersion: _f, grantEntry: _g, ...draft }) => draft),
+  );
+  add(
+    'valid/version-1.jsonl',
+    toJsonLines(v1),
+    'The allowed call as version 1 wrote it: 20 members an entry, no formatVersion, each outcome carrying its action.',
+    valid(v1),
+  );
+  const mixed = [
+    ...v1,
+    ...sealAuditEntries(v1[v1.length - 1]!, restored(approval), new IssuedGrantEntries()),
+  ];
+  add(
+    'valid/mixed-versions.jsonl',
+    toJsonLines(mixed),
+    'Version 1 entries, then version 2 ones in the same chain, as a store kept across an upgrade holds them.',
+    valid(mixed),
+  );
+  const outcome = allow.findIndex((entry) => entry.grantEntry != null);
+  const misnamed = rechain(
+    null,
+    allow.map((entry, i) =>
+      i === outcome ? { ...strip(entry), grantEntry: { seq: 1, hash: 'a'.repeat(64) } } : strip(entry),
+    ),
+  );
+  add(
+    'invalid/bad-grant-entry.jsonl',
+    toJsonLines(misnamed),
+    'An outcome whose grantEntry names entry 1 with a hash entry 1 does not have (the chain rehashed after the edit).',
+    invalid('bad_grant_entry', outcome + 1),
+  );
+  const future = rechain(null, [{ ...strip(allow[0]!), formatVersion: 3 } as unknown as AuditDraft]);
+  add(
+    'invalid/format-version-3.jsonl',
+    toJsonLines(future),
+    'An entry of a format version this verifier does not know.',
+    invalid('malformed', 1),
+  );
   const upper = sealAuditEntries({ seq: 40, hash: 'E'.repeat(64) }, [draft('reminded', T0)]);
   add(
     'invalid/prevhash-uppercase.jsonl',
@@ -582,6 +633,31 @@ export async function buildVectors(): Promise<VectorSet> {
 }
 
 /** An entry's draft: what sealing it again after another head needs. */
+/** Drafts chained as they are after `head`, each hashed as it stands (sealing would rewrite members). */
+function rechain(head: AuditEntry | null, drafts: readonly AuditDraft[]): AuditEntry[] {
+  let seq = head?.seq ?? 0;
+  let prevHash = head?.hash ?? '0'.repeat(64);
+  return drafts.map((draft) => {
+    seq += 1;
+    const entry = { ...draft, seq, prevHash, hash: '' } as AuditEntry;
+    entry.hash = hashAuditEntry(entry);
+    prevHash = entry.hash;
+    return entry;
+  });
+}
+
+/** A log's drafts with each outcome carrying its action again (the one object its grant's entry holds). */
+function restored(entries: readonly AuditEntry[]): AuditDraft[] {
+  const drafts = entries.map(strip);
+  for (const draft of drafts) {
+    if (draft.grantEntry != null) {
+      draft.action = drafts[draft.grantEntry.seq - entries[0]!.seq]!.action;
+      draft.grantEntry = null;
+    }
+  }
+  return drafts;
+}
+
 function strip({ seq: _s, prevHash: _p, hash: _h, ...draft }: AuditEntry): AuditDraft {
   return draft;
 }

@@ -1,5 +1,5 @@
 // OCSF 1.8 export: each audit entry as an API Activity (6003) event, and NDJSON streams of them.
-import type { AuditEntry, AuditType } from '@countersign/core';
+import { AuditActions, type AuditEntry, type AuditType, type RedactedAction } from '@countersign/core';
 
 /** An OCSF API Activity event as this exporter writes it. */
 export interface OcsfApiActivity {
@@ -118,8 +118,16 @@ const DECIDED: Record<'approve' | 'deny', Outcome> = {
   deny: { disposition: [25, 'Rejected'], action: DENIED, decision: 'Denied' },
 };
 
-/** One audit entry as an OCSF 1.8 API Activity event. */
-export function toOcsfEvent(entry: AuditEntry, options: OcsfOptions = {}): OcsfApiActivity {
+/**
+ * One audit entry as an OCSF 1.8 API Activity event. `action` is the action the entry is about: its
+ * own, or for an outcome that names the entry that issued its grant, that entry's (read a log in
+ * order with core's `AuditActions`, as {@link toOcsf} does).
+ */
+export function toOcsfEvent(
+  entry: AuditEntry,
+  options: OcsfOptions = {},
+  action: RedactedAction | null = entry.action,
+): OcsfApiActivity {
   const outcome =
     entry.type === 'decided' && entry.outcome !== null
       ? DECIDED[entry.outcome]
@@ -138,7 +146,7 @@ export function toOcsfEvent(entry: AuditEntry, options: OcsfOptions = {}): OcsfA
     ...(entry.consumedAt === null ? {} : { start_time: entry.consumedAt, end_time: entry.at }),
     severity_id: severity[0],
     severity: severity[1],
-    message: describeEntry(entry),
+    message: describeEntry(entry, action),
     metadata: {
       version: '1.8.0',
       product: {
@@ -159,15 +167,15 @@ export function toOcsfEvent(entry: AuditEntry, options: OcsfOptions = {}): OcsfA
       app_name: 'countersign',
     },
     api: {
-      operation: entry.action?.name ?? `countersign.${entry.type}`,
+      operation: action?.name ?? `countersign.${entry.type}`,
       service: { name: 'countersign' },
       ...(entry.requestId === null ? {} : { request: { uid: entry.requestId } }),
     },
     src_endpoint: { svc_name: entry.via ?? 'countersign' },
     is_alert: outcome.alert === true,
-    unmapped: unmapped(entry),
+    unmapped: unmapped(entry, action),
   };
-  const resource = entry.action?.resource ?? null;
+  const resource = action?.resource ?? null;
   if (resource !== null) event.resources = [{ name: resource, type: 'resource' }];
   if (entry.ruleId !== null) event.policy = { uid: entry.ruleId, name: entry.ruleId, is_applied: true };
   if (outcome.decision !== undefined) {
@@ -193,11 +201,14 @@ export async function* toOcsf(
   entries: Iterable<AuditEntry> | AsyncIterable<AuditEntry>,
   options: OcsfOptions = {},
 ): AsyncGenerator<string> {
-  for await (const entry of entries) yield `${JSON.stringify(toOcsfEvent(entry, options))}\n`;
+  const actions = new AuditActions();
+  for await (const entry of entries) {
+    yield `${JSON.stringify(toOcsfEvent(entry, options, actions.read(entry)))}\n`;
+  }
 }
 
 /** The facts OCSF has no attribute for, under their countersign names; nulls left out. */
-function unmapped(entry: AuditEntry): Record<string, unknown> {
+function unmapped(entry: AuditEntry, action: RedactedAction | null): Record<string, unknown> {
   const facts: Record<string, unknown> = {
     seq: entry.seq,
     hash: entry.hash,
@@ -210,17 +221,18 @@ function unmapped(entry: AuditEntry): Record<string, unknown> {
     outcome: entry.outcome,
     comment: entry.comment,
     via: entry.via,
-    params: entry.action?.params ?? null,
-    paramsHash: entry.action?.paramsHash ?? null,
-    redactedPaths: entry.action?.redactedPaths ?? null,
+    grantEntry: entry.grantEntry ?? null,
+    params: action?.params ?? null,
+    paramsHash: action?.paramsHash ?? null,
+    redactedPaths: action?.redactedPaths ?? null,
   };
   return Object.fromEntries(Object.entries(facts).filter(([, value]) => value !== null));
 }
 
 /** One readable sentence: who did what to which resource, and the outcome. */
-export function describeEntry(entry: AuditEntry): string {
-  const what = entry.action
-    ? `${entry.action.name}${entry.action.resource === null ? '' : ` on ${entry.action.resource}`}`
+export function describeEntry(entry: AuditEntry, action: RedactedAction | null = entry.action): string {
+  const what = action
+    ? `${action.name}${action.resource === null ? '' : ` on ${action.resource}`}`
     : 'a grant';
   const who = entry.actor ?? 'someone';
   const rule = entry.ruleId === null ? '' : ` (rule ${entry.ruleId})`;

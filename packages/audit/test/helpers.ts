@@ -4,6 +4,7 @@ import {
   type Countersign,
   canonicalJson,
   createCountersign,
+  IssuedGrantEntries,
   sealAuditEntries,
 } from '@countersign/core';
 import { createMemoryStore } from '@countersign/memory-store';
@@ -46,5 +47,5 @@ export function rewrite(jsonl: string, seq: number, change: Partial<AuditEntry>)
   const drafts = parseLog(jsonl).map(({ seq: s, prevHash: _p, hash: _h, ...draft }) =>
     s === seq ? { ...draft, ...change } : draft,
   );
-  return toLog(sealAuditEntries(null, drafts));
+  return toLog(sealAuditEntries(null, drafts, new IssuedGrantEntries()));
 }

@@ -1,4 +1,10 @@
-import { AUDIT_TYPES, UNENDED_GRANT_REASON } from '@countersign/core';
+import {
+  AUDIT_TYPES,
+  AuditActions,
+  type AuditEntry,
+  type RedactedAction,
+  UNENDED_GRANT_REASON,
+} from '@countersign/core';
 import { describe, expect, test } from 'vitest';
 import { OCSF_OUTCOMES, readAuditEntries, toOcsf, toOcsfEvent } from '../src/index.js';
 import { validateApiActivity } from './ocsf-schema.js';
@@ -161,7 +167,10 @@ describe('toOcsfEvent', () => {
     const consumedElsewhere = all('consumed')[0]!;
     const approvedRun = all('executed').find((e) => e.requestId === consumedElsewhere.requestId)!;
     expect(approvedRun.consumedAt).toBeNull();
-    const approvedEvent = toOcsfEvent(approvedRun);
+    // The outcome names the entry that issued its grant: its action is read from there.
+    expect(approvedRun.action).toBeNull();
+    const actions = actionsOf(entries);
+    const approvedEvent = toOcsfEvent(approvedRun, {}, actions.get(approvedRun) ?? null);
     expect(approvedEvent).toMatchObject({ status_id: 1, disposition_id: 24, disposition: 'Access Revoked' });
     expect(approvedEvent).not.toHaveProperty('start_time');
     expect(approvedEvent).not.toHaveProperty('end_time');
@@ -180,7 +189,9 @@ describe('toOcsfEvent', () => {
     // Consumed through the process running it: the one entry that ends the grant records when.
     const [read] = all('executed');
     expect(read!.consumedAt).toBe(read!.at - 1_000);
-    const readEvent = toOcsfEvent(read!);
+    // Converted alone, an outcome that names its grant's entry does not know its action.
+    expect(toOcsfEvent(read!).message).toMatch(/^a grant ran for agent:report-bot/);
+    const readEvent = toOcsfEvent(read!, {}, actions.get(read!) ?? null);
     expect(readEvent).toMatchObject({
       time: read!.at,
       start_time: read!.consumedAt,
@@ -208,7 +219,11 @@ describe('toOcsfEvent', () => {
     );
     // Without a grant, an outcome ends nothing: no revocation is claimed.
     const { grantId: _, ...noGrant } = read!;
-    const plain = toOcsfEvent({ ...noGrant, grantId: null, consumedAt: null });
+    const plain = toOcsfEvent(
+      { ...noGrant, grantId: null, consumedAt: null },
+      {},
+      actions.get(read!) ?? null,
+    );
     expect(plain).toMatchObject({ status_id: 1 });
     expect(plain.disposition_id).toBeUndefined();
     expect(plain.message).toBe('db.read on prod/customers ran for agent:report-bot');
@@ -246,12 +261,16 @@ describe('toOcsf', () => {
       for (const entry of entries) yield entry;
     }
     const lines: string[] = [];
+    const actions = actionsOf(entries);
     for await (const line of toOcsf(slowly())) lines.push(line);
     expect(lines).toHaveLength(entries.length);
     for (const [i, line] of lines.entries()) {
       expect(line.endsWith('\n')).toBe(true);
       expect(line.indexOf('\n')).toBe(line.length - 1);
-      expect(JSON.parse(line)).toEqual(JSON.parse(JSON.stringify(toOcsfEvent(entries[i]!))));
+      const entry = entries[i]!;
+      expect(JSON.parse(line)).toEqual(
+        JSON.parse(JSON.stringify(toOcsfEvent(entry, {}, actions.get(entry) ?? null))),
+      );
     }
   });
 
@@ -274,3 +293,9 @@ describe('toOcsf', () => {
     expect(pages).toEqual(Array.from({ length: Math.floor(entries.length / 10) + 1 }, (_, i) => i * 10));
   });
 });
+
+/** Each entry's action as an auditor reads it: an outcome's is its grant's entry's. */
+function actionsOf(entries: readonly AuditEntry[]): Map<AuditEntry, RedactedAction | null> {
+  const reader = new AuditActions();
+  return new Map(entries.map((entry) => [entry, reader.read(entry)]));
+}

@@ -53,6 +53,7 @@ describe('the audit format test vectors', () => {
         'seq_gap',
         'broken_link',
         'altered',
+        'bad_grant_entry',
       ].sort(),
     );
   });

@@ -1,5 +1,5 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { canonicalJson, sealAuditEntries } from '@countersign/core';
+import { canonicalJson, IssuedGrantEntries, sealAuditEntries } from '@countersign/core';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { type LogFiles, writeLogFiles } from './fixtures.js';
 import { cli } from './run-cli.js';
@@ -73,7 +73,7 @@ describe('countersign audit verify', () => {
         const { seq: _s, prevHash: _p, hash: _h, ...draft } = JSON.parse(line);
         return draft.type === 'approved' ? { ...draft, approver: 'user:mallory' } : draft;
       });
-      return sealAuditEntries(null, drafts).map((entry) => canonicalJson(entry));
+      return sealAuditEntries(null, drafts, new IssuedGrantEntries()).map((entry) => canonicalJson(entry));
     });
     const result = cli(
       ['audit', 'verify', 'rewritten.jsonl', '--checkpoints', 'checkpoints.jsonl', '--key', 'ops-1.pem'],

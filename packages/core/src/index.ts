@@ -17,7 +17,9 @@ export type {
   ReuseWindow,
   ReuseWindowQuery,
   Store,
+  SyncStoreMethods,
 } from './contracts/store.js';
+export { SYNC_STORE } from './contracts/store.js';
 export type {
   BatchDecisionInput,
   BatchDecisionResult,
@@ -102,9 +104,11 @@ export {
   type AuditHead,
   type AuditType,
   GENESIS_HASH,
+  type GrantEntryRef,
   requestDraft,
-  sealAuditEntries,
 } from './model/audit.js';
+export { AuditActions } from './model/audit-reads.js';
+export { IssuedGrantEntries, sealAuditEntries } from './model/audit-seal.js';
 export {
   VerifyFailure,
   type VerifyOptions,

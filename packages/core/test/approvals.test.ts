@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import {
   AlreadyDecidedError,
   ApprovalDeniedError,
+  AuditActions,
   ConfigError,
   canTransition,
   createCountersign,
@@ -99,7 +100,13 @@ describe('what a waiting guard holds on to', () => {
         CONTEXT.sessionId,
       ]);
     }
-    expect(entries.find((e) => e.type === 'executed')?.action?.params).toEqual(EXPORT.params);
+    const actions = new AuditActions();
+    const executed = entries
+      .map((entry) => [entry, actions.read(entry)] as const)
+      .find(([e]) => e.type === 'executed');
+    // The outcome names the entry that issued its grant, whose action it is.
+    expect(executed?.[0].grantEntry).not.toBeNull();
+    expect(executed?.[1]?.params).toEqual(EXPORT.params);
   });
 });
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { type AuditDraft, canonicalJson, sealAuditEntries } from '../src/index.js';
-import { freezeCanonical } from '../src/lib/canonical-json.js';
+import { deepFreeze } from '../src/lib/canonical-json.js';
+import { readJsonParams } from '../src/lib/params-walk.js';
 import { auditEntrySchema, isPlainAuditEntry } from '../src/model/audit.js';
 import { sampleDraft } from '../src/testing/index.js';
 
@@ -26,13 +27,36 @@ describe('canonical JSON fast paths give the same answers as the checked path', 
     expect(() => canonicalJson({ a: [1, undefined] })).toThrow(/a\[1\] is a undefined/);
   });
 
-  test('freezeCanonical freezes deeply and its cached JSON matches', () => {
-    const value = { b: [1, { c: 'x' }], a: null };
-    const expected = canonicalJson(value);
-    freezeCanonical(value);
+  test('the params walk writes the canonical JSON of the copy it makes, keys sorted at every depth', () => {
+    const values: Record<string, unknown>[] = [
+      {},
+      { b: [1, { c: 'x', a: -0 }], a: null, '\u20ac': 'é', ﬁ: 1, '😀': 2 },
+      { n: [1e21, 1e-7, 5e-324, 0.1, -1.5, 9007199254740991], t: true, f: false },
+      { q: 'a"b\\c\n\u0001\u2028', z: [[[]], {}], y: { b: { d: 1, c: 2 }, a: [null] } },
+    ];
+    for (const value of values) {
+      const read = readJsonParams(value, 'p');
+      expect(read.json).toBe(canonicalJson(value));
+      expect(read.params).toEqual(value);
+      expect(read.params).not.toBe(value);
+    }
+  });
+
+  test('the params walk flags what may hold a secret, and nothing else', () => {
+    expect(
+      readJsonParams({ table: 'customers', limit: 10, note: 'a plain sentence here' }, 'p').flagged,
+    ).toBe(false);
+    expect(readJsonParams({ note: 'use xoxb-1234567890-abcdef please' }, 'p').flagged).toBe(true);
+    expect(readJsonParams({ nested: [{ header: 'Bearer abcdefgh12345678' }] }, 'p').flagged).toBe(true);
+    expect(readJsonParams({ password: 'x' }, 'p').flagged).toBe(true);
+    expect(readJsonParams({ api_key: 1 }, 'p').flagged).toBe(true);
+    expect(readJsonParams({ 'pa-ss-wo-rd': 1 }, 'p').flagged).toBe(true);
+    expect(readJsonParams({ row_count: 1 }, 'p').flagged).toBe(false);
+  });
+
+  test('deepFreeze freezes every level', () => {
+    const value = deepFreeze({ b: [1, { c: 'x' }], a: null });
     expect(Object.isFrozen(value.b[1])).toBe(true);
-    expect(canonicalJson(value)).toBe(expected);
-    expect(() => freezeCanonical({ a: Number.NaN })).toThrow(/finite/);
   });
 
   const action = sampleDraft('allowed').action!;
@@ -44,7 +68,7 @@ describe('canonical JSON fast paths give the same answers as the checked path', 
     { ...action, paramsHash: null },
     { ...action, redactedPaths: [1, 'x'] },
     Object.assign(Object.create(null), action),
-    freezeCanonical({ ...action, params: { z: [1, 2], a: 'é' } }),
+    deepFreeze({ ...action, params: { z: [1, 2], a: 'é' } }),
   ];
 
   test('audit entries hash as the SHA-256 of their canonical JSON, whatever their shape', () => {

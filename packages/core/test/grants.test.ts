@@ -1,7 +1,13 @@
 import { inspect } from 'node:util';
 import { createMemoryStore } from '@countersign/memory-store';
 import { describe, expect, test } from 'vitest';
-import type { AuditDraft, ConsumeGrantMatch, Grant, GrantRefusedError } from '../src/index.js';
+import {
+  type AuditDraft,
+  type ConsumeGrantMatch,
+  createCountersign,
+  type Grant,
+  type GrantRefusedError,
+} from '../src/index.js';
 import { CONTEXT, EXPORT, overrideStore, setup } from './helpers.js';
 
 describe('grants', () => {
@@ -278,5 +284,33 @@ describe('grants', () => {
       o.status === 'rejected' ? [(o.reason as GrantRefusedError).reason] : [],
     );
     expect(new Set(reasons)).toEqual(new Set(['consumed']));
+  });
+});
+
+describe('a store wrapped around the memory store', () => {
+  test('its own grant methods are called, not the memory store synchronous ones', async () => {
+    const inner = createMemoryStore();
+    let consumed = 0;
+    const store = {
+      ...inner,
+      consumeGrant: (...args: Parameters<typeof inner.consumeGrant>) => {
+        consumed += 1;
+        return inner.consumeGrant(...args);
+      },
+    };
+    const cs = createCountersign({
+      store,
+      policy: [{ id: 'ok', match: { action: 'db.read' }, effect: 'allow' }],
+    });
+    const action = {
+      name: 'db.read',
+      params: { table: 't' },
+      run: async (grant: { token: string }) => {
+        await cs.grants.consume(grant.token, { name: 'db.read', params: { table: 't' }, sessionId: 's' });
+        return 1;
+      },
+    };
+    await expect(cs.guard(action, { actor: 'agent:a', reason: 'a test', sessionId: 's' })).resolves.toBe(1);
+    expect(consumed).toBe(1);
   });
 });

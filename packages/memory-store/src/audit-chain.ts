@@ -3,6 +3,7 @@ import {
   type AuditDraft,
   type AuditEntry,
   type AuditHead,
+  IssuedGrantEntries,
   type Store,
   sealAuditEntries,
 } from '@countersign/core';
@@ -13,6 +14,8 @@ export class AuditChain {
   #entries: AuditEntry[] = [];
   #start = 0;
   #head: AuditHead | null = null;
+  /** So an outcome entry names the entry that issued its grant rather than repeating the action. */
+  readonly #issued = new IssuedGrantEntries();
   readonly #max: number;
 
   constructor(maxEntries: number) {
@@ -26,7 +29,7 @@ export class AuditChain {
   /** Synchronous, so nothing interleaves between reading the head and appending after it. */
   append(drafts: readonly AuditDraft[]): AuditEntry[] {
     if (drafts.length === 0) return [];
-    const sealed = sealAuditEntries(this.#head, drafts).map(freezeEntry);
+    const sealed = sealAuditEntries(this.#head, drafts, this.#issued).map(freezeEntry);
     for (const entry of sealed) this.#entries.push(entry);
     const last = sealed[sealed.length - 1]!;
     this.#head = { seq: last.seq, hash: last.hash };

@@ -1,5 +1,5 @@
 // Grants in memory: issued with their approval, consumed once by the matching call, revoked once, finished ones retired.
-import type { GrantRecord, Store } from '@countersign/core';
+import type { GrantRecord, Store, SyncStoreMethods } from '@countersign/core';
 import type { AuditChain } from './audit-chain.js';
 import { FinishedQueue } from './finished-queue.js';
 import { frozenRequest } from './frozen-copies.js';
@@ -65,6 +65,7 @@ export function grantMethods(
   requests: RequestRecords,
   chain: AuditChain,
   listeners: RequestListeners,
+  sync: Omit<SyncStoreMethods, 'owner'>,
 ): GrantMethods {
   const { byId, byTokenHash } = grants;
   return {
@@ -92,9 +93,7 @@ export function grantMethods(
     },
 
     async createGrant(grant, audit) {
-      grants.refuseDuplicate(grant);
-      grants.insert(grant);
-      chain.append(audit);
+      sync.createGrant(grant, audit);
     },
 
     async listUnrevokedGrants(query) {
@@ -111,6 +110,29 @@ export function grantMethods(
     },
 
     async consumeGrant(match, audit) {
+      return sync.consumeGrant(match, audit);
+    },
+
+    async revokeGrant(id, now, audit) {
+      return sync.revokeGrant(id, now, audit);
+    },
+  };
+}
+
+/**
+ * The grant writes, completing in place: core calls these directly (under `SYNC_STORE`) on the
+ * allow path, and the Store methods above are these behind a promise.
+ */
+export function syncGrantMethods(grants: GrantRecords, chain: AuditChain): Omit<SyncStoreMethods, 'owner'> {
+  const { byId, byTokenHash } = grants;
+  return {
+    createGrant(grant, audit) {
+      grants.refuseDuplicate(grant);
+      grants.insert(grant);
+      chain.append(audit);
+    },
+
+    consumeGrant(match, audit) {
       const id = byTokenHash.get(match.tokenHash);
       const grant = id === undefined ? undefined : byId.get(id);
       if (
@@ -129,7 +151,7 @@ export function grantMethods(
       return consumed;
     },
 
-    async revokeGrant(id, now, audit) {
+    revokeGrant(id, now, audit) {
       const revoked = grants.revoke(id, now);
       if (revoked !== null) chain.append(audit);
       return revoked;

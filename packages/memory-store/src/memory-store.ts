@@ -1,7 +1,7 @@
 // createMemoryStore(): the Store contract in this process's memory, composed of requests, grants, windows, audit.
-import type { Store } from '@countersign/core';
+import { type Store, SYNC_STORE } from '@countersign/core';
 import { AuditChain, auditMethods } from './audit-chain.js';
-import { GrantRecords, grantMethods } from './grants.js';
+import { GrantRecords, grantMethods, syncGrantMethods } from './grants.js';
 import { RequestListeners } from './listeners.js';
 import type { MemoryStoreOptions } from './options.js';
 import { RequestRecords, requestMethods } from './requests.js';
@@ -18,10 +18,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const grants = new GrantRecords(retention.maxFinishedGrants ?? 10_000);
   const chain = new AuditChain(retention.maxAuditEntries ?? Number.POSITIVE_INFINITY);
   const listeners = new RequestListeners();
-  return {
+  const sync = syncGrantMethods(grants, chain);
+  const store: Store = {
     name: 'memory',
     ...requestMethods(requests, chain, listeners),
-    ...grantMethods(grants, requests, chain, listeners),
+    ...grantMethods(grants, requests, chain, listeners, sync),
     ...reuseWindowMethods(chain),
     ...auditMethods(chain),
 
@@ -36,4 +37,6 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       listeners.clear();
     },
   };
+  // Grant writes that complete in place, for core's allow path (see SyncStoreMethods).
+  return Object.assign(store, { [SYNC_STORE]: { ...sync, owner: store } });
 }

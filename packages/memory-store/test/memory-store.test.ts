@@ -1,4 +1,4 @@
-import { sealAuditEntries } from '@countersign/core';
+import { SYNC_STORE, sealAuditEntries } from '@countersign/core';
 import { runStoreConformance, sampleDraft, sampleGrant, sampleRequest } from '@countersign/core/testing';
 import { describe, expect, test } from 'vitest';
 import { createMemoryStore } from '../src/index.js';
@@ -124,5 +124,15 @@ describe('memory store', () => {
       kept.map(({ seq: _s, prevHash: _p, hash: _h, ...d }) => d),
     );
     expect(resealed).toEqual(kept);
+  });
+});
+
+describe('synchronous grant writes (SYNC_STORE)', () => {
+  test('belong to this very store object, so a wrapper around it is never bypassed', () => {
+    const store = createMemoryStore();
+    const sync = (store as unknown as Record<symbol, { owner: unknown }>)[SYNC_STORE];
+    expect(sync?.owner).toBe(store);
+    const wrapped = { ...store };
+    expect((wrapped as unknown as Record<symbol, { owner: unknown }>)[SYNC_STORE]?.owner).not.toBe(wrapped);
   });
 });

@@ -1,6 +1,6 @@
 // countersign audit export: streams a PostgreSQL store's audit log as JSON lines or OCSF NDJSON.
 import { readAuditEntries, toOcsfEvent } from '@countersign/audit';
-import { type AuditEntry, canonicalJson } from '@countersign/core';
+import { AuditActions, type AuditEntry, canonicalJson } from '@countersign/core';
 import { createPostgresStore } from '@countersign/postgres-store';
 import { type CommandSpec, parseArgs, required, single } from '../args.js';
 import { ExitCode, inputError, usageError } from '../exit-codes.js';
@@ -56,7 +56,7 @@ export async function exportCommand(argv: readonly string[], io: Io): Promise<nu
   } catch (error) {
     throw usageError(describe(error).replace(/^\[countersign\] /, ''));
   }
-  const line = format === 'ocsf' ? ocsfLine : jsonLine;
+  const line = format === 'ocsf' ? ocsfLines() : jsonLine;
   const source = {
     entries: async (afterSeq: number, limit: number) => {
       try {
@@ -80,8 +80,10 @@ function jsonLine(entry: AuditEntry): string {
   return `${canonicalJson(entry)}\n`;
 }
 
-function ocsfLine(entry: AuditEntry): string {
-  return `${JSON.stringify(toOcsfEvent(entry))}\n`;
+/** OCSF lines for entries read in chain order: an outcome's action is its grant's entry's. */
+function ocsfLines(): (entry: AuditEntry) => string {
+  const actions = new AuditActions();
+  return (entry) => `${JSON.stringify(toOcsfEvent(entry, {}, actions.read(entry)))}\n`;
 }
 
 /** The URL without user, password or query: what errors may show. */

@@ -1,6 +1,6 @@
 // countersign audit show: a readable timeline of an exported log, or of one request in it.
 import { describeEntry } from '@countersign/audit';
-import type { AuditEntry } from '@countersign/core';
+import { AuditActions, type AuditEntry, type RedactedAction } from '@countersign/core';
 import { type CommandSpec, parseArgs, single } from '../args.js';
 import { ExitCode, inputError } from '../exit-codes.js';
 import { type Io, write } from '../io.js';
@@ -46,7 +46,10 @@ export async function showCommand(argv: readonly string[], io: Io): Promise<numb
       await write(io.stdout, `no entries for request ${requestId} in ${path}\n`);
     }
   }
-  for (const entry of shown) await write(io.stdout, `${timelineLine(entry)}\n`);
+  // Read in order over the whole log: an outcome's action is the one its grant's entry holds.
+  const reader = new AuditActions();
+  const actions = new Map(entries.map((entry) => [entry, reader.read(entry)]));
+  for (const entry of shown) await write(io.stdout, `${timelineLine(entry, actions.get(entry) ?? null)}\n`);
   if (!chain.ok) {
     await write(io.stdout, `WARNING: the chain is broken (entry ${chain.brokenAt}): ${chain.problem}\n`);
     return ExitCode.Failed;
@@ -55,9 +58,9 @@ export async function showCommand(argv: readonly string[], io: Io): Promise<numb
 }
 
 /** `#seq  time  type  sentence`, columns aligned for the common widths. */
-export function timelineLine(entry: AuditEntry): string {
+export function timelineLine(entry: AuditEntry, action: RedactedAction | null = entry.action): string {
   const time = Number.isFinite(entry.at) ? new Date(entry.at).toISOString() : String(entry.at);
-  return `#${String(entry.seq).padEnd(5)} ${time}  ${entry.type.padEnd(15)} ${describeEntry(entry)}`;
+  return `#${String(entry.seq).padEnd(5)} ${time}  ${entry.type.padEnd(15)} ${describeEntry(entry, action)}`;
 }
 
 /** Entries with at least the members the timeline reads; anything else is an input error naming its line. */

@@ -60,14 +60,36 @@ export interface ListRequestsQuery {
 }
 
 /**
+ * An optional capability beside {@link Store}, not part of it: a store in this process whose grant
+ * writes complete synchronously (the memory store) may put these under {@link SYNC_STORE}. Core then
+ * calls them in place of the methods of the same name, without a promise between the steps of an
+ * allowed call. Each MUST behave exactly as its promise-returning twin (the same atomic step, the same
+ * result), returning or throwing synchronously. Stores that do not have it are used as before.
+ */
+export interface SyncStoreMethods {
+  /**
+   * The store object these belong to. Core uses them only when its store is this very object, so
+   * a wrapper around the store (a spread with other methods, a proxy) is never bypassed.
+   */
+  readonly owner: Store;
+  createGrant(grant: GrantRecord, audit: readonly AuditDraft[]): void;
+  consumeGrant(match: ConsumeGrantMatch, audit: readonly AuditDraft[]): GrantRecord | null;
+  revokeGrant(id: string, now: number, audit: readonly AuditDraft[]): GrantRecord | null;
+}
+
+/** Where a store keeps its {@link SyncStoreMethods}; `Symbol.for`, so two copies of core agree on it. */
+export const SYNC_STORE: unique symbol = Symbol.for('countersign.syncStore');
+
+/**
  * Where countersign keeps requests, grants and the audit chain. Core validates everything a
  * store returns, so a store only has to be atomic where this contract says MUST.
  *
  * Every method that takes `audit` drafts MUST write them in the same atomic step as the change
  * they describe: either both land or neither does. The simplest store chains them in that step
- * with `sealAuditEntries(head, drafts)` from `@countersign/core` against the head read inside
- * it. A store MAY instead record the drafts durably in that step and chain (seal) them later, in
- * batches, as long as: every recorded draft is chained exactly once, in one total order; the
+ * with `sealAuditEntries(head, drafts, issued)` from `@countersign/core` against the head read inside
+ * it (`issued`, an `IssuedGrantEntries` kept per chain, is optional: with it, an outcome entry names the
+ * entry that issued its grant instead of repeating the action). A store MAY instead record the
+ * drafts durably in that step and chain (seal) them later, in batches, as long as: every recorded draft is chained exactly once, in one total order; the
  * drafts of one write stay consecutive and in the order given; a write that starts after
  * another resolved is chained after it; and {@link readAudit} and {@link auditHead} include
  * every entry whose write resolved before they were called (sealing first if need be). Until

@@ -1,10 +1,11 @@
 // grants.consume(): the resource side accepting a grant token once, for exactly its call.
 
 import { GrantRefusal, GrantRefusedError, ValidationError } from '../lib/errors.js';
-import { fingerprintAction } from '../lib/fingerprint.js';
+import { identityJson } from '../lib/fingerprint.js';
 import { sha256Hex } from '../lib/ids.js';
-import { copyJsonParams, readMembers } from '../lib/input.js';
-import { emptyDraft } from '../model/audit.js';
+import { readMembers } from '../lib/input.js';
+import { readJsonParams } from '../lib/params-walk.js';
+import { type AuditDraft, emptyDraft } from '../model/audit.js';
 import type { GrantCheck, GrantRecord } from '../model/grants.js';
 import { GRANT_CHECK_KEYS, grantCheckSchema, parseInput, plainGrantCheck } from '../model/schemas.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -20,44 +21,71 @@ export async function consumeGrant(runtime: Runtime, token: string, check: Grant
   }
   const members = readMembers(check, GRANT_CHECK_KEYS, 'grant check');
   const parsed = plainGrantCheck(members) ?? parseInput(grantCheckSchema, members, 'grant check');
-  const fingerprint = fingerprintAction({
-    name: parsed.name,
-    resource: parsed.resource ?? null,
-    params: copyJsonParams(parsed.params, 'grant check'),
-  });
-  const tokenHash = sha256Hex(token);
-  // A grant this process issued and is running needs no read: its record is here.
-  const live = runtime.liveGrants.get(tokenHash);
+  const read = readJsonParams(parsed.params, 'grant check');
+  const identity = identityJson(parsed.name, parsed.resource ?? null, read.json);
+  // A grant this process issued and is running is found by its token, and needs no read: its
+  // record is here. The same call writes the same text, so its fingerprint needs no hash either.
+  const live = runtime.liveGrants.get(token);
+  const tokenHash = live !== undefined ? live.record.tokenHash : sha256Hex(token);
+  const fingerprint =
+    live !== undefined && live.identity === identity ? live.record.fingerprint : sha256Hex(identity);
   const known = live !== undefined ? live.record : await runtime.loadGrant(tokenHash);
   const now = runtime.now();
-  const draft = (type: 'consumed' | 'consume_refused', detail: string | null) => ({
-    ...emptyDraft(type, now),
-    requestId: known?.requestId ?? null,
-    grantId: known?.id ?? null,
-    actor: known?.actor ?? null,
-    sessionId: parsed.sessionId,
-    fingerprint,
-    ruleId: known?.ruleId ?? null,
-    detail,
-    consumedAt: type === 'consumed' ? now : null,
-  });
   if (known !== null) {
     // Through the process running the grant, the consumption is recorded on the entry that ends it.
-    const consumed = live === undefined ? [draft('consumed', null)] : [];
+    const consumed =
+      live === undefined ? [consumeDraft('consumed', now, known, parsed.sessionId, fingerprint, null)] : [];
     const match = { tokenHash, fingerprint, sessionId: parsed.sessionId, now };
-    const attempt = runtime.call('consumeGrant', () => runtime.store.consumeGrant(match, consumed));
-    const result = await (live === undefined ? attempt : live.track(attempt, now));
-    if (result !== null) {
-      if (live === undefined) runtime.emit(consumed, null);
-      return checkGrant(result);
+    const { sync } = runtime;
+    if (live !== undefined && sync !== null) {
+      // In place: the grant's end sees the consumption at once, with nothing in flight to wait for.
+      let result: GrantRecord | null;
+      try {
+        result = runtime.callSync('consumeGrant', () => sync.consumeGrant(match, []));
+      } catch (error) {
+        live.uncertain = true;
+        throw error;
+      }
+      if (result !== null) {
+        live.consumedAt = now;
+        return checkGrant(result);
+      }
+    } else {
+      const attempt = runtime.call('consumeGrant', () => runtime.store.consumeGrant(match, consumed));
+      const result = await (live === undefined ? attempt : live.track(attempt, now));
+      if (result !== null) {
+        if (live === undefined) runtime.emit(consumed, null);
+        return checkGrant(result);
+      }
     }
   }
   // Re-read: a racer may have consumed it between our read and our attempt.
   const latest = known === null ? null : await runtime.loadGrant(tokenHash);
   const reason = refusalReason(latest, fingerprint, parsed.sessionId, now);
-  const refused = [draft('consume_refused', reason)];
+  const refused = [consumeDraft('consume_refused', now, known, parsed.sessionId, fingerprint, reason)];
   await runtime.append(refused, null);
   throw new GrantRefusedError(reason, known?.id ?? null);
+}
+
+function consumeDraft(
+  type: 'consumed' | 'consume_refused',
+  now: number,
+  known: GrantRecord | null,
+  sessionId: string,
+  fingerprint: string,
+  detail: string | null,
+): AuditDraft {
+  return {
+    ...emptyDraft(type, now),
+    requestId: known?.requestId ?? null,
+    grantId: known?.id ?? null,
+    actor: known?.actor ?? null,
+    sessionId,
+    fingerprint,
+    ruleId: known?.ruleId ?? null,
+    detail,
+    consumedAt: type === 'consumed' ? now : null,
+  };
 }
 
 function refusalReason(

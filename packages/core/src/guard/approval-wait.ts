@@ -1,6 +1,5 @@
 // The wait for a decision: looks at the request until it is decided, then runs or reports.
 
-import { forgetCanonicalJson } from '../lib/canonical-json.js';
 import {
   AlreadyStartedError,
   ApprovalCancelledError,
@@ -108,7 +107,6 @@ export class ApprovalWait implements Waiter, Sleeper {
         const again = this.#state === 'looking-again';
         this.#state = 'paused';
         if (step.pauseMs <= 0 || again) return this.#look();
-        forgetCanonicalJson(this.prepared.action);
         this.runtime.alarm.set(this, step.pauseMs);
       })
       // Whatever fails, the step or what follows it, ends the wait: the guard never hangs.

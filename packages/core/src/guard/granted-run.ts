@@ -1,6 +1,5 @@
 // Running with a grant: issue it, run the action once, revoke it in finally, record the outcome.
 
-import { forgetCanonicalJson } from '../lib/canonical-json.js';
 import { AlreadyStartedError, CorruptRecordError, OutcomeNotRecordedError } from '../lib/errors.js';
 import { newGrantId, newGrantToken, sha256Hex } from '../lib/ids.js';
 import { errorText } from '../lib/redact.js';
@@ -10,6 +9,7 @@ import type { Prepared } from '../model/call.js';
 import { createGrantHandle, type GrantRecord } from '../model/grants.js';
 import type { LiveGrant } from '../runtime/live-grants.js';
 import type { RunExtras, Runtime } from '../runtime/runtime.js';
+import { checkGrant } from '../runtime/stored-records.js';
 import { subjectDraft } from './prepared-call.js';
 
 export async function runGranted(
@@ -34,11 +34,12 @@ export async function runGranted(
     consumedAt: null,
     revokedAt: null,
   };
-  const detail = `grant expires ${new Date(record.expiresAt).toISOString()}`;
+  // When it expires, as a number: formatting a date costs more than the rest of the entry.
+  const detail = `grant expires at ${record.expiresAt}`;
   const drafts: AuditDraft[] = [
     request
       ? runtime.draft('granted', request, { grantId: record.id, detail })
-      : { ...subjectDraft(runtime, 'allowed', prepared, ruleId), grantId: record.id, detail },
+      : subjectDraft(runtime, 'allowed', prepared, ruleId, { grantId: record.id, detail, consumedAt: null }),
   ];
   if (request) {
     // Claiming the approval is the compare-and-set that makes its action run at most once.
@@ -54,11 +55,12 @@ export async function runGranted(
     }
     request = claimed;
   } else {
-    await runtime.call('createGrant', () => runtime.store.createGrant(record, drafts));
+    const creating = runtime.createGrant(record, drafts);
+    if (creating !== null) await creating;
     runtime.emit(drafts, null);
   }
 
-  const live = runtime.liveGrants.open(record);
+  const live = runtime.liveGrants.open(record, token, prepared.identity);
   const lifetime = grantLifetime(runtime, record.expiresAt);
   const onAbort = () => lifetime.end('aborted by the caller');
   prepared.signal?.addEventListener('abort', onAbort);
@@ -83,9 +85,11 @@ export async function runGranted(
 
   // What the action's own error may quote of its credentials is scrubbed before any record sees it.
   const secrets = extras?.secrets ?? [];
-  const recordError = await recordOutcome(runtime, prepared, live, request, ruleId, failure, secrets);
-  // This call writes no more entries with its action.
-  forgetCanonicalJson(prepared.action);
+  const recorded =
+    request === null && runtime.sync !== null && !live.busy
+      ? recordAllowedOutcome(runtime, prepared, live, ruleId, failure, secrets)
+      : recordOutcome(runtime, prepared, live, request, ruleId, failure, secrets);
+  const recordError = recorded instanceof Promise ? await recorded : recorded.error;
   // The action's own error is the cause: it is what the caller must know first.
   if (recordError !== null) {
     throw new OutcomeNotRecordedError(
@@ -126,6 +130,45 @@ function grantLifetime(runtime: Runtime, expiresAt: number) {
     return controller.signal;
   };
   return { end, signal };
+}
+
+/**
+ * {@link recordOutcome} for an allowed call on a store with synchronous grant writes, when no
+ * consumption is in flight: the same entry, revoked in the same step, with no promise unless the
+ * grant was revoked already (a sweeper got there first) and the entry is appended on its own.
+ */
+function recordAllowedOutcome(
+  runtime: Runtime,
+  prepared: Prepared,
+  live: LiveGrant,
+  ruleId: string,
+  failure: { error: unknown } | null,
+  secrets: readonly string[],
+): { error: unknown } | Promise<unknown> {
+  const { record } = live;
+  runtime.liveGrants.close(live);
+  const drafts = [
+    subjectDraft(runtime, failure ? 'failed' : 'executed', prepared, ruleId, {
+      grantId: record.id,
+      consumedAt: live.consumedAt,
+      detail: failure ? errorText(failure.error, secrets) : null,
+    }),
+  ];
+  try {
+    const revoked = runtime.callSync('revokeGrant', () =>
+      runtime.sync!.revokeGrant(record.id, runtime.now(), drafts),
+    );
+    if (revoked === null)
+      return runtime.append(drafts, null).then(
+        () => null,
+        (error: unknown) => error,
+      );
+    checkGrant(revoked);
+    runtime.emit(drafts, null);
+    return { error: null };
+  } catch (error) {
+    return { error };
+  }
 }
 
 /**

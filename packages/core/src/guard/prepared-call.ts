@@ -1,12 +1,12 @@
 // A call's checked input: validated, copied once, fingerprinted and redacted before anything else.
 
-import { freezeCanonical, NotJsonError } from '../lib/canonical-json.js';
 import { parseDuration } from '../lib/duration.js';
 import { ValidationError } from '../lib/errors.js';
-import { hashAction } from '../lib/fingerprint.js';
-import { copyJsonParams, readMembers } from '../lib/input.js';
+import { hashIdentity } from '../lib/fingerprint.js';
+import { readMembers } from '../lib/input.js';
+import { readJsonParams } from '../lib/params-walk.js';
 import { scrubText } from '../lib/redact.js';
-import { type AuditDraft, emptyDraft } from '../model/audit.js';
+import type { AuditDraft } from '../model/audit.js';
 import type { GuardAction, GuardContext, Mode, Prepared } from '../model/call.js';
 import type { Grant } from '../model/grants.js';
 import {
@@ -49,36 +49,35 @@ export function prepare(
     ...parseInput(guardActionSchema, actionIn, 'action'),
     ...parseInput(guardContextSchema, contextIn, 'guard context'),
   };
-  const params = copyJsonParams(input.params, 'action params');
+  // One walk: the checked copy, its canonical JSON (size, both hashes) and what redaction must see.
+  const read = readJsonParams(input.params, 'action params');
   const resource = input.resource ?? null;
-  let hashes: ReturnType<typeof hashAction>;
-  try {
-    hashes = hashAction({ name: input.name, resource, params });
-  } catch (error) {
-    if (error instanceof NotJsonError)
-      throw new ValidationError('action params', [`params${error.path} ${error.problem}`]);
-    throw error;
-  }
-  const size = Buffer.byteLength(JSON.stringify(params));
+  const hashes = hashIdentity(input.name, resource, read.json);
+  const size = Buffer.byteLength(read.json);
   if (size > runtime.options.maxParamsBytes) {
     throw new ValidationError('action params', [
       `${size} bytes exceeds maxParamsBytes (${runtime.options.maxParamsBytes})`,
     ]);
   }
-  const redacted = runtime.options.redactor(params);
+  const { params } = read;
+  // Nothing flagged and no paths to redact: the redactor would return the params unchanged.
+  const redacted =
+    read.flagged || runtime.options.redactsPaths
+      ? runtime.options.redactor(params)
+      : { params, redactedPaths: NONE };
   return {
     name: input.name,
     resource,
     params,
     fingerprint: hashes.fingerprint,
-    // Frozen: every audit entry of this call carries it, and it serialises once for all of them.
-    action: freezeCanonical({
+    identity: { text: hashes.identity, fingerprint: hashes.fingerprint },
+    action: {
       name: input.name,
       resource: resource === null ? null : scrubText(resource),
       params: redacted.params,
       paramsHash: hashes.paramsHash,
       redactedPaths: redacted.redactedPaths.length === 0 ? NONE : redacted.redactedPaths,
-    }),
+    },
     actor: input.actor,
     onBehalfOf: input.onBehalfOf ?? null,
     sessionId: input.sessionId,
@@ -94,14 +93,22 @@ export function prepare(
   };
 }
 
+/**
+ * The audit draft for a step of a call without a request: who, what, why and the rule, and the
+ * grant a step issues or ends. One literal, no spread: the allow path writes two of these a call.
+ */
 export function subjectDraft(
   runtime: Runtime,
   type: AuditDraft['type'],
   prepared: Prepared,
   ruleId: string,
+  grant: { grantId: string; detail: string | null; consumedAt: number | null } | null = null,
 ): AuditDraft {
   return {
-    ...emptyDraft(type, runtime.now()),
+    type,
+    at: runtime.now(),
+    requestId: null,
+    grantId: grant === null ? null : grant.grantId,
     actor: prepared.actor,
     onBehalfOf: prepared.onBehalfOf,
     sessionId: prepared.sessionId,
@@ -109,6 +116,14 @@ export function subjectDraft(
     fingerprint: prepared.fingerprint,
     ruleId,
     reason: prepared.reason,
+    approver: null,
+    outcome: null,
+    comment: null,
+    via: null,
+    detail: grant === null ? null : grant.detail,
+    consumedAt: grant === null ? null : grant.consumedAt,
+    formatVersion: 2,
+    grantEntry: null,
   };
 }
 

@@ -1,5 +1,6 @@
 // Opening a request: re-attach by id, key or identical pending call, or create one within the cap.
 
+import { deepFreeze } from '../lib/canonical-json.js';
 import {
   IdempotencyConflictError,
   NoEligibleApproversError,
@@ -82,7 +83,8 @@ async function createRequest(
     version: 1,
     status: 'pending',
     fingerprint: prepared.fingerprint,
-    action: prepared.action,
+    // Frozen: the store may keep it as it is rather than copy it, for as long as the request waits.
+    action: deepFreeze(prepared.action),
     actor: prepared.actor,
     onBehalfOf,
     reason: prepared.reason,

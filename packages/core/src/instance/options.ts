@@ -279,6 +279,7 @@ function resolve(raw: CountersignOptions): ResolvedOptions {
     policy,
     eligible,
     redactor: createRedactor(options.redact),
+    redactsPaths: (options.redact?.length ?? 0) > 0,
     clock: options.clock ?? systemClock,
     requestTtlMs: parseDuration(options.requestTtl ?? '15m') ?? 900_000,
     grantTtlMs: parseDuration(options.grantTtl ?? '60s') ?? 60_000,

@@ -18,19 +18,12 @@ const NOT_JSON = Symbol('not JSON');
 const PLAIN_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 /** Deeper than this, the fast path gives up and the checked path looks for a cycle. */
 const FAST_DEPTH = 256;
-const FLATTEN = /^/;
-/** Canonical JSON of deep-frozen values: they can no longer change. */
-const frozenJson = new WeakMap<object, string>();
 
 /**
  * RFC 8785 (JCS) canonical JSON. ECMAScript's number and string serialisation is the one
  * JCS specifies, so only key order and the refusal of non-JSON values need doing here.
  */
 export function canonicalJson(value: unknown): string {
-  if (typeof value === 'object' && value !== null) {
-    const cached = frozenJson.get(value);
-    if (cached !== undefined) return cached;
-  }
   try {
     return fast(value, 0);
   } catch (error) {
@@ -39,44 +32,17 @@ export function canonicalJson(value: unknown): string {
   return checked(value, '', new Set());
 }
 
-/** The canonical JSON remembered for `value`, if it still is. */
-export function cachedCanonicalJson(value: object): string | undefined {
-  return frozenJson.get(value);
-}
-
-/** Remembers the canonical JSON of a value the caller knows to be deep-frozen. */
-export function rememberCanonicalJson(value: object, json: string): void {
-  frozenJson.set(value, json);
-}
-
 /**
- * Forgets it while nothing is about to serialise `value`: an action's JSON (~0.2 KB) is wanted
- * only by the audit entries written in a burst of steps, and its request can wait for hours.
+ * Deep-freezes plain JSON data core built itself, so a store that keeps it can share it rather
+ * than copy it (a pending request's action), and nothing can change it under a record.
  */
-export function forgetCanonicalJson(value: object): void {
-  frozenJson.delete(value);
-}
-
-/**
- * Deep-freezes a plain JSON value that core built itself and remembers its canonical JSON, so
- * the audit entries that repeat it (every step of one call) serialise it once. Throws as
- * {@link canonicalJson} does for a value that is not JSON.
- */
-export function freezeCanonical<T extends object>(value: T): T {
-  const json = canonicalJson(value);
-  // Built with +=, the JSON is a rope of ~25 cons cells; a regexp flattens it in place (~1 KB -> ~0.2 KB).
-  FLATTEN.test(json);
-  deepFreeze(value);
-  rememberCanonicalJson(value, json);
-  return value;
-}
-
-function deepFreeze(value: object): void {
-  if (Object.isFrozen(value)) return;
+export function deepFreeze<T extends object>(value: T): T {
+  if (Object.isFrozen(value)) return value;
   Object.freeze(value);
   for (const child of Object.values(value)) {
     if (typeof child === 'object' && child !== null) deepFreeze(child);
   }
+  return value;
 }
 
 /** `JSON.stringify(text)`, about twice as fast for the identifiers and hashes audit entries hold. */

@@ -1,5 +1,5 @@
 // The action fingerprint: SHA-256 over the canonical JSON of name, resource and params.
-import { canonicalJson, type JsonObject } from './canonical-json.js';
+import { canonicalJson, type JsonObject, quote } from './canonical-json.js';
 import { sha256Hex } from './ids.js';
 
 /** What a fingerprint binds: the action's name, the resource it touches and its exact params. */
@@ -14,21 +14,25 @@ export interface ActionHashes {
   fingerprint: string;
   /** SHA-256 of the canonical JSON of `params` alone, so auditors can match redacted params. */
   paramsHash: string;
+  /** The canonical JSON the fingerprint is the hash of: equal text, equal call, no hash needed. */
+  identity: string;
 }
 
 export function hashAction(action: ActionIdentity): ActionHashes {
-  const params = canonicalJson(action.params);
-  return { fingerprint: fingerprintOf(action, params), paramsHash: sha256Hex(params) };
+  return hashIdentity(action.name, action.resource, canonicalJson(action.params));
+}
+
+/** {@link hashAction} for params already written as canonical JSON. */
+export function hashIdentity(name: string, resource: string | null, paramsJson: string): ActionHashes {
+  const identity = identityJson(name, resource, paramsJson);
+  return { fingerprint: sha256Hex(identity), paramsHash: sha256Hex(paramsJson), identity };
 }
 
 export function fingerprintAction(action: ActionIdentity): string {
-  return fingerprintOf(action, canonicalJson(action.params));
+  return sha256Hex(identityJson(action.name, action.resource, canonicalJson(action.params)));
 }
 
-function fingerprintOf(action: ActionIdentity, canonicalParams: string): string {
-  // Keys written in RFC 8785 order (name < params < resource) so params are serialised once.
-  const resource = action.resource === null ? 'null' : JSON.stringify(action.resource);
-  return sha256Hex(
-    `{"name":${JSON.stringify(action.name)},"params":${canonicalParams},"resource":${resource}}`,
-  );
+/** Keys written in RFC 8785 order (name < params < resource), so params are serialised once. */
+export function identityJson(name: string, resource: string | null, paramsJson: string): string {
+  return `{"name":${quote(name)},"params":${paramsJson},"resource":${resource === null ? 'null' : quote(resource)}}`;
 }

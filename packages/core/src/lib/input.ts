@@ -1,16 +1,11 @@
 // Reading untrusted arguments: one read per member, unknown keys refused, hostile values contained.
 import type { JsonObject } from './canonical-json.js';
 import { ConfigError, isCountersignError, ValidationError } from './errors.js';
+import { describeType, readJsonParams } from './params-walk.js';
 
-/** Deepest nesting accepted in params; deeper input is refused before anything walks it. */
-export const MAX_PARAMS_DEPTH = 64;
-/** Most values (objects, arrays and scalars) accepted in one params object. */
-export const MAX_PARAMS_VALUES = 100_000;
+export { describeType, MAX_PARAMS_DEPTH, MAX_PARAMS_VALUES } from './params-walk.js';
 
 type Kind = 'input' | 'config';
-
-/** A surrogate not paired with its other half: `\p{Cs}` matches only those under the `u` flag. */
-const LONE_SURROGATE = /\p{Cs}/u;
 
 function fail(kind: Kind, what: string, issues: string[]): never {
   if (kind === 'config') throw new ConfigError(`invalid ${what}: ${issues.join('; ')}`);
@@ -126,164 +121,9 @@ function readMembersOf(
 }
 
 /**
- * Params as plain JSON, copied: every object a fresh plain object, every string well-formed, at
- * most {@link MAX_PARAMS_DEPTH} deep and {@link MAX_PARAMS_VALUES} values. Walks with its own
- * stack, never recursion, so no input can overflow the call stack. A member named `__proto__` is
- * refused: copies made by ordinary assignment would silently drop it while the fingerprint bound it.
+ * Params as plain JSON, copied (see {@link readJsonParams}, which also writes their canonical JSON).
  * `root` names the value in messages (`params.rows[2]`).
  */
 export function copyJsonParams(params: unknown, what: string, root = 'params'): JsonObject {
-  // Where the walk is reading: a getter or proxy trap that throws is named by its path.
-  let at = root;
-  const problem = (path: string, text: string): never => {
-    throw new ValidationError(what, [`${path} ${text}`]);
-  };
-  const reading = (path: string): void => {
-    at = path;
-  };
-  try {
-    return copyJson(params, root, problem, reading);
-  } catch (error) {
-    if (isCountersignError(error)) throw error;
-    threw('input', what, at, error);
-  }
-}
-
-type Problem = (path: string, text: string) => never;
-
-function copyJson(
-  params: unknown,
-  rootPath: string,
-  problem: Problem,
-  reading: (path: string) => void,
-): JsonObject {
-  if (params === undefined) return {};
-  if (!isObjectLike(params) || Array.isArray(params)) {
-    problem(rootPath, `must be a plain object, not ${describeType(params)}`);
-  }
-  if (!isPlainPrototype(params))
-    problem(rootPath, `must be a plain object, not a ${constructorName(params)}`);
-  const root: JsonObject = {};
-  let values = 0;
-  type Frame = {
-    source: object;
-    target: JsonObject | unknown[];
-    path: string;
-    depth: number;
-    parent: Frame | null;
-  };
-  const stack: Frame[] = [{ source: params, target: root, path: rootPath, depth: 1, parent: null }];
-  while (stack.length > 0) {
-    const frame = stack.pop()!;
-    const { source, target, path, depth } = frame;
-    if (depth > MAX_PARAMS_DEPTH) problem(path, `is nested deeper than ${MAX_PARAMS_DEPTH} levels`);
-    const children: Frame[] = [];
-    for (const [key, child] of ownEntries(source, path, problem, reading)) {
-      if (++values > MAX_PARAMS_VALUES) problem(rootPath, `holds more than ${MAX_PARAMS_VALUES} values`);
-      const childPath = Array.isArray(target) ? `${path}[${key}]` : `${path}.${key}`;
-      reading(childPath);
-      const copied = copyScalar(child, childPath, problem);
-      if (copied !== NESTED) {
-        assign(target, key, copied);
-        continue;
-      }
-      const nested = child as object;
-      // Shared objects (a DAG) are copied each time; only an object inside itself is refused.
-      for (let up: Frame | null = frame; up !== null; up = up.parent) {
-        if (up.source === nested) problem(childPath, 'is circular');
-      }
-      const fresh: JsonObject | unknown[] = Array.isArray(nested) ? [] : {};
-      assign(target, key, fresh);
-      children.push({ source: nested, target: fresh, path: childPath, depth: depth + 1, parent: frame });
-    }
-    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
-  }
-  return root;
-}
-
-const NESTED = Symbol('nested');
-
-function copyScalar(value: unknown, path: string, problem: Problem): unknown {
-  switch (typeof value) {
-    case 'string':
-      if (LONE_SURROGATE.test(value)) problem(path, 'contains a lone surrogate, which is not valid Unicode');
-      return value;
-    case 'boolean':
-      return value;
-    case 'number':
-      if (!Number.isFinite(value)) problem(path, 'is not a finite number');
-      return value;
-    case 'object':
-      if (value === null) return null;
-      if (Array.isArray(value)) return NESTED;
-      if (isPlainPrototype(value)) return NESTED;
-      return problem(path, `is a ${constructorName(value)}, not plain JSON`);
-    default:
-      return problem(path, `is a ${typeof value}, which JSON cannot carry`);
-  }
-}
-
-function ownEntries(
-  source: object,
-  path: string,
-  problem: Problem,
-  reading: (path: string) => void,
-): [string, unknown][] {
-  const entries: [string, unknown][] = [];
-  reading(path);
-  if (Array.isArray(source)) {
-    const length = source.length;
-    for (let i = 0; i < length; i++) {
-      reading(`${path}[${i}]`);
-      if (!Object.hasOwn(source, i)) problem(`${path}[${i}]`, 'is a hole in a sparse array');
-      entries.push([String(i), source[i]]);
-    }
-    return entries;
-  }
-  if (Object.getOwnPropertySymbols(source).length > 0)
-    problem(path, 'has a symbol key, which JSON cannot carry');
-  // Own enumerable string keys, each value read once (what JSON.stringify would see).
-  for (const name of Object.keys(source)) {
-    if (name === '__proto__') {
-      problem(`${path}.__proto__`, 'is not allowed: rename the member (it cannot be shown and bound alike)');
-    }
-    if (LONE_SURROGATE.test(name))
-      problem(path, 'has a key with a lone surrogate, which is not valid Unicode');
-    reading(`${path}.${name}`);
-    const value = (source as Record<string, unknown>)[name];
-    if (value === undefined) problem(`${path}.${name}`, 'is undefined; leave the member out instead');
-    entries.push([name, value]);
-  }
-  reading(path);
-  return entries;
-}
-
-function assign(target: JsonObject | unknown[], key: string, value: unknown): void {
-  if (Array.isArray(target)) target[Number(key)] = value;
-  else target[key] = value as JsonObject[string];
-}
-
-function isObjectLike(value: unknown): value is object {
-  return typeof value === 'object' && value !== null;
-}
-
-function isPlainPrototype(value: object): boolean {
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-function constructorName(value: object): string {
-  try {
-    const proto = Object.getPrototypeOf(value);
-    const name = proto?.constructor?.name;
-    return typeof name === 'string' && name !== '' ? name : 'non-plain object';
-  } catch {
-    return 'non-plain object';
-  }
-}
-
-export function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
+  return readJsonParams(params, what, root).params;
 }

@@ -19,6 +19,8 @@ export interface SecretShape {
   min: number;
   /** Substrings every match holds one of: text with none of them is not searched at all. */
   hints?: readonly string[];
+  /** For a shape without `hints`: words every match holds in some case, read only by the prefilter. */
+  anyCase?: readonly string[];
 }
 
 /** A value as free text writes it: quoted, or up to whitespace or a separator. */
@@ -55,9 +57,14 @@ export const SECRET_SHAPES: readonly SecretShape[] = [
     kind: 'github-token',
     pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})/g,
     min: 34,
-    hints: ['gh', 'github_pat_'],
+    hints: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
   },
-  { kind: 'bearer', pattern: /\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, min: 14 },
+  {
+    kind: 'bearer',
+    pattern: /\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
+    min: 14,
+    anyCase: ['bearer', 'basic'],
+  },
   { kind: 'url-credentials', pattern: /(?<=\/\/)[^/\s:@]+:[^/\s@]+(?=@)/g, min: 6, hints: ['@'] },
   {
     kind: 'stripe-key',
@@ -120,6 +127,35 @@ const SHAPES_FITTING: readonly (readonly SecretShape[])[] = Array.from({ length:
   SECRET_SHAPES.filter((shape) => shape.min <= length),
 );
 
+/**
+ * Text that holds none of any shape's hints (compared without case, a superset of what each shape's
+ * own check finds) holds no secret shape: one test instead of one per shape.
+ */
+const PREFILTER = new RegExp(
+  [...new Set(SECRET_SHAPES.flatMap((shape) => shape.hints ?? shape.anyCase ?? ['']))]
+    .map((hint) => hint.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&'))
+    .join('|'),
+  'i',
+);
+
+/** Whether `text` may hold a secret shape; when false, {@link scrubText} returns it unchanged. */
+export function mayHoldSecret(text: string): boolean {
+  return text.length >= SHORTEST_SEARCHED && PREFILTER.test(text);
+}
+
+/** A key without separators that holds none of these cannot name a secret ({@link isSecretKey}). */
+const KEY_HINT = /pass|pwd|secret|token|key|auth|cookie|credential|connection/i;
+const ALPHANUMERIC = /^[A-Za-z0-9]*$/;
+
+/**
+ * Whether redaction must look at a params key: it may name a secret (its value is then replaced)
+ * or hold a secret shape itself. False only when neither can be.
+ */
+export function mayBeSecretKey(key: string): boolean {
+  if (ALPHANUMERIC.test(key) ? KEY_HINT.test(key) : isSecretKey(key)) return true;
+  return mayHoldSecret(key);
+}
+
 /** Key names whose values are secrets whatever they look like (compared without case or separators). */
 const SECRET_KEYS = new Set([
   'password',
@@ -175,7 +211,7 @@ function isSecretKey(key: string): boolean {
 
 /** Replaces every secret-shaped substring with `[REDACTED:<kind>]`. */
 export function scrubText(text: string): string {
-  if (text.length < SHORTEST_SEARCHED) return text;
+  if (!mayHoldSecret(text)) return text;
   let out = text;
   for (const shape of SHAPES_FITTING[text.length] ?? SECRET_SHAPES) {
     if (mayHold(out, shape.hints)) out = scrubShape(out, shape);

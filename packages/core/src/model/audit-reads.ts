@@ -2,7 +2,9 @@
 
 import { CorruptRecordError } from '../lib/errors.js';
 import { isPlainObject } from '../lib/record-shape.js';
+import type { RedactedAction } from './approval.js';
 import { type AuditEntry, type AuditHead, isPlainAuditEntry } from './audit.js';
+import { isOutcome } from './audit-rules.js';
 import { checkList, checkStored } from './record-checks.js';
 
 const HASH = /^[0-9a-f]{64}$/;
@@ -52,4 +54,34 @@ function auditPageOf(raw: unknown, afterSeq: number, limit: number): AuditEntry[
 /** A page for the verifier, which reports a malformed entry itself, with its seq: only the list is checked. */
 export function auditPageList(raw: unknown): AuditEntry[] {
   return checkList(raw, 'readAudit') as AuditEntry[];
+}
+
+/**
+ * The action each entry of a log is about, read in chain order: an entry's own `action`, or, for an
+ * outcome that names the entry that issued its grant (`grantEntry`), that entry's. Remembers the
+ * action of each grant-issuing entry until its grant's outcome, at most `max` (oldest forgotten).
+ * An outcome whose grant's entry was pruned away, or not read through this reader, reads as null.
+ */
+export class AuditActions {
+  readonly #byGrant = new Map<string, { seq: number; action: RedactedAction }>();
+  readonly #max: number;
+
+  constructor(max = 100_000) {
+    this.#max = max;
+  }
+
+  read(entry: AuditEntry): RedactedAction | null {
+    const { grantId } = entry;
+    if (grantId === null) return entry.action;
+    if ((entry.type === 'allowed' || entry.type === 'granted') && entry.action !== null) {
+      if (this.#byGrant.size >= this.#max) this.#byGrant.delete(this.#byGrant.keys().next().value!);
+      this.#byGrant.set(grantId, { seq: entry.seq, action: entry.action });
+      return entry.action;
+    }
+    if (!isOutcome(entry.type)) return entry.action;
+    const issued = this.#byGrant.get(grantId);
+    this.#byGrant.delete(grantId);
+    if (entry.grantEntry == null) return entry.action;
+    return issued !== undefined && issued.seq === entry.grantEntry.seq ? issued.action : null;
+  }
 }

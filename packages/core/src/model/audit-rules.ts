@@ -51,7 +51,14 @@ const HASH = /^[0-9a-f]{64}$/;
 export function hashFormProblem(entry: AuditEntry): string | null {
   if (!HASH.test(entry.prevHash)) return '"prevHash" must be 64 lowercase hex digits';
   if (!HASH.test(entry.hash)) return '"hash" must be 64 lowercase hex digits';
+  if (entry.grantEntry != null && !HASH.test(entry.grantEntry.hash))
+    return '"grantEntry.hash" must be 64 lowercase hex digits';
   return null;
+}
+
+/** The outcomes of a run, which may name the entry that issued their grant instead of repeating its action. */
+export function isOutcome(type: AuditType): boolean {
+  return type === 'executed' || type === 'failed';
 }
 
 /** Which member of `entry` its type does not allow, and why, or null. */
@@ -70,5 +77,11 @@ export function typeRuleProblem(entry: AuditEntry): string | null {
     return `"consumedAt" must equal "at" ${on}`;
   }
   if (rule.grant && entry.grantId === null) return `"grantId" must name the grant ${on}`;
+  if (entry.formatVersion === undefined) return null;
+  if (!isOutcome(entry.type)) {
+    if (entry.grantEntry !== null) return `"grantEntry" must be null ${on}`;
+  } else if ((entry.action === null) === (entry.grantEntry === null)) {
+    return `an outcome carries its "action" or names its "grantEntry", exactly one of them, ${on}`;
+  }
   return null;
 }

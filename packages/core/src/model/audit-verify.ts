@@ -7,14 +7,17 @@ import { isPlainObject } from '../lib/record-shape.js';
 import { decodeStrictUtf8 } from '../lib/strict-utf8.js';
 import { redactedActionShape } from './approval.js';
 import {
+  AUDIT_FORMAT_VERSION,
+  type AuditEntry,
   type AuditHead,
   auditEntrySchema,
   auditEntryShape,
+  auditEntryV1Shape,
   GENESIS_HASH,
   isPlainAuditEntry,
   knownEntryParts,
 } from './audit.js';
-import { hashFormProblem, typeRuleProblem } from './audit-rules.js';
+import { hashFormProblem, isOutcome, typeRuleProblem } from './audit-rules.js';
 import { formatIssues } from './schemas.js';
 
 export interface VerifyOptions {
@@ -46,6 +49,11 @@ export const VerifyFailure = {
   SeqGap: 'seq_gap',
   BrokenLink: 'broken_link',
   Altered: 'altered',
+  /**
+   * An outcome's `grantEntry` does not name an earlier entry of this log, with that hash, that
+   * issued its grant for the same call (`allowed` or `granted`, same `grantId` and `fingerprint`).
+   */
+  BadGrantEntry: 'bad_grant_entry',
   /** The entry at the kept head's seq has another hash. */
   HeadMismatch: 'head_mismatch',
   /** The log ends before the kept head. */
@@ -88,6 +96,10 @@ export class AuditVerifier {
   /** The line being checked, when verifying an export. */
   private lineNumber: number | undefined;
   private failure: Extract<VerifyResult, { ok: false }> | null = null;
+  /** The seq of the first entry, for references into what a pruned log no longer holds. */
+  private firstSeq = 0;
+  /** Entries that issued a grant not yet ended by an outcome, by grant id: what a `grantEntry` must name. */
+  private readonly issuers = new Map<string, { seq: number; hash: string; fingerprint: string | null }>();
 
   constructor(private readonly options: VerifyOptions = {}) {}
 
@@ -155,6 +167,10 @@ export class AuditVerifier {
         entry.seq,
         `entry ${entry.seq} was altered after it was written`,
       );
+    if (this.previous === null) this.firstSeq = entry.seq;
+    const reference = this.referenceProblem(entry);
+    if (reference !== null)
+      return this.fail(VerifyFailure.BadGrantEntry, entry.seq, `entry ${entry.seq} ${reference}`);
     if (this.options.head && entry.seq === this.options.head.seq) {
       if (entry.hash !== this.options.head.hash) {
         return this.fail(
@@ -167,6 +183,38 @@ export class AuditVerifier {
     }
     this.previous = { seq: entry.seq, hash: entry.hash };
     return true;
+  }
+
+  /**
+   * What is wrong with the entry an outcome names as its grant's (`grantEntry`), or null. Entries
+   * that issue a grant are remembered until their grant's outcome, which must name one exactly.
+   */
+  private referenceProblem(entry: AuditEntry): string | null {
+    const { grantId } = entry;
+    if (grantId === null) return null;
+    if (entry.type === 'allowed' || entry.type === 'granted') {
+      this.issuers.set(grantId, { seq: entry.seq, hash: entry.hash, fingerprint: entry.fingerprint });
+      return null;
+    }
+    if (!isOutcome(entry.type)) return null;
+    const issuer = this.issuers.get(grantId);
+    this.issuers.delete(grantId);
+    const ref = entry.grantEntry;
+    if (ref == null) return null;
+    if (ref.seq >= entry.seq) return `names grantEntry ${ref.seq}, which is not earlier in the chain`;
+    if (issuer === undefined) {
+      // Pruned by retention: the entry it names is no longer in the log to check (or to read).
+      if (this.options.allowPruned && ref.seq < this.firstSeq) return null;
+      return `names grantEntry ${ref.seq}, but no earlier entry of this log issued grant ${grantId}`;
+    }
+    if (issuer.seq !== ref.seq) {
+      return `names grantEntry ${ref.seq}, but grant ${grantId} was issued by entry ${issuer.seq}`;
+    }
+    if (issuer.hash !== ref.hash) return `names grantEntry ${ref.seq} with a hash that entry does not have`;
+    if (issuer.fingerprint !== entry.fingerprint) {
+      return `names grantEntry ${ref.seq}, which issued grant ${grantId} for another call (fingerprint)`;
+    }
+    return null;
   }
 
   /** Fails at `line` for what its text is before it is an entry: not UTF-8, empty, not JSON. */
@@ -206,16 +254,22 @@ function where(line: AuditLine | undefined, position: number): string {
 }
 
 const ENTRY_MEMBER_NAMES: ReadonlySet<string> = new Set(Object.keys(auditEntryShape.members));
+const V1_MEMBER_NAMES: ReadonlySet<string> = new Set(Object.keys(auditEntryV1Shape.members));
 const ACTION_MEMBER_NAMES: ReadonlySet<string> = new Set(Object.keys(redactedActionShape.members));
 
 /** Why `raw` is not an entry, naming the member: only called once it has failed the shape check. */
 function entryProblem(raw: unknown): string {
   if (!isPlainObject(raw)) return 'it is not a plain JSON object';
+  // An entry without `formatVersion` is read as version 1 (docs/audit-format.md, section 1).
+  const v1 = !Object.hasOwn(raw, 'formatVersion');
+  if (!v1 && raw.formatVersion !== AUDIT_FORMAT_VERSION) {
+    return `"formatVersion" ${JSON.stringify(raw.formatVersion)} is not a version this verifier knows (1 and 2): verify it with a newer countersign`;
+  }
   const stray =
-    strayMember(raw, ENTRY_MEMBER_NAMES, '') ??
+    strayMember(raw, v1 ? V1_MEMBER_NAMES : ENTRY_MEMBER_NAMES, '') ??
     (isPlainObject(raw.action) ? strayMember(raw.action, ACTION_MEMBER_NAMES, 'action.') : null);
   if (stray !== null) return `member "${stray}" is not part of the entry format`;
-  const parsed = auditEntrySchema.safeParse(raw);
+  const parsed = (v1 ? auditEntryV1Shape.schema : auditEntrySchema).safeParse(raw);
   return parsed.success ? 'it is not plain JSON data' : formatIssues(parsed.error).join('; ');
 }
 

@@ -1,12 +1,14 @@
 // The audit chain: the entry format, its canonical encoding and hash, and sealing drafts into the chain.
-import type { z } from 'zod';
-import { cachedCanonicalJson, canonicalJson, quote, rememberCanonicalJson } from '../lib/canonical-json.js';
+
+import { z } from 'zod';
+import { canonicalJson, quote } from '../lib/canonical-json.js';
 import { sha256Hex } from '../lib/ids.js';
 import {
   finite,
   finiteOrNull,
   isPlainObject,
   isTextOrNull,
+  type Member,
   nullable,
   oneOf,
   positiveInt,
@@ -16,7 +18,6 @@ import {
 } from '../lib/record-shape.js';
 import { type ApprovalRequest, type RedactedAction, redactedActionShape } from './approval.js';
 import type { GrantRecord } from './grants.js';
-import { isCheckedFrozenAction } from './record-checks.js';
 
 export const AUDIT_TYPES = [
   'requested',
@@ -73,17 +74,47 @@ const draftMembers = {
    */
   consumedAt: finiteOrNull,
 };
-export const auditDraftSchema = record(draftMembers).schema;
-export type AuditDraft = z.infer<typeof auditDraftSchema>;
+/** The entry format core writes (docs/audit-format.md): version 1 entries carry no version member. */
+export const AUDIT_FORMAT_VERSION = 2;
 
-export const auditEntryShape = record({
-  ...draftMembers,
-  seq: positiveInt,
-  prevHash: textMember,
-  hash: textMember,
-});
+/** Where an outcome's grant was issued: the `allowed` or `granted` entry, by its `seq` and `hash`. */
+export const grantEntryShape = record({ hash: textMember, seq: positiveInt });
+export type GrantEntryRef = z.infer<typeof grantEntryShape.schema>;
+
+const formatVersion2: Member<z.ZodLiteral<2>> = { schema: z.literal(2), check: (value) => value === 2 };
+
+/** Members a version 2 entry adds to version 1's: its version, and an outcome's reference to its grant's entry. */
+const version2Members = {
+  formatVersion: formatVersion2,
+  /**
+   * On an `executed` or `failed` entry whose action is null: the entry that issued its grant, whose
+   * action it is. Null on every other entry, and on an outcome that repeats its action.
+   */
+  grantEntry: nullable(grantEntryShape),
+};
+
+export const auditDraftSchema = record(draftMembers).schema;
+/**
+ * An audit record's members before it joins the chain. `formatVersion` and `grantEntry` are
+ * written by sealing (`grantEntry` null unless sealing resolves it); a draft may carry them as
+ * `2` and `null`, so a store that builds entries from drafts itself writes version 2 entries.
+ */
+export type AuditDraft = z.infer<typeof auditDraftSchema> & {
+  formatVersion?: 2;
+  grantEntry?: GrantEntryRef | null;
+};
+
+const chainMembers = { seq: positiveInt, prevHash: textMember, hash: textMember };
+/** A version 1 entry: what core wrote before entries named their format (20 members). */
+export const auditEntryV1Shape = record({ ...draftMembers, ...chainMembers });
+/** A version 2 entry, as core writes it now (22 members). */
+export const auditEntryShape = record({ ...draftMembers, ...version2Members, ...chainMembers });
 export const auditEntrySchema = auditEntryShape.schema;
-export type AuditEntry = z.infer<typeof auditEntrySchema>;
+/** An entry of either version: version 2 has `formatVersion` 2 and `grantEntry`; version 1 has neither. */
+export type AuditEntry = z.infer<typeof auditEntryV1Shape.schema> & {
+  formatVersion?: 2;
+  grantEntry?: GrantEntryRef | null;
+};
 
 /** The newest entry's position; keep it somewhere the store cannot write to detect truncation. */
 export interface AuditHead {
@@ -101,8 +132,9 @@ export function hashAuditEntry(entry: Omit<AuditEntry, 'hash'> & { hash?: string
   return sha256Hex(canonicalJson(body));
 }
 
-/** Members of an entry besides `hash`. */
-const BODY_MEMBERS = Object.keys(auditEntryShape.members).length - 1;
+/** Members of an entry besides `hash`, by version. */
+const BODY_MEMBERS_V2 = Object.keys(auditEntryShape.members).length - 1;
+const BODY_MEMBERS_V1 = Object.keys(auditEntryV1Shape.members).length - 1;
 
 /**
  * `canonicalJson(entry)` without sorting keys, for the shape every entry has: exactly the known
@@ -112,11 +144,12 @@ const BODY_MEMBERS = Object.keys(auditEntryShape.members).length - 1;
  */
 function auditEntryJson(entry: Omit<AuditEntry, 'hash'> & { hash?: string }): string | undefined {
   const members = Object.keys(entry).length - (entry.hash === undefined ? 0 : 1);
-  return members === BODY_MEMBERS ? typedEntryJson(entry) : undefined;
+  const expected = entry.formatVersion === undefined ? BODY_MEMBERS_V1 : BODY_MEMBERS_V2;
+  return members === expected ? typedEntryJson(entry) : undefined;
 }
 
 /** {@link auditEntryJson} for an entry whose members are known to be exactly the schema's. */
-function typedEntryJson(entry: Omit<AuditEntry, 'hash'>): string | undefined {
+export function typedEntryJson(entry: Omit<AuditEntry, 'hash'>): string | undefined {
   const { action, actor, approver, at, comment, consumedAt, detail, fingerprint, grantId, onBehalfOf } =
     entry;
   const { outcome, prevHash, reason, requestId, ruleId, seq, sessionId, type, via } = entry;
@@ -139,8 +172,17 @@ function typedEntryJson(entry: Omit<AuditEntry, 'hash'>): string | undefined {
     isTextOrNull(requestId) &&
     isTextOrNull(ruleId) &&
     isTextOrNull(sessionId) &&
-    isTextOrNull(via);
+    isTextOrNull(via) &&
+    isVersionMembers(entry);
   return known ? knownEntryJson(entry) : undefined;
+}
+
+/** Version 1 (neither member), or version 2 with a well-typed reference or none. */
+function isVersionMembers(entry: Omit<AuditEntry, 'hash'>): boolean {
+  const { formatVersion, grantEntry } = entry;
+  if (formatVersion === undefined) return grantEntry === undefined;
+  if (formatVersion !== 2 || grantEntry === undefined) return false;
+  return grantEntry === null || grantEntryShape.check(grantEntry);
 }
 
 /** The canonical JSON of an entry already known to have exactly the members and types of the schema. */
@@ -161,11 +203,21 @@ export function knownEntryParts(entry: Omit<AuditEntry, 'hash'>): [string, strin
     `{"action":${actionJson(action)},"actor":${member(0, actor)}` +
       `,"approver":${member(1, approver)},"at":${JSON.stringify(at)},"comment":${text(comment)}` +
       `,"consumedAt":${consumedAt === null ? 'null' : JSON.stringify(consumedAt)}` +
-      `,"detail":${text(detail)},"fingerprint":${member(2, fingerprint)},"grantId":${text(grantId)}`,
+      `,"detail":${text(detail)},"fingerprint":${member(2, fingerprint)}${versionJson(entry)}` +
+      `,"grantId":${text(grantId)}`,
     `,"onBehalfOf":${member(3, onBehalfOf)},"outcome":${text(outcome)},"prevHash":${text(prevHash)}` +
       `,"reason":${member(4, reason)},"requestId":${member(5, requestId)},"ruleId":${member(6, ruleId)}` +
       `,"seq":${JSON.stringify(seq)},"sessionId":${member(7, sessionId)},"type":${quote(type)},"via":${member(8, via)}}`,
   ];
+}
+
+/** `,"formatVersion":2,"grantEntry":…` for a version 2 entry (they sort between fingerprint and grantId); nothing for version 1. */
+function versionJson(entry: Omit<AuditEntry, 'hash'>): string {
+  if (entry.formatVersion === undefined) return '';
+  const ref = entry.grantEntry;
+  return ref == null
+    ? ',"formatVersion":2,"grantEntry":null'
+    : `,"formatVersion":2,"grantEntry":{"hash":${quote(ref.hash)},"seq":${JSON.stringify(ref.seq)}}`;
 }
 
 /**
@@ -187,18 +239,14 @@ function member(slot: number, value: string | null): string {
 /** `canonicalJson(action)`, with the five members of an action written in order, unsorted. */
 function actionJson(action: RedactedAction | null): string {
   if (action === null) return 'null';
-  const cached = cachedCanonicalJson(action);
-  if (cached !== undefined) return cached;
   if (!isPlainObject(action) || Object.keys(action).length !== ACTION_MEMBERS) return canonicalJson(action);
   const { name, params, paramsHash, redactedPaths, resource } = action;
   if (typeof name !== 'string' || typeof paramsHash !== 'string' || !isTextOrNull(resource))
     return canonicalJson(action);
-  const json =
+  return (
     `{"name":${quote(name)},"params":${canonicalJson(params)},"paramsHash":${quote(paramsHash)}` +
-    `,"redactedPaths":${canonicalJson(redactedPaths)},"resource":${text(resource)}}`;
-  // A request's action, read back from a store that froze it: its next entries will want it too.
-  if (isCheckedFrozenAction(action)) rememberCanonicalJson(action, json);
-  return json;
+    `,"redactedPaths":${canonicalJson(redactedPaths)},"resource":${text(resource)}}`
+  );
 }
 
 /** Members of a redacted action. */
@@ -214,46 +262,7 @@ function text(value: string | null): string {
  * else still goes through the schema, so what passes and what fails is the same.
  */
 export function isPlainAuditEntry(raw: unknown): raw is AuditEntry {
-  return auditEntryShape.check(raw);
-}
-
-/**
- * Chains drafts after `head`. Stores call this inside the same atomic step that reads the head
- * and writes the entries, so concurrent writers cannot fork the chain.
- */
-export function sealAuditEntries(head: AuditHead | null, drafts: readonly AuditDraft[]): AuditEntry[] {
-  let seq = head?.seq ?? 0;
-  let prevHash = head?.hash ?? GENESIS_HASH;
-  return drafts.map((draft) => {
-    seq += 1;
-    // Built member by member rather than spread, so every entry shares one compact shape.
-    const entry: AuditEntry = {
-      type: draft.type,
-      at: draft.at,
-      requestId: draft.requestId,
-      grantId: draft.grantId,
-      actor: draft.actor,
-      onBehalfOf: draft.onBehalfOf,
-      sessionId: draft.sessionId,
-      action: draft.action,
-      fingerprint: draft.fingerprint,
-      ruleId: draft.ruleId,
-      reason: draft.reason,
-      approver: draft.approver,
-      outcome: draft.outcome,
-      comment: draft.comment,
-      via: draft.via,
-      detail: draft.detail,
-      consumedAt: draft.consumedAt,
-      seq,
-      prevHash,
-      hash: '',
-    };
-    const json = typedEntryJson(entry);
-    entry.hash = json === undefined ? hashAuditEntry(entry) : sha256Hex(json);
-    prevHash = entry.hash;
-    return entry;
-  });
+  return auditEntryShape.check(raw) || auditEntryV1Shape.check(raw);
 }
 
 export function emptyDraft(type: AuditType, at: number): AuditDraft {
@@ -275,6 +284,8 @@ export function emptyDraft(type: AuditType, at: number): AuditDraft {
     via: null,
     detail: null,
     consumedAt: null,
+    formatVersion: 2,
+    grantEntry: null,
   };
 }
 

@@ -84,6 +84,11 @@ export interface Prepared {
   /** The checked copy of the params, unredacted: what policy conditions see. */
   params: JsonObject;
   fingerprint: string;
+  /**
+   * The canonical JSON whose hash is `fingerprint`, with the fingerprint it hashes to: a copy of a
+   * Prepared that changed `fingerprint` but not this no longer matches, so it is never trusted stale.
+   */
+  identity: { text: string; fingerprint: string };
   action: RedactedAction;
   // The caller's context, copied member by member: changing it after the call changes nothing.
   actor: string;

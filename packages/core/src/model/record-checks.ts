@@ -33,11 +33,6 @@ function isRemembered(value: object): boolean {
   );
 }
 
-/** Whether `value` is an action already checked and known to be deep-frozen. */
-export function isCheckedFrozenAction(value: object): boolean {
-  return checkedActions.has(value);
-}
-
 /** `check`, remembered in `checked` for deep-frozen values that pass it. */
 function remembered(check: Check, checked: WeakSet<object>): Check {
   return (value) => {
@@ -131,7 +126,9 @@ export function isGrantRecord(raw: unknown): raw is GrantRecord {
 
 /** What `grantRecordSchema.parse(raw)` returns, or null when only the schema can tell. */
 export function plainGrant(raw: unknown): GrantRecord | null {
-  return isGrantRecord(raw) ? { ...raw } : null;
+  if (!isGrantRecord(raw)) return null;
+  // A frozen record (the memory store's) cannot change under core: shared, not copied.
+  return Object.isFrozen(raw) ? raw : { ...raw };
 }
 
 /**

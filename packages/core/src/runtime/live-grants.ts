@@ -13,7 +13,16 @@ export class LiveGrant {
   /** A consumption in flight; the end waits for it so its time is in the entry. */
   private inFlight: Promise<unknown> | null = null;
 
-  constructor(readonly record: GrantRecord) {}
+  constructor(
+    readonly record: GrantRecord,
+    /** The grant's token: this process made it, so a consumption here needs no hash to find it. */
+    readonly token: string,
+    /**
+     * The canonical JSON whose hash is the grant's fingerprint, or null when not known: a check
+     * whose call writes the same text has this fingerprint, without hashing it again.
+     */
+    readonly identity: string | null,
+  ) {}
 
   /** Runs a consumption of this grant at `now`; the end of the grant waits for it. */
   track<T>(consume: Promise<T | null>, now: number): Promise<T | null> {
@@ -29,6 +38,11 @@ export class LiveGrant {
     return consume;
   }
 
+  /** Whether a consumption through a store's promise has been tracked: the end must wait for it. */
+  get busy(): boolean {
+    return this.inFlight !== null || this.uncertain;
+  }
+
   /**
    * Resolves once every consumption tracked so far has settled. Called after the grant is closed:
    * a consumption looks the grant up and tracks itself in one synchronous step, so none follows.
@@ -38,22 +52,31 @@ export class LiveGrant {
   }
 }
 
-/** Live grants by token hash: what `grants.consume()` looks up before reading the store. */
+/**
+ * Live grants by token: what `grants.consume()` looks up before hashing anything or reading the
+ * store. Tokens never leave this map: it is this process's own memory of what it handed its runs.
+ */
 export class LiveGrants {
-  private readonly byTokenHash = new Map<string, LiveGrant>();
+  private readonly byToken = new Map<string, LiveGrant>();
 
-  open(record: GrantRecord): LiveGrant {
-    const live = new LiveGrant(record);
-    this.byTokenHash.set(record.tokenHash, live);
+  /** `identity` is used only when it hashes to the record's fingerprint, as its own `fingerprint` says. */
+  open(
+    record: GrantRecord,
+    token: string,
+    identity: { text: string; fingerprint: string } | null,
+  ): LiveGrant {
+    const text = identity !== null && identity.fingerprint === record.fingerprint ? identity.text : null;
+    const live = new LiveGrant(record, token, text);
+    this.byToken.set(token, live);
     return live;
   }
 
-  get(tokenHash: string): LiveGrant | undefined {
-    return this.byTokenHash.get(tokenHash);
+  get(token: string): LiveGrant | undefined {
+    return this.byToken.get(token);
   }
 
   /** From now on a consumption of this grant goes the way of any other process's, with its own entry. */
   close(live: LiveGrant): void {
-    this.byTokenHash.delete(live.record.tokenHash);
+    this.byToken.delete(live.token);
   }
 }

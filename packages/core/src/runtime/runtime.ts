@@ -1,7 +1,7 @@
 // Runtime: the shared machinery behind guard, decide and grants (store calls, checks, events, waking).
 import { EventEmitter } from 'eventemitter3';
 import type { CredentialBroker } from '../contracts/credential-broker.js';
-import type { Store } from '../contracts/store.js';
+import { type Store, SYNC_STORE, type SyncStoreMethods } from '../contracts/store.js';
 import type { Transport } from '../contracts/transport.js';
 import type { Clock } from '../lib/clock.js';
 import { CorruptRecordError, isCountersignError, StoreError } from '../lib/errors.js';
@@ -32,6 +32,8 @@ export interface ResolvedOptions {
   policy: Policy;
   eligible: Map<string, string[]>;
   redactor: Redactor;
+  /** Paths are redacted whatever they hold: params the walk flagged nothing in still go through the redactor. */
+  redactsPaths: boolean;
   clock: Clock;
   requestTtlMs: number;
   grantTtlMs: number;
@@ -140,9 +142,13 @@ export class Runtime {
   /** The one timer behind every waiting guard's next look. */
   readonly alarm: Alarm;
   closed = false;
+  /** The store's synchronous grant writes ({@link SyncStoreMethods}), or null: then every call is a promise. */
+  readonly sync: SyncStoreMethods | null;
 
   constructor(readonly options: ResolvedOptions) {
     this.alarm = new Alarm(options.clock);
+    const sync = (options.store as { [SYNC_STORE]?: SyncStoreMethods })[SYNC_STORE];
+    this.sync = typeof sync === 'object' && sync !== null && sync.owner === options.store ? sync : null;
   }
 
   get store() {
@@ -165,6 +171,15 @@ export class Runtime {
     return pending.then(undefined, (error: unknown) => {
       throw isCountersignError(error) ? error : new StoreError(`${this.store.name}.${operation}`, error);
     });
+  }
+
+  /** {@link call} for a synchronous store method: what it throws becomes a StoreError, at once. */
+  callSync<T>(operation: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      throw isCountersignError(error) ? error : new StoreError(`${this.store.name}.${operation}`, error);
+    }
   }
 
   /**
@@ -200,8 +215,20 @@ export class Runtime {
    * taken for a revocation.
    */
   async revokeGrant(id: string, now: number, drafts: readonly AuditDraft[]): Promise<GrantRecord | null> {
-    const raw = await this.call('revokeGrant', () => this.store.revokeGrant(id, now, drafts));
+    const { sync } = this;
+    const raw =
+      sync !== null
+        ? this.callSync('revokeGrant', () => sync.revokeGrant(id, now, drafts))
+        : await this.call('revokeGrant', () => this.store.revokeGrant(id, now, drafts));
     return raw === null ? null : checkGrant(raw);
+  }
+
+  /** Creates a grant with `drafts` in the same step, synchronously when the store can. */
+  createGrant(record: GrantRecord, drafts: readonly AuditDraft[]): Promise<void> | null {
+    const { sync } = this;
+    if (sync === null) return this.call('createGrant', () => this.store.createGrant(record, drafts));
+    this.callSync('createGrant', () => sync.createGrant(record, drafts));
+    return null;
   }
 
   /** The grant whose token hashes to `tokenHash`, checked, or null. */

@@ -3,7 +3,7 @@
 import { newGrantId, newRequestId, sha256Hex } from '../lib/ids.js';
 import type { ApprovalRequest } from '../model/approval.js';
 import { type AuditDraft, emptyDraft } from '../model/audit.js';
-import { AUDIT_TYPE_RULES } from '../model/audit-rules.js';
+import { AUDIT_TYPE_RULES, isOutcome } from '../model/audit-rules.js';
 import type { GrantRecord } from '../model/grants.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -73,7 +73,17 @@ export function sampleDraft(
     ...(rule.vote === null ? {} : { approver: 'user:bob', outcome: rule.vote, via: 'api' }),
     ...(rule.grant ? { grantId: 'grt_sample' } : {}),
     ...(rule.consumedAt === 'at' ? { consumedAt: T0 } : {}),
+    // An outcome carries its action (or, sealed after its grant's entry, names that entry).
+    ...(isOutcome(type) ? { action: SAMPLE_ACTION } : {}),
   };
 }
+
+const SAMPLE_ACTION = {
+  name: 'db.export',
+  resource: 'prod/customers',
+  params: { table: 'customers' },
+  paramsHash: sha256Hex('{"table":"customers"}'),
+  redactedPaths: [],
+};
 
 export { T0 as SAMPLE_TIME };

@@ -1,6 +1,6 @@
 // Approver edits: an approver approves a narrower call than asked, at param paths the rule declares editable.
 
-import { canonicalJson, freezeCanonical, type JsonObject, type JsonValue } from '../../lib/canonical-json.js';
+import { canonicalJson, deepFreeze, type JsonObject, type JsonValue } from '../../lib/canonical-json.js';
 import { CorruptRecordError, ValidationError } from '../../lib/errors.js';
 import { hashAction } from '../../lib/fingerprint.js';
 import type { ApprovalRequest, RedactedAction } from '../../model/approval.js';
@@ -69,7 +69,7 @@ export function editedAction(
   }
   if (problems.length > 0) throw new ValidationError('decision', problems);
   return {
-    action: freezeCanonical({ ...request.action, params }),
+    action: deepFreeze({ ...request.action, params }),
     detail: `narrowed ${notes.join('; ')}`.slice(0, 1000),
   };
 }
@@ -102,7 +102,7 @@ export function narrowedCall(
   if (problems.length > 0) throw new CorruptRecordError('approval', problems);
   const hashes = hashAction({ name: prepared.name, resource: prepared.resource, params });
   const redacted = runtime.options.redactor(params);
-  const action = freezeCanonical({
+  const action = deepFreeze({
     ...prepared.action,
     params: redacted.params,
     paramsHash: hashes.paramsHash,
@@ -114,6 +114,7 @@ export function narrowedCall(
       ...prepared,
       params,
       fingerprint: hashes.fingerprint,
+      identity: { text: hashes.identity, fingerprint: hashes.fingerprint },
       action,
       run: (grant) => run(grant, narrowed),
     },
