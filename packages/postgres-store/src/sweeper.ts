@@ -86,8 +86,9 @@ export async function sweepExpired(ctx: PgContext, options: SweepOptions = {}): 
     );
     await queueIn(s, client, drafts);
     for (const id of closed) await notifyIn(ctx, client, id);
-    return { ids: [...revokedGrants, ...closed], queued: drafts.length > 0 };
+    return { ids: [...revokedGrants, ...closed], closed, queued: drafts.length > 0 };
   });
   if (swept.queued) ctx.sealer.queued();
+  ctx.delivered(swept.closed);
   return swept.ids;
 }
