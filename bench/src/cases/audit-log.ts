@@ -64,11 +64,21 @@ export async function auditLog(): Promise<CaseResult> {
     page = await verifyStore.readAudit(page[page.length - 1]!.seq, 10_000);
   }
   const cs = createCountersign({ store: verifyStore, policy: [] });
-  // The same entries, already in an array: serialised and hashed, nothing read, nothing compared.
+  // The same entries, already in an array, with the work any verifier must do: each serialised
+  // without its `hash`, hashed, and the digest compared with `hash` and with the next `prevHash`.
+  let matched = 0;
   const bare = () => {
     const t = process.hrtime.bigint();
-    for (const entry of sealed) hash('sha256', JSON.stringify(entry), 'hex');
-    return Number(process.hrtime.bigint() - t);
+    let prev = '0'.repeat(64);
+    let ok = 0;
+    for (const entry of sealed) {
+      const { hash: stored, ...body } = entry;
+      if (hash('sha256', JSON.stringify(body), 'hex') === stored && entry.prevHash === prev) ok += 1;
+      prev = stored;
+    }
+    const ns = Number(process.hrtime.bigint() - t);
+    matched = ok;
+    return ns;
   };
   const verify = async () => {
     const t = process.hrtime.bigint();
@@ -108,7 +118,7 @@ export async function auditLog(): Promise<CaseResult> {
         value: formatRate(appendRate),
       },
       {
-        name: `JSON.stringify + SHA-256 of the same ${million} sealed entries, from an array (median of ${ROUNDS})`,
+        name: `the same ${million} sealed entries from an array: each stringified without \`hash\`, hashed, compared with \`hash\` and the next \`prevHash\` (median of ${ROUNDS})`,
         value: formatNs(median(bareNs)),
         baseline: true,
       },
@@ -119,14 +129,15 @@ export async function auditLog(): Promise<CaseResult> {
     ],
     targets: [
       ratioTarget(
-        `verify ${million} entries ≤ 1.5 × the bare stringify + hash of the same entries`,
+        `verify ${million} entries ≤ 1.3 × stringify without hash, hash, compare, for the same entries`,
         median(verifyNs),
         median(bareNs),
-        1.5,
+        1.3,
       ),
     ],
     notes: [
       `appending costs ${(appendNs / hashNs).toFixed(2)} × the bare hashing of the same entries (no target)`,
+      `the baseline's digests matched ${matched.toLocaleString('en-US')} of ${million} entries (JSON.stringify keeps the stored member order; core hashes RFC 8785 canonical JSON)`,
       `verify and its baseline alternate, ${ROUNDS} rounds: verify ${verifyNs.map(formatNs).join(', ')}; bare ${bareNs.map(formatNs).join(', ')}`,
     ],
   };
