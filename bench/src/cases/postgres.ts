@@ -112,11 +112,13 @@ export async function postgres(): Promise<CaseResult> {
     };
     const ours: RoundResult[] = [];
     const before: RoundResult[] = [];
+    const floor: RoundResult[] = [];
     const bench4: { tps: number; pgNsPerTx: number | null }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const steps = [
         async () => bench4.push(await pgbenchWithCpu(admin, bench, 4, 6)),
         async () => ours.push(await round(admin, { ...steady, tag: `steady${r}` })),
+        async () => floor.push(await round(admin, { ...steady, tag: `floor${r}`, floor: true })),
         ...(BEFORE
           ? [async () => before.push(await round(admin, { ...steady, tag: `before${r}`, store: BEFORE }))]
           : []),
@@ -218,6 +220,11 @@ export async function postgres(): Promise<CaseResult> {
         measured: `${(rateOf(ours) / tps4).toFixed(3)} × (${formatRate(rateOf(ours))} / ${formatRate(tps4)})`,
         ok: rateOf(ours) >= 0.15 * tps4,
       },
+      {
+        what: `the floor's approvals/s, same rounds, ≥ 0.15 × pgbench at 4 clients (reported: what the best honest code reaches)`,
+        measured: `${(rateOf(floor) / tps4).toFixed(3)} × (${formatRate(rateOf(floor))} / ${formatRate(tps4)}); this build is ${(rateOf(ours) / rateOf(floor)).toFixed(2)} × the floor, its CPU per approval ${((nodeOf(ours) + (pgOf(ours) ?? 0)) / (nodeOf(floor) + (pgOf(floor) ?? 0))).toFixed(2)} × the floor's`,
+        ok: rateOf(floor) >= 0.15 * tps4,
+      },
       ...(BEFORE
         ? [
             {
@@ -261,6 +268,13 @@ export async function postgres(): Promise<CaseResult> {
           baseline: true,
         },
         steadyRow('this build', ours),
+        {
+          ...steadyRow(
+            'floor, no core (pg-floor.ts: 6 statements per approval, a seal every 100 ms, same tables, chain and NOTIFYs)',
+            floor,
+          ),
+          baseline: true,
+        },
         ...(BEFORE ? [{ ...steadyRow('before (BENCH_PG_BEFORE)', before), baseline: true }] : []),
         {
           name: `pgbench -b simple-update, 8 clients (median of ${tps8.length})`,
@@ -292,6 +306,7 @@ export async function postgres(): Promise<CaseResult> {
         `statements counted by wrapping the store's pg.Client.prototype.query (pools and LISTEN connections of both stores), ${APPROVALS} approvals after 10, seals due within 200 ms after included; per approval: ${kinds.join('; ')}`,
         `every latency on CLOCK_MONOTONIC (process.hrtime.bigint()), read in the process that sends the notifying statement and in the one that resumes; from the reply instead: resume ${formatNs(resumeAck.p50)} p50, hop ${formatNs(hopAck.p50)} p50 (the hop can arrive before the reply)`,
         `the floor is ${((floorRow.p50 ?? 0) / (hopRow.p50 ?? 1)).toFixed(2)} × the hop: what a woken agent must do before its action may run, with nothing else (resume is ${((resumeRow.p50 ?? 0) / (floorRow.p50 ?? 1)).toFixed(2)} × the floor)`,
+        `floor rounds: ${floor.map((x) => `${formatRate(x.rate)}; ${ms(x.nodeNs)}, ${x.pgNs === null ? 'n/a' : ms(x.pgNs)}`).join(' | ')}`,
         `steady rounds (approvals/s; Node, PostgreSQL CPU per approval): ${ours.map((x) => `${formatRate(x.rate)}; ${ms(x.nodeNs)}, ${x.pgNs === null ? 'n/a' : ms(x.pgNs)}`).join(' | ')}${BEFORE ? `; before: ${before.map((x) => `${formatRate(x.rate)}; ${ms(x.nodeNs)}, ${x.pgNs === null ? 'n/a' : ms(x.pgNs)}`).join(' | ')}` : ''}; pgbench 4 clients: ${bench4.map((x) => formatRate(x.tps)).join(', ')}`,
         'PostgreSQL CPU: /proc/<pid>/schedstat of the server processes whose application_name the round set (pooled and LISTEN connections); background processes (WAL writer, checkpointer, autovacuum) are not counted, for pgbench either',
         `appends/s per round: ${appends.map((a) => formatRate(a)).join(', ')}; pgbench 8 clients: ${tps8.map((t) => formatRate(t)).join(', ')}`,

@@ -23,15 +23,20 @@ export function child(
   onEvent: (event: ChildEvent) => void,
   /** Another build's `postgres-store/dist/index.js` for the child to load (see `loadStore`). */
   store?: string | undefined,
+  args: readonly string[] = [],
 ): { process: ChildProcess; exited: Promise<void> } {
   const env = { ...process.env };
   if (store === undefined) delete env.BENCH_PG_STORE;
   else env.BENCH_PG_STORE = store;
-  const proc = spawn(process.execPath, ['--import', 'tsx', `src/${script}`, JSON.stringify(config)], {
-    cwd: BENCH_DIR,
-    env,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', `src/${script}`, JSON.stringify(config), ...args],
+    {
+      cwd: BENCH_DIR,
+      env,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   createInterface({ input: proc.stdout! }).on('line', (line) => onEvent(JSON.parse(line) as ChildEvent));
   const exited = new Promise<void>((resolve, reject) =>
     proc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${script} exited with ${code}`)))),

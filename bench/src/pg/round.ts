@@ -17,6 +17,8 @@ export interface RoundOptions {
   pollInterval: string;
   /** Another build's store for every process of the round (before/after in one run). */
   store?: string | undefined;
+  /** The floor instead of countersign: pg-floor.ts as agents and approval server. */
+  floor?: boolean | undefined;
 }
 
 export interface RoundResult {
@@ -60,7 +62,7 @@ export async function round(admin: pg.Client, options: RoundOptions): Promise<Ro
     ready = resolve;
   });
   const approver = child(
-    'pg-approver.ts',
+    options.floor ? 'pg-floor.ts' : 'pg-approver.ts',
     { url: options.url, schema: options.schema, appName: `${prefix}server` },
     (event: ChildEvent) => {
       if (event.event === 'ready') ready();
@@ -71,11 +73,12 @@ export async function round(admin: pg.Client, options: RoundOptions): Promise<Ro
       if (event.event === 'failed') throw new Error(`decide failed: ${event.error}`);
     },
     options.store,
+    options.floor ? ['server'] : [],
   );
   await approverReady;
   const agents = Array.from({ length: options.workers }, (_, i) =>
     child(
-      'pg-agent.ts',
+      options.floor ? 'pg-floor.ts' : 'pg-agent.ts',
       {
         url: options.url,
         schema: options.schema,
@@ -102,6 +105,7 @@ export async function round(admin: pg.Client, options: RoundOptions): Promise<Ro
         } else if (event.event === 'sealed' && event.waitedMs) sealLags.push(...event.waitedMs);
       },
       options.store,
+      options.floor ? ['agent'] : [],
     ),
   );
   await Promise.all(agents.map((agent) => agent.exited));
