@@ -24,7 +24,12 @@ const ROUNDS = Number(process.env.BENCH_PG_ROUNDS ?? 2);
 const WORKERS = 4;
 const MEASURED = 1_000;
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+/** The middle value; of an even count, the mean of the middle two (the upper one alone flattered rates). */
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+};
 const ms = (ns: number) => `${(ns / 1e6).toFixed(2)} ms`;
 
 /** pgbench simple-update at `clients` for `seconds`, with the CPU of its server processes in between (approximate). */
