@@ -8,9 +8,9 @@ import type * as MemoryStore from '@countersign/memory-store';
 import type * as PostgresStore from '@countersign/postgres-store';
 import type pg from 'pg';
 import { draft } from './cases/audit-log.js';
-import { countQueries, sequentialApprovals } from './cases/postgres.js';
 import { BENCH_RETENTION, CONTEXT, DIRECTORY, EXPORT, POLICY, READ } from './fixtures.js';
 import { summarise } from './harness.js';
+import { countQueries, sequentialApprovals } from './pg/count.js';
 
 /**
  * One measurement of the built packages of the checkout at `root`, printed as JSON; run by
@@ -196,7 +196,7 @@ async function postgresMeasurement(): Promise<Record<string, number>> {
     const lags = [...sealLags].sort((a, b) => a - b);
     const at = (q: number) => lags[Math.min(lags.length - 1, Math.floor(q * lags.length))] ?? 0;
     return {
-      roundTripsPerApproval: counted.queries / 30,
+      roundTripsPerApproval: counted.statements / 30,
       sealsPerApproval: counted.seals / 30,
       approvalsPerSecond,
       appendsPerSecond,

@@ -1,14 +1,16 @@
 /**
- * A worker process for case 6: guards `jobs` exports one after another against a shared schema
- * and reports, as JSON lines, each request and the moment each action starts to run.
+ * A worker process for case 6, an agent: guards `jobs` exports one after another against a shared
+ * schema and reports, as JSON lines, each request and the moment each action starts to run (on
+ * CLOCK_MONOTONIC, which the approver process reads too), with this process's CPU time so far.
  */
 import { createCountersign } from '@countersign/core';
-import { createPostgresStore } from '@countersign/postgres-store';
 import { CONTEXT, DIRECTORY, EXPORT, POLICY } from './fixtures.js';
+import { cpuUs, loadStore, named, now } from './pg/load-store.js';
 
 interface Config {
   url: string;
   schema: string;
+  appName: string;
   notifications: boolean;
   pollInterval: string;
   jobs: number;
@@ -19,8 +21,9 @@ const config = JSON.parse(process.argv[2] ?? '{}') as Config;
 const report = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
 // Sealing lag of this process's own writes, per write, reported when it is done.
 const sealLags: number[] = [];
+const { createPostgresStore } = await loadStore();
 const store = createPostgresStore({
-  connectionString: config.url,
+  connectionString: named(config.url, config.appName),
   schema: config.schema,
   notifications: config.notifications,
   onSeal: (event) => sealLags.push(...event.waitedMs),
@@ -40,13 +43,14 @@ for (let i = 0; i < config.jobs; i++) {
       ...EXPORT,
       params,
       run: async (grant) => {
-        report({ event: 'ran', id: grant.requestId, at: performance.timeOrigin + performance.now() });
+        report({ event: 'ran', id: grant.requestId, at: now(), cpu: cpuUs() });
         await cs.grants.consume(grant.token, { ...EXPORT, params, sessionId: CONTEXT.sessionId });
       },
     },
     CONTEXT,
   );
+  report({ event: 'finished', cpu: cpuUs() });
 }
 await cs.close();
 report({ event: 'sealed', waitedMs: sealLags });
-report({ event: 'done' });
+report({ event: 'done', cpu: cpuUs() });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { approvalWorkload } from './cases/approval-workload.js';
 import { auditLog } from './cases/audit-log.js';
@@ -80,6 +80,15 @@ function markdown(results: CaseResult[], meta: { machine: string; at: string }):
   return lines.join('\n');
 }
 
+// Every figure and every child process on the root's pinned Node (children use process.execPath).
+const pinned = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    devDependencies?: Record<string, string>;
+  }
+).devDependencies?.node;
+if (pinned !== undefined && process.version !== `v${pinned}`) {
+  throw new Error(`run the bench on the root's Node ${pinned} (pnpm bench does), not ${process.version}`);
+}
 const wanted = process.argv.slice(2);
 const results: CaseResult[] = [];
 for (const [id, run] of Object.entries(CASES)) {

@@ -10,4 +10,6 @@ export interface PgContext {
   readonly channel: string;
   readonly db: Database;
   readonly sealer: Sealer;
+  /** Hands ids of requests this store's committed writes changed to its own subscribers. */
+  readonly delivered: (requestIds: readonly string[]) => void;
 }

@@ -11,6 +11,12 @@ export class Rollback<T> {
 export class Database {
   readonly pool: pg.Pool;
   readonly report: (error: unknown) => void;
+  /**
+   * Backend process ids of the connections of the pool this store made: a NOTIFY from one of them
+   * is this store's own write, already delivered in process, so the listener drops its echo. Empty
+   * with a pool you own, which other stores may share: their echoes are everyone's news.
+   */
+  readonly backends = new Set<number>();
   private readonly ownsPool: boolean;
   /** Names of the write statements prepared on each connection, by their text; null: none prepared. */
   private readonly statements: Map<string, string> | null;
@@ -31,8 +37,20 @@ export class Database {
       this.ownsPool = true;
       // Idle clients that lose their connection emit here; without a handler that crashes the process.
       this.pool.on('error', (error) => this.report(error));
+      this.pool.on('connect', this.onConnect);
+      this.pool.on('remove', this.onRemove);
     }
   }
+
+  private readonly onConnect = (client: pg.PoolClient) => {
+    const pid = backendPid(client);
+    if (pid !== null) this.backends.add(pid);
+  };
+
+  private readonly onRemove = (client: pg.PoolClient) => {
+    const pid = backendPid(client);
+    if (pid !== null) this.backends.delete(pid);
+  };
 
   assertOpen(): void {
     if (this.closed) throw new Error('[countersign] [postgres] the store is closed');
@@ -102,4 +120,10 @@ export class Database {
       }
     }
   }
+}
+
+/** The server process behind a connected client (pg sets `processID` but does not type it). */
+function backendPid(client: pg.PoolClient): number | null {
+  const pid = (client as { processID?: unknown }).processID;
+  return typeof pid === 'number' ? pid : null;
 }

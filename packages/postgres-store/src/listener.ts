@@ -1,4 +1,4 @@
-// NotificationListener: one LISTEN connection per store, fanning request changes out to subscribers.
+// NotificationListener: one LISTEN connection per store, fanning other processes' request changes, and this store's own, out to subscribers.
 import pg from 'pg';
 
 const FIRST_RETRY_MS = 100;
@@ -23,7 +23,17 @@ export class NotificationListener {
     private readonly config: pg.ClientConfig,
     private readonly channel: string,
     private readonly report: (error: unknown) => void,
+    /** Whether a NOTIFY came from this store's own connection: its echo is dropped, see `deliver()`. */
+    private readonly own: (backendPid: number) => boolean,
   ) {}
+
+  /**
+   * A change this store's own write made, handed to subscribers in process once it committed,
+   * instead of waiting for its NOTIFY to come back through the server (which is dropped).
+   */
+  deliver(requestIds: readonly string[]): void {
+    for (const id of requestIds) this.fanOut(id);
+  }
 
   /**
    * Resolves once the first LISTEN succeeded or failed; after a failure it keeps retrying in
@@ -60,14 +70,8 @@ export class NotificationListener {
     });
     client.on('end', () => this.drop(client));
     client.on('notification', (message) => {
-      if (message.channel !== this.channel || !message.payload) return;
-      for (const subscriber of this.subscribers) {
-        try {
-          subscriber(message.payload);
-        } catch (error) {
-          this.report(error);
-        }
-      }
+      if (message.channel !== this.channel || !message.payload || this.own(message.processId)) return;
+      this.fanOut(message.payload);
     });
     this.client = client;
     try {
@@ -80,6 +84,16 @@ export class NotificationListener {
     }
     // stop() may have run while we were connecting.
     if (!this.running && this.client === null) await client.end().catch(() => {});
+  }
+
+  private fanOut(requestId: string): void {
+    for (const subscriber of this.subscribers) {
+      try {
+        subscriber(requestId);
+      } catch (error) {
+        this.report(error);
+      }
+    }
   }
 
   private drop(client: pg.Client): void {

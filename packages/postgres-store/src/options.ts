@@ -18,8 +18,10 @@ export interface PostgresStoreOptions {
   /** Background errors: the notification connection dropping, an idle pooled client failing, a background seal failing. */
   onError?: ((error: unknown) => void) | undefined;
   /**
-   * Milliseconds from a write to the seal that chains its queued audit entries; writes meanwhile
-   * join that seal. Default 10. Until sealed, entries are durable but not yet tamper-evident.
+   * Milliseconds from a write until a seal of its queued audit entries falls due; writes meanwhile
+   * join that seal. The store's next write carries a due seal in its own statement; without one,
+   * the seal runs on its own 4 × this later. Default 10. Until sealed, entries are durable but not
+   * yet tamper-evident.
    * `false`: this store never seals in the background, only in `seal()`, when the chain is read
    * (`readAudit`, `auditHead`), in `migrate()` and `close()`; another store sharing the schema may.
    */

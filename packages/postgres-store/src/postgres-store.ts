@@ -61,17 +61,19 @@ export function createPostgresStore(options: PostgresStoreOptions = {}): Postgre
   }
   const s = pg.escapeIdentifier(schema);
   const db = new Database(options);
+  const channel = `${schema}_requests`;
+  const listener =
+    (options.notifications ?? true)
+      ? new NotificationListener(db.pool.options, channel, db.report, (pid) => db.backends.has(pid))
+      : null;
   const ctx: PgContext = {
     schema,
     s,
-    channel: `${schema}_requests`,
+    channel,
     db,
     sealer: new Sealer(db, schema, s, options),
+    delivered: listener === null ? () => {} : (ids) => listener.deliver(ids),
   };
-  const listener =
-    (options.notifications ?? true)
-      ? new NotificationListener(db.pool.options, ctx.channel, db.report)
-      : null;
   let closing: Promise<void> | null = null;
 
   const selectAudit = async (afterSeq: number, limit: number): Promise<AuditEntry[]> => {

@@ -91,6 +91,7 @@ export function requestMethods(ctx: PgContext): RequestMethods {
         return stored;
       });
       if (result !== null && updates.some((update) => update.audit.length > 0)) ctx.sealer.queued();
+      if (result !== null) ctx.delivered(result.map((request) => request.id));
       return result;
     },
 

@@ -60,12 +60,18 @@ export async function sweepExpired(ctx: PgContext, options: SweepOptions = {}): 
       [due.flatMap((request) => (request.grantId === null ? [] : [request.grantId]))],
     );
     const grants = new Set(held.rows.map((row) => row.id));
+    // Only requests whose grant this sweep holds (or that had none): locking one whose grant another
+    // sweep holds would make that sweep skip it too, and neither would close it.
     const lapsed = await client.query(
       `SELECT record FROM ${s}.requests
        WHERE status = 'approved' AND id = ANY($1)
        ORDER BY expires_at, id
        FOR UPDATE SKIP LOCKED`,
-      [due.map((request) => request.id)],
+      [
+        due
+          .filter((request) => request.grantId === null || grants.has(request.grantId))
+          .map((request) => request.id),
+      ],
     );
     const closed: string[] = [];
     for (const row of [...pending.rows, ...lapsed.rows]) {
@@ -86,8 +92,9 @@ export async function sweepExpired(ctx: PgContext, options: SweepOptions = {}): 
     );
     await queueIn(s, client, drafts);
     for (const id of closed) await notifyIn(ctx, client, id);
-    return { ids: [...revokedGrants, ...closed], queued: drafts.length > 0 };
+    return { ids: [...revokedGrants, ...closed], closed, queued: drafts.length > 0 };
   });
   if (swept.queued) ctx.sealer.queued();
+  ctx.delivered(swept.closed);
   return swept.ids;
 }

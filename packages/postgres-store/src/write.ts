@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { queueSql } from './audit-queue.js';
 import type { PgContext } from './context.js';
 import { Params } from './params.js';
+import type { SealRow } from './sealer.js';
 
 /**
  * What one write changes besides the audit chain, as SQL for `write()`: CTEs that make the
@@ -22,7 +23,9 @@ export interface Change {
 /**
  * The change, then its entries inserted into the queue as one row (id from a sequence, so in
  * start order). No lock is shared by all writers: the chain head is only locked by the sealer.
- * Schedules a seal.
+ * Schedules a seal, and carries this store's due seal, if any, in the same statement: the seal
+ * takes the lock only if it is free, so it never waits, and it chains the rows committed before
+ * it (and this write's own, if PostgreSQL ran that insert first); see `Sealer.carry()`.
  */
 export async function write<T>(
   ctx: PgContext,
@@ -32,23 +35,35 @@ export async function write<T>(
   const p = new Params();
   const built = change(p);
   const queue = queueSql(ctx.s, p, groups, built.gates);
+  // The ids, each NOTIFYed (pg_notify is volatile, so the planner keeps the column nobody reads).
   const notify =
     built.notify === undefined
       ? 'NULL'
-      : `(SELECT count(pg_notify(${p.add(ctx.channel)}, n.id)) FROM (${built.notify}) AS n(id))`;
+      : `(SELECT array_agg(n.id) FROM (SELECT n0.id, pg_notify(${p.add(ctx.channel)}, n0.id) AS sent
+          FROM (${built.notify}) AS n0(id)) AS n)`;
+  const carried = ctx.sealer.carry((value) => p.add(value));
   const sql = `WITH ${[...built.ctes, ...queue.ctes].join(',\n')}
-    SELECT ${built.result} AS result, ${queue.queued} AS queued, ${notify} AS notified`;
-  const { rows } = await ctx.db.queryable().query({
-    text: sql,
-    values: p.values,
-    name: ctx.db.statementName(sql),
-  });
-  const row = rows[0] as { result: T; queued: boolean };
+    SELECT ${built.result} AS result, ${queue.queued} AS queued, ${notify} AS notified,
+      ${carried?.sql ?? 'NULL'} AS sealed`;
+  let row: { result: T; queued: boolean; notified: string[] | null; sealed: SealRow | null };
+  try {
+    const { rows } = await ctx.db.queryable().query({
+      text: sql,
+      values: p.values,
+      name: ctx.db.statementName(sql),
+    });
+    row = rows[0];
+  } catch (error) {
+    if (carried !== null) ctx.sealer.carried(carried.seal, null);
+    throw error;
+  }
+  if (carried !== null) ctx.sealer.carried(carried.seal, row.sealed);
   if (row.queued) ctx.sealer.queued();
+  if (row.notified !== null) ctx.delivered(row.notified);
   return { result: row.result };
 }
 
-/** Inside a transaction: a NOTIFY delivered at COMMIT, and only if it commits. */
+/** Inside a transaction: a NOTIFY delivered at COMMIT, and only if it commits; the caller delivers it in process after. */
 export async function notifyIn(ctx: PgContext, client: pg.PoolClient, requestId: string): Promise<void> {
   await client.query('SELECT pg_notify($1, $2)', [ctx.channel, requestId]);
 }

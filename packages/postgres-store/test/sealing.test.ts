@@ -234,6 +234,55 @@ describe('sealing the queued audit entries', () => {
     await until(async () => (await count(observer, store.schema, 'audit')) === 1);
   });
 
+  test("a due seal rides on the store's next write: no seal statement of its own, the earlier write chained", async () => {
+    const store = await first({ sealDelayMs: 20 });
+    const db = await client();
+    const sent: string[] = [];
+    const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+    const query = proto.query;
+    proto.query = function (this: unknown, ...args: unknown[]) {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
+      sent.push(text ?? '');
+      return query.apply(this, args);
+    };
+    try {
+      await store.appendAudit([sampleDraft('decided', 'a')]);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      expect(await count(db, store.schema, 'audit')).toBe(0);
+      await store.appendAudit([sampleDraft('decided', 'b')]);
+      expect(await count(db, store.schema, 'audit')).toBeGreaterThanOrEqual(1);
+      expect(sent.filter((text) => text.startsWith('SELECT * FROM') && text.includes('seal_audit('))).toEqual(
+        [],
+      );
+    } finally {
+      proto.query = query;
+    }
+    expect(details(await readAll(store))).toEqual(['a', 'b']);
+  });
+
+  test('a write carrying a seal while another sealer holds the lock commits, and its seal is due again', async () => {
+    const store = await first({ sealDelayMs: 5 });
+    const db = await client();
+    await db.query('BEGIN');
+    await db.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [0x6374, store.schema]);
+    await store.appendAudit([sampleDraft('decided', 'a')]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await store.appendAudit([sampleDraft('decided', 'b')]);
+    const observer = await client();
+    expect(await count(observer, store.schema, 'audit_queue')).toBe(2);
+    expect(await count(observer, store.schema, 'audit')).toBe(0);
+    await db.query('COMMIT');
+    await until(async () => (await count(observer, store.schema, 'audit')) === 2);
+    expect(details(await readAll(store))).toEqual(['a', 'b']);
+  });
+
+  test('a quiet store seals on its own after the due seal found no write to ride on', async () => {
+    const store = await first({ sealDelayMs: 5 });
+    const db = await client();
+    await store.appendAudit([sampleDraft('decided', 'a')]);
+    await until(async () => (await count(db, store.schema, 'audit')) === 1);
+  });
+
   test('edits, deletions, reorders and truncation of sealed entries fail verification', async () => {
     const store = await first();
     for (let i = 1; i <= 5; i++) await store.appendAudit([sampleDraft('decided', `entry ${i}`)]);
