@@ -206,7 +206,10 @@ describe('approvals that outlive the call, across processes over one schema', ()
     const t = await topology();
     const denied = { key: 'release-denied', sessionId: 'sess_d' };
     const late = { key: 'release-late', sessionId: 'sess_d' };
-    const [first, second] = await openInProcess(t, [denied, late]);
+    // The opener reports each job as it settles, in either order: find each by its key.
+    const opened = await openInProcess(t, [denied, late]);
+    const first = opened.find((r) => r.key === denied.key);
+    const second = opened.find((r) => r.key === late.key);
     const cs = t.local();
     await cs.decide(first!.requestId as string, {
       approver: 'user:carol',
