@@ -5,10 +5,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export type FetchHandler = (request: Request) => Promise<Response>;
 
 /**
- * The raw body, or null once it exceeds `maxBytes` (declared or actual): the cap holds before a
- * byte is parsed, hashed or verified.
+ * The raw body of a request (or of a response a client reads), or null once it exceeds `maxBytes`
+ * (declared or actual): the cap holds before a byte is parsed, hashed or verified.
  */
-export async function readCappedBody(request: Request, maxBytes: number): Promise<Uint8Array | null> {
+export async function readCappedBody(
+  request: Pick<Request, 'headers' | 'body'>,
+  maxBytes: number,
+): Promise<Uint8Array | null> {
   const declared = Number(request.headers.get('content-length') ?? Number.NaN);
   if (declared > maxBytes) {
     await request.body?.cancel().catch(() => {});

@@ -1,4 +1,5 @@
 // One request to `/v1/calls`: a fresh token, a timeout, a capped body, and typed failures.
+import { readCappedBody } from '@countersign/core';
 import type { AgentCall } from '../agent-api/call.js';
 import {
   AgentApiError,
@@ -109,22 +110,11 @@ async function tokenFor(token: TokenSource): Promise<string> {
 }
 
 async function readCapped(response: Response): Promise<string> {
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_ANSWER_BYTES) {
-      await reader.cancel().catch(() => {});
-      throw new AgentResponseError(response.status, `the answer is over ${MAX_ANSWER_BYTES} bytes`);
-    }
-    chunks.push(value);
-  }
+  const body = await readCappedBody(response, MAX_ANSWER_BYTES);
+  if (body === null)
+    throw new AgentResponseError(response.status, `the answer is over ${MAX_ANSWER_BYTES} bytes`);
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
   } catch {
     throw new AgentResponseError(response.status, 'the answer is not UTF-8');
   }
