@@ -250,6 +250,20 @@ describe('outcomes', () => {
     expect((await fx.agent('/v1/calls/req_nope/outcome', { body: { status: 'executed' } })).status).toBe(404);
   });
 
+  test('outcomes racing: one is recorded, the other is told it already has one', async () => {
+    fx = await agentFixture();
+    const call = await approved();
+    await fx.agent(`/v1/calls/${call.callId}/claim`, { body: {} });
+    const answers = await Promise.all([
+      fx.agent(`/v1/calls/${call.callId}/outcome`, { body: { status: 'executed' } }),
+      fx.agent(`/v1/calls/${call.callId}/outcome`, { body: { status: 'failed', detail: 'no' } }),
+    ]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+    const refused = answers.find((answer) => answer.status === 409)!;
+    expect((await json(refused)).code).toBe('outcome_recorded');
+    expect((await auditTypes()).filter((type) => type === 'executed' || type === 'failed')).toHaveLength(1);
+  });
+
   test('a claimed call whose outcome never arrives fails at its grant expiry, grant and credentials revoked', async () => {
     fx = await agentFixture();
     const call = await fx.open({ ...MIGRATE, action: { name: 'db.jit', resource: 'db:prod', params: {} } });

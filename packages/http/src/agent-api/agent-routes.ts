@@ -289,6 +289,10 @@ export function mountAgentApi(app: Hono<{ Variables: ApiVariables }>, deps: Agen
     if (held.phase === 'executed' || held.phase === 'failed') {
       return problem(409, 'outcome_recorded', `call ${id} already has its outcome`);
     }
+    if (held.phase === 'running' && held.settle === null) {
+      // Another report of this call's outcome is being recorded right now.
+      return problem(409, 'outcome_recorded', `call ${id} already has its outcome`);
+    }
     if (held.phase !== 'running' || held.settle === null) {
       const request = held.requestId === null ? null : await load(held.requestId, actor);
       if (request !== null && !(request instanceof Response) && request.grantId !== null) {
