@@ -219,6 +219,23 @@ describe('claims: exactly one grant, only for an allowed or approved call', () =
     expect((await json(claim)).code).toBe('policy_denied');
   });
 
+  test('an allowed call re-opened with its key answers the same call; other params under the key are a conflict', async () => {
+    fx = await agentFixture();
+    const read = {
+      ...MIGRATE,
+      idempotencyKey: 'k1',
+      action: { name: 'read.report', resource: 'db:prod', params: { q: 1 } },
+    };
+    const first = await fx.open(read);
+    expect(first.status).toBe('allowed');
+    expect((await fx.open(read)).callId).toBe(first.callId);
+    const other = await fx.agent('/v1/calls', {
+      body: { ...read, action: { ...read.action, params: { q: 2 } } },
+    });
+    expect(other.status).toBe(409);
+    expect((await json(other)).code).toBe('idempotency_conflict');
+  });
+
   test('a changed command after approval is a new request, never covered by the old approval', async () => {
     fx = await agentFixture();
     const call = await approved();

@@ -3,6 +3,7 @@ import {
   type ApprovalRequest,
   type Clock,
   type Countersign,
+  canonicalJson,
   describeOutcome,
   readCappedBody,
 } from '@countersign/core';
@@ -50,6 +51,16 @@ type AgentContext = Context<{ Variables: ApiVariables }>;
 export interface MountedAgentApi {
   /** Ends running calls as failed (their grants revoked) and stops long polls. */
   close(): Promise<void>;
+}
+
+/** The same action exactly: name, resource, risk and params as canonical JSON. */
+function sameAction(a: HeldCall['action'], b: HeldCall['action']): boolean {
+  return (
+    a.name === b.name &&
+    a.resource === b.resource &&
+    a.risk === b.risk &&
+    canonicalJson(a.params) === canonicalJson(b.params)
+  );
 }
 
 export function mountAgentApi(app: Hono<{ Variables: ApiVariables }>, deps: AgentApiDeps): MountedAgentApi {
@@ -104,7 +115,16 @@ export function mountAgentApi(app: Hono<{ Variables: ApiVariables }>, deps: Agen
     registry.lapse(now());
     if (input.idempotencyKey !== null) {
       const again = registry.byKey(actor, input.sessionId, input.idempotencyKey);
-      if (again !== undefined) return Response.json(viewCall(again.callId, again, null, publicUrl));
+      if (again !== undefined) {
+        // As core does for requests: one key, one call; other params under it are a conflict, never the old answer.
+        if (sameAction(again.action, input.action))
+          return Response.json(viewCall(again.callId, again, null, publicUrl));
+        return problem(
+          409,
+          'idempotency_conflict',
+          `idempotency key ${JSON.stringify(input.idempotencyKey)} was used for another call in this session`,
+        );
+      }
     }
     let opened: Awaited<ReturnType<Countersign['open']>>;
     try {
