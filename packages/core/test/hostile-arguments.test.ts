@@ -34,7 +34,6 @@ const WRITES = [
   'revokeGrant',
   'appendAudit',
   'updateRequestAndCreateGrant',
-  'claimApproved',
   'revokeGrantAndUpdateRequest',
   'createReuseWindow',
   'useReuseWindow',

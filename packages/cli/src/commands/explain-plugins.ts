@@ -27,7 +27,6 @@ export const explainStore: Required<Store> = {
   consumeGrant: refuse,
   revokeGrant: refuse,
   updateRequestAndCreateGrant: refuse,
-  claimApproved: refuse,
   revokeGrantAndUpdateRequest: refuse,
   updateRequests: refuse,
   createReuseWindow: refuse,
