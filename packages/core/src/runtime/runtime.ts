@@ -1,7 +1,7 @@
 // Runtime: the shared machinery behind guard, decide and grants (store calls, checks, events, waking).
 import { EventEmitter } from 'eventemitter3';
 import type { CredentialBroker } from '../contracts/credential-broker.js';
-import { type Store, SYNC_STORE, type SyncStoreMethods } from '../contracts/store.js';
+import { type ClaimExpectation, type Store, SYNC_STORE, type SyncStoreMethods } from '../contracts/store.js';
 import type { Transport } from '../contracts/transport.js';
 import type { Clock } from '../lib/clock.js';
 import { CorruptRecordError, isCountersignError, StoreError } from '../lib/errors.js';
@@ -267,6 +267,17 @@ export class Runtime {
     const next = nextVersion(current, changes);
     const raw = await this.call('updateRequestAndCreateGrant', () =>
       store.updateRequestAndCreateGrant!(next, drafts, grant),
+    );
+    return this.saved(raw, drafts);
+  }
+
+  /**
+   * Claims an approval and creates `grant` without a read before (stores with `claimApproved`
+   * only: the caller checks): the claimed request, checked and announced, or null when nothing was claimed.
+   */
+  async claimApproved(id: string, expected: ClaimExpectation, grant: GrantRecord, drafts: AuditDraft[]) {
+    const raw = await this.call('claimApproved', () =>
+      this.store.claimApproved!(id, expected, grant, drafts),
     );
     return this.saved(raw, drafts);
   }

@@ -1,7 +1,21 @@
 // Waiters: the guards waiting on each request, woken when it may have changed.
-/** A waiting guard; `wake()` makes it re-read its request. */
+/**
+ * A waiting guard; `wake()` makes it look at its request again. `notified` is true when the wake
+ * says the request changed (a write or a store notification), not that a look is merely due.
+ */
 export interface Waiter {
-  wake(): void;
+  wake(notified?: boolean): void;
+}
+
+/**
+ * Stands in for a guard between creating its request and starting to wait on it: a wake in that
+ * gap is remembered, so the guard knows its request may have changed before it first looks.
+ */
+export class WakeProbe implements Waiter {
+  woken = false;
+  wake(): void {
+    this.woken = true;
+  }
 }
 
 /**
@@ -28,15 +42,21 @@ export class Waiters {
     }
   }
 
+  /** The request may have changed: its waiters look again, told so. */
   wake(requestId: string): void {
-    const current = this.byRequest.get(requestId);
-    if (current === undefined) return;
-    if (current instanceof Set) for (const waiter of [...current]) waiter.wake();
-    else current.wake();
+    this.#wake(requestId, true);
   }
 
+  /** Every waiter looks again (closing, reconnecting): nothing is known to have changed. */
   wakeAll(): void {
-    for (const id of [...this.byRequest.keys()]) this.wake(id);
+    for (const id of [...this.byRequest.keys()]) this.#wake(id, false);
+  }
+
+  #wake(requestId: string, notified: boolean): void {
+    const current = this.byRequest.get(requestId);
+    if (current === undefined) return;
+    if (current instanceof Set) for (const waiter of [...current]) waiter.wake(notified);
+    else current.wake(notified);
   }
 
   get size(): number {
