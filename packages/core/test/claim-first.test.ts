@@ -133,4 +133,37 @@ describe('claiming without a read', () => {
       'revokeGrantAndUpdateRequest',
     ]);
   });
+
+  test('one instance deciding its own guard: the decision announces its events before the woken guard claims', async () => {
+    // The memory store tells subscribers of a write before the write returns: the woken guard
+    // must not claim (and announce `granted`) before decide() has announced `approved`.
+    let calls: string[] = [];
+    const shared = createMemoryStore();
+    const wrapped = recorded(shared);
+    calls = wrapped.calls;
+    const cs = createCountersign({
+      directory: DIRECTORY,
+      policy: POLICY,
+      clock: createTestClock(),
+      logger: null,
+      store: wrapped.store,
+    });
+    const types: string[] = [];
+    for (const type of ['requested', 'approved', 'granted', 'executed'] as const) {
+      cs.on(type, () => types.push(type));
+    }
+    const id = new Promise<string>((resolve) => cs.on('requested', (event) => resolve(event.request!.id)));
+    const { outcome } = attempt(cs, DEPLOY);
+    await cs.decide(await id, { approver: 'user:bob', outcome: 'approve' });
+    expect(await outcome).toBe('ran');
+    expect(types).toEqual(['requested', 'approved', 'granted', 'executed']);
+    // The one read is decide()'s: the held notice was answered by the decision's own wake, not delivered twice.
+    expect(calls.filter((call) => call !== 'subscribe')).toEqual([
+      'createRequest',
+      'getRequest',
+      'updateRequest',
+      'claimApproved',
+      'revokeGrantAndUpdateRequest',
+    ]);
+  });
 });

@@ -243,8 +243,23 @@ export class Runtime {
    */
   async update(current: ApprovalRequest, changes: Partial<ApprovalRequest>, drafts: AuditDraft[]) {
     const next = nextVersion(current, changes);
-    const raw = await this.call('updateRequest', () => this.store.updateRequest(next, drafts));
-    return this.saved(raw, drafts);
+    return this.writing(next.id, async () => {
+      const raw = await this.call('updateRequest', () => this.store.updateRequest(next, drafts));
+      return this.saved(raw, drafts);
+    });
+  }
+
+  /**
+   * Runs a write to request `id`. A store's notice of it, which may arrive before the write has
+   * returned (in process), waits until the write has announced its events and woken the waiters.
+   */
+  private async writing<T>(id: string, write: () => Promise<T>): Promise<T> {
+    this.waiters.hold(id);
+    try {
+      return await write();
+    } finally {
+      this.waiters.release(id);
+    }
   }
 
   /**
@@ -265,10 +280,12 @@ export class Runtime {
       return saved;
     }
     const next = nextVersion(current, changes);
-    const raw = await this.call('updateRequestAndCreateGrant', () =>
-      store.updateRequestAndCreateGrant!(next, drafts, grant),
-    );
-    return this.saved(raw, drafts);
+    return this.writing(next.id, async () => {
+      const raw = await this.call('updateRequestAndCreateGrant', () =>
+        store.updateRequestAndCreateGrant!(next, drafts, grant),
+      );
+      return this.saved(raw, drafts);
+    });
   }
 
   /**
@@ -276,10 +293,12 @@ export class Runtime {
    * only: the caller checks): the claimed request, checked and announced, or null when nothing was claimed.
    */
   async claimApproved(id: string, expected: ClaimExpectation, grant: GrantRecord, drafts: AuditDraft[]) {
-    const raw = await this.call('claimApproved', () =>
-      this.store.claimApproved!(id, expected, grant, drafts),
-    );
-    return this.saved(raw, drafts);
+    return this.writing(id, async () => {
+      const raw = await this.call('claimApproved', () =>
+        this.store.claimApproved!(id, expected, grant, drafts),
+      );
+      return this.saved(raw, drafts);
+    });
   }
 
   /**
@@ -295,22 +314,24 @@ export class Runtime {
     revoke: Revocation,
   ): Promise<ApprovalRequest | null> {
     const next = nextVersion(current, changes);
-    const result: unknown = await this.call('revokeGrantAndUpdateRequest', () =>
-      this.store.revokeGrantAndUpdateRequest!(
-        { id: revoke.id, now: revoke.now, audit: revoke.drafts },
-        { next, audit: drafts },
-      ),
-    );
-    if (!isPlainObject(result) || !('grant' in result) || !('request' in result)) {
-      throw new CorruptRecordError('revokeGrantAndUpdateRequest result', ['must be { grant, request }']);
-    }
-    if (result.grant !== null) {
-      // Only whether it was revoked matters here: checked, not copied.
-      if (!isGrantRecord(result.grant)) checkGrant(result.grant);
-      this.emit(revoke.drafts, current);
-      if (result.request === null && revoke.alone !== undefined) await this.append(revoke.alone, current);
-    }
-    return this.saved(result.request, drafts);
+    return this.writing(next.id, async () => {
+      const result: unknown = await this.call('revokeGrantAndUpdateRequest', () =>
+        this.store.revokeGrantAndUpdateRequest!(
+          { id: revoke.id, now: revoke.now, audit: revoke.drafts },
+          { next, audit: drafts },
+        ),
+      );
+      if (!isPlainObject(result) || !('grant' in result) || !('request' in result)) {
+        throw new CorruptRecordError('revokeGrantAndUpdateRequest result', ['must be { grant, request }']);
+      }
+      if (result.grant !== null) {
+        // Only whether it was revoked matters here: checked, not copied.
+        if (!isGrantRecord(result.grant)) checkGrant(result.grant);
+        this.emit(revoke.drafts, current);
+        if (result.request === null && revoke.alone !== undefined) await this.append(revoke.alone, current);
+      }
+      return this.saved(result.request, drafts);
+    });
   }
 
   /** What a write returned: checked, announced and woken on; or null when it lost its race. */

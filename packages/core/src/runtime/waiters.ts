@@ -25,6 +25,10 @@ export class WakeProbe implements Waiter {
 export class Waiters {
   // One waiter, the usual case, is kept as is; a Set only when several guards wait on one request.
   private readonly byRequest = new Map<string, Waiter | Set<Waiter>>();
+  /** Requests this runtime is writing, and how many writes: a store's notice of one waits for it. */
+  private readonly writing = new Map<string, number>();
+  /** Notices that arrived during this runtime's own write and have not been answered by a wake. */
+  private readonly held = new Set<string>();
 
   add(requestId: string, waiter: Waiter): void {
     const current = this.byRequest.get(requestId);
@@ -44,7 +48,31 @@ export class Waiters {
 
   /** The request may have changed: its waiters look again, told so. */
   wake(requestId: string): void {
+    this.held.delete(requestId);
     this.#wake(requestId, true);
+  }
+
+  /**
+   * A store says the request changed. During this runtime's own write to it, the write wakes its
+   * waiters itself once it has announced its events, so a woken guard never acts (and emits)
+   * before the write that woke it has; a notice no such wake answered is delivered at {@link release}.
+   */
+  notice(requestId: string): void {
+    if (this.writing.has(requestId)) this.held.add(requestId);
+    else this.wake(requestId);
+  }
+
+  /** This runtime starts writing the request. */
+  hold(requestId: string): void {
+    this.writing.set(requestId, (this.writing.get(requestId) ?? 0) + 1);
+  }
+
+  /** The write has ended, saved or not: a notice it held and did not answer wakes the waiters now. */
+  release(requestId: string): void {
+    const count = this.writing.get(requestId) ?? 0;
+    if (count > 1) return void this.writing.set(requestId, count - 1);
+    this.writing.delete(requestId);
+    if (this.held.has(requestId)) this.wake(requestId);
   }
 
   /** Every waiter looks again (closing, reconnecting): nothing is known to have changed. */
