@@ -20,6 +20,7 @@ import { Alarm } from './alarm.js';
 import { LiveGrants } from './live-grants.js';
 import { PendingIndex } from './pending-index.js';
 import { checkGrant, checkRequest, nextVersion } from './stored-records.js';
+import { updateTransports } from './transport-updates.js';
 import { Waiters } from './waiters.js';
 
 /**
@@ -351,32 +352,11 @@ export class Runtime {
     if (request.status !== 'pending') this.pending.remove(request, request.id);
     this.emit(drafts, request);
     this.waiters.wake(request.id);
-    await this.notifyTransports(request);
+    await updateTransports(this.options.transports, this.events, request);
   }
 
   emit(drafts: readonly AuditDraft[], request: ApprovalRequest | null): void {
     for (const entry of drafts) this.events.emit(entry.type, { type: entry.type, entry, request });
-  }
-
-  /** Tells every transport that delivered the request about its new state. Never throws. */
-  async notifyTransports(request: ApprovalRequest): Promise<void> {
-    if (!request.deliveries.some((receipt) => this.options.transports.get(receipt.transport)?.update)) return;
-    await Promise.all(
-      request.deliveries.map(async (receipt) => {
-        const transport = this.options.transports.get(receipt.transport);
-        if (!transport?.update) return;
-        try {
-          await transport.update(request, receipt);
-        } catch (error) {
-          this.events.emit('transport_error', {
-            transport: receipt.transport,
-            requestId: request.id,
-            operation: 'update',
-            error,
-          });
-        }
-      }),
-    );
   }
 
   draft(type: AuditType, request: ApprovalRequest, extra: Partial<AuditDraft> = {}): AuditDraft {
