@@ -10,6 +10,7 @@ export { actionNameFor, type ToolNameOf, toolCallKey, toolNameFor } from './adap
 export type { CredentialBroker, CredentialRequest } from './contracts/credential-broker.js';
 export type { OnCallResolver } from './contracts/on-call.js';
 export type {
+  ClaimExpectation,
   ConsumeGrantMatch,
   CreateRequestResult,
   ListGrantsQuery,

@@ -53,13 +53,20 @@ describe('core does not run on a store word alone (#10 §3)', () => {
     ],
   ];
   test.each(cases)('%s: CorruptRecordError, audited, nothing runs', async (_what, forge) => {
-    const { cs, auditTypes } = setup({ store: forgingStore(forge) });
+    const { cs, clock } = setup({ store: forgingStore(forge) });
     const { outcome, ran } = attempt(cs, EXPORT, CONTEXT);
+    // The guard created the request, so it reads it only when woken or at its next poll.
+    await clock.advance(1_000);
     const error = await outcome;
     expect(isCountersignError(error, ErrorCode.CorruptRecord)).toBe(true);
     expect(ran()).toBe(false);
-    expect(await auditTypes()).toContain('refused');
-    expect(await auditTypes()).not.toContain('granted');
+    const entries = await cs.audit.entries();
+    expect(entries.map((entry) => entry.type)).toContain('refused');
+    expect(entries.map((entry) => entry.type)).not.toContain('executed');
+    // A forgery the delivery receipt wrote back is claimed without a read: its grant is revoked at once.
+    const granted = entries.filter((entry) => entry.type === 'granted').map((entry) => entry.grantId);
+    const revoked = entries.filter((entry) => entry.type === 'revoked').map((entry) => entry.grantId);
+    expect(revoked).toEqual(granted);
   });
 
   test('a correct approval still runs (the checks are not simply failing everything)', async () => {

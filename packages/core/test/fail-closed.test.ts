@@ -217,11 +217,18 @@ describe('fail closed', () => {
   });
 
   test('an approval whose claim and grant cannot be written runs nothing', async () => {
-    const { cs, transport, clock } = setup({ store: brokenStore('updateRequestAndCreateGrant') });
-    const { outcome, ran } = attempt(cs);
-    await approveNextDelivery(cs, transport, clock);
-    expect(await outcome).toBeInstanceOf(StoreError);
-    expect(ran()).toBe(false);
+    // Claimed after a read (a store without claimApproved), and claimed without one.
+    const stores = [
+      overrideStore(brokenStore('updateRequestAndCreateGrant'), { claimApproved: undefined }),
+      brokenStore('claimApproved'),
+    ];
+    for (const store of stores) {
+      const { cs, transport, clock } = setup({ store });
+      const { outcome, ran } = attempt(cs);
+      await approveNextDelivery(cs, transport, clock);
+      expect(await outcome).toBeInstanceOf(StoreError);
+      expect(ran()).toBe(false);
+    }
   });
 
   test('an approved action whose outcome cannot be written says so', async () => {

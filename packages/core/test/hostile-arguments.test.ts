@@ -34,6 +34,7 @@ const WRITES = [
   'revokeGrant',
   'appendAudit',
   'updateRequestAndCreateGrant',
+  'claimApproved',
   'revokeGrantAndUpdateRequest',
   'createReuseWindow',
   'useReuseWindow',

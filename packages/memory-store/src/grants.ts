@@ -1,5 +1,13 @@
 // Grants in memory: issued with their approval, consumed once by the matching call, revoked once, finished ones retired.
-import type { GrantRecord, Store, SyncStoreMethods } from '@countersign/core';
+import {
+  type ApprovalRequest,
+  type ClaimExpectation,
+  canonicalJson,
+  claimDeadline,
+  type GrantRecord,
+  type Store,
+  type SyncStoreMethods,
+} from '@countersign/core';
 import type { AuditChain } from './audit-chain.js';
 import { FinishedQueue } from './finished-queue.js';
 import { frozenRequest } from './frozen-copies.js';
@@ -52,6 +60,7 @@ export type GrantMethods = Required<
     Store,
     | 'createGrant'
     | 'updateRequestAndCreateGrant'
+    | 'claimApproved'
     | 'revokeGrantAndUpdateRequest'
     | 'getGrantByTokenHash'
     | 'consumeGrant'
@@ -74,6 +83,20 @@ export function grantMethods(
       if (!current || current.version !== next.version - 1) return null;
       grants.refuseDuplicate(grant);
       const stored = requests.replace(next, current);
+      grants.insert(grant);
+      chain.append(audit);
+      listeners.notify(stored.id);
+      return stored;
+    },
+
+    async claimApproved(id, expected, grant, audit) {
+      const current = requests.byId.get(id);
+      if (!current || !claimable(current, expected)) return null;
+      grants.refuseDuplicate(grant);
+      const stored = requests.replace(
+        { ...current, version: current.version + 1, grantId: grant.id },
+        current,
+      );
       grants.insert(grant);
       chain.append(audit);
       listeners.notify(stored.id);
@@ -117,6 +140,23 @@ export function grantMethods(
       return sync.revokeGrant(id, now, audit);
     },
   };
+}
+
+/** Whether `claimApproved` may claim `request`: an unclaimed approval of exactly the expected call, in time. */
+function claimable(request: ApprovalRequest, expected: ClaimExpectation): boolean {
+  return (
+    request.status === 'approved' &&
+    request.grantId === null &&
+    request.fingerprint === expected.fingerprint &&
+    request.sessionId === expected.sessionId &&
+    request.actor === expected.actor &&
+    request.onBehalfOf === expected.onBehalfOf &&
+    request.reason === expected.reason &&
+    request.ruleId === expected.ruleId &&
+    claimDeadline(request) > expected.now &&
+    // The stored action is a frozen copy, often of this very object.
+    (request.action === expected.action || canonicalJson(request.action) === canonicalJson(expected.action))
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 // Grants in PostgreSQL: issued with their approval, consumed once by a conditional update, revoked once.
-import type { ApprovalRequest, GrantRecord, Store } from '@countersign/core';
+import type { ApprovalRequest, ClaimExpectation, GrantRecord, Store } from '@countersign/core';
 import type pg from 'pg';
 import type { PgContext } from './context.js';
 import type { Params } from './params.js';
@@ -25,6 +25,7 @@ export type GrantMethods = Required<
     Store,
     | 'createGrant'
     | 'updateRequestAndCreateGrant'
+    | 'claimApproved'
     | 'revokeGrantAndUpdateRequest'
     | 'getGrantByTokenHash'
     | 'consumeGrant'
@@ -48,6 +49,19 @@ export function grantMethods(ctx: PgContext): GrantMethods {
       const { result } = await write<ApprovalRequest | null>(ctx, [audit], (p) => ({
         ctes: [
           replaceCte(s, p, next),
+          `granted AS (${insertGrantSql(s, p, grant, 'EXISTS (SELECT 1 FROM changed)')} RETURNING id)`,
+        ],
+        gates: ['EXISTS (SELECT 1 FROM granted)'],
+        result: '(SELECT record FROM changed WHERE EXISTS (SELECT 1 FROM granted))',
+        notify: 'SELECT id FROM changed',
+      }));
+      return result;
+    },
+
+    async claimApproved(id, expected, grant, audit) {
+      const { result } = await write<ApprovalRequest | null>(ctx, [audit], (p) => ({
+        ctes: [
+          claimCte(s, p, id, expected, grant.id),
           `granted AS (${insertGrantSql(s, p, grant, 'EXISTS (SELECT 1 FROM changed)')} RETURNING id)`,
         ],
         gates: ['EXISTS (SELECT 1 FROM granted)'],
@@ -125,6 +139,27 @@ export function grantMethods(ctx: PgContext): GrantMethods {
       return rows.map(grantFromRow);
     },
   };
+}
+
+/**
+ * The claim as a CTE named `changed`: sets `grantId` and `version + 1` on an unclaimed approval of
+ * exactly the expected call, still claimable at `expected.now`. Members are compared as the JSON
+ * text core stored (never cast to jsonb, which refuses a \u0000 that json keeps): a record whose text
+ * differs is not claimed here, and core then reads it and claims it by version.
+ */
+function claimCte(s: string, p: Params, id: string, expected: ClaimExpectation, grantId: string): string {
+  const same = (key: keyof ClaimExpectation) =>
+    `(r.record -> '${key}')::text = ${p.add(JSON.stringify(expected[key]))}::text`;
+  return `changed AS (UPDATE ${s}.requests AS r
+    SET version = r.version + 1, updated_at = now(),
+      record = (SELECT json_object_agg(e.k, CASE e.k WHEN 'version' THEN to_json(r.version + 1)
+          WHEN 'grantId' THEN to_json(${p.add(grantId)}::text) ELSE e.v END)
+        FROM json_each(r.record) AS e(k, v))
+    WHERE r.id = ${p.add(id)} AND r.status = 'approved' AND (r.record -> 'grantId')::text = 'null'
+      AND ${(['fingerprint', 'sessionId', 'actor', 'onBehalfOf', 'reason', 'ruleId', 'action'] as const).map(same).join(' AND ')}
+      AND GREATEST(r.expires_at, COALESCE((r.record ->> 'decidedAt')::double precision, 0)
+        + (r.record ->> 'grantTtlMs')::double precision) > ${p.add(expected.now)}::double precision
+    RETURNING r.id, r.record)`;
 }
 
 /** A grant row inserted only when `condition` holds (an SQL boolean over the statement's CTEs). */

@@ -27,6 +27,7 @@ export const explainStore: Required<Store> = {
   consumeGrant: refuse,
   revokeGrant: refuse,
   updateRequestAndCreateGrant: refuse,
+  claimApproved: refuse,
   revokeGrantAndUpdateRequest: refuse,
   updateRequests: refuse,
   createReuseWindow: refuse,

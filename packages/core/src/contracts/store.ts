@@ -1,5 +1,5 @@
 // The Store contract: what a store plugin MUST guarantee, method by method.
-import type { ApprovalRequest, RequestStatus } from '../model/approval.js';
+import type { ApprovalRequest, RedactedAction, RequestStatus } from '../model/approval.js';
 import type { AuditDraft, AuditEntry, AuditHead } from '../model/audit.js';
 import type { GrantRecord } from '../model/grants.js';
 import type { Risk } from '../model/risk.js';
@@ -37,6 +37,23 @@ export interface ReuseWindow {
   maxUses: number;
   uses: number;
   revokedAt: number | null;
+}
+
+/**
+ * What {@link Store.claimApproved} claims: the call as the guard that created the request holds it,
+ * and the time of the claim. Each member but `now` MUST equal the stored request's own.
+ */
+export interface ClaimExpectation {
+  fingerprint: string;
+  sessionId: string;
+  actor: string;
+  onBehalfOf: string | null;
+  reason: string;
+  ruleId: string;
+  /** Equal as a JSON value (an approver's edit changes it, and then the claim is not this one). */
+  action: RedactedAction;
+  /** The claim MUST fail unless `claimDeadline(stored)` (from `@countersign/core`) is after `now`. */
+  now: number;
 }
 
 export interface ReuseWindowQuery {
@@ -165,6 +182,24 @@ export interface Store {
     next: ApprovalRequest,
     audit: readonly AuditDraft[],
     grant: GrantRecord,
+  ): Promise<ApprovalRequest | null>;
+
+  /**
+   * Optional, to save a read per approval: claims an approval without reading it first. MUST, as
+   * one atomic step and only when the stored request `id` has status `approved`, `grantId` null,
+   * and every member of `expected` as {@link ClaimExpectation} says: store the request with
+   * `version + 1` and `grantId = grant.id` (nothing else changed), insert `grant`, append `audit`,
+   * and return the stored request. Otherwise it MUST write nothing and return null. Of N concurrent
+   * claims of one request, exactly one gets the request; the rest get null (never re-read and
+   * overwrite). It MAY return null for a request that would match (e.g. one whose stored JSON it
+   * compares as text): core then reads the request and claims it with `updateRequestAndCreateGrant`.
+   * Core checks what it returns as it checks every approval, and revokes the grant if that fails.
+   */
+  claimApproved?(
+    id: string,
+    expected: ClaimExpectation,
+    grant: GrantRecord,
+    audit: readonly AuditDraft[],
   ): Promise<ApprovalRequest | null>;
 
   /**

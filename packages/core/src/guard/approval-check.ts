@@ -20,6 +20,8 @@ export interface ApprovedCall {
   onCall?: readonly string[] | undefined;
   /** The call's risk as the guard computed it, for rules that route by risk. */
   risk?: Risk | undefined;
+  /** The grant this call claimed the record with, when it is checked after its claim: the record must name it. */
+  grantId?: string | undefined;
 }
 
 /**
@@ -40,7 +42,9 @@ export function approvalProblems(
   if (request.actor !== call.actor) problems.push('is for another actor');
   if (request.onBehalfOf !== call.onBehalfOf) problems.push('is on behalf of someone else');
   if (request.status !== 'approved') problems.push(`has status ${request.status}, not approved`);
-  if (request.grantId !== null) problems.push('was already claimed');
+  if (request.grantId !== (call.grantId ?? null)) {
+    problems.push(call.grantId === undefined ? 'was already claimed' : 'names another grant');
+  }
   if (request.decidedAt === null || request.decidedAt > now) problems.push('has no past decision time');
   const rule = options.policy.ruleById(request.ruleId);
   if (rule === undefined || rule.effect !== 'require_approval') {

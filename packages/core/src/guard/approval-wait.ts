@@ -20,6 +20,7 @@ import type { Sleeper } from '../runtime/alarm.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Waiter } from '../runtime/waiters.js';
 import { approvalProblems } from './approval-check.js';
+import { type ClaimBasis, claimFirst } from './approval-claim.js';
 import { decideCall } from './decide.js';
 import { DELIVERY_OVER, deliver } from './delivery.js';
 import { runGranted } from './granted-run.js';
@@ -38,9 +39,16 @@ const AGAIN: Step = Object.freeze({ pauseMs: 0 });
  * version of the record; it is what the waiters wake; and it makes the AbortSignal transports see
  * only when one reads it, since a Node 20 AbortController costs about 0.75 KB.
  */
-export class ApprovalWait implements Waiter, Sleeper {
+export class ApprovalWait implements Waiter, Sleeper, ClaimBasis {
   readonly requestId: string;
   readonly expiresAt: number;
+  /** The rule of a request this guard created, which it may claim without a read; null for one it re-attached to. */
+  readonly claimRule: string | null;
+  readonly grantTtlMs: number;
+  /** A wake said the request changed: the next look claims first (stores with `claimApproved`). */
+  #notified = false;
+  /** Woken while delivering: the request may have changed since it was created. */
+  #stale = false;
   /**
    * `delivering` until delivery ends, then `looking` during a look and `paused` between looks;
    * `looking-again` when woken during a look, since the store may have changed after it read.
@@ -57,9 +65,14 @@ export class ApprovalWait implements Waiter, Sleeper {
   static open(runtime: Runtime, prepared: Prepared, decision: RoutedDecision): Promise<unknown> {
     return new Promise((resolve, reject) => {
       openRequest(runtime, prepared, decision)
-        .then((opened) => {
-          const wait = new ApprovalWait(runtime, prepared, opened, resolve);
-          wait.#lookAfter(opened.status === 'pending' ? deliver(runtime, opened, wait) : null);
+        .then(({ request: opened, created }) => {
+          const wait = new ApprovalWait(runtime, prepared, opened, created !== null, resolve);
+          if (created !== null) {
+            runtime.waiters.remove(opened.id, created);
+            if (created.woken) wait.#stale = true;
+          }
+          const delivered = opened.status === 'pending' ? deliver(runtime, opened, wait) : null;
+          wait.#lookAfter(delivered, created ? opened : null);
         })
         .catch(reject);
     });
@@ -70,11 +83,14 @@ export class ApprovalWait implements Waiter, Sleeper {
     private readonly runtime: Runtime,
     private readonly prepared: Prepared,
     request: ApprovalRequest,
+    created: boolean,
     /** Rejects too, given a rejected promise: keeping `reject` as well costs 56 B per guard. */
     private readonly resolve: (value: unknown) => void,
   ) {
     this.requestId = request.id;
     this.expiresAt = request.expiresAt;
+    this.claimRule = created ? request.ruleId : null;
+    this.grantTtlMs = request.grantTtlMs;
     runtime.waiters.add(this.requestId, this);
     // This object is the listener (handleEvent), so no closure per guard.
     prepared.signal?.addEventListener('abort', this);
@@ -86,22 +102,27 @@ export class ApprovalWait implements Waiter, Sleeper {
     this.wake();
   }
 
-  /** The first look, once delivery has ended; a delivery that failed ends the wait. */
-  #lookAfter(delivered: Promise<void> | null): void {
+  /**
+   * The first look, once delivery has ended; a delivery that failed ends the wait. For a request
+   * this guard created, nothing woke it meanwhile, so it starts from the record it created, unread.
+   */
+  #lookAfter(delivered: Promise<void> | null, created: ApprovalRequest | null): void {
     const first = () => {
       this.#state = 'paused';
-      this.#look();
+      this.#look(this.#stale ? null : created);
     };
     if (delivered === null) first();
     else delivered.then(first, (error: unknown) => this.#finish(error, true));
   }
 
-  /** Reads the request and acts on it, unless a look is already under way. */
-  #look(): void {
+  /** Reads the request (or starts from `known`) and acts on it, unless a look is already under way. */
+  #look(known: ApprovalRequest | null = null): void {
     if (this.#state === 'looking') this.#state = 'looking-again';
     if (this.#state !== 'paused') return;
     this.#state = 'looking';
-    checkApproval(this.runtime, this.prepared, this)
+    const claim = this.#notified && this.claimRule !== null;
+    this.#notified = false;
+    checkApproval(this.runtime, this.prepared, this, known, claim)
       .then((step) => {
         if ('value' in step) return this.#finish(step.value, false);
         const again = this.#state === 'looking-again';
@@ -113,8 +134,10 @@ export class ApprovalWait implements Waiter, Sleeper {
       .catch((error: unknown) => this.#finish(error, true));
   }
 
-  /** The request may have changed: look again now instead of at the end of the pause. */
-  wake(): void {
+  /** The request may have changed (`notified`: a write or a notification says so): look again now. */
+  wake(notified = false): void {
+    if (notified) this.#notified = true;
+    if (this.#state === 'delivering') this.#stale = true;
     this.runtime.alarm.cancel(this);
     this.#look();
   }
@@ -214,12 +237,27 @@ function notYet(prepared: Prepared, request: ApprovalRequest): Step {
   throw new ApprovalPendingError(request.id, request.expiresAt);
 }
 
-/** One look at a waiting request: acts on its state and says what the wait does next. */
-async function checkApproval(runtime: Runtime, prepared: Prepared, wait: ApprovalWait): Promise<Step> {
+/**
+ * One look at a waiting request: acts on its state and says what the wait does next. `known` is
+ * the record this guard just created, looked at without a read; with `claim`, a request this guard
+ * created is claimed first, and read only if that claimed nothing.
+ */
+async function checkApproval(
+  runtime: Runtime,
+  prepared: Prepared,
+  wait: ApprovalWait,
+  known: ApprovalRequest | null,
+  claim: boolean,
+): Promise<Step> {
   const signal = prepared.signal;
   const { pollMs } = runtime.options;
   // A closing process stops waiting but leaves the request pending, for a restart to resume.
   if (runtime.closed) throw new ClosedError();
+  if (known !== null) return lookAt(runtime, prepared, wait, known);
+  if (claim && prepared.mode !== 'open' && !signal?.aborted) {
+    const claimed = await claimFirst(runtime, prepared, wait);
+    if (claimed !== null) return claimed;
+  }
   let request: ApprovalRequest | null;
   try {
     request = await runtime.load(wait.requestId);
@@ -231,6 +269,18 @@ async function checkApproval(runtime: Runtime, prepared: Prepared, wait: Approva
   }
   if (request === null)
     throw new ApprovalCancelledError(wait.requestId, 'the request vanished from the store');
+  return lookAt(runtime, prepared, wait, request);
+}
+
+/** Acts on the request's state and says what the wait does next. */
+async function lookAt(
+  runtime: Runtime,
+  prepared: Prepared,
+  wait: ApprovalWait,
+  request: ApprovalRequest,
+): Promise<Step> {
+  const signal = prepared.signal;
+  const { pollMs } = runtime.options;
   // Settled elsewhere (another process decided it): no longer a twin to re-attach to, nor counted.
   if (request.status !== 'pending') runtime.pending.remove(request, request.id);
   switch (request.status) {

@@ -12,13 +12,21 @@ import type { RunExtras, Runtime } from '../runtime/runtime.js';
 import { checkGrant } from '../runtime/stored-records.js';
 import { subjectDraft } from './prepared-call.js';
 
-export async function runGranted(
+/** A grant not yet stored, its token, and its issuing entry's detail. */
+export interface NewGrant {
+  record: GrantRecord;
+  token: string;
+  detail: string;
+}
+
+/** A new grant for `prepared`, not yet stored, its token, and the `granted` entry's detail. */
+export function newGrant(
   runtime: Runtime,
   prepared: Prepared,
-  request: ApprovalRequest | null,
+  requestId: string | null,
   ruleId: string,
   grantTtlMs: number,
-): Promise<unknown> {
+): NewGrant {
   const now = runtime.now();
   const token = newGrantToken();
   const record: GrantRecord = {
@@ -26,7 +34,7 @@ export async function runGranted(
     tokenHash: sha256Hex(token),
     fingerprint: prepared.fingerprint,
     sessionId: prepared.sessionId,
-    requestId: request?.id ?? null,
+    requestId,
     actor: prepared.actor,
     ruleId,
     issuedAt: now,
@@ -35,30 +43,27 @@ export async function runGranted(
     revokedAt: null,
   };
   // When it expires, as a number: formatting a date costs more than the rest of the entry.
-  const detail = `grant expires at ${record.expiresAt}`;
-  const drafts: AuditDraft[] = [
-    request
-      ? runtime.draft('granted', request, { grantId: record.id, detail })
-      : subjectDraft(runtime, 'allowed', prepared, ruleId, { grantId: record.id, detail, consumedAt: null }),
-  ];
-  if (request) {
-    // Claiming the approval is the compare-and-set that makes its action run at most once.
-    const claimed = await runtime.updateAndCreateGrant(request, { grantId: record.id }, drafts, record);
-    if (claimed === null) throw new AlreadyStartedError(request.id, 'claimed by another process');
-    if (
-      claimed.id !== request.id ||
-      claimed.grantId !== record.id ||
-      // The approval's own fingerprint: an approver's narrowing rebinds the grant, not the request.
-      claimed.fingerprint !== request.fingerprint
-    ) {
-      throw new CorruptRecordError('claimed approval', ['is not the approval this call claimed']);
-    }
-    request = claimed;
-  } else {
-    const creating = runtime.createGrant(record, drafts);
-    if (creating !== null) await creating;
-    runtime.emit(drafts, null);
-  }
+  return { record, token, detail: `grant expires at ${record.expiresAt}` };
+}
+
+/**
+ * Issues a grant and runs the action on it; for a request, claiming the approval with it. With
+ * `issued`, the grant was stored already, by the claim that returned `request`.
+ */
+export async function runGranted(
+  runtime: Runtime,
+  prepared: Prepared,
+  request: ApprovalRequest | null,
+  ruleId: string,
+  grantTtlMs: number,
+  issued?: NewGrant,
+): Promise<unknown> {
+  // With `issued`, the claim that returned `request` stored the grant, and its caller checked it.
+  let grant = issued ?? issue(runtime, prepared, request, ruleId, grantTtlMs);
+  // Awaited only when a promise: with a synchronous store an allowed call pays no hop here.
+  if (grant instanceof Promise) grant = await grant;
+  if (issued === undefined && request !== null) request = await claimWith(runtime, request, grant);
+  const { record, token } = grant;
 
   const live = runtime.liveGrants.open(record, token, prepared.identity);
   const lifetime = grantLifetime(runtime, record.expiresAt);
@@ -100,6 +105,50 @@ export async function runGranted(
   }
   if (failure) throw failure.error;
   return result;
+}
+
+/**
+ * A new grant, stored with its `allowed` entry for a call without a request; for a request, not
+ * stored yet ({@link claimWith} stores it).
+ */
+function issue(
+  runtime: Runtime,
+  prepared: Prepared,
+  request: ApprovalRequest | null,
+  ruleId: string,
+  grantTtlMs: number,
+): NewGrant | Promise<NewGrant> {
+  const grant = newGrant(runtime, prepared, request?.id ?? null, ruleId, grantTtlMs);
+  if (request !== null) return grant;
+  const { record, detail } = grant;
+  const drafts = [
+    subjectDraft(runtime, 'allowed', prepared, ruleId, { grantId: record.id, detail, consumedAt: null }),
+  ];
+  const creating = runtime.createGrant(record, drafts);
+  if (creating === null) {
+    runtime.emit(drafts, null);
+    return grant;
+  }
+  return creating.then(() => {
+    runtime.emit(drafts, null);
+    return grant;
+  });
+}
+
+/** Claims the approval with the grant: the compare-and-set that makes its action run at most once. */
+async function claimWith(runtime: Runtime, request: ApprovalRequest, { record, detail }: NewGrant) {
+  const drafts = [runtime.draft('granted', request, { grantId: record.id, detail })];
+  const claimed = await runtime.updateAndCreateGrant(request, { grantId: record.id }, drafts, record);
+  if (claimed === null) throw new AlreadyStartedError(request.id, 'claimed by another process');
+  if (
+    claimed.id !== request.id ||
+    claimed.grantId !== record.id ||
+    // The approval's own fingerprint: an approver's narrowing rebinds the grant, not the request.
+    claimed.fingerprint !== request.fingerprint
+  ) {
+    throw new CorruptRecordError('claimed approval', ['is not the approval this call claimed']);
+  }
+  return claimed;
 }
 
 /**

@@ -16,13 +16,24 @@ import { conditionDetail } from '../policy/conditions.js';
 import type { RoutedDecision } from '../policy/policy.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { checkRequest } from '../runtime/stored-records.js';
+import { WakeProbe } from '../runtime/waiters.js';
 import { NONE, subjectDraft, ttl } from './prepared-call.js';
+
+/**
+ * The request a waiting call opened. `created`, when this very call created it: then core knows
+ * its record, and the probe (registered as its waiter until the guard's own wait replaces it)
+ * says whether anything woke it since.
+ */
+export interface OpenedRequest {
+  request: ApprovalRequest;
+  created: WakeProbe | null;
+}
 
 export async function openRequest(
   runtime: Runtime,
   prepared: Prepared,
   decision: RoutedDecision,
-): Promise<ApprovalRequest> {
+): Promise<OpenedRequest> {
   if (prepared.requestId !== null) {
     const existing = await runtime.load(prepared.requestId);
     if (existing === null) throw new RequestNotFoundError(prepared.requestId);
@@ -32,7 +43,7 @@ export async function openRequest(
         'idempotency key',
       ]);
     }
-    return reattach(existing, prepared, `request id ${prepared.requestId}`);
+    return { request: reattach(existing, prepared, `request id ${prepared.requestId}`), created: null };
   }
   const key = prepared.idempotencyKey;
   if (key !== null) {
@@ -41,12 +52,12 @@ export async function openRequest(
     );
     if (raw !== null) {
       const existing = await runtime.load(checkRequest(raw).id);
-      if (existing) return reattach(existing, prepared, key);
+      if (existing) return { request: reattach(existing, prepared, key), created: null };
     }
   }
   for (;;) {
     const same = await pendingTwin(runtime, prepared);
-    if (same !== null) return same;
+    if (same !== null) return { request: same, created: null };
     const created = await runtime.pending.once(prepared, () => createRequest(runtime, prepared, decision));
     if (created !== null) return created;
   }
@@ -57,7 +68,7 @@ async function createRequest(
   runtime: Runtime,
   prepared: Prepared,
   decision: RoutedDecision,
-): Promise<ApprovalRequest> {
+): Promise<OpenedRequest> {
   const key = prepared.idempotencyKey;
   const rule = decision.rule!;
   const route = decision.route ?? null;
@@ -114,10 +125,13 @@ async function createRequest(
   });
   await checkPendingCap(runtime, prepared, rule.id);
   const result = await runtime.create(request, [draft]);
-  if (!result.created) return reattach(result.request, prepared, key ?? '');
+  if (!result.created) return { request: reattach(result.request, prepared, key ?? ''), created: null };
   runtime.pending.add(request, request.id);
   runtime.emit([draft], result.request);
-  return result.request;
+  // After the event, which may throw; a decision it starts cannot land before this line.
+  const probe = new WakeProbe();
+  runtime.waiters.add(request.id, probe);
+  return { request: result.request, created: probe };
 }
 
 /**

@@ -87,7 +87,7 @@ class CountersignInstance implements Countersign {
     }
     if (store.subscribe) {
       try {
-        this.unsubscribe = await store.subscribe((id) => this.runtime.waiters.wake(id));
+        this.unsubscribe = await store.subscribe((id) => this.runtime.waiters.notice(id));
       } catch {
         // Waiting guards poll, so a store that cannot notify is slower, not unsafe.
       }

@@ -1,7 +1,7 @@
 // Runtime: the shared machinery behind guard, decide and grants (store calls, checks, events, waking).
 import { EventEmitter } from 'eventemitter3';
 import type { CredentialBroker } from '../contracts/credential-broker.js';
-import { type Store, SYNC_STORE, type SyncStoreMethods } from '../contracts/store.js';
+import { type ClaimExpectation, type Store, SYNC_STORE, type SyncStoreMethods } from '../contracts/store.js';
 import type { Transport } from '../contracts/transport.js';
 import type { Clock } from '../lib/clock.js';
 import { CorruptRecordError, isCountersignError, StoreError } from '../lib/errors.js';
@@ -20,6 +20,7 @@ import { Alarm } from './alarm.js';
 import { LiveGrants } from './live-grants.js';
 import { PendingIndex } from './pending-index.js';
 import { checkGrant, checkRequest, nextVersion } from './stored-records.js';
+import { updateTransports } from './transport-updates.js';
 import { Waiters } from './waiters.js';
 
 /**
@@ -243,8 +244,23 @@ export class Runtime {
    */
   async update(current: ApprovalRequest, changes: Partial<ApprovalRequest>, drafts: AuditDraft[]) {
     const next = nextVersion(current, changes);
-    const raw = await this.call('updateRequest', () => this.store.updateRequest(next, drafts));
-    return this.saved(raw, drafts);
+    return this.writing(next.id, async () => {
+      const raw = await this.call('updateRequest', () => this.store.updateRequest(next, drafts));
+      return this.saved(raw, drafts);
+    });
+  }
+
+  /**
+   * Runs a write to request `id`. A store's notice of it, which may arrive before the write has
+   * returned (in process), waits until the write has announced its events and woken the waiters.
+   */
+  private async writing<T>(id: string, write: () => Promise<T>): Promise<T> {
+    this.waiters.hold(id);
+    try {
+      return await write();
+    } finally {
+      this.waiters.release(id);
+    }
   }
 
   /**
@@ -265,10 +281,25 @@ export class Runtime {
       return saved;
     }
     const next = nextVersion(current, changes);
-    const raw = await this.call('updateRequestAndCreateGrant', () =>
-      store.updateRequestAndCreateGrant!(next, drafts, grant),
-    );
-    return this.saved(raw, drafts);
+    return this.writing(next.id, async () => {
+      const raw = await this.call('updateRequestAndCreateGrant', () =>
+        store.updateRequestAndCreateGrant!(next, drafts, grant),
+      );
+      return this.saved(raw, drafts);
+    });
+  }
+
+  /**
+   * Claims an approval and creates `grant` without a read before (stores with `claimApproved`
+   * only: the caller checks): the claimed request, checked and announced, or null when nothing was claimed.
+   */
+  async claimApproved(id: string, expected: ClaimExpectation, grant: GrantRecord, drafts: AuditDraft[]) {
+    return this.writing(id, async () => {
+      const raw = await this.call('claimApproved', () =>
+        this.store.claimApproved!(id, expected, grant, drafts),
+      );
+      return this.saved(raw, drafts);
+    });
   }
 
   /**
@@ -284,22 +315,24 @@ export class Runtime {
     revoke: Revocation,
   ): Promise<ApprovalRequest | null> {
     const next = nextVersion(current, changes);
-    const result: unknown = await this.call('revokeGrantAndUpdateRequest', () =>
-      this.store.revokeGrantAndUpdateRequest!(
-        { id: revoke.id, now: revoke.now, audit: revoke.drafts },
-        { next, audit: drafts },
-      ),
-    );
-    if (!isPlainObject(result) || !('grant' in result) || !('request' in result)) {
-      throw new CorruptRecordError('revokeGrantAndUpdateRequest result', ['must be { grant, request }']);
-    }
-    if (result.grant !== null) {
-      // Only whether it was revoked matters here: checked, not copied.
-      if (!isGrantRecord(result.grant)) checkGrant(result.grant);
-      this.emit(revoke.drafts, current);
-      if (result.request === null && revoke.alone !== undefined) await this.append(revoke.alone, current);
-    }
-    return this.saved(result.request, drafts);
+    return this.writing(next.id, async () => {
+      const result: unknown = await this.call('revokeGrantAndUpdateRequest', () =>
+        this.store.revokeGrantAndUpdateRequest!(
+          { id: revoke.id, now: revoke.now, audit: revoke.drafts },
+          { next, audit: drafts },
+        ),
+      );
+      if (!isPlainObject(result) || !('grant' in result) || !('request' in result)) {
+        throw new CorruptRecordError('revokeGrantAndUpdateRequest result', ['must be { grant, request }']);
+      }
+      if (result.grant !== null) {
+        // Only whether it was revoked matters here: checked, not copied.
+        if (!isGrantRecord(result.grant)) checkGrant(result.grant);
+        this.emit(revoke.drafts, current);
+        if (result.request === null && revoke.alone !== undefined) await this.append(revoke.alone, current);
+      }
+      return this.saved(result.request, drafts);
+    });
   }
 
   /** What a write returned: checked, announced and woken on; or null when it lost its race. */
@@ -319,32 +352,11 @@ export class Runtime {
     if (request.status !== 'pending') this.pending.remove(request, request.id);
     this.emit(drafts, request);
     this.waiters.wake(request.id);
-    await this.notifyTransports(request);
+    await updateTransports(this.options.transports, this.events, request);
   }
 
   emit(drafts: readonly AuditDraft[], request: ApprovalRequest | null): void {
     for (const entry of drafts) this.events.emit(entry.type, { type: entry.type, entry, request });
-  }
-
-  /** Tells every transport that delivered the request about its new state. Never throws. */
-  async notifyTransports(request: ApprovalRequest): Promise<void> {
-    if (!request.deliveries.some((receipt) => this.options.transports.get(receipt.transport)?.update)) return;
-    await Promise.all(
-      request.deliveries.map(async (receipt) => {
-        const transport = this.options.transports.get(receipt.transport);
-        if (!transport?.update) return;
-        try {
-          await transport.update(request, receipt);
-        } catch (error) {
-          this.events.emit('transport_error', {
-            transport: receipt.transport,
-            requestId: request.id,
-            operation: 'update',
-            error,
-          });
-        }
-      }),
-    );
   }
 
   draft(type: AuditType, request: ApprovalRequest, extra: Partial<AuditDraft> = {}): AuditDraft {

@@ -3,6 +3,7 @@ import type { Store } from '../../contracts/store.js';
 import type { ConformanceRunner } from '../runner.js';
 import { auditChainCases } from './audit-chain.js';
 import { batchUpdateCases } from './batch-updates.js';
+import { claimApprovedCases } from './claim-approved.js';
 import { claimCases } from './claims.js';
 import { grantCases } from './grants.js';
 import { lifecycleCases } from './lifecycle.js';
@@ -56,6 +57,7 @@ export function runStoreConformance(runner: ConformanceRunner, options: StoreCon
     auditChainCases(cases);
     grantCases(cases);
     claimCases(cases);
+    claimApprovedCases(cases);
     batchUpdateCases(cases);
     reuseWindowCases(cases);
     revokeAndUpdateCases(cases);
