@@ -1,7 +1,9 @@
 import { hash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { verifyAuditLog } from '@countersign/core';
 import { newEnforcer, newModelFromString, StringAdapter } from 'casbin';
-import { CASBIN_MODEL, CONTEXT, createBenchCountersign, guardedRead, READ } from '../fixtures.js';
+import { CASBIN_MODEL, CONTEXT, createBenchCountersign, guardedRead, POLICY, READ } from '../fixtures.js';
+import { AllowFloor, type FloorPresented } from '../floors/allow-floor.js';
 import type { CaseResult } from '../harness.js';
 import { formatNs } from '../harness.js';
 import { interleave, ratioTarget } from '../interleave.js';
@@ -56,7 +58,19 @@ export async function guardAllow(): Promise<CaseResult> {
   const opened = { ...READ, run: () => 1 };
   if ((await cs.open(opened, CONTEXT)).status !== 'allowed') throw new Error('open() did not allow the read');
 
-  const [bare, casbin, casbinCjs, floor, allDigests, checks, guard] = await interleave(
+  // The floor: the same guarantees from scratch (floors/allow-floor.ts), the same rules.
+  const allowFloor = new AllowFloor(
+    POLICY.map((rule) => ({ id: rule.id, action: String(rule.match.action), effect: rule.effect })),
+  );
+  const floorAction = {
+    ...READ,
+    run: async (grant: { consume: (presented: FloorPresented) => void }) => {
+      grant.consume({ ...READ, sessionId: CONTEXT.sessionId });
+      return 1;
+    },
+  };
+
+  const [bare, casbin, casbinCjs, floor, allDigests, checks, scratch, guard] = await interleave(
     [
       { name: 'bare async call', fn: work, baseline: true },
       {
@@ -85,25 +99,39 @@ export async function guardAllow(): Promise<CaseResult> {
         baseline: true,
       },
       {
+        name: 'floor: the same guarantees written from scratch (floors/allow-floor.ts: checks, fingerprint, redaction, policy, single-use grant, the same 2 entries byte for byte)',
+        fn: () => allowFloor.guard(floorAction, CONTEXT),
+        baseline: true,
+      },
+      {
         name: `guard() allow path (grant issued, consumed, revoked; ${written.length} audit entries)`,
         fn: guarded,
       },
     ],
     { ms: 10_000 },
   );
+  const floorLines = allowFloor.lines;
+  const floorVerified = verifyAuditLog(`${floorLines.join('\n')}\n`, { allowPruned: true });
+  if (!floorVerified.ok)
+    throw new Error(`the floor's entries do not verify: ${JSON.stringify(floorVerified)}`);
   const entries = (await cs.audit.head())?.seq ?? 0;
   const verified = await cs.audit.verify({ allowPruned: true });
   await cs.close();
   return {
     id: '1',
     title: 'guard() on the allow path',
-    rows: [bare!, casbin!, casbinCjs!, floor!, allDigests!, checks!, guard!],
+    rows: [bare!, casbin!, casbinCjs!, floor!, allDigests!, checks!, scratch!, guard!],
     targets: [
       ratioTarget('allow path p50 ≤ 1.5 × casbin enforce() alone (ESM)', guard!.p50, casbin!.p50, 1.5),
       ratioTarget('allow path mean ≤ 1.5 × casbin enforce() alone (ESM)', guard!.avg, casbin!.avg, 1.5),
       {
         what: 'allow path p50 / casbin enforce() alone (CommonJS), reported',
         measured: `${((guard!.p50 ?? 0) / (casbinCjs!.p50 ?? 1)).toFixed(2)} × (${formatNs(guard!.p50)} / ${formatNs(casbinCjs!.p50)}); casbin ESM / CommonJS ${((casbin!.p50 ?? 0) / (casbinCjs!.p50 ?? 1)).toFixed(2)} ×`,
+        ok: true,
+      },
+      {
+        what: 'the floor (same guarantees, from scratch) p50 ÷ casbin ESM; guard() ÷ the floor, reported',
+        measured: `${((scratch!.p50 ?? 0) / (casbin!.p50 ?? 1)).toFixed(2)} × casbin ESM, ${((scratch!.p50 ?? 0) / (casbinCjs!.p50 ?? 1)).toFixed(2)} × casbin CommonJS; guard() ${((guard!.p50 ?? 0) / (scratch!.p50 ?? 1)).toFixed(2)} × the floor (p50), ${((guard!.avg ?? 0) / (scratch!.avg ?? 1)).toFixed(2)} × (mean)`,
         ok: true,
       },
       ratioTarget(
@@ -116,6 +144,7 @@ export async function guardAllow(): Promise<CaseResult> {
     notes: [
       'every row timed per call (process.hrtime.bigint() around one awaited call), in blocks of 100 calls, the rows in a new random order every round, 10 s in all',
       `the audit chain grew to seq ${entries} and verifies: ${verified.ok}`,
+      `the floor's own chain: its last ${floorLines.length.toLocaleString('en-US')} lines verify with verifyAuditLog (canonical byte for byte): ${floorVerified.ok}`,
       `before its grant exists a call costs open()'s ${formatNs(checks!.p50 ?? 0)}, ${((checks!.p50 ?? 0) / (casbin!.p50 ?? 1)).toFixed(2)} × casbin: the part of the 1.5 × casbin budget left for a grant, its store writes and its entries is what remains`,
     ],
   };

@@ -30,7 +30,8 @@ export function child(
   else env.BENCH_PG_STORE = store;
   const proc = spawn(
     process.execPath,
-    ['--import', 'tsx', `src/${script}`, JSON.stringify(config), ...args],
+    // BENCH_CHILD_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=results/profiles`, profiles every child.
+    [...childNodeArgs(), '--import', 'tsx', `src/${script}`, JSON.stringify(config), ...args],
     {
       cwd: BENCH_DIR,
       env,
@@ -42,6 +43,10 @@ export function child(
     proc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${script} exited with ${code}`)))),
   );
   return { process: proc, exited };
+}
+
+function childNodeArgs(): string[] {
+  return (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
 }
 
 /** Nanoseconds between two CLOCK_MONOTONIC readings taken in any processes on this host. */
