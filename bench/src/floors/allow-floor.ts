@@ -233,7 +233,8 @@ export class AllowFloor {
     this.lines.push(
       `${head}${middle.slice(0, at)},"hash":"${digest}"${middle.slice(at)}${prev}${seqAt}${seq}${tail}`,
     );
-    if (this.lines.length >= this.keep + (this.keep >> 4)) this.lines.splice(0, this.lines.length - this.keep);
+    if (this.lines.length >= this.keep + (this.keep >> 4))
+      this.lines.splice(0, this.lines.length - this.keep);
     return { seq, hash: digest };
   }
 }
