@@ -225,14 +225,13 @@ export class AllowFloor {
   /** Chains one entry: its RFC 8785 JSON without `hash`, hashed; the exported line with it. */
   #seal(head: string, middle: string, seqAt: string, tail: string): { seq: number; hash: string } {
     const seq = ++this.#seq;
-    const prev = `"${this.#head}"`;
-    const digest = sha256(`${head}${middle}${prev}${seqAt}${seq}${tail}`);
+    const at = head.length + middle.indexOf(',"onBehalfOf"');
+    // Hashing flattens the body; the line is then two slices of it around `hash`, which goes
+    // between `grantId` and `onBehalfOf` in RFC 8785 order: one flat string kept per entry.
+    const body = `${head}${middle}"${this.#head}"${seqAt}${seq}${tail}`;
+    const digest = sha256(body);
     this.#head = digest;
-    // The exported line carries `hash` between `grantId`… and `onBehalfOf`: in RFC 8785 order.
-    const at = middle.indexOf(',"onBehalfOf"');
-    this.lines.push(
-      `${head}${middle.slice(0, at)},"hash":"${digest}"${middle.slice(at)}${prev}${seqAt}${seq}${tail}`,
-    );
+    this.lines.push(`${body.slice(0, at)},"hash":"${digest}"${body.slice(at)}`);
     if (this.lines.length >= this.keep + (this.keep >> 4))
       this.lines.splice(0, this.lines.length - this.keep);
     return { seq, hash: digest };
