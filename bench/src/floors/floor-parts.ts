@@ -119,13 +119,14 @@ export interface FloorCall {
   resource: string;
   sessionId: string;
   fingerprint: string;
-  /** The redacted action as entry JSON (`action` member). */
-  actionJson: string;
-  /** `actor`, `onBehalfOf`, `reason`, `sessionId` as JSON strings. */
+  /** The params an entry shows (redacted), as RFC 8785 JSON, their hash and the redacted paths. */
+  shownJson: string;
+  paramsHash: string;
+  redactedPaths: string;
+  /** The caller's own strings, checked (not copied): quoted when an entry is written. */
   actor: string;
   onBehalfOf: string;
   reason: string;
-  session: string;
 }
 
 const redact = createRedactor();
@@ -152,14 +153,21 @@ export function prepareCall(action: FloorAction, context: GuardContext): FloorCa
     resource,
     sessionId,
     fingerprint: sha256(identity(name, pj, resource)),
-    actionJson:
-      `{"name":${JSON.stringify(name)},"params":${shownJson},"paramsHash":"${sha256(pj)}",` +
-      `"redactedPaths":${redactedPaths},"resource":${JSON.stringify(resource)}}`,
-    actor: JSON.stringify(actor),
-    onBehalfOf: JSON.stringify(onBehalfOf),
-    reason: JSON.stringify(reason),
-    session: JSON.stringify(sessionId),
+    shownJson,
+    paramsHash: sha256(pj),
+    redactedPaths,
+    actor,
+    onBehalfOf,
+    reason,
   };
+}
+
+/** The `action` member of an entry, written when the entry is (not kept per call). */
+function actionJson(call: FloorCall): string {
+  return (
+    `{"name":${JSON.stringify(call.name)},"params":${call.shownJson},"paramsHash":"${call.paramsHash}",` +
+    `"redactedPaths":${call.redactedPaths},"resource":${JSON.stringify(call.resource)}}`
+  );
 }
 
 /** The first rule whose action pattern matches. */
@@ -226,44 +234,70 @@ export interface FloorEntry {
   approver?: string | null;
   outcome?: string | null;
   via?: string | null;
-  detail?: string | null;
+  /** Text, or what renders it when the entry is written (no string kept per pending request). */
+  detail?: string | null | { describe(): string };
   consumedAt?: number | null;
   grantEntry?: { seq: number; hash: string } | null;
 }
 
-const q = (value: string | null | undefined) => (value == null ? 'null' : JSON.stringify(value));
+const q = (value: string | null | undefined | { describe(): string }) =>
+  value == null ? 'null' : JSON.stringify(typeof value === 'string' ? value : value.describe());
 
-/** The chain: seals entries as RFC 8785 JSON without `hash`, keeps the exported lines (bounded). */
+/** An entry once sealed: its place in the chain is written onto the entry itself (one object each). */
+interface Sealed extends FloorEntry {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+/**
+ * The chain: seals entries as RFC 8785 JSON without `hash`, and keeps each entry's facts (the
+ * call shared with its other entries), as a memory store keeps records; `lines` renders the export.
+ */
 export class FloorChain {
-  readonly lines: string[] = [];
+  readonly #entries: Sealed[] = [];
   #seq = 0;
   #head = GENESIS;
 
-  /** Lines kept, oldest dropped: as the bench's memory store bounds its audit. */
+  /** Entries kept, oldest dropped: as the bench's memory store bounds its audit. */
   constructor(private readonly keep = 100_000) {}
 
-  seal(e: FloorEntry): { seq: number; hash: string } {
-    const seq = ++this.#seq;
-    const { call } = e;
-    const ref = e.grantEntry == null ? 'null' : `{"hash":"${e.grantEntry.hash}","seq":${e.grantEntry.seq}}`;
-    const head =
-      `{"action":${e.withAction ? call.actionJson : 'null'},"actor":${call.actor},"approver":${q(e.approver)},` +
-      `"at":${e.at},"comment":null,"consumedAt":${e.consumedAt ?? 'null'},"detail":${q(e.detail)},` +
-      `"fingerprint":"${call.fingerprint}","formatVersion":2,"grantEntry":${ref},"grantId":${q(e.grantId)}`;
-    const rest =
-      `,"onBehalfOf":${call.onBehalfOf},"outcome":${q(e.outcome)},"prevHash":"${this.#head}","reason":${call.reason},` +
-      `"requestId":${q(e.requestId)},"ruleId":${JSON.stringify(e.ruleId)},"seq":${seq},"sessionId":${call.session},` +
-      `"type":"${e.type}","via":${q(e.via)}}`;
-    // Hashing flattens the body; the line is two slices of it around `hash` (after `grantId` in
-    // RFC 8785 order): one flat string kept per entry.
-    const body = head + rest;
-    const digest = sha256(body);
-    this.#head = digest;
-    this.lines.push(`${body.slice(0, head.length)},"hash":"${digest}"${body.slice(head.length)}`);
-    if (this.lines.length >= this.keep + (this.keep >> 4))
-      this.lines.splice(0, this.lines.length - this.keep);
-    return { seq, hash: digest };
+  seal(entry: FloorEntry): { seq: number; hash: string } {
+    const sealed = entry as Sealed;
+    sealed.seq = ++this.#seq;
+    sealed.prevHash = this.#head;
+    const [head, rest] = entryJson(sealed);
+    sealed.hash = sha256(head + rest);
+    this.#head = sealed.hash;
+    this.#entries.push(sealed);
+    if (this.#entries.length >= this.keep + (this.keep >> 4)) {
+      this.#entries.splice(0, this.#entries.length - this.keep);
+    }
+    return sealed;
   }
+
+  /** The exported lines, `hash` in its RFC 8785 place (after `grantId`). */
+  get lines(): string[] {
+    return this.#entries.map((sealed) => {
+      const [head, rest] = entryJson(sealed);
+      return `${head},"hash":"${sealed.hash}"${rest}`;
+    });
+  }
+}
+
+/** An entry's RFC 8785 JSON without `hash`, cut where `hash` goes. */
+function entryJson(e: Sealed): [string, string] {
+  const { seq, prevHash } = e;
+  const { call } = e;
+  const ref = e.grantEntry == null ? 'null' : `{"hash":"${e.grantEntry.hash}","seq":${e.grantEntry.seq}}`;
+  return [
+    `{"action":${e.withAction ? actionJson(call) : 'null'},"actor":${JSON.stringify(call.actor)},"approver":${q(e.approver)},` +
+      `"at":${e.at},"comment":null,"consumedAt":${e.consumedAt ?? 'null'},"detail":${q(e.detail)},` +
+      `"fingerprint":"${call.fingerprint}","formatVersion":2,"grantEntry":${ref},"grantId":${q(e.grantId)}`,
+    `,"onBehalfOf":${JSON.stringify(call.onBehalfOf)},"outcome":${q(e.outcome)},"prevHash":"${prevHash}","reason":${JSON.stringify(call.reason)},` +
+      `"requestId":${q(e.requestId)},"ruleId":${JSON.stringify(e.ruleId)},"seq":${seq},"sessionId":${JSON.stringify(call.sessionId)},` +
+      `"type":"${e.type}","via":${q(e.via)}}`,
+  ];
 }
 
 function sortDeep(value: unknown): unknown {

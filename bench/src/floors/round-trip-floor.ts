@@ -21,20 +21,31 @@ import {
   text,
 } from './floor-parts.js';
 
-interface FloorRequest {
-  id: string;
-  call: FloorCall;
-  ruleId: string;
-  status: 'pending' | 'approved' | 'denied' | 'claimed';
-  approvers: readonly string[];
-  /** JSON-quoted actor and on-behalf-of ids, as `call` has them, to refuse self-approval. */
-  selves: readonly string[];
-  quorum: number;
-  approvals: string[];
-  expiresAt: number;
-  grantId: string | null;
-  wake: (() => void) | null;
+/** A request while it is pending: what the guard holds, and the `requested` entry's detail. */
+class FloorRequest {
+  status: 'pending' | 'approved' | 'claimed' = 'pending';
+  approvals: string[] | null = null;
+  /** The guard's promise, settled once the approved call has run (or failed). */
+  resolve: (value: unknown) => void = DISCARD;
+  reject: (error: unknown) => void = DISCARD;
+
+  constructor(
+    readonly id: string,
+    readonly call: FloorCall,
+    readonly rule: FloorRule,
+    /** The rule's approvers without the actor and the person it acts for (the rule's own list when neither is in it). */
+    readonly approvers: readonly string[],
+    readonly expiresAt: number,
+    readonly action: FloorAction,
+  ) {}
+
+  /** Rendered when the `requested` entry is written or exported: no string kept while pending. */
+  describe(): string {
+    return `needs ${this.rule.quorum ?? 1} of ${this.approvers.length} eligible approvers; expires at ${this.expiresAt}`;
+  }
 }
+
+const DISCARD = () => {};
 
 export class RoundTripFloor {
   readonly chain: FloorChain;
@@ -54,53 +65,70 @@ export class RoundTripFloor {
     return this.chain.lines;
   }
 
-  async guard(action: FloorAction, context: GuardContext): Promise<unknown> {
+  /**
+   * Opens and delivers the request; while it is pending, only the request and the promise it
+   * settles are held (no suspended async frame), then the claim and the run continue.
+   */
+  guard(action: FloorAction, context: GuardContext): Promise<unknown> {
     const call = prepareCall(action, context);
     const rule = firstRule(this.rules, call.name);
-    if (rule === undefined || rule.effect !== 'require_approval')
-      throw new Error(`no approval rule: ${call.name}`);
-    const approvers = rule.approvers ?? [];
+    if (rule === undefined || rule.effect !== 'require_approval') {
+      return Promise.reject(new Error(`no approval rule: ${call.name}`));
+    }
+    const listed = rule.approvers ?? [];
+    const approvers = listed.some((a) => a === call.actor || a === call.onBehalfOf)
+      ? listed.filter((a) => a !== call.actor && a !== call.onBehalfOf)
+      : listed;
     const quorum = rule.quorum ?? 1;
-    const selves = [JSON.parse(call.actor) as string, JSON.parse(call.onBehalfOf) as string];
-    const eligible = approvers.filter((a) => !selves.includes(a));
-    if (eligible.length < quorum) throw new Error('not enough eligible approvers');
+    if (approvers.length < quorum) return Promise.reject(new Error('not enough eligible approvers'));
     const now = Date.now();
-    const request: FloorRequest = {
-      id: newId('req_'),
+    const request = new FloorRequest(
+      newId('req_'),
       call,
-      ruleId: rule.id,
-      status: 'pending',
-      approvers: eligible,
-      selves,
-      quorum,
-      approvals: [],
-      expiresAt: now + this.options.requestTtlMs,
-      grantId: null,
-      wake: null,
-    };
-    this.#requests.set(request.id, request);
-    const base = { call, requestId: request.id, ruleId: rule.id, withAction: true };
-    this.chain.seal({
-      ...base,
-      type: 'requested',
-      at: now,
-      grantId: null,
-      detail: `needs ${quorum} of ${eligible.length} eligible approvers; expires at ${request.expiresAt}`,
+      rule,
+      approvers,
+      now + this.options.requestTtlMs,
+      action,
+    );
+    const outcome = new Promise<unknown>((resolve, reject) => {
+      request.resolve = resolve;
+      request.reject = reject;
     });
-    const decided = new Promise<void>((resolve) => {
-      request.wake = resolve;
+    this.#requests.set(request.id, request);
+    this.chain.seal({
+      type: 'requested',
+      call,
+      withAction: true,
+      at: now,
+      requestId: request.id,
+      grantId: null,
+      ruleId: rule.id,
+      detail: request,
     });
     this.deliver(request.id);
-    this.chain.seal({ ...base, type: 'delivered', at: Date.now(), grantId: null, via: 'recording' });
-    await decided;
+    this.chain.seal({
+      type: 'delivered',
+      call,
+      withAction: true,
+      at: Date.now(),
+      requestId: request.id,
+      grantId: null,
+      ruleId: rule.id,
+      via: 'recording',
+    });
+    return outcome;
+  }
+
+  async #claimAndRun(request: FloorRequest): Promise<unknown> {
+    const { action } = request;
+    const { call } = request;
+    const base = { call, requestId: request.id, ruleId: request.rule.id, withAction: true };
     try {
       // The claim: a compare-and-set on the request this process holds.
-      if (request.status !== 'approved' || request.grantId !== null || Date.now() >= request.expiresAt) {
+      if (request.status !== 'approved' || Date.now() >= request.expiresAt)
         throw new Error(`request ${request.status}`);
-      }
-      const grantId = newId('grt_');
       request.status = 'claimed';
-      request.grantId = grantId;
+      const grantId = newId('grt_');
       const grant = this.#grants.issue(call, this.options.grantTtlMs);
       const issued = this.chain.seal({
         ...base,
@@ -140,11 +168,12 @@ export class RoundTripFloor {
     if (request === undefined) throw new Error('unknown request');
     if (request.status !== 'pending' || Date.now() >= request.expiresAt)
       throw new Error('already decided or expired');
-    if (request.selves.includes(who)) throw new Error('self-approval');
+    if (who === request.call.actor || who === request.call.onBehalfOf) throw new Error('self-approval');
     if (!request.approvers.includes(who)) throw new Error('not an eligible approver');
-    if (request.approvals.includes(who)) throw new Error('already voted');
-    request.approvals.push(who);
-    const settled = request.approvals.length >= request.quorum;
+    if (request.approvals?.includes(who)) throw new Error('already voted');
+    request.approvals = [...(request.approvals ?? []), who];
+    const quorum = request.rule.quorum ?? 1;
+    const settled = request.approvals.length >= quorum;
     if (settled) request.status = 'approved';
     this.chain.seal({
       call: request.call,
@@ -153,12 +182,12 @@ export class RoundTripFloor {
       at: Date.now(),
       requestId,
       grantId: null,
-      ruleId: request.ruleId,
+      ruleId: request.rule.id,
       approver: who,
       outcome: 'approve',
       via,
-      detail: `${request.approvals.length} of ${request.quorum} approvals`,
+      detail: `${request.approvals.length} of ${quorum} approvals`,
     });
-    if (settled) request.wake?.();
+    if (settled) this.#claimAndRun(request).then(request.resolve, request.reject);
   }
 }
