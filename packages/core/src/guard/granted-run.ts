@@ -9,7 +9,6 @@ import type { Prepared } from '../model/call.js';
 import { createGrantHandle, type GrantRecord } from '../model/grants.js';
 import type { LiveGrant } from '../runtime/live-grants.js';
 import type { RunExtras, Runtime } from '../runtime/runtime.js';
-import { checkGrant } from '../runtime/stored-records.js';
 import { subjectDraft } from './prepared-call.js';
 
 /** A grant not yet stored, its token, and its issuing entry's detail. */
@@ -66,9 +65,9 @@ export async function runGranted(
   const { record, token } = grant;
 
   const live = runtime.liveGrants.open(record, token, prepared.identity);
-  const lifetime = grantLifetime(runtime, record.expiresAt);
-  const onAbort = () => lifetime.end('aborted by the caller');
-  prepared.signal?.addEventListener('abort', onAbort);
+  const lifetime = new GrantLifetime(runtime, record.expiresAt);
+  // The lifetime is the abort listener itself (`handleEvent`): no closure per call.
+  prepared.signal?.addEventListener('abort', lifetime);
   let extras: RunExtras | null = null;
 
   let result: unknown;
@@ -77,19 +76,17 @@ export async function runGranted(
     // Issue failure lands in `failure`: the action never runs, and the grant is revoked below.
     const handing = runtime.options.features.onGrant(runtime, record, prepared, request);
     if (handing !== null) extras = await handing;
-    result = await prepared.run(
-      createGrantHandle(record, token, lifetime.signal, extras?.credentials ?? null),
-    );
+    result = await prepared.run(createGrantHandle(record, token, lifetime, extras?.credentials ?? null));
   } catch (error) {
     failure = { error };
   } finally {
-    prepared.signal?.removeEventListener('abort', onAbort);
+    prepared.signal?.removeEventListener('abort', lifetime);
     lifetime.end('grant revoked');
     if (extras !== null) await extras.end();
   }
 
   // What the action's own error may quote of its credentials is scrubbed before any record sees it.
-  const secrets = extras?.secrets ?? [];
+  const secrets = extras === null ? NO_SECRETS : extras.secrets;
   const recorded =
     request === null && runtime.sync !== null && !live.busy
       ? recordAllowedOutcome(runtime, prepared, live, ruleId, failure, secrets)
@@ -120,11 +117,8 @@ function issue(
 ): NewGrant | Promise<NewGrant> {
   const grant = newGrant(runtime, prepared, request?.id ?? null, ruleId, grantTtlMs);
   if (request !== null) return grant;
-  const { record, detail } = grant;
-  const drafts = [
-    subjectDraft(runtime, 'allowed', prepared, ruleId, { grantId: record.id, detail, consumedAt: null }),
-  ];
-  const creating = runtime.createGrant(record, drafts);
+  const drafts = [subjectDraft(runtime, 'allowed', prepared, ruleId, grant.record.id, grant.detail)];
+  const creating = runtime.createGrant(grant.record, drafts);
   if (creating === null) {
     runtime.emit(drafts, null);
     return grant;
@@ -155,31 +149,48 @@ async function claimWith(runtime: Runtime, request: ApprovalRequest, { record, d
  * What `grant.signal` reports: aborted with the first of expiry, the caller's abort or revocation.
  * The AbortController and the expiry timer are made only when the action first reads the
  * signal, which most actions never do; the signal then looks exactly as if they had always existed.
+ * One object, which is also the caller's abort listener: a grant costs no closures.
  */
-function grantLifetime(runtime: Runtime, expiresAt: number) {
-  const { clock } = runtime.options;
-  // Reasons are words until a signal exists to carry them: an Error costs a stack trace.
-  let ended: string | null = null;
-  let controller: AbortController | null = null;
-  let expiry: unknown = null;
-  const end = (reason: string) => {
-    if (ended !== null) return;
-    ended = reason;
-    if (expiry !== null) clock.clearTimeout(expiry);
-    controller?.abort(new Error(reason));
-  };
-  const signal = () => {
-    if (controller === null) {
-      controller = new AbortController();
-      const remaining = expiresAt - runtime.now();
-      if (ended === null && remaining <= 0) ended = 'grant expired';
-      if (ended !== null) controller.abort(new Error(ended));
-      else expiry = clock.setTimeout(() => end('grant expired'), remaining);
+class GrantLifetime {
+  /** Reasons are words until a signal exists to carry them: an Error costs a stack trace. */
+  private ended: string | null = null;
+  private controller: AbortController | null = null;
+  private expiry: unknown = null;
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly expiresAt: number,
+  ) {}
+
+  /** The caller's signal aborted. */
+  handleEvent(): void {
+    this.end('aborted by the caller');
+  }
+
+  end(reason: string): void {
+    if (this.ended !== null) return;
+    this.ended = reason;
+    if (this.expiry !== null) this.runtime.options.clock.clearTimeout(this.expiry);
+    this.controller?.abort(new Error(reason));
+  }
+
+  signal(): AbortSignal {
+    if (this.controller === null) {
+      const controller = new AbortController();
+      this.controller = controller;
+      const remaining = this.expiresAt - this.runtime.now();
+      if (this.ended === null && remaining <= 0) this.ended = 'grant expired';
+      if (this.ended !== null) controller.abort(new Error(this.ended));
+      else this.expiry = this.runtime.options.clock.setTimeout(() => this.end('grant expired'), remaining);
     }
-    return controller.signal;
-  };
-  return { end, signal };
+    return this.controller.signal;
+  }
 }
+
+/** What a run without credentials must keep out of its records: nothing. */
+const NO_SECRETS: readonly string[] = Object.freeze([]);
+/** A recorded outcome, shared: the allow path allocates no result for it. */
+const RECORDED: { readonly error: unknown } = Object.freeze({ error: null });
 
 /**
  * {@link recordOutcome} for an allowed call on a store with synchronous grant writes, when no
@@ -197,24 +208,27 @@ function recordAllowedOutcome(
   const { record } = live;
   runtime.liveGrants.close(live);
   const drafts = [
-    subjectDraft(runtime, failure ? 'failed' : 'executed', prepared, ruleId, {
-      grantId: record.id,
-      consumedAt: live.consumedAt,
-      detail: failure ? errorText(failure.error, secrets) : null,
-    }),
+    failure === null
+      ? subjectDraft(runtime, 'executed', prepared, ruleId, record.id, null, live.consumedAt)
+      : subjectDraft(
+          runtime,
+          'failed',
+          prepared,
+          ruleId,
+          record.id,
+          errorText(failure.error, secrets),
+          live.consumedAt,
+        ),
   ];
   try {
-    const revoked = runtime.callSync('revokeGrant', () =>
-      runtime.sync!.revokeGrant(record.id, runtime.now(), drafts),
-    );
+    const revoked = runtime.revokeGrantSync(record.id, runtime.now(), drafts);
     if (revoked === null)
       return runtime.append(drafts, null).then(
         () => null,
         (error: unknown) => error,
       );
-    checkGrant(revoked);
     runtime.emit(drafts, null);
-    return { error: null };
+    return RECORDED;
   } catch (error) {
     return { error };
   }

@@ -111,12 +111,37 @@ function readObject(source: object, target: JsonObject, path: string, depth: num
     members[i] = `${quoted}:${json}`;
     if (i > 0 && sorted && keys[i - 1]! > key) sorted = false;
   }
-  if (!sorted) {
-    // UTF-16 code unit order, as RFC 8785 requires; keys are unique, so no two compare equal.
-    const order = keys.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : 1));
-    return `{${order.map((i) => members[i]).join(',')}}`;
-  }
+  if (!sorted) sortMembers(keys, members);
   return `{${members.join(',')}}`;
+}
+
+/** Past this many keys, {@link sortMembers} leaves the ordering to `Array.prototype.sort`. */
+const INSERTION_SORT_MAX = 16;
+
+/**
+ * Puts `members` (and `keys`, alongside) in UTF-16 code unit order of their keys, as RFC 8785
+ * requires; keys are unique, so no two compare equal. A handful of keys, the usual params, are
+ * sorted in place: `sort` with a comparator allocates more than the members it orders.
+ */
+function sortMembers(keys: string[], members: string[]): void {
+  if (keys.length > INSERTION_SORT_MAX) {
+    const order = keys.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : 1));
+    const sorted = order.map((i) => members[i]!);
+    for (let i = 0; i < sorted.length; i++) members[i] = sorted[i]!;
+    return;
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    const member = members[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      members[j + 1] = members[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+    members[j + 1] = member;
+  }
 }
 
 function readArray(source: unknown[], target: unknown[], path: string, depth: number, walk: Walk): string {
