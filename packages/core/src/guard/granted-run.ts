@@ -7,8 +7,10 @@ import type { ApprovalRequest } from '../model/approval.js';
 import { type AuditDraft, grantDraft } from '../model/audit.js';
 import type { Prepared } from '../model/call.js';
 import { createGrantHandle, type GrantRecord } from '../model/grants.js';
+import { isOwnRevocation } from '../model/record-checks.js';
 import type { LiveGrant } from '../runtime/live-grants.js';
 import type { RunExtras, Runtime } from '../runtime/runtime.js';
+import { checkGrant } from '../runtime/stored-records.js';
 import { subjectDraft } from './prepared-call.js';
 
 /** A grant not yet stored, its token, and its issuing entry's detail. */
@@ -221,7 +223,11 @@ function recordAllowedOutcome(
         ),
   ];
   try {
-    const revoked = runtime.revokeGrantSync(record.id, runtime.now(), drafts);
+    const now = runtime.now();
+    const sync = runtime.sync!;
+    const revoked = runtime.callSync('revokeGrant', () => sync.revokeGrant(record.id, now, drafts));
+    // Its own grant, revoked as asked, needs no walk; anything else is checked as any record is.
+    if (revoked !== null && !isOwnRevocation(revoked, record.id, now)) checkGrant(revoked);
     if (revoked === null)
       return runtime.append(drafts, null).then(
         () => null,

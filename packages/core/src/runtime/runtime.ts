@@ -216,14 +216,11 @@ export class Runtime {
    * taken for a revocation.
    */
   async revokeGrant(id: string, now: number, drafts: readonly AuditDraft[]): Promise<GrantRecord | null> {
-    if (this.sync !== null) return this.revokeGrantSync(id, now, drafts);
-    const raw = await this.call('revokeGrant', () => this.store.revokeGrant(id, now, drafts));
-    return raw === null ? null : checkGrant(raw);
-  }
-
-  /** {@link revokeGrant} through the store's synchronous methods, at once (the caller checks `sync`). */
-  revokeGrantSync(id: string, now: number, drafts: readonly AuditDraft[]): GrantRecord | null {
-    const raw = this.callSync('revokeGrant', () => this.sync!.revokeGrant(id, now, drafts));
+    const { sync } = this;
+    const raw =
+      sync !== null
+        ? this.callSync('revokeGrant', () => sync.revokeGrant(id, now, drafts))
+        : await this.call('revokeGrant', () => this.store.revokeGrant(id, now, drafts));
     return raw === null ? null : checkGrant(raw);
   }
 
