@@ -119,8 +119,11 @@ function issue(
 ): NewGrant | Promise<NewGrant> {
   const grant = newGrant(runtime, prepared, request?.id ?? null, ruleId, grantTtlMs);
   if (request !== null) return grant;
-  const drafts = [subjectDraft(runtime, 'allowed', prepared, ruleId, grant.record.id, grant.detail)];
-  const creating = runtime.createGrant(grant.record, drafts);
+  const { record, detail } = grant;
+  const drafts = [
+    subjectDraft(runtime, 'allowed', prepared, ruleId, record.id, detail, null, record.issuedAt),
+  ];
+  const creating = runtime.createGrant(record, drafts);
   if (creating === null) {
     runtime.emit(drafts, null);
     return grant;
@@ -209,21 +212,12 @@ function recordAllowedOutcome(
 ): { error: unknown } | Promise<unknown> {
   const { record } = live;
   runtime.liveGrants.close(live);
-  const drafts = [
-    failure === null
-      ? subjectDraft(runtime, 'executed', prepared, ruleId, record.id, null, live.consumedAt)
-      : subjectDraft(
-          runtime,
-          'failed',
-          prepared,
-          ruleId,
-          record.id,
-          errorText(failure.error, secrets),
-          live.consumedAt,
-        ),
-  ];
+  // One reading of the clock: the outcome's entry is written with the revocation, at its time.
+  const now = runtime.now();
+  const detail = failure === null ? null : errorText(failure.error, secrets);
+  const outcome = failure === null ? 'executed' : 'failed';
+  const drafts = [subjectDraft(runtime, outcome, prepared, ruleId, record.id, detail, live.consumedAt, now)];
   try {
-    const now = runtime.now();
     const sync = runtime.sync!;
     const revoked = runtime.callSync('revokeGrant', () => sync.revokeGrant(record.id, now, drafts));
     // Its own grant, revoked as asked, needs no walk; anything else is checked as any record is.

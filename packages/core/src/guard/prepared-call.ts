@@ -95,7 +95,8 @@ export function prepare(
 
 /**
  * The audit draft for a step of a call without a request: who, what, why and the rule, and the
- * grant a step issues or ends (its id, the entry's detail, when it was consumed). One literal, no
+ * grant a step issues or ends (its id, the entry's detail, when it was consumed), at `at` (now by
+ * default: a step that has read the clock already passes its time). One literal, no
  * spread and no argument object: the allow path writes two of these a call.
  */
 export function subjectDraft(
@@ -106,10 +107,11 @@ export function subjectDraft(
   grantId: string | null = null,
   detail: string | null = null,
   consumedAt: number | null = null,
+  at: number = runtime.now(),
 ): AuditDraft {
   return {
     type,
-    at: runtime.now(),
+    at,
     requestId: null,
     grantId,
     actor: prepared.actor,
