@@ -1,11 +1,11 @@
 // The ids a store finished with, oldest first, so its retention limits forget the oldest.
 /**
- * Ids in the order they finished, so the oldest can be forgotten first. An array with a moving
+ * Ids (or the records' places, for a store that keeps them) in the order they finished, so the oldest can be forgotten first. An array with a moving
  * head: a Set used as a queue slows down as deleted slots pile up at its front, and at 10,000
  * kept ids each eviction measured about 6.7 µs (against about 0.06 µs here).
  */
-export class FinishedQueue {
-  #ids: (string | undefined)[] = [];
+export class FinishedQueue<T = string> {
+  #ids: (T | undefined)[] = [];
   #head = 0;
 
   get size(): number {
@@ -13,7 +13,7 @@ export class FinishedQueue {
   }
 
   /** Adds `id` and hands every id beyond the newest `max` to `forget`, oldest first. */
-  add(id: string, max: number, forget: (oldest: string) => void): void {
+  add(id: T, max: number, forget: (oldest: T) => void): void {
     this.#ids.push(id);
     while (this.size > max) {
       const oldest = this.#ids[this.#head]!;

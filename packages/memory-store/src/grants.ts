@@ -2,6 +2,7 @@
 import {
   type ApprovalRequest,
   type ClaimExpectation,
+  type ConsumeGrantMatch,
   canonicalJson,
   claimDeadline,
   type GrantRecord,
@@ -14,44 +15,75 @@ import { frozenRequest } from './frozen-copies.js';
 import type { RequestListeners } from './listeners.js';
 import type { RequestRecords } from './requests.js';
 
+/**
+ * One grant's place in the store, which both indexes share: consuming or revoking a grant replaces
+ * `record` and touches neither map, and forgetting it needs no lookup to find its token hash.
+ */
+interface GrantSlot {
+  record: GrantRecord;
+}
+
 /** The stored grants and their token-hash index; revoked ones past the limit are forgotten. */
 export class GrantRecords {
-  readonly byId = new Map<string, GrantRecord>();
-  readonly byTokenHash = new Map<string, string>();
-  readonly #finished = new FinishedQueue();
+  readonly #byId = new Map<string, GrantSlot>();
+  readonly #byTokenHash = new Map<string, GrantSlot>();
+  readonly #finished = new FinishedQueue<GrantSlot>();
   readonly #maxFinished: number;
+  /** Forgets a finished grant: one closure for the store, not one per revocation. */
+  readonly #forget = (oldest: GrantSlot): void => {
+    this.#byId.delete(oldest.record.id);
+    this.#byTokenHash.delete(oldest.record.tokenHash);
+  };
 
   constructor(maxFinished: number) {
     this.#maxFinished = maxFinished;
   }
 
   refuseDuplicate(grant: GrantRecord): void {
-    if (this.byId.has(grant.id) || this.byTokenHash.has(grant.tokenHash)) {
+    if (this.#byId.has(grant.id) || this.#byTokenHash.has(grant.tokenHash)) {
       throw new Error(`[countersign] [memory] grant ${grant.id} already exists`);
     }
   }
 
   insert(grant: GrantRecord): void {
-    this.byId.set(grant.id, Object.freeze(Object.assign({}, grant)));
-    this.byTokenHash.set(grant.tokenHash, grant.id);
+    const slot = { record: frozenGrant(grant, grant.consumedAt, grant.revokedAt) };
+    this.#byId.set(slot.record.id, slot);
+    this.#byTokenHash.set(slot.record.tokenHash, slot);
+  }
+
+  byTokenHash(tokenHash: string): GrantRecord | null {
+    return this.#byTokenHash.get(tokenHash)?.record ?? null;
+  }
+
+  *values(): IterableIterator<GrantRecord> {
+    for (const slot of this.#byId.values()) yield slot.record;
+  }
+
+  /** The consumed grant, or null when `match` does not find one it may consume. */
+  consume(match: ConsumeGrantMatch): GrantRecord | null {
+    const slot = this.#byTokenHash.get(match.tokenHash);
+    if (slot === undefined) return null;
+    const grant = slot.record;
+    if (
+      grant.fingerprint !== match.fingerprint ||
+      grant.sessionId !== match.sessionId ||
+      grant.consumedAt !== null ||
+      grant.revokedAt !== null ||
+      grant.expiresAt <= match.now
+    ) {
+      return null;
+    }
+    slot.record = frozenGrant(grant, match.now, grant.revokedAt);
+    return slot.record;
   }
 
   /** The revoked grant, or null when it is unknown or already revoked. */
   revoke(id: string, now: number): GrantRecord | null {
-    const grant = this.byId.get(id);
-    if (!grant || grant.revokedAt !== null) return null;
-    const revoked = Object.freeze(Object.assign({}, grant, { revokedAt: now }));
-    this.byId.set(id, revoked);
-    this.#retire(id);
-    return revoked;
-  }
-
-  #retire(id: string): void {
-    this.#finished.add(id, this.#maxFinished, (oldest) => {
-      const grant = this.byId.get(oldest);
-      this.byId.delete(oldest);
-      if (grant) this.byTokenHash.delete(grant.tokenHash);
-    });
+    const slot = this.#byId.get(id);
+    if (slot === undefined || slot.record.revokedAt !== null) return null;
+    slot.record = frozenGrant(slot.record, slot.record.consumedAt, now);
+    this.#finished.add(slot, this.#maxFinished, this.#forget);
+    return slot.record;
   }
 }
 
@@ -76,7 +108,6 @@ export function grantMethods(
   listeners: RequestListeners,
   sync: Omit<SyncStoreMethods, 'owner'>,
 ): GrantMethods {
-  const { byId, byTokenHash } = grants;
   return {
     async updateRequestAndCreateGrant(next, audit, grant) {
       const current = requests.byId.get(next.id);
@@ -121,15 +152,14 @@ export function grantMethods(
 
     async listUnrevokedGrants(query) {
       const due: GrantRecord[] = [];
-      for (const grant of byId.values()) {
+      for (const grant of grants.values()) {
         if (grant.revokedAt === null && grant.expiresAt <= query.expiresAtOrBefore) due.push(grant);
       }
       return due.sort((a, b) => a.expiresAt - b.expiresAt).slice(0, query.limit);
     },
 
     async getGrantByTokenHash(tokenHash) {
-      const id = byTokenHash.get(tokenHash);
-      return id === undefined ? null : (byId.get(id) ?? null);
+      return grants.byTokenHash(tokenHash);
     },
 
     async consumeGrant(match, audit) {
@@ -164,7 +194,6 @@ function claimable(request: ApprovalRequest, expected: ClaimExpectation): boolea
  * allow path, and the Store methods above are these behind a promise.
  */
 export function syncGrantMethods(grants: GrantRecords, chain: AuditChain): Omit<SyncStoreMethods, 'owner'> {
-  const { byId, byTokenHash } = grants;
   return {
     createGrant(grant, audit) {
       grants.refuseDuplicate(grant);
@@ -173,21 +202,9 @@ export function syncGrantMethods(grants: GrantRecords, chain: AuditChain): Omit<
     },
 
     consumeGrant(match, audit) {
-      const id = byTokenHash.get(match.tokenHash);
-      const grant = id === undefined ? undefined : byId.get(id);
-      if (
-        !grant ||
-        grant.fingerprint !== match.fingerprint ||
-        grant.sessionId !== match.sessionId ||
-        grant.consumedAt !== null ||
-        grant.revokedAt !== null ||
-        grant.expiresAt <= match.now
-      ) {
-        return null;
-      }
-      const consumed = Object.freeze(Object.assign({}, grant, { consumedAt: match.now }));
-      byId.set(grant.id, consumed);
-      chain.append(audit);
+      const consumed = grants.consume(match);
+      // Core's consumption through a grant it is running writes no entry (the grant's end records it).
+      if (consumed !== null && audit.length > 0) chain.append(audit);
       return consumed;
     },
 
@@ -197,4 +214,25 @@ export function syncGrantMethods(grants: GrantRecords, chain: AuditChain): Omit<
       return revoked;
     },
   };
+}
+
+/**
+ * A frozen copy of a grant's eleven members, with its consumption and revocation as given: one
+ * literal, so every stored grant shares one hidden class (Object.assign with a change costs a
+ * second object and a slower copy), and each member read exactly once.
+ */
+function frozenGrant(grant: GrantRecord, consumedAt: number | null, revokedAt: number | null): GrantRecord {
+  return Object.freeze({
+    id: grant.id,
+    tokenHash: grant.tokenHash,
+    fingerprint: grant.fingerprint,
+    sessionId: grant.sessionId,
+    requestId: grant.requestId,
+    actor: grant.actor,
+    ruleId: grant.ruleId,
+    issuedAt: grant.issuedAt,
+    expiresAt: grant.expiresAt,
+    consumedAt,
+    revokedAt,
+  });
 }

@@ -7,6 +7,7 @@ import type { ApprovalRequest } from '../model/approval.js';
 import { type AuditDraft, grantDraft } from '../model/audit.js';
 import type { Prepared } from '../model/call.js';
 import { createGrantHandle, type GrantRecord } from '../model/grants.js';
+import { isOwnRevocation } from '../model/record-checks.js';
 import type { LiveGrant } from '../runtime/live-grants.js';
 import type { RunExtras, Runtime } from '../runtime/runtime.js';
 import { checkGrant } from '../runtime/stored-records.js';
@@ -66,9 +67,9 @@ export async function runGranted(
   const { record, token } = grant;
 
   const live = runtime.liveGrants.open(record, token, prepared.identity);
-  const lifetime = grantLifetime(runtime, record.expiresAt);
-  const onAbort = () => lifetime.end('aborted by the caller');
-  prepared.signal?.addEventListener('abort', onAbort);
+  const lifetime = new GrantLifetime(runtime, record.expiresAt);
+  // The lifetime is the abort listener itself (`handleEvent`): no closure per call.
+  prepared.signal?.addEventListener('abort', lifetime);
   let extras: RunExtras | null = null;
 
   let result: unknown;
@@ -77,19 +78,17 @@ export async function runGranted(
     // Issue failure lands in `failure`: the action never runs, and the grant is revoked below.
     const handing = runtime.options.features.onGrant(runtime, record, prepared, request);
     if (handing !== null) extras = await handing;
-    result = await prepared.run(
-      createGrantHandle(record, token, lifetime.signal, extras?.credentials ?? null),
-    );
+    result = await prepared.run(createGrantHandle(record, token, lifetime, extras?.credentials ?? null));
   } catch (error) {
     failure = { error };
   } finally {
-    prepared.signal?.removeEventListener('abort', onAbort);
+    prepared.signal?.removeEventListener('abort', lifetime);
     lifetime.end('grant revoked');
     if (extras !== null) await extras.end();
   }
 
   // What the action's own error may quote of its credentials is scrubbed before any record sees it.
-  const secrets = extras?.secrets ?? [];
+  const secrets = extras === null ? NO_SECRETS : extras.secrets;
   const recorded =
     request === null && runtime.sync !== null && !live.busy
       ? recordAllowedOutcome(runtime, prepared, live, ruleId, failure, secrets)
@@ -122,7 +121,7 @@ function issue(
   if (request !== null) return grant;
   const { record, detail } = grant;
   const drafts = [
-    subjectDraft(runtime, 'allowed', prepared, ruleId, { grantId: record.id, detail, consumedAt: null }),
+    subjectDraft(runtime, 'allowed', prepared, ruleId, record.id, detail, null, record.issuedAt),
   ];
   const creating = runtime.createGrant(record, drafts);
   if (creating === null) {
@@ -155,31 +154,48 @@ async function claimWith(runtime: Runtime, request: ApprovalRequest, { record, d
  * What `grant.signal` reports: aborted with the first of expiry, the caller's abort or revocation.
  * The AbortController and the expiry timer are made only when the action first reads the
  * signal, which most actions never do; the signal then looks exactly as if they had always existed.
+ * One object, which is also the caller's abort listener: a grant costs no closures.
  */
-function grantLifetime(runtime: Runtime, expiresAt: number) {
-  const { clock } = runtime.options;
-  // Reasons are words until a signal exists to carry them: an Error costs a stack trace.
-  let ended: string | null = null;
-  let controller: AbortController | null = null;
-  let expiry: unknown = null;
-  const end = (reason: string) => {
-    if (ended !== null) return;
-    ended = reason;
-    if (expiry !== null) clock.clearTimeout(expiry);
-    controller?.abort(new Error(reason));
-  };
-  const signal = () => {
-    if (controller === null) {
-      controller = new AbortController();
-      const remaining = expiresAt - runtime.now();
-      if (ended === null && remaining <= 0) ended = 'grant expired';
-      if (ended !== null) controller.abort(new Error(ended));
-      else expiry = clock.setTimeout(() => end('grant expired'), remaining);
+class GrantLifetime {
+  /** Reasons are words until a signal exists to carry them: an Error costs a stack trace. */
+  private ended: string | null = null;
+  private controller: AbortController | null = null;
+  private expiry: unknown = null;
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly expiresAt: number,
+  ) {}
+
+  /** The caller's signal aborted. */
+  handleEvent(): void {
+    this.end('aborted by the caller');
+  }
+
+  end(reason: string): void {
+    if (this.ended !== null) return;
+    this.ended = reason;
+    if (this.expiry !== null) this.runtime.options.clock.clearTimeout(this.expiry);
+    this.controller?.abort(new Error(reason));
+  }
+
+  signal(): AbortSignal {
+    if (this.controller === null) {
+      const controller = new AbortController();
+      this.controller = controller;
+      const remaining = this.expiresAt - this.runtime.now();
+      if (this.ended === null && remaining <= 0) this.ended = 'grant expired';
+      if (this.ended !== null) controller.abort(new Error(this.ended));
+      else this.expiry = this.runtime.options.clock.setTimeout(() => this.end('grant expired'), remaining);
     }
-    return controller.signal;
-  };
-  return { end, signal };
+    return this.controller.signal;
+  }
 }
+
+/** What a run without credentials must keep out of its records: nothing. */
+const NO_SECRETS: readonly string[] = Object.freeze([]);
+/** A recorded outcome, shared: the allow path allocates no result for it. */
+const RECORDED: { readonly error: unknown } = Object.freeze({ error: null });
 
 /**
  * {@link recordOutcome} for an allowed call on a store with synchronous grant writes, when no
@@ -196,25 +212,23 @@ function recordAllowedOutcome(
 ): { error: unknown } | Promise<unknown> {
   const { record } = live;
   runtime.liveGrants.close(live);
-  const drafts = [
-    subjectDraft(runtime, failure ? 'failed' : 'executed', prepared, ruleId, {
-      grantId: record.id,
-      consumedAt: live.consumedAt,
-      detail: failure ? errorText(failure.error, secrets) : null,
-    }),
-  ];
+  // One reading of the clock: the outcome's entry is written with the revocation, at its time.
+  const now = runtime.now();
+  const detail = failure === null ? null : errorText(failure.error, secrets);
+  const outcome = failure === null ? 'executed' : 'failed';
+  const drafts = [subjectDraft(runtime, outcome, prepared, ruleId, record.id, detail, live.consumedAt, now)];
   try {
-    const revoked = runtime.callSync('revokeGrant', () =>
-      runtime.sync!.revokeGrant(record.id, runtime.now(), drafts),
-    );
+    const sync = runtime.sync!;
+    const revoked = runtime.callSync('revokeGrant', () => sync.revokeGrant(record.id, now, drafts));
+    // Its own grant, revoked as asked, needs no walk; anything else is checked as any record is.
+    if (revoked !== null && !isOwnRevocation(revoked, record.id, now)) checkGrant(revoked);
     if (revoked === null)
       return runtime.append(drafts, null).then(
         () => null,
         (error: unknown) => error,
       );
-    checkGrant(revoked);
     runtime.emit(drafts, null);
-    return { error: null };
+    return RECORDED;
   } catch (error) {
     return { error };
   }

@@ -95,20 +95,25 @@ export function prepare(
 
 /**
  * The audit draft for a step of a call without a request: who, what, why and the rule, and the
- * grant a step issues or ends. One literal, no spread: the allow path writes two of these a call.
+ * grant a step issues or ends (its id, the entry's detail, when it was consumed), at `at` (now by
+ * default: a step that has read the clock already passes its time). One literal, no
+ * spread and no argument object: the allow path writes two of these a call.
  */
 export function subjectDraft(
   runtime: Runtime,
   type: AuditDraft['type'],
   prepared: Prepared,
   ruleId: string,
-  grant: { grantId: string; detail: string | null; consumedAt: number | null } | null = null,
+  grantId: string | null = null,
+  detail: string | null = null,
+  consumedAt: number | null = null,
+  at: number = runtime.now(),
 ): AuditDraft {
   return {
     type,
-    at: runtime.now(),
+    at,
     requestId: null,
-    grantId: grant === null ? null : grant.grantId,
+    grantId,
     actor: prepared.actor,
     onBehalfOf: prepared.onBehalfOf,
     sessionId: prepared.sessionId,
@@ -120,8 +125,8 @@ export function subjectDraft(
     outcome: null,
     comment: null,
     via: null,
-    detail: grant === null ? null : grant.detail,
-    consumedAt: grant === null ? null : grant.consumedAt,
+    detail,
+    consumedAt,
     formatVersion: 2,
     grantEntry: null,
   };

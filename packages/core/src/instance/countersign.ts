@@ -28,7 +28,7 @@ import { scrubText } from '../lib/redact.js';
 import type { ApprovalRequest } from '../model/approval.js';
 import type { GuardAction, GuardContext } from '../model/call.js';
 import type { CountersignEventMap, CountersignEventName } from '../model/events.js';
-import type { Grant, GrantCheck } from '../model/grants.js';
+import type { Grant, GrantCheck, GrantRecord } from '../model/grants.js';
 import type { PolicyRule } from '../model/rule.js';
 import {
   identitySchema,
@@ -200,10 +200,9 @@ class CountersignInstance implements Countersign {
   }
 
   readonly grants = {
-    consume: async (token: string, check: GrantCheck) => {
-      if (this.runtime.closed) throw new ClosedError();
-      return consumeGrant(this.runtime, token, check);
-    },
+    // Not async: its own promise around consumeGrant's would cost the action two more ticks.
+    consume: (token: string, check: GrantCheck): Promise<GrantRecord> =>
+      this.runtime.closed ? Promise.reject(new ClosedError()) : consumeGrant(this.runtime, token, check),
   };
 
   on<E extends CountersignEventName>(event: E, listener: (...args: CountersignEventMap[E]) => void): this {

@@ -87,7 +87,13 @@ export function readMembers(
   kind: Kind = 'input',
 ): Record<string, unknown> {
   // A revoked proxy throws even from Array.isArray: whatever escaped is still the caller's input.
-  return readInput(what, () => readMembersOf(value, known, what, kind), kind);
+  // (readInput's handling, inline: a guarded call reads two objects, and pays no closure for either.)
+  try {
+    return readMembersOf(value, known, what, kind);
+  } catch (error) {
+    if (isCountersignError(error)) throw error;
+    threw(kind, what, null, error);
+  }
 }
 
 function readMembersOf(

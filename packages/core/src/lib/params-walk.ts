@@ -86,12 +86,8 @@ function readObject(source: object, target: JsonObject, path: string, depth: num
         'is not allowed: rename the member (it cannot be shown and bound alike)',
       );
     }
-    let quoted: string;
-    if (PLAIN_TEXT.test(key)) quoted = `"${key}"`;
-    else if (LONE_SURROGATE.test(key))
-      throw new Refusal(path, 'has a key with a lone surrogate, which is not valid Unicode');
-    else quoted = JSON.stringify(key);
-    if (!walk.flagged && mayBeSecretKey(key)) walk.flagged = true;
+    let quoted = PLAIN_KEYS.get(key);
+    if (quoted === undefined) quoted = readKey(key, path, walk);
     if (++walk.values > MAX_PARAMS_VALUES)
       throw new Refusal(walk.root, `holds more than ${MAX_PARAMS_VALUES} values`);
     walk.member = key;
@@ -111,12 +107,60 @@ function readObject(source: object, target: JsonObject, path: string, depth: num
     members[i] = `${quoted}:${json}`;
     if (i > 0 && sorted && keys[i - 1]! > key) sorted = false;
   }
-  if (!sorted) {
-    // UTF-16 code unit order, as RFC 8785 requires; keys are unique, so no two compare equal.
-    const order = keys.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : 1));
-    return `{${order.map((i) => members[i]).join(',')}}`;
-  }
+  if (!sorted) sortMembers(keys, members);
   return `{${members.join(',')}}`;
+}
+
+/**
+ * Keys read before that are printable ASCII and can neither name nor hold a secret, with their
+ * JSON: what {@link readKey} would find again for them, found without its three patterns. A tool's
+ * calls repeat the same keys. Bounded, and emptied when full, so no input can grow it.
+ */
+const PLAIN_KEYS = new Map<string, string>();
+const PLAIN_KEYS_MAX = 1_024;
+
+/** A key's JSON; flags the walk when redaction must look at the key. */
+function readKey(key: string, path: string, walk: Walk): string {
+  let quoted: string;
+  if (PLAIN_TEXT.test(key)) quoted = `"${key}"`;
+  else if (LONE_SURROGATE.test(key))
+    throw new Refusal(path, 'has a key with a lone surrogate, which is not valid Unicode');
+  else quoted = JSON.stringify(key);
+  if (mayBeSecretKey(key)) walk.flagged = true;
+  else if (quoted.length === key.length + 2) {
+    if (PLAIN_KEYS.size >= PLAIN_KEYS_MAX) PLAIN_KEYS.clear();
+    PLAIN_KEYS.set(key, quoted);
+  }
+  return quoted;
+}
+
+/** Past this many keys, {@link sortMembers} leaves the ordering to `Array.prototype.sort`. */
+const INSERTION_SORT_MAX = 16;
+
+/**
+ * Puts `members` (and `keys`, alongside) in UTF-16 code unit order of their keys, as RFC 8785
+ * requires; keys are unique, so no two compare equal. A handful of keys, the usual params, are
+ * sorted in place: `sort` with a comparator allocates more than the members it orders.
+ */
+function sortMembers(keys: string[], members: string[]): void {
+  if (keys.length > INSERTION_SORT_MAX) {
+    const order = keys.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : 1));
+    const sorted = order.map((i) => members[i]!);
+    for (let i = 0; i < sorted.length; i++) members[i] = sorted[i]!;
+    return;
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    const member = members[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      members[j + 1] = members[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+    members[j + 1] = member;
+  }
 }
 
 function readArray(source: unknown[], target: unknown[], path: string, depth: number, walk: Walk): string {

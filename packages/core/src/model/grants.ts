@@ -51,7 +51,7 @@ export interface Grant {
   readonly credentials: Credentials | null;
 }
 
-/** `signal` is read through `getSignal`, so a grant whose action never looks at it costs no AbortController. */
+/** `signal` is read through its lifetime's `signal()`, so a grant whose action never looks at it costs no AbortController. */
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
 /** The token sits in a private field, so spreading, `JSON.stringify` and `util.inspect` never show it. */
@@ -62,22 +62,17 @@ class GrantHandle implements Grant {
   readonly sessionId: string;
   readonly expiresAt: number;
   readonly #token: string;
-  readonly #signal: () => AbortSignal;
+  readonly #lifetime: GrantSignal;
   readonly #credentials: Credentials | null;
 
-  constructor(
-    record: GrantRecord,
-    token: string,
-    signal: () => AbortSignal,
-    credentials: Credentials | null,
-  ) {
+  constructor(record: GrantRecord, token: string, lifetime: GrantSignal, credentials: Credentials | null) {
     this.id = record.id;
     this.requestId = record.requestId;
     this.fingerprint = record.fingerprint;
     this.sessionId = record.sessionId;
     this.expiresAt = record.expiresAt;
     this.#token = token;
-    this.#signal = signal;
+    this.#lifetime = lifetime;
     this.#credentials = credentials;
   }
 
@@ -86,7 +81,7 @@ class GrantHandle implements Grant {
   }
 
   get signal(): AbortSignal {
-    return this.#signal();
+    return this.#lifetime.signal();
   }
 
   get credentials(): Credentials | null {
@@ -107,13 +102,18 @@ class GrantHandle implements Grant {
   }
 }
 
+/** Where a handle's `signal` comes from, made the first time it is read. */
+export interface GrantSignal {
+  signal(): AbortSignal;
+}
+
 export function createGrantHandle(
   record: GrantRecord,
   token: string,
-  getSignal: () => AbortSignal,
+  lifetime: GrantSignal,
   credentials: Credentials | null = null,
 ): Grant {
-  return new GrantHandle(record, token, getSignal, credentials);
+  return new GrantHandle(record, token, lifetime, credentials);
 }
 
 /**

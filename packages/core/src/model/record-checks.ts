@@ -124,6 +124,18 @@ export function isGrantRecord(raw: unknown): raw is GrantRecord {
   return grantRecordShape.check(raw);
 }
 
+/**
+ * Whether `raw`, what a store's synchronous `revokeGrant` returned for a grant this process issued,
+ * is the revocation asked for: a frozen record of the grant `id`, revoked at `now`. That is all
+ * the allow path reads of it (whether its grant was revoked), and the grant's members are core's
+ * own, so it is not walked again; anything else is checked as any record read back is.
+ */
+export function isOwnRevocation(raw: unknown, id: string, now: number): boolean {
+  if (typeof raw !== 'object' || raw === null || !Object.isFrozen(raw)) return false;
+  const record = raw as Partial<Record<keyof GrantRecord, unknown>>;
+  return record.id === id && record.revokedAt === now;
+}
+
 /** What `grantRecordSchema.parse(raw)` returns, or null when only the schema can tell. */
 export function plainGrant(raw: unknown): GrantRecord | null {
   if (!isGrantRecord(raw)) return null;

@@ -288,6 +288,11 @@ export interface GuardInput {
 
 const isRisk = isOptional(isOneOf(riskSchema.options));
 const isResource = isOptional(nullOr(isName));
+// Made once: built inside the check, they cost a Set and four closures on every guarded call.
+const isOptionalIdentity = isOptional(nullOr(isIdentity));
+const isOptionalName = isOptional(nullOr(isName));
+const isOptionalBoolean = isOptional((value) => typeof value === 'boolean');
+const isOptionalOnAbort = isOptional(isOneOf(['cancel', 'detach']));
 
 /** `guardActionSchema` and `guardContextSchema` for the common, well-formed call; else null. */
 export function plainGuardInput(action: unknown, context: unknown): GuardInput | null {
@@ -295,11 +300,10 @@ export function plainGuardInput(action: unknown, context: unknown): GuardInput |
   const { name, resource, params, risk, run } = action;
   if (!isName(name) || !isResource(resource) || !isRisk(risk) || typeof run !== 'function') return null;
   const { actor, onBehalfOf, reason, sessionId, idempotencyKey, requestId, wait, onAbort, signal } = context;
-  if (!isIdentity(actor) || !isName(sessionId) || !isOptional(nullOr(isIdentity))(onBehalfOf)) return null;
-  if (!isOptional(nullOr(isName))(idempotencyKey) || typeof reason !== 'string') return null;
-  if (!isOptional(nullOr(isName))(requestId) || !isOptional((value) => typeof value === 'boolean')(wait))
-    return null;
-  if (!isOptional(isOneOf(['cancel', 'detach']))(onAbort)) return null;
+  if (!isIdentity(actor) || !isName(sessionId) || !isOptionalIdentity(onBehalfOf)) return null;
+  if (!isOptionalName(idempotencyKey) || typeof reason !== 'string') return null;
+  if (!isOptionalName(requestId) || !isOptionalBoolean(wait)) return null;
+  if (!isOptionalOnAbort(onAbort)) return null;
   if (signal !== undefined && !isAbortSignal(signal)) return null;
   const trimmed = reason.trim();
   if (trimmed.length < 1 || trimmed.length > 2000 || LONE_SURROGATE.test(trimmed)) return null;
