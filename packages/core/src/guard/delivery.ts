@@ -64,7 +64,7 @@ export async function deliver(
         try {
           const ref = (await Promise.race([transport.deliver(request, context), deadline])) ?? {};
           // Saved as soon as this transport answers, so a click served by another process finds it.
-          await saveReceipt(runtime, request.id, { transport: transport.name, ref, at: runtime.now() });
+          await saveReceipt(runtime, request, { transport: transport.name, ref, at: runtime.now() });
           return [];
         } catch (error) {
           return [{ transport: transport.name, error }];
@@ -101,9 +101,18 @@ export async function deliver(
   }
 }
 
-async function saveReceipt(runtime: Runtime, requestId: string, receipt: DeliveryReceipt): Promise<void> {
+/**
+ * Adds a receipt to the request. The first attempt writes over `known`, the version delivery
+ * started from, without a read: a compare-and-set, so if it is no longer current the write is
+ * refused and the request is read and written again.
+ */
+async function saveReceipt(
+  runtime: Runtime,
+  known: ApprovalRequest,
+  receipt: DeliveryReceipt,
+): Promise<void> {
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    const current = await runtime.load(requestId);
+    const current = attempt === 0 ? known : await runtime.load(known.id);
     if (current === null) return;
     const draft = runtime.draft('delivered', current, { via: receipt.transport });
     const saved = await runtime.update(current, { deliveries: [...current.deliveries, receipt] }, [draft]);
