@@ -235,6 +235,8 @@ describe('claiming without a read', () => {
       'updateRequest',
       'getRequest',
       'updateRequest',
+      // Another writer's change woke it while delivering: claim first (nothing to claim), then read.
+      'claimApproved',
       'getRequest',
     ]);
     const stored = (await store.getRequest(request.id)) as ApprovalRequest;
@@ -242,5 +244,44 @@ describe('claiming without a read', () => {
     expect(stored.deliveries.map((d) => d.transport)).toEqual(['recording']);
     await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
     expect(await outcome).toBe('ran');
+  });
+
+  test('a decision made while the request is being delivered makes the first look claim first', async () => {
+    let calls: string[] = [];
+    const { agent, server, shared } = instances((store) => {
+      const wrapped = recorded(store);
+      calls = wrapped.calls;
+      return wrapped.store;
+    });
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const delivering = new Promise<string>((resolve) => {
+      (
+        agent as unknown as { runtime: { options: { transports: Map<string, unknown> } } }
+      ).runtime.options.transports.set('gated', {
+        name: 'gated',
+        async deliver(request: ApprovalRequest) {
+          resolve(request.id);
+          await gate;
+          return { id: request.id };
+        },
+      });
+    });
+    const { outcome } = attempt(agent, DEPLOY);
+    const id = await delivering;
+    await server.decide(id, { approver: 'user:bob', outcome: 'approve' });
+    open();
+    expect(await outcome).toBe('ran');
+    expect(calls.filter((call) => call !== 'subscribe')).toEqual([
+      'createRequest',
+      'updateRequest', // the receipt over the record it created: refused, the decision came first
+      'getRequest',
+      'updateRequest',
+      'claimApproved',
+      'revokeGrantAndUpdateRequest',
+    ]);
+    expect((await shared.getRequest(id))?.status).toBe('executed');
   });
 });

@@ -27,6 +27,10 @@ import { runGranted } from './granted-run.js';
 import { subjectDraft } from './prepared-call.js';
 import { openRequest } from './request-opening.js';
 
+/** How a wait was woken since its last look: not, `STALE` (read before acting) or `CHANGED` (claim first). */
+const STALE = 1;
+const CHANGED = 2;
+
 /** What one look at a waiting request found: look again after `pauseMs`, or the guard's outcome. */
 type Step = { pauseMs: number } | { value: unknown };
 
@@ -46,11 +50,12 @@ export class ApprovalWait implements Waiter, Sleeper, ClaimBasis {
   readonly claimRule: string | null;
   readonly grantTtlMs: number;
   /**
-   * Woken since the last look. While delivering: the request may have changed since it was created,
-   * so the first look reads it. After: a write or a notification says it changed, so the next look
-   * claims first (stores with `claimApproved`).
+   * How it was woken since the last look: 0 not; `STALE` while delivering (the request may have
+   * changed since it was created, so the first look reads it; its own receipt writes do this);
+   * `CHANGED` when a write or a notification says it changed, so the next look claims first
+   * (stores with `claimApproved`).
    */
-  #woken = false;
+  #woken: 0 | typeof STALE | typeof CHANGED = 0;
   /**
    * `delivering` until delivery ends, then `looking` during a look and `paused` between looks;
    * `looking-again` when woken during a look, since the store may have changed after it read.
@@ -60,6 +65,8 @@ export class ApprovalWait implements Waiter, Sleeper, ClaimBasis {
   #controller: AbortController | null = null;
   /** Ends a delivery still in flight; set while one is. */
   giveUpDelivery: (() => void) | null = null;
+  /** Receipt writes of its delivery under way (see {@link wake}). */
+  receiptWrites = 0;
   alarmAt = 0;
   alarmIndex = -1;
 
@@ -71,7 +78,7 @@ export class ApprovalWait implements Waiter, Sleeper, ClaimBasis {
           // The probe steps aside before the wait takes its place: a Set of two waiters is never made.
           if (created !== null) runtime.waiters.remove(opened.id, created);
           const wait = new ApprovalWait(runtime, prepared, opened, created !== null, resolve);
-          if (created?.woken) wait.#woken = true;
+          if (created?.woken) wait.#woken = STALE;
           const delivered = opened.status === 'pending' ? deliver(runtime, opened, wait) : null;
           wait.#lookAfter(delivered, created ? opened : null);
         })
@@ -110,9 +117,8 @@ export class ApprovalWait implements Waiter, Sleeper, ClaimBasis {
   #lookAfter(delivered: Promise<void> | null, created: ApprovalRequest | null): void {
     const first = () => {
       this.#state = 'paused';
-      const stale = this.#woken;
-      // Not a reason to claim first: this guard's own receipt write is among the wakes it counts.
-      this.#woken = false;
+      const stale = this.#woken !== 0;
+      if (this.#woken === STALE) this.#woken = 0;
       this.#look(stale ? null : created, true);
     };
     if (delivered === null) first();
@@ -127,8 +133,8 @@ export class ApprovalWait implements Waiter, Sleeper, ClaimBasis {
     if (this.#state === 'looking') this.#state = 'looking-again';
     if (this.#state !== 'paused') return;
     this.#state = 'looking';
-    const claim = this.#woken && this.claimRule !== null;
-    this.#woken = false;
+    const claim = this.#woken === CHANGED && this.claimRule !== null;
+    this.#woken = 0;
     checkApproval(this.runtime, this.prepared, this, known, claim, !first)
       .then((step) => {
         if ('value' in step) return this.#finish(step.value, false);
@@ -143,8 +149,10 @@ export class ApprovalWait implements Waiter, Sleeper, ClaimBasis {
 
   /** The request may have changed (`notified`: a write or a notification says so): look again now. */
   wake(notified = false): void {
-    // While delivering, any wake makes the first look read the request (see #lookAfter).
-    if (notified || this.#state === 'delivering') this.#woken = true;
+    // While delivering, any wake makes the first look read the request, and a write other than
+    // this guard's own receipts makes it claim first. (A wake taken for its own only costs the claim.)
+    if (notified && (this.#state !== 'delivering' || this.receiptWrites === 0)) this.#woken = CHANGED;
+    else if (this.#state === 'delivering' && this.#woken === 0) this.#woken = STALE;
     this.runtime.alarm.cancel(this);
     this.#look();
   }
