@@ -2,7 +2,7 @@
 import { createMemoryStore } from '@countersign/memory-store';
 import { describe, expect, test } from 'vitest';
 import { type ApprovalRequest, CorruptRecordError, createCountersign, type Store } from '../src/index.js';
-import { createTestClock } from '../src/testing/index.js';
+import { createRecordingTransport, createTestClock } from '../src/testing/index.js';
 import { attempt, DIRECTORY, overrideStore, POLICY, tick } from './helpers.js';
 
 const DEPLOY = { name: 'infra.deploy', resource: 'prod/web', params: { version: '1.2.3' } };
@@ -165,5 +165,123 @@ describe('claiming without a read', () => {
       'claimApproved',
       'revokeGrantAndUpdateRequest',
     ]);
+  });
+
+  test('delivery writes its receipt over the record it created, unread; its own write makes the first look a read, not a claim', async () => {
+    const { store, calls } = recorded(createMemoryStore());
+    const transport = createRecordingTransport();
+    const cs = createCountersign({
+      store,
+      transports: [transport],
+      directory: DIRECTORY,
+      policy: POLICY,
+      clock: createTestClock(),
+      logger: null,
+    });
+    const { outcome, ran } = attempt(cs, DEPLOY);
+    const request = await transport.nextDelivery();
+    await tick();
+    expect(calls.filter((call) => call !== 'subscribe')).toEqual([
+      'createRequest',
+      'updateRequest',
+      'getRequest',
+    ]);
+    expect((await store.getRequest(request.id))?.deliveries.map((d) => d.transport)).toEqual(['recording']);
+    expect(ran()).toBe(false);
+    await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
+    expect(await outcome).toBe('ran');
+    expect((await cs.audit.entries()).map((entry) => entry.type)).toEqual([
+      'requested',
+      'delivered',
+      'approved',
+      'granted',
+      'executed',
+    ]);
+    expect((await cs.audit.verify()).ok).toBe(true);
+  });
+
+  test('a receipt over a record that changed meanwhile is refused by the store, then written over a fresh read', async () => {
+    const transport = createRecordingTransport();
+    const shared = createMemoryStore();
+    let bump: (() => Promise<void>) | null = null;
+    // Another writer changes the request while the transport delivers it.
+    const slow = {
+      ...transport,
+      name: transport.name,
+      async deliver(request: ApprovalRequest, context: Parameters<typeof transport.deliver>[1]) {
+        await bump?.();
+        return transport.deliver(request, context);
+      },
+    };
+    const { store, calls } = recorded(shared);
+    const cs = createCountersign({
+      store,
+      transports: [slow],
+      directory: DIRECTORY,
+      policy: POLICY,
+      clock: createTestClock(),
+      logger: null,
+    });
+    bump = async () => {
+      bump = null;
+      const [pending] = (await shared.listRequests({ status: 'pending', limit: 1 })) as ApprovalRequest[];
+      await shared.updateRequest({ ...pending!, version: pending!.version + 1 }, []);
+    };
+    const { outcome } = attempt(cs, DEPLOY);
+    const request = await transport.nextDelivery();
+    await tick();
+    expect(calls.filter((call) => call !== 'subscribe' && call !== 'listRequests')).toEqual([
+      'createRequest',
+      'updateRequest',
+      'getRequest',
+      'updateRequest',
+      // Another writer's change woke it while delivering: claim first (nothing to claim), then read.
+      'claimApproved',
+      'getRequest',
+    ]);
+    const stored = (await store.getRequest(request.id)) as ApprovalRequest;
+    expect(stored.version).toBe(3);
+    expect(stored.deliveries.map((d) => d.transport)).toEqual(['recording']);
+    await cs.decide(request.id, { approver: 'user:bob', outcome: 'approve' });
+    expect(await outcome).toBe('ran');
+  });
+
+  test('a decision made while the request is being delivered makes the first look claim first', async () => {
+    let calls: string[] = [];
+    const { agent, server, shared } = instances((store) => {
+      const wrapped = recorded(store);
+      calls = wrapped.calls;
+      return wrapped.store;
+    });
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const delivering = new Promise<string>((resolve) => {
+      (
+        agent as unknown as { runtime: { options: { transports: Map<string, unknown> } } }
+      ).runtime.options.transports.set('gated', {
+        name: 'gated',
+        async deliver(request: ApprovalRequest) {
+          resolve(request.id);
+          await gate;
+          return { id: request.id };
+        },
+      });
+    });
+    const { outcome } = attempt(agent, DEPLOY);
+    const id = await delivering;
+    await server.decide(id, { approver: 'user:bob', outcome: 'approve' });
+    open();
+    expect(await outcome).toBe('ran');
+    expect(calls.filter((call) => call !== 'subscribe')).toEqual([
+      'createRequest',
+      'updateRequest', // the receipt over the record it created: refused, the decision came first
+      'getRequest',
+      'updateRequest',
+      'claimApproved',
+      'revokeGrantAndUpdateRequest',
+    ]);
+    expect((await shared.getRequest(id))?.status).toBe('executed');
   });
 });

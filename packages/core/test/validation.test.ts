@@ -10,7 +10,7 @@ import {
   ValidationError,
 } from '../src/index.js';
 import type { GuardAction, GuardContext } from '../src/model/call.js';
-import { attempt, CONTEXT, DIRECTORY, EXPORT, overrideStore, POLICY, setup } from './helpers.js';
+import { attempt, CONTEXT, DIRECTORY, EXPORT, overrideStore, POLICY, setup, tick } from './helpers.js';
 
 describe('validation', () => {
   const bad: [string, Partial<GuardAction<unknown>>, Partial<GuardContext>, RegExp][] = [
@@ -105,18 +105,20 @@ describe('validation', () => {
    */
   async function withForgedReads(forge: (stored: ApprovalRequest) => object) {
     const memory = createMemoryStore();
-    let reads = 0;
+    // Genuine until the guard has delivered its request and looked at it once (and so checked it).
+    let forging = false;
     const store = overrideStore(memory, {
       getRequest: async (id: string) => {
         const stored = await memory.getRequest(id);
-        reads += 1;
-        if (stored === null || reads < 3) return stored;
+        if (stored === null || !forging) return stored;
         return Object.freeze(forge(stored));
       },
     });
     const { cs, transport, clock } = setup({ store });
     const { outcome, ran } = attempt(cs);
     await transport.nextDelivery();
+    await tick();
+    forging = true;
     await clock.advance(1_000);
     return { error: await outcome, ran: ran() };
   }

@@ -50,3 +50,26 @@ describe('notices during an own write', () => {
     expect(a.wakes).toEqual([true]);
   });
 });
+
+describe('waiters of one request', () => {
+  test('with one of two waiters removed, the other is still woken, and removing it leaves none', () => {
+    const waiters = new Waiters();
+    const a = waiter();
+    const b = waiter();
+    waiters.add('req_1', a);
+    waiters.add('req_1', b);
+    waiters.remove('req_1', a);
+    waiters.wake('req_1');
+    expect(a.wakes).toEqual([]);
+    expect(b.wakes).toEqual([true]);
+    waiters.add('req_1', a);
+    waiters.wake('req_1');
+    expect(a.wakes).toEqual([true]);
+    expect(b.wakes).toEqual([true, true]);
+    waiters.remove('req_1', b);
+    waiters.remove('req_1', a);
+    expect(waiters.size).toBe(0);
+    waiters.wake('req_1');
+    expect(a.wakes).toEqual([true]);
+  });
+});

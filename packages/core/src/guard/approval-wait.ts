@@ -27,6 +27,10 @@ import { runGranted } from './granted-run.js';
 import { subjectDraft } from './prepared-call.js';
 import { openRequest } from './request-opening.js';
 
+/** How a wait was woken since its last look: not, `STALE` (read before acting) or `CHANGED` (claim first). */
+const STALE = 1;
+const CHANGED = 2;
+
 /** What one look at a waiting request found: look again after `pauseMs`, or the guard's outcome. */
 type Step = { pauseMs: number } | { value: unknown };
 
@@ -45,10 +49,13 @@ export class ApprovalWait implements Waiter, Sleeper, ClaimBasis {
   /** The rule of a request this guard created, which it may claim without a read; null for one it re-attached to. */
   readonly claimRule: string | null;
   readonly grantTtlMs: number;
-  /** A wake said the request changed: the next look claims first (stores with `claimApproved`). */
-  #notified = false;
-  /** Woken while delivering: the request may have changed since it was created. */
-  #stale = false;
+  /**
+   * How it was woken since the last look: 0 not; `STALE` while delivering (the request may have
+   * changed since it was created, so the first look reads it; its own receipt writes do this);
+   * `CHANGED` when a write or a notification says it changed, so the next look claims first
+   * (stores with `claimApproved`).
+   */
+  #woken: 0 | typeof STALE | typeof CHANGED = 0;
   /**
    * `delivering` until delivery ends, then `looking` during a look and `paused` between looks;
    * `looking-again` when woken during a look, since the store may have changed after it read.
@@ -58,6 +65,8 @@ export class ApprovalWait implements Waiter, Sleeper, ClaimBasis {
   #controller: AbortController | null = null;
   /** Ends a delivery still in flight; set while one is. */
   giveUpDelivery: (() => void) | null = null;
+  /** Receipt writes of its delivery under way (see {@link wake}). */
+  receiptWrites = 0;
   alarmAt = 0;
   alarmIndex = -1;
 
@@ -66,11 +75,10 @@ export class ApprovalWait implements Waiter, Sleeper, ClaimBasis {
     return new Promise((resolve, reject) => {
       openRequest(runtime, prepared, decision)
         .then(({ request: opened, created }) => {
+          // The probe steps aside before the wait takes its place: a Set of two waiters is never made.
+          if (created !== null) runtime.waiters.remove(opened.id, created);
           const wait = new ApprovalWait(runtime, prepared, opened, created !== null, resolve);
-          if (created !== null) {
-            runtime.waiters.remove(opened.id, created);
-            if (created.woken) wait.#stale = true;
-          }
+          if (created?.woken) wait.#woken = STALE;
           const delivered = opened.status === 'pending' ? deliver(runtime, opened, wait) : null;
           wait.#lookAfter(delivered, created ? opened : null);
         })
@@ -109,20 +117,25 @@ export class ApprovalWait implements Waiter, Sleeper, ClaimBasis {
   #lookAfter(delivered: Promise<void> | null, created: ApprovalRequest | null): void {
     const first = () => {
       this.#state = 'paused';
-      this.#look(this.#stale ? null : created);
+      const stale = this.#woken !== 0;
+      if (this.#woken === STALE) this.#woken = 0;
+      this.#look(stale ? null : created, true);
     };
     if (delivered === null) first();
     else delivered.then(first, (error: unknown) => this.#finish(error, true));
   }
 
-  /** Reads the request (or starts from `known`) and acts on it, unless a look is already under way. */
-  #look(known: ApprovalRequest | null = null): void {
+  /**
+   * Reads the request (or starts from `known`) and acts on it, unless a look is already under way.
+   * Only later looks ride out a store outage: a store that fails the first read fails the guard.
+   */
+  #look(known: ApprovalRequest | null = null, first = false): void {
     if (this.#state === 'looking') this.#state = 'looking-again';
     if (this.#state !== 'paused') return;
     this.#state = 'looking';
-    const claim = this.#notified && this.claimRule !== null;
-    this.#notified = false;
-    checkApproval(this.runtime, this.prepared, this, known, claim)
+    const claim = this.#woken === CHANGED && this.claimRule !== null;
+    this.#woken = 0;
+    checkApproval(this.runtime, this.prepared, this, known, claim, !first)
       .then((step) => {
         if ('value' in step) return this.#finish(step.value, false);
         const again = this.#state === 'looking-again';
@@ -136,8 +149,10 @@ export class ApprovalWait implements Waiter, Sleeper, ClaimBasis {
 
   /** The request may have changed (`notified`: a write or a notification says so): look again now. */
   wake(notified = false): void {
-    if (notified) this.#notified = true;
-    if (this.#state === 'delivering') this.#stale = true;
+    // While delivering, any wake makes the first look read the request, and a write other than
+    // this guard's own receipts makes it claim first. (A wake taken for its own only costs the claim.)
+    if (notified && (this.#state !== 'delivering' || this.receiptWrites === 0)) this.#woken = CHANGED;
+    else if (this.#state === 'delivering' && this.#woken === 0) this.#woken = STALE;
     this.runtime.alarm.cancel(this);
     this.#look();
   }
@@ -240,7 +255,8 @@ function notYet(prepared: Prepared, request: ApprovalRequest): Step {
 /**
  * One look at a waiting request: acts on its state and says what the wait does next. `known` is
  * the record this guard just created, looked at without a read; with `claim`, a request this guard
- * created is claimed first, and read only if that claimed nothing.
+ * created is claimed first, and read only if that claimed nothing. With `rideOut`, a read the store
+ * fails is tried again later, until the deadline.
  */
 async function checkApproval(
   runtime: Runtime,
@@ -248,6 +264,7 @@ async function checkApproval(
   wait: ApprovalWait,
   known: ApprovalRequest | null,
   claim: boolean,
+  rideOut: boolean,
 ): Promise<Step> {
   const signal = prepared.signal;
   const { pollMs } = runtime.options;
@@ -263,7 +280,7 @@ async function checkApproval(
     request = await runtime.load(wait.requestId);
   } catch (error) {
     // A read grants nothing, so ride out a store outage until the deadline, then fail closed.
-    const retry = isCountersignError(error, ErrorCode.StoreFailed) && !signal?.aborted;
+    const retry = rideOut && isCountersignError(error, ErrorCode.StoreFailed) && !signal?.aborted;
     if (!retry || runtime.now() >= wait.expiresAt) throw error;
     return { pauseMs: Math.min(pollMs, wait.expiresAt - runtime.now()) };
   }

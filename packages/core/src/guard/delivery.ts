@@ -24,6 +24,8 @@ const MAX_WRITE_ATTEMPTS = 50;
 export interface DeliveryControl {
   /** Set by delivery while it is in flight; calling it ends delivery at once. */
   giveUpDelivery: (() => void) | null;
+  /** Receipt writes of this delivery under way: the wakes they cause are the wait's own. */
+  receiptWrites: number;
   /** True once the request no longer needs delivering. */
   readonly deliveryOver: boolean;
   /** Aborted once the request no longer needs delivering, however late a transport reads it. */
@@ -64,7 +66,7 @@ export async function deliver(
         try {
           const ref = (await Promise.race([transport.deliver(request, context), deadline])) ?? {};
           // Saved as soon as this transport answers, so a click served by another process finds it.
-          await saveReceipt(runtime, request.id, { transport: transport.name, ref, at: runtime.now() });
+          await saveReceipt(runtime, request, { transport: transport.name, ref, at: runtime.now() }, wait);
           return [];
         } catch (error) {
           return [{ transport: transport.name, error }];
@@ -101,12 +103,27 @@ export async function deliver(
   }
 }
 
-async function saveReceipt(runtime: Runtime, requestId: string, receipt: DeliveryReceipt): Promise<void> {
+/**
+ * Adds a receipt to the request. The first attempt writes over `known`, the version delivery
+ * started from, without a read: a compare-and-set, so if it is no longer current the write is
+ * refused and the request is read and written again.
+ */
+async function saveReceipt(
+  runtime: Runtime,
+  known: ApprovalRequest,
+  receipt: DeliveryReceipt,
+  wait: DeliveryControl,
+): Promise<void> {
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    const current = await runtime.load(requestId);
+    const current = attempt === 0 ? known : await runtime.load(known.id);
     if (current === null) return;
     const draft = runtime.draft('delivered', current, { via: receipt.transport });
-    const saved = await runtime.update(current, { deliveries: [...current.deliveries, receipt] }, [draft]);
-    if (saved !== null) return;
+    wait.receiptWrites += 1;
+    try {
+      const saved = await runtime.update(current, { deliveries: [...current.deliveries, receipt] }, [draft]);
+      if (saved !== null) return;
+    } finally {
+      wait.receiptWrites -= 1;
+    }
   }
 }

@@ -120,9 +120,18 @@ async function createRequest(
     notes.push(`risk ${route.risk}${named}`);
   }
   const condition = notes.filter((note) => note !== null).join('; ') || null;
-  const draft = runtime.draft('requested', request, {
-    detail: `needs ${quorum} of ${approvers.length} eligible approvers; expires ${new Date(request.expiresAt).toISOString()}${condition === null ? '' : `; ${condition}`}`,
-  });
+  // Joined, not a template: one flat string, where a template's concatenation keeps a 32 B cons
+  // string in front of it for as long as the memory store keeps the entry.
+  const detail = [
+    'needs ',
+    quorum,
+    ' of ',
+    approvers.length,
+    ' eligible approvers; expires ',
+    new Date(request.expiresAt).toISOString(),
+    condition === null ? '' : `; ${condition}`,
+  ].join('');
+  const draft = runtime.draft('requested', request, { detail });
   await checkPendingCap(runtime, prepared, rule.id);
   const result = await runtime.create(request, [draft]);
   if (!result.created) return { request: reattach(result.request, prepared, key ?? ''), created: null };

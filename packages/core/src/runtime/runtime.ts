@@ -242,22 +242,27 @@ export class Runtime {
    * Compare-and-set from `current` to `next`. Returns the stored request, or null when another
    * writer got there first (the caller re-reads and decides again).
    */
-  async update(current: ApprovalRequest, changes: Partial<ApprovalRequest>, drafts: AuditDraft[]) {
+  update(current: ApprovalRequest, changes: Partial<ApprovalRequest>, drafts: AuditDraft[]) {
     const next = nextVersion(current, changes);
-    return this.writing(next.id, async () => {
-      const raw = await this.call('updateRequest', () => this.store.updateRequest(next, drafts));
-      return this.saved(raw, drafts);
-    });
+    // Held before the store call starts: a store may announce the write before it returns.
+    this.waiters.hold(next.id);
+    const write = this.call('updateRequest', () => this.store.updateRequest(next, drafts));
+    return this.written(next.id, write, drafts);
   }
 
   /**
-   * Runs a write to request `id`. A store's notice of it, which may arrive before the write has
-   * returned (in process), waits until the write has announced its events and woken the waiters.
+   * Ends a write to request `id` this runtime holds: what the store returned, checked, announced
+   * and woken on, or null when it lost its race. A store's notice of it (in process, it may come
+   * before the write returns) waits until then ({@link Waiters.hold}). One async step per write.
    */
-  private async writing<T>(id: string, write: () => Promise<T>): Promise<T> {
-    this.waiters.hold(id);
+  private async written(id: string, write: Promise<unknown>, drafts: AuditDraft[]) {
     try {
-      return await write();
+      const raw = await write;
+      if (raw === null) return null;
+      const saved = checkRequest(raw);
+      const updating = this.afterWrite(saved, drafts);
+      if (updating !== null) await updating;
+      return saved;
     } finally {
       this.waiters.release(id);
     }
@@ -281,25 +286,21 @@ export class Runtime {
       return saved;
     }
     const next = nextVersion(current, changes);
-    return this.writing(next.id, async () => {
-      const raw = await this.call('updateRequestAndCreateGrant', () =>
-        store.updateRequestAndCreateGrant!(next, drafts, grant),
-      );
-      return this.saved(raw, drafts);
-    });
+    this.waiters.hold(next.id);
+    const write = this.call('updateRequestAndCreateGrant', () =>
+      store.updateRequestAndCreateGrant!(next, drafts, grant),
+    );
+    return this.written(next.id, write, drafts);
   }
 
   /**
    * Claims an approval and creates `grant` without a read before (stores with `claimApproved`
    * only: the caller checks): the claimed request, checked and announced, or null when nothing was claimed.
    */
-  async claimApproved(id: string, expected: ClaimExpectation, grant: GrantRecord, drafts: AuditDraft[]) {
-    return this.writing(id, async () => {
-      const raw = await this.call('claimApproved', () =>
-        this.store.claimApproved!(id, expected, grant, drafts),
-      );
-      return this.saved(raw, drafts);
-    });
+  claimApproved(id: string, expected: ClaimExpectation, grant: GrantRecord, drafts: AuditDraft[]) {
+    this.waiters.hold(id);
+    const write = this.call('claimApproved', () => this.store.claimApproved!(id, expected, grant, drafts));
+    return this.written(id, write, drafts);
   }
 
   /**
@@ -308,39 +309,37 @@ export class Runtime {
    * returns the saved request, or null when another writer got there first. `revoke.alone` is
    * appended after it when the grant was revoked but the request not updated.
    */
-  async updateAndRevokeGrant(
+  updateAndRevokeGrant(
     current: ApprovalRequest,
     changes: Partial<ApprovalRequest>,
     drafts: AuditDraft[],
     revoke: Revocation,
   ): Promise<ApprovalRequest | null> {
     const next = nextVersion(current, changes);
-    return this.writing(next.id, async () => {
-      const result: unknown = await this.call('revokeGrantAndUpdateRequest', () =>
-        this.store.revokeGrantAndUpdateRequest!(
-          { id: revoke.id, now: revoke.now, audit: revoke.drafts },
-          { next, audit: drafts },
-        ),
-      );
-      if (!isPlainObject(result) || !('grant' in result) || !('request' in result)) {
-        throw new CorruptRecordError('revokeGrantAndUpdateRequest result', ['must be { grant, request }']);
-      }
-      if (result.grant !== null) {
-        // Only whether it was revoked matters here: checked, not copied.
-        if (!isGrantRecord(result.grant)) checkGrant(result.grant);
-        this.emit(revoke.drafts, current);
-        if (result.request === null && revoke.alone !== undefined) await this.append(revoke.alone, current);
-      }
-      return this.saved(result.request, drafts);
-    });
+    this.waiters.hold(next.id);
+    const write = this.call('revokeGrantAndUpdateRequest', () =>
+      this.store.revokeGrantAndUpdateRequest!(
+        { id: revoke.id, now: revoke.now, audit: revoke.drafts },
+        { next, audit: drafts },
+      ),
+    ).then((result) => this.revoked(result, current, revoke));
+    return this.written(next.id, write, drafts);
   }
 
-  /** What a write returned: checked, announced and woken on; or null when it lost its race. */
-  private async saved(raw: unknown, drafts: AuditDraft[]): Promise<ApprovalRequest | null> {
-    if (raw === null) return null;
-    const saved = checkRequest(raw);
-    await this.afterWrite(saved, drafts);
-    return saved;
+  /** The request part of a revokeGrantAndUpdateRequest result, once its grant part is checked and announced. */
+  private revoked(result: unknown, current: ApprovalRequest, revoke: Revocation): unknown {
+    if (!isPlainObject(result) || !('grant' in result) || !('request' in result)) {
+      throw new CorruptRecordError('revokeGrantAndUpdateRequest result', ['must be { grant, request }']);
+    }
+    if (result.grant !== null) {
+      // Only whether it was revoked matters here: checked, not copied.
+      if (!isGrantRecord(result.grant)) checkGrant(result.grant);
+      this.emit(revoke.drafts, current);
+      if (result.request === null && revoke.alone !== undefined) {
+        return this.append(revoke.alone, current).then(() => null);
+      }
+    }
+    return result.request;
   }
 
   async append(drafts: AuditDraft[], request: ApprovalRequest | null): Promise<void> {
@@ -348,11 +347,12 @@ export class Runtime {
     this.emit(drafts, request);
   }
 
-  async afterWrite(request: ApprovalRequest, drafts: AuditDraft[]): Promise<void> {
+  /** Announces a saved write: events, waiters, then transports (null when none has an update to make). */
+  afterWrite(request: ApprovalRequest, drafts: AuditDraft[]): Promise<void> | null {
     if (request.status !== 'pending') this.pending.remove(request, request.id);
     this.emit(drafts, request);
     this.waiters.wake(request.id);
-    await updateTransports(this.options.transports, this.events, request);
+    return updateTransports(this.options.transports, this.events, request);
   }
 
   emit(drafts: readonly AuditDraft[], request: ApprovalRequest | null): void {

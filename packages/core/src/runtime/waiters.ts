@@ -42,7 +42,9 @@ export class Waiters {
     if (current === waiter) this.byRequest.delete(requestId);
     else if (current instanceof Set) {
       current.delete(waiter);
-      if (current.size === 0) this.byRequest.delete(requestId);
+      // Back to the single waiter as is: a Set of one kept for every pending request costs about 150 B.
+      if (current.size === 1) this.byRequest.set(requestId, current.values().next().value!);
+      else if (current.size === 0) this.byRequest.delete(requestId);
     }
   }
 
