@@ -1,11 +1,12 @@
 // The hash input of an entry in the shape core writes, found in one pass: what verifying a store's chain does per entry.
 
-import { isPlainObject, isTextOrNull } from '../lib/record-shape.js';
+import { isPlainObject, isTextOrNull, jsonObject } from '../lib/record-shape.js';
 import { redactedActionShape } from './approval.js';
-import { AUDIT_TYPES, auditEntryShape, grantEntryShape, knownEntryParts } from './audit.js';
+import { AUDIT_TYPES, type AuditEntry, auditEntryShape, grantEntryShape, knownEntryParts } from './audit.js';
 
 const TYPES: ReadonlySet<unknown> = new Set(AUDIT_TYPES);
 const V2_MEMBERS = Object.keys(auditEntryShape.members).length;
+const ACTION_MEMBERS = Object.keys(redactedActionShape.members).length;
 
 /**
  * The canonical JSON of `raw` without its `hash` (what its hash is taken over), when `raw` is a
@@ -40,8 +41,27 @@ export function wellFormedEntryBody(raw: unknown): string | undefined {
     isTextOrNull(raw.sessionId) &&
     isTextOrNull(raw.via) &&
     (grantEntry === null || grantEntryShape.check(grantEntry)) &&
-    (action === null || redactedActionShape.check(action));
+    (action === null || isRedactedAction(action));
   if (!known) return undefined;
-  const [head, tail] = knownEntryParts(raw as Parameters<typeof knownEntryParts>[0]);
+  const [head, tail] = knownEntryParts(raw as AuditEntry);
   return head + tail;
+}
+
+/** `redactedActionShape.check`, members read by name. */
+function isRedactedAction(action: unknown): boolean {
+  if (!isPlainObject(action) || Object.keys(action).length !== ACTION_MEMBERS) return false;
+  const { name, params, paramsHash, redactedPaths, resource } = action;
+  return (
+    typeof name === 'string' &&
+    typeof paramsHash === 'string' &&
+    isTextOrNull(resource) &&
+    isTextList(redactedPaths) &&
+    jsonObject.check(params)
+  );
+}
+
+function isTextList(value: unknown): boolean {
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) if (!(i in value) || typeof value[i] !== 'string') return false;
+  return true;
 }
