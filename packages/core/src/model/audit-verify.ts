@@ -17,6 +17,7 @@ import {
   isPlainAuditEntry,
   knownEntryParts,
 } from './audit.js';
+import { wellFormedEntryBody } from './audit-entry-body.js';
 import { hashFormProblem, isOutcome, typeRuleProblem } from './audit-rules.js';
 import { formatIssues } from './schemas.js';
 
@@ -106,6 +107,7 @@ export class AuditVerifier {
   /** Feeds the next entry, and the line it was parsed from if any; returns false once the chain is broken. */
   add(raw: unknown, line?: AuditLine): boolean {
     if (this.failure) return false;
+    if (line === undefined && this.addWellFormed(raw)) return this.failure === null;
     this.lineNumber = line?.number;
     const position = this.previous ? this.previous.seq + 1 : 1;
     const at = where(line, position);
@@ -186,6 +188,32 @@ export class AuditVerifier {
   }
 
   /**
+   * {@link add} for an entry read from a store, when it is well formed and follows the previous
+   * one: true once it is verified, or has failed on its `grantEntry` as `add` would; false, having
+   * changed nothing, for anything else, which `add` then checks the general way and names. What
+   * this skips is only what the checks made here already prove: `prevHash` equals the previous
+   * entry's verified hash and `hash` equals the digest computed here, so both are 64 hex digits.
+   */
+  private addWellFormed(raw: unknown): boolean {
+    const previous = this.previous;
+    if (previous === null) return false;
+    const body = wellFormedEntryBody(raw);
+    if (body === undefined) return false;
+    const entry = raw as AuditEntry;
+    if (entry.seq !== previous.seq + 1 || entry.prevHash !== previous.hash) return false;
+    if (entry.grantEntry != null && !HASH.test(entry.grantEntry.hash)) return false;
+    if (typeRuleProblem(entry) !== null || this.options.head?.seq === entry.seq) return false;
+    if (sha256Hex(body) !== entry.hash) return false;
+    this.lineNumber = undefined;
+    this.count += 1;
+    const reference = this.referenceProblem(entry);
+    if (reference !== null)
+      this.fail(VerifyFailure.BadGrantEntry, entry.seq, `entry ${entry.seq} ${reference}`);
+    else this.previous = { seq: entry.seq, hash: entry.hash };
+    return true;
+  }
+
+  /**
    * What is wrong with the entry an outcome names as its grant's (`grantEntry`), or null. Entries
    * that issue a grant are remembered until their grant's outcome, which must name one exactly.
    */
@@ -253,6 +281,7 @@ function where(line: AuditLine | undefined, position: number): string {
   return line ? `line ${line.number}` : `entry after seq ${position - 1}`;
 }
 
+const HASH = /^[0-9a-f]{64}$/;
 const ENTRY_MEMBER_NAMES: ReadonlySet<string> = new Set(Object.keys(auditEntryShape.members));
 const V1_MEMBER_NAMES: ReadonlySet<string> = new Set(Object.keys(auditEntryV1Shape.members));
 const ACTION_MEMBER_NAMES: ReadonlySet<string> = new Set(Object.keys(redactedActionShape.members));
