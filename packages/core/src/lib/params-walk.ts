@@ -118,6 +118,8 @@ function readObject(source: object, target: JsonObject, path: string, depth: num
  */
 const PLAIN_KEYS = new Map<string, string>();
 const PLAIN_KEYS_MAX = 1_024;
+/** Longer keys are not kept: the map stays within ~1,024 × 64 characters whatever arrives. */
+const PLAIN_KEY_LENGTH_MAX = 64;
 
 /** A key's JSON; flags the walk when redaction must look at the key. */
 function readKey(key: string, path: string, walk: Walk): string {
@@ -127,7 +129,7 @@ function readKey(key: string, path: string, walk: Walk): string {
     throw new Refusal(path, 'has a key with a lone surrogate, which is not valid Unicode');
   else quoted = JSON.stringify(key);
   if (mayBeSecretKey(key)) walk.flagged = true;
-  else if (quoted.length === key.length + 2) {
+  else if (quoted.length === key.length + 2 && key.length <= PLAIN_KEY_LENGTH_MAX) {
     if (PLAIN_KEYS.size >= PLAIN_KEYS_MAX) PLAIN_KEYS.clear();
     PLAIN_KEYS.set(key, quoted);
   }
