@@ -198,7 +198,7 @@ export class Runtime {
       throw new CorruptRecordError(what, ['must be { created: boolean, request }']);
     }
     const { created, request: stored } = raw as { created: boolean; request: unknown };
-    const checked = checkRequest(stored);
+    const checked = (created ? ownCopy(stored, request) : null) ?? checkRequest(stored);
     if (created && (checked.id !== request.id || checked.fingerprint !== request.fingerprint)) {
       throw new CorruptRecordError(what, ['says it created the request but holds another']);
     }
