@@ -37,7 +37,12 @@ export async function decide(
   if (decision.edit !== undefined) decision.edit = copyJsonParams(decision.edit, 'decision', 'edit');
   const via = decision.via ?? 'api';
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const request = await checkDecidable(runtime, requestId, await runtime.load(requestId), decision, via);
+    const loaded = await runtime.load(requestId);
+    // The usual vote passes every check at once; anything else (a refusal to audit, an expiry to
+    // settle, an on-call lookup) takes checkDecidable's full path, which makes the same checks.
+    const request = decidableNow(runtime, loaded, decision)
+      ? loaded
+      : await checkDecidable(runtime, requestId, loaded, decision, via);
     if (decision.justThisCall === true && decision.outcome === 'approve') {
       await runtime.options.features.keepToThisCall(runtime, request, decision.approver);
     }
@@ -116,6 +121,40 @@ export async function checkDecidable(
 }
 
 /**
+ * Whether `decision` may be recorded on `request` now with nothing to await: pending, unexpired,
+ * not the actor's or principal's own, by one of its approvers whom the rule's (or risk tier's) or
+ * escalation's list names, a first vote, with a comment when the rule requires one, no edit. False
+ * sends the decision through {@link checkDecidable}, which refuses, settles or looks further.
+ */
+function decidableNow(
+  runtime: Runtime,
+  request: ApprovalRequest | null,
+  decision: CheckedDecision,
+): request is ApprovalRequest {
+  if (request === null || request.status !== 'pending' || decision.edit !== undefined) return false;
+  if (runtime.now() >= request.expiresAt || isSelfApproval(decision.approver, request)) return false;
+  const { approver } = decision;
+  if (!request.approvers.includes(approver)) return false;
+  const rule = runtime.options.policy.ruleById(request.ruleId);
+  if (rule?.effect === 'require_approval' && !namedVoter(runtime, request, approver)) return false;
+  for (const earlier of request.decisions) if (earlier.approver === approver) return false;
+  return !commentRequired(rule, decision.outcome) || hasJustification(decision.comment);
+}
+
+/**
+ * `eligibleVoters(request, options, []).has(approver)` without building the set: the rule's (or
+ * its risk tier's) approvers, or its escalation's.
+ */
+function namedVoter(runtime: Runtime, request: ApprovalRequest, approver: string): boolean {
+  const { features, eligible } = runtime.options;
+  const route = features.riskRouting.routeOf(request.ruleId, request.risk);
+  if ((route?.eligible ?? eligible.get(request.ruleId) ?? NO_ONE).includes(approver)) return true;
+  return features.followUps.escalationOf(request.ruleId).includes(approver);
+}
+
+const NO_ONE: readonly string[] = [];
+
+/**
  * Whether the guard will count `approver`'s vote now (see {@link eligibleVoters}): someone the
  * request was escalated to and who is no longer on call is refused here, not after the vote.
  */
@@ -124,7 +163,7 @@ async function mayVote(runtime: Runtime, request: ApprovalRequest, approver: str
   // A process without the request's rule (an approval server started without the agents' policy)
   // can check only the record's approvers; the guard, which has the rule, checks the rest.
   if (options.policy.ruleById(request.ruleId)?.effect !== 'require_approval') return true;
-  if (eligibleVoters(request, options, []).has(approver)) return true;
+  if (namedVoter(runtime, request, approver)) return true;
   return eligibleVoters(request, options, await options.features.followUps.onCallFor(runtime, request)).has(
     approver,
   );
@@ -138,32 +177,37 @@ export function decisionStep(
   via: string,
   detail: string | null = null,
 ): { changes: Partial<ApprovalRequest>; drafts: AuditDraft[]; approvals: number } {
-  const recorded: Decision = {
+  // Frozen here, as built: nextVersion then shares them rather than copying them to freeze.
+  const recorded: Decision = Object.freeze({
     approver: decision.approver,
     outcome: decision.outcome,
     comment: decision.comment === undefined ? null : scrubText(decision.comment),
     via,
     at: runtime.now(),
-  };
-  const decisions = [...request.decisions, recorded];
-  const approvals = approvalsOf({ decisions }).length;
+  });
+  const decisions = Object.freeze([...request.decisions, recorded]) as Decision[];
+  let approvals = 0;
+  for (const d of decisions) if (d.outcome === 'approve') approvals++;
   const changes: Partial<ApprovalRequest> = { decisions };
-  const details = detail === null ? [] : [detail];
+  let details = detail;
   if (decision.edit !== undefined && decision.outcome === 'approve') {
     const { policy, features } = runtime.options;
     const edited = features.editAction(policy.ruleById(request.ruleId), request, decision.edit);
     changes.action = edited.action;
-    details.push(edited.detail);
+    details = joined(details, edited.detail);
   }
   // The vote that settles the request is one entry, typed by what it settled: `decided` is a vote that did not.
   let type: 'decided' | 'approved' | 'denied' = 'decided';
   if (recorded.outcome === 'deny') {
     type = 'denied';
-    Object.assign(changes, { status: 'denied', decidedAt: recorded.at, closedReason: recorded.comment });
+    changes.status = 'denied';
+    changes.decidedAt = recorded.at;
+    changes.closedReason = recorded.comment;
   } else if (approvals >= request.quorum && missingRequired(runtime, request, decisions).length === 0) {
     type = 'approved';
-    Object.assign(changes, { status: 'approved', decidedAt: recorded.at });
-    details.push(`${approvals} of ${request.quorum} approvals`);
+    changes.status = 'approved';
+    changes.decidedAt = recorded.at;
+    details = joined(details, `${approvals} of ${request.quorum} approvals`);
   }
   const drafts = [
     runtime.draft(type, request, {
@@ -171,10 +215,15 @@ export function decisionStep(
       outcome: recorded.outcome,
       comment: recorded.comment,
       via,
-      detail: details.length === 0 ? null : details.join('; '),
+      detail: details,
     }),
   ];
   return { changes, drafts, approvals };
+}
+
+/** The audit detail's parts, joined as they always were: `a; b`. */
+function joined(details: string | null, part: string): string {
+  return details === null ? part : `${details}; ${part}`;
 }
 
 /** Who the request's risk tier names as required approvers and has not approved yet. */

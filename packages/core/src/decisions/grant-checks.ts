@@ -1,6 +1,12 @@
 // grants.consume(): the resource side accepting a grant token once, for exactly its call.
 
-import { GrantRefusal, GrantRefusedError, ValidationError } from '../lib/errors.js';
+import {
+  GrantRefusal,
+  GrantRefusedError,
+  isCountersignError,
+  StoreError,
+  ValidationError,
+} from '../lib/errors.js';
 import { identityJson } from '../lib/fingerprint.js';
 import { sha256Hex } from '../lib/ids.js';
 import { readMembers } from '../lib/input.js';
@@ -34,21 +40,23 @@ export async function consumeGrant(runtime: Runtime, token: string, check: Grant
   if (known !== null) {
     // Through the process running the grant, the consumption is recorded on the entry that ends it.
     const consumed =
-      live === undefined ? [consumeDraft('consumed', now, known, parsed.sessionId, fingerprint, null)] : [];
+      live === undefined
+        ? [consumeDraft('consumed', now, known, parsed.sessionId, fingerprint, null)]
+        : NO_DRAFTS;
     const match = { tokenHash, fingerprint, sessionId: parsed.sessionId, now };
     const { sync } = runtime;
     if (live !== undefined && sync !== null) {
       // In place: the grant's end sees the consumption at once, with nothing in flight to wait for.
       let result: GrantRecord | null;
       try {
-        result = runtime.callSync('consumeGrant', () => sync.consumeGrant(match, []));
+        result = sync.consumeGrant(match, NO_DRAFTS);
       } catch (error) {
         live.uncertain = true;
-        throw error;
+        throw isCountersignError(error) ? error : new StoreError(`${runtime.store.name}.consumeGrant`, error);
       }
       if (result !== null) {
         live.consumedAt = now;
-        return checkGrant(result);
+        return ownConsumption(result, live.record, now) ?? checkGrant(result);
       }
     } else {
       const attempt = runtime.call('consumeGrant', () => runtime.store.consumeGrant(match, consumed));
@@ -65,6 +73,37 @@ export async function consumeGrant(runtime: Runtime, token: string, check: Grant
   const refused = [consumeDraft('consume_refused', now, known, parsed.sessionId, fingerprint, reason)];
   await runtime.append(refused, null);
   throw new GrantRefusedError(reason, known?.id ?? null);
+}
+
+/** What the consumption through this process writes of its own: nothing (the grant's end records it). */
+const NO_DRAFTS: readonly AuditDraft[] = Object.freeze([]);
+
+/**
+ * The grant `record` (core's own, issued by this process) as consumed at `now`, when `raw`, what
+ * the store answered, says it is that consumption: its id and time are ours. Nothing else of `raw`
+ * is read or handed on, so it needs no check; anything else is null, and is checked as any record.
+ */
+function ownConsumption(raw: unknown, record: GrantRecord, now: number): GrantRecord | null {
+  try {
+    const answer = raw as Partial<Record<keyof GrantRecord, unknown>> | null;
+    if (typeof answer !== 'object' || answer === null || answer.id !== record.id || answer.consumedAt !== now)
+      return null;
+  } catch {
+    return null; // a getter that throws: checkGrant names the record corrupt
+  }
+  return Object.freeze({
+    id: record.id,
+    tokenHash: record.tokenHash,
+    fingerprint: record.fingerprint,
+    sessionId: record.sessionId,
+    requestId: record.requestId,
+    actor: record.actor,
+    ruleId: record.ruleId,
+    issuedAt: record.issuedAt,
+    expiresAt: record.expiresAt,
+    consumedAt: now,
+    revokedAt: null,
+  });
 }
 
 function consumeDraft(

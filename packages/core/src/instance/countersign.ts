@@ -129,9 +129,10 @@ class CountersignInstance implements Countersign {
     return wrapGuarded(this, spec, fn);
   }
 
-  async decide(requestId: string, decision: DecisionInput): Promise<DecisionResult> {
-    await this.whenReady();
-    return decide(this.runtime, requestId, decision);
+  decide(requestId: string, decision: DecisionInput): Promise<DecisionResult> {
+    // As guard(): once started, no await of its own before decide's (which is async, so never throws here).
+    if (this.started && !this.runtime.closed) return decide(this.runtime, requestId, decision);
+    return this.whenReady().then(() => decide(this.runtime, requestId, decision));
   }
 
   async revokeReuse(

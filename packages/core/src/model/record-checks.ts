@@ -163,3 +163,63 @@ export function checkList(raw: unknown, method: string): unknown[] {
   if (list === null) throw new CorruptRecordError(what, ['must be an array']);
   return list;
 }
+
+/** How many members a request has: each is compared in {@link ownCopy} (a test holds the two together). */
+const REQUEST_MEMBERS = Object.keys(approvalRequestShape.members).length;
+
+/**
+ * What a store answered to a write of `next` (core's own next version, valid as built), as
+ * `plainRequest` would return it, when it is a frozen copy of `next` member for member: a frozen
+ * plain object with exactly its members, each the very value `next` holds, every object among
+ * them deep-frozen (so nothing can change it under core). Those parts are remembered, as a check
+ * would remember them, so later reads of this version share them too. Null for anything else:
+ * then the answer is checked as any record read back.
+ */
+export function ownCopy(raw: unknown, next: ApprovalRequest): ApprovalRequest | null {
+  try {
+    if (!isPlainObject(raw) || !Object.isFrozen(raw)) return null;
+    let count = 0;
+    for (const _ in raw) count++;
+    const r = raw as Partial<ApprovalRequest>;
+    // Named reads, not a loop over the keys: the comparison costs less than any check of them.
+    if (
+      count !== REQUEST_MEMBERS ||
+      r.id !== next.id ||
+      r.version !== next.version ||
+      r.status !== next.status ||
+      r.fingerprint !== next.fingerprint ||
+      r.actor !== next.actor ||
+      r.onBehalfOf !== next.onBehalfOf ||
+      r.reason !== next.reason ||
+      r.sessionId !== next.sessionId ||
+      r.idempotencyKey !== next.idempotencyKey ||
+      r.risk !== next.risk ||
+      r.ruleId !== next.ruleId ||
+      r.quorum !== next.quorum ||
+      r.grantTtlMs !== next.grantTtlMs ||
+      r.createdAt !== next.createdAt ||
+      r.expiresAt !== next.expiresAt ||
+      r.decidedAt !== next.decidedAt ||
+      r.grantId !== next.grantId ||
+      r.closedReason !== next.closedReason ||
+      !samePart(r.action, next.action) ||
+      !samePart(r.approvers, next.approvers) ||
+      !samePart(r.decisions, next.decisions) ||
+      !samePart(r.deliveries, next.deliveries)
+    )
+      return null;
+  } catch {
+    return null; // a getter or trap that throws: the check names the record corrupt
+  }
+  const request = raw as unknown as ApprovalRequest;
+  checkedActions.add(request.action);
+  checkedApprovers.add(request.approvers);
+  checkedDecisions.add(request.decisions);
+  checkedDeliveries.add(request.deliveries);
+  return request;
+}
+
+/** Whether `part` is `expected`, an object nothing can change (remembered, or deep-frozen). */
+function samePart(part: unknown, expected: object): boolean {
+  return part === expected && (isRemembered(expected) || isDeepFrozen(expected));
+}

@@ -12,7 +12,7 @@ import { type AuditDraft, type AuditType, requestDraft } from '../model/audit.js
 import type { Narrowed, Prepared } from '../model/call.js';
 import type { CountersignEventMap, NoticeEvent } from '../model/events.js';
 import type { Credentials, GrantRecord } from '../model/grants.js';
-import { checkStored, isGrantRecord } from '../model/record-checks.js';
+import { checkStored, isGrantRecord, ownCopy } from '../model/record-checks.js';
 import type { Risk } from '../model/risk.js';
 import type { PolicyRule, RiskRoute } from '../model/rule.js';
 import type { Policy, PolicyDecision, PolicySubject } from '../policy/policy.js';
@@ -198,7 +198,7 @@ export class Runtime {
       throw new CorruptRecordError(what, ['must be { created: boolean, request }']);
     }
     const { created, request: stored } = raw as { created: boolean; request: unknown };
-    const checked = checkRequest(stored);
+    const checked = (created ? ownCopy(stored, request) : null) ?? checkRequest(stored);
     if (created && (checked.id !== request.id || checked.fingerprint !== request.fingerprint)) {
       throw new CorruptRecordError(what, ['says it created the request but holds another']);
     }
@@ -247,7 +247,7 @@ export class Runtime {
     // Held before the store call starts: a store may announce the write before it returns.
     this.waiters.hold(next.id);
     const write = this.call('updateRequest', () => this.store.updateRequest(next, drafts));
-    return this.written(next.id, write, drafts);
+    return this.written(next.id, write, drafts, next);
   }
 
   /**
@@ -255,11 +255,12 @@ export class Runtime {
    * and woken on, or null when it lost its race. A store's notice of it (in process, it may come
    * before the write returns) waits until then ({@link Waiters.hold}). One async step per write.
    */
-  private async written(id: string, write: Promise<unknown>, drafts: AuditDraft[]) {
+  private async written(id: string, write: Promise<unknown>, drafts: AuditDraft[], next?: ApprovalRequest) {
     try {
       const raw = await write;
       if (raw === null) return null;
-      const saved = checkRequest(raw);
+      // A frozen copy of what core wrote, member for member, is what core built: no walk again.
+      const saved = (next !== undefined ? ownCopy(raw, next) : null) ?? checkRequest(raw);
       const updating = this.afterWrite(saved, drafts);
       if (updating !== null) await updating;
       return saved;
@@ -290,7 +291,7 @@ export class Runtime {
     const write = this.call('updateRequestAndCreateGrant', () =>
       store.updateRequestAndCreateGrant!(next, drafts, grant),
     );
-    return this.written(next.id, write, drafts);
+    return this.written(next.id, write, drafts, next);
   }
 
   /**
@@ -323,7 +324,7 @@ export class Runtime {
         { next, audit: drafts },
       ),
     ).then((result) => this.revoked(result, current, revoke));
-    return this.written(next.id, write, drafts);
+    return this.written(next.id, write, drafts, next);
   }
 
   /** The request part of a revokeGrantAndUpdateRequest result, once its grant part is checked and announced. */

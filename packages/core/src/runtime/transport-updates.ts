@@ -1,7 +1,7 @@
 // Transport updates: every transport that delivered a request hears of its new state.
 import type { EventEmitter } from 'eventemitter3';
 import type { Transport } from '../contracts/transport.js';
-import type { ApprovalRequest } from '../model/approval.js';
+import type { ApprovalRequest, DeliveryReceipt } from '../model/approval.js';
 import type { CountersignEventMap } from '../model/events.js';
 
 /**
@@ -23,25 +23,48 @@ function hasUpdates(transports: ReadonlyMap<string, Transport>, request: Approva
   return false;
 }
 
-async function tellAll(
+/**
+ * Calls every update in delivery order, as one synchronous pass: a promise only for those still in
+ * flight (no async frame or closure per receipt; the one transport of most requests adds no array).
+ */
+function tellAll(
   transports: ReadonlyMap<string, Transport>,
   events: EventEmitter<CountersignEventMap>,
   request: ApprovalRequest,
-): Promise<void> {
-  await Promise.all(
-    request.deliveries.map(async (receipt) => {
-      const transport = transports.get(receipt.transport);
-      if (!transport?.update) return;
-      try {
-        await transport.update(request, receipt);
-      } catch (error) {
-        events.emit('transport_error', {
-          transport: receipt.transport,
-          requestId: request.id,
-          operation: 'update',
-          error,
-        });
-      }
-    }),
-  );
+): Promise<void> | null {
+  let first: Promise<void> | null = null;
+  let more: Promise<void>[] | null = null;
+  for (const receipt of request.deliveries) {
+    const transport = transports.get(receipt.transport);
+    if (!transport?.update) continue;
+    let told: Promise<void>;
+    try {
+      told = Promise.resolve(transport.update(request, receipt));
+    } catch (error) {
+      failed(events, request, receipt, error);
+      continue;
+    }
+    const settled = told.then(undefined, (error: unknown) => failed(events, request, receipt, error));
+    if (first === null) first = settled;
+    else if (more === null) more = [first, settled];
+    else more.push(settled);
+  }
+  if (more !== null) return Promise.all(more).then(nothing);
+  return first;
 }
+
+function failed(
+  events: EventEmitter<CountersignEventMap>,
+  request: ApprovalRequest,
+  receipt: DeliveryReceipt,
+  error: unknown,
+): void {
+  events.emit('transport_error', {
+    transport: receipt.transport,
+    requestId: request.id,
+    operation: 'update',
+    error,
+  });
+}
+
+function nothing(): void {}
