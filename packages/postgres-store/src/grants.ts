@@ -54,6 +54,7 @@ export function grantMethods(ctx: PgContext): GrantMethods {
         gates: ['EXISTS (SELECT 1 FROM granted)'],
         result: '(SELECT record FROM changed WHERE EXISTS (SELECT 1 FROM granted))',
         notify: 'SELECT id FROM changed',
+        urgent: true,
       }));
       return result;
     },
@@ -67,6 +68,7 @@ export function grantMethods(ctx: PgContext): GrantMethods {
         gates: ['EXISTS (SELECT 1 FROM granted)'],
         result: '(SELECT record FROM changed WHERE EXISTS (SELECT 1 FROM granted))',
         notify: 'SELECT id FROM changed',
+        urgent: true,
       }));
       return result;
     },

@@ -65,6 +65,7 @@ export function requestMethods(ctx: PgContext): RequestMethods {
         gates: ['EXISTS (SELECT 1 FROM changed)'],
         result: '(SELECT record FROM changed)',
         notify: 'SELECT id FROM changed',
+        urgent: next.status === 'approved',
       }));
       return result;
     },

@@ -18,6 +18,12 @@ export interface Change {
   result: string;
   /** A query of request ids to NOTIFY about, delivered at commit. */
   notify?: string | undefined;
+  /**
+   * An action waits on this write: an approval that wakes a guard, or the claim its action runs
+   * after. No due seal rides on it (a seal in the statement delays its commit, and so the NOTIFY
+   * and the action); the store's next other write carries the seal.
+   */
+  urgent?: boolean | undefined;
 }
 
 /**
@@ -41,7 +47,7 @@ export async function write<T>(
       ? 'NULL'
       : `(SELECT array_agg(n.id) FROM (SELECT n0.id, pg_notify(${p.add(ctx.channel)}, n0.id) AS sent
           FROM (${built.notify}) AS n0(id)) AS n)`;
-  const carried = ctx.sealer.carry((value) => p.add(value));
+  const carried = built.urgent ? null : ctx.sealer.carry((value) => p.add(value));
   const sql = `WITH ${[...built.ctes, ...queue.ctes].join(',\n')}
     SELECT ${built.result} AS result, ${queue.queued} AS queued, ${notify} AS notified,
       ${carried?.sql ?? 'NULL'} AS sealed`;

@@ -1,7 +1,7 @@
 // Audit entries are queued with their write and sealed into the one chain in batches: nothing
 // skipped, nothing sealed twice, every committed entry visible to readers, tampering detected.
 import { type AuditEntry, canonicalJson, createCountersign, verifyAuditLog } from '@countersign/core';
-import { sampleDraft } from '@countersign/core/testing';
+import { sampleDraft, sampleGrant, sampleRequest } from '@countersign/core/testing';
 import pg from 'pg';
 import { afterEach, describe, expect, test } from 'vitest';
 import { entryParts } from '../src/audit-queue.js';
@@ -274,6 +274,57 @@ describe('sealing the queued audit entries', () => {
     await db.query('COMMIT');
     await until(async () => (await count(observer, store.schema, 'audit')) === 2);
     expect(details(await readAll(store))).toEqual(['a', 'b']);
+  });
+
+  test('a due seal never rides on an approval or a claim (an action waits on their commit): the next other write carries it', async () => {
+    const store = await first({ sealDelayMs: 20 });
+    const sent: string[] = [];
+    const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+    const query = proto.query;
+    proto.query = function (this: unknown, ...args: unknown[]) {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
+      sent.push(text ?? '');
+      return query.apply(this, args);
+    };
+    const carries = (text: string | undefined) => (text ?? '').includes('seal_audit(');
+    try {
+      const request = sampleRequest({ quorum: 1 });
+      await store.createRequest(request, [sampleDraft('requested', 'opened')]);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      const approved = {
+        ...request,
+        version: 2,
+        status: 'approved' as const,
+        decidedAt: Date.now(),
+        decisions: [
+          { approver: 'user:bob', outcome: 'approve' as const, at: Date.now(), comment: null, via: null },
+        ],
+      };
+      expect(await store.updateRequest(approved, [sampleDraft('approved', 'decided')])).not.toBeNull();
+      expect(carries(sent.at(-1))).toBe(false);
+      const claimed = await store.claimApproved!(
+        request.id,
+        {
+          fingerprint: request.fingerprint,
+          sessionId: request.sessionId,
+          actor: request.actor,
+          onBehalfOf: request.onBehalfOf,
+          reason: request.reason,
+          ruleId: request.ruleId,
+          action: request.action,
+          now: Date.now(),
+        },
+        sampleGrant({ requestId: request.id, fingerprint: request.fingerprint }),
+        [sampleDraft('granted', 'claimed')],
+      );
+      expect(claimed?.grantId).not.toBeNull();
+      expect(carries(sent.at(-1))).toBe(false);
+      await store.appendAudit([sampleDraft('decided', 'later')]);
+      expect(carries(sent.at(-1))).toBe(true);
+    } finally {
+      proto.query = query;
+    }
+    expect(details(await readAll(store))).toEqual(['opened', 'decided', 'claimed', 'later']);
   });
 
   test('a quiet store seals on its own after the due seal found no write to ride on', async () => {
