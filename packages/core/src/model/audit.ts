@@ -211,7 +211,7 @@ export function knownEntryParts(entry: Omit<AuditEntry, 'hash'>): [string, strin
       `,"grantId":${member(9, grantId)}`,
     `,"onBehalfOf":${member(3, onBehalfOf)},"outcome":${text(outcome)},"prevHash":${member(11, prevHash)}` +
       `,"reason":${member(4, reason)},"requestId":${member(5, requestId)},"ruleId":${member(6, ruleId)}` +
-      `,"seq":${JSON.stringify(seq)},"sessionId":${member(7, sessionId)},"type":${typeJson(type)},"via":${member(8, via)}}`,
+      `,"seq":${integer(seq)},"sessionId":${member(7, sessionId)},"type":${typeJson(type)},"via":${member(8, via)}}`,
   ];
 }
 
@@ -221,7 +221,7 @@ function versionJson(entry: Omit<AuditEntry, 'hash'>): string {
   const ref = entry.grantEntry;
   return ref == null
     ? ',"formatVersion":2,"grantEntry":null'
-    : `,"formatVersion":2,"grantEntry":{"hash":${quote(ref.hash)},"seq":${JSON.stringify(ref.seq)}}`;
+    : `,"formatVersion":2,"grantEntry":{"hash":${member(PREV_HASH_SLOT, ref.hash)},"seq":${integer(ref.seq)}}`;
 }
 
 /**
@@ -230,7 +230,10 @@ function versionJson(entry: Omit<AuditEntry, 'hash'>): string {
  * and fingerprint, so most members are found here instead of being checked and quoted again.
  */
 const lastQuoted: (string | null)[] = new Array(24).fill(null);
-/** The slot of `prevHash`: sealing fills it with the hash it just computed, which the next entry names. */
+/**
+ * The slot of `prevHash` (and of a grant reference's hash, most often the entry just before): sealing
+ * fills it with the hash it just computed, which the next entry names.
+ */
 const PREV_HASH_SLOT = 11;
 
 /**
@@ -275,6 +278,11 @@ function actionJson(action: RedactedAction | null): string {
 
 /** Members of a redacted action. */
 const ACTION_MEMBERS = Object.keys(redactedActionShape.members).length;
+
+/** `JSON.stringify(value)`, which for a safe integer (every `seq`) is its decimal digits: about 3 × faster. */
+function integer(value: number): string {
+  return Number.isSafeInteger(value) ? `${value}` : JSON.stringify(value);
+}
 
 function text(value: string | null): string {
   return value === null ? 'null' : quote(value);
