@@ -40,7 +40,8 @@ export class AuditChain {
     if (drafts.length === 0) return;
     const sealed = sealAuditEntries(this.#head, drafts, this.#issued);
     const first = sealed[0]!;
-    const base = (this.#atBase ??= Number.isInteger(first.at) ? first.at : 0);
+    this.#atBase ??= Number.isInteger(first.at) ? first.at : 0;
+    const base = this.#atBase;
     if (this.#entries.length === this.#start) {
       this.#firstSeq = first.seq;
       this.#firstPrevHash = first.prevHash;
