@@ -59,10 +59,14 @@ export function frozenRequest(request: ApprovalRequest, previous: ApprovalReques
   });
 }
 
-/** Only `action` can hold objects; every other member of a sealed entry is a string, number or null. */
-export function freezeEntry(entry: AuditEntry): AuditEntry {
+/**
+ * Freezes what a kept entry shares with every reader: only `action` and `grantEntry` can hold
+ * objects; every other member of a sealed entry is a string, number or null.
+ */
+export function freezeEntryParts(entry: AuditEntry): AuditEntry {
   if (entry.action !== null) deepFreeze(entry.action);
-  return Object.freeze(entry);
+  if (entry.grantEntry != null) Object.freeze(entry.grantEntry);
+  return entry;
 }
 
 function deepFreeze<T>(value: T): T {

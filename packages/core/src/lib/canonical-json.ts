@@ -81,8 +81,7 @@ function fast(value: unknown, depth: number): string {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) throw NOT_JSON;
     const record = value as Record<string, unknown>;
-    // Default sort compares UTF-16 code units, which is the order RFC 8785 requires.
-    const keys = Object.keys(record).sort();
+    const keys = sortKeys(Object.keys(record));
     out = '{';
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
@@ -94,6 +93,28 @@ function fast(value: unknown, depth: number): string {
     out += '}';
   }
   return out;
+}
+
+/** Past this many keys, `Array.prototype.sort`; below it, an insertion sort in place. */
+const INSERTION_SORT_MAX = 16;
+
+/**
+ * `keys.sort()`: UTF-16 code unit order, the order RFC 8785 requires (keys are distinct strings, so
+ * `<` gives the same order as the default comparison). The few keys most objects have are sorted
+ * in place: the default sort allocated a work copy per object, on every guarded call and entry.
+ */
+function sortKeys(keys: string[]): string[] {
+  if (keys.length > INSERTION_SORT_MAX) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
 }
 
 function checked(value: unknown, path: string, seen: Set<object>): string {

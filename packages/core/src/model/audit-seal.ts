@@ -8,6 +8,7 @@ import {
   GENESIS_HASH,
   type GrantEntryRef,
   hashAuditEntry,
+  notePrevHash,
   typedEntryJson,
 } from './audit.js';
 
@@ -106,9 +107,11 @@ export function sealAuditEntries(
       prevHash,
       hash: '',
     };
-    const json = typedEntryJson(entry);
+    // A reference resolved here was built by `issued` from an entry sealed here: not checked again.
+    const json = typedEntryJson(entry, issuer !== null);
     entry.hash = json === undefined ? hashAuditEntry(entry) : sha256Hex(json);
     prevHash = entry.hash;
+    notePrevHash(prevHash);
     issued?.note(draft, entry);
     return entry;
   });

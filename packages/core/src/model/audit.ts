@@ -148,8 +148,12 @@ function auditEntryJson(entry: Omit<AuditEntry, 'hash'> & { hash?: string }): st
   return members === expected ? typedEntryJson(entry) : undefined;
 }
 
-/** {@link auditEntryJson} for an entry whose members are known to be exactly the schema's. */
-export function typedEntryJson(entry: Omit<AuditEntry, 'hash'>): string | undefined {
+/**
+ * {@link auditEntryJson} for an entry whose members are known to be exactly the schema's.
+ * `refSealedHere`: its `grantEntry`, if any, is a reference sealing built in this process from an
+ * entry it sealed (a positive integer `seq` and a SHA-256 `hash`), so its shape is not checked again.
+ */
+export function typedEntryJson(entry: Omit<AuditEntry, 'hash'>, refSealedHere = false): string | undefined {
   const { action, actor, approver, at, comment, consumedAt, detail, fingerprint, grantId, onBehalfOf } =
     entry;
   const { outcome, prevHash, reason, requestId, ruleId, seq, sessionId, type, via } = entry;
@@ -173,16 +177,16 @@ export function typedEntryJson(entry: Omit<AuditEntry, 'hash'>): string | undefi
     isTextOrNull(ruleId) &&
     isTextOrNull(sessionId) &&
     isTextOrNull(via) &&
-    isVersionMembers(entry);
+    isVersionMembers(entry, refSealedHere);
   return known ? knownEntryJson(entry) : undefined;
 }
 
 /** Version 1 (neither member), or version 2 with a well-typed reference or none. */
-function isVersionMembers(entry: Omit<AuditEntry, 'hash'>): boolean {
+function isVersionMembers(entry: Omit<AuditEntry, 'hash'>, refSealedHere: boolean): boolean {
   const { formatVersion, grantEntry } = entry;
   if (formatVersion === undefined) return grantEntry === undefined;
   if (formatVersion !== 2 || grantEntry === undefined) return false;
-  return grantEntry === null || grantEntryShape.check(grantEntry);
+  return grantEntry === null || refSealedHere || grantEntryShape.check(grantEntry);
 }
 
 /** The canonical JSON of an entry already known to have exactly the members and types of the schema. */
@@ -204,10 +208,10 @@ export function knownEntryParts(entry: Omit<AuditEntry, 'hash'>): [string, strin
       `,"approver":${member(1, approver)},"at":${JSON.stringify(at)},"comment":${text(comment)}` +
       `,"consumedAt":${consumedAt === null ? 'null' : JSON.stringify(consumedAt)}` +
       `,"detail":${text(detail)},"fingerprint":${member(2, fingerprint)}${versionJson(entry)}` +
-      `,"grantId":${text(grantId)}`,
-    `,"onBehalfOf":${member(3, onBehalfOf)},"outcome":${text(outcome)},"prevHash":${text(prevHash)}` +
+      `,"grantId":${member(9, grantId)}`,
+    `,"onBehalfOf":${member(3, onBehalfOf)},"outcome":${text(outcome)},"prevHash":${member(11, prevHash)}` +
       `,"reason":${member(4, reason)},"requestId":${member(5, requestId)},"ruleId":${member(6, ruleId)}` +
-      `,"seq":${JSON.stringify(seq)},"sessionId":${member(7, sessionId)},"type":${quote(type)},"via":${member(8, via)}}`,
+      `,"seq":${integer(seq)},"sessionId":${member(7, sessionId)},"type":${typeJson(type)},"via":${member(8, via)}}`,
   ];
 }
 
@@ -217,7 +221,7 @@ function versionJson(entry: Omit<AuditEntry, 'hash'>): string {
   const ref = entry.grantEntry;
   return ref == null
     ? ',"formatVersion":2,"grantEntry":null'
-    : `,"formatVersion":2,"grantEntry":{"hash":${quote(ref.hash)},"seq":${JSON.stringify(ref.seq)}}`;
+    : `,"formatVersion":2,"grantEntry":{"hash":${member(PREV_HASH_SLOT, ref.hash)},"seq":${integer(ref.seq)}}`;
 }
 
 /**
@@ -225,7 +229,29 @@ function versionJson(entry: Omit<AuditEntry, 'hash'>): string {
  * written and verified in order, and one call's entries share their actor, session, reason, rule
  * and fingerprint, so most members are found here instead of being checked and quoted again.
  */
-const lastQuoted: (string | null)[] = new Array(18).fill(null);
+const lastQuoted: (string | null)[] = new Array(24).fill(null);
+/**
+ * The slot of `prevHash` (and of a grant reference's hash, most often the entry just before): sealing
+ * fills it with the hash it just computed, which the next entry names.
+ */
+const PREV_HASH_SLOT = 11;
+
+/**
+ * Tells the quoting cache that `hash`, a SHA-256 hex digest sealing just computed, is the next
+ * entry's `prevHash`: hex digits need no escaping, so its JSON is the text in quotes, and the next
+ * entry skips the check. The cache compares by value, so any other `prevHash` is quoted as usual.
+ */
+export function notePrevHash(hash: string): void {
+  lastQuoted[PREV_HASH_SLOT * 2] = hash;
+  lastQuoted[PREV_HASH_SLOT * 2 + 1] = `"${hash}"`;
+}
+
+/** The JSON of each known type, written once. */
+const TYPE_JSON: ReadonlyMap<string, string> = new Map(AUDIT_TYPES.map((type) => [type, quote(type)]));
+
+function typeJson(type: string): string {
+  return TYPE_JSON.get(type) ?? quote(type);
+}
 
 function member(slot: number, value: string | null): string {
   if (value === null) return 'null';
@@ -244,13 +270,19 @@ function actionJson(action: RedactedAction | null): string {
   if (typeof name !== 'string' || typeof paramsHash !== 'string' || !isTextOrNull(resource))
     return canonicalJson(action);
   return (
-    `{"name":${quote(name)},"params":${canonicalJson(params)},"paramsHash":${quote(paramsHash)}` +
-    `,"redactedPaths":${canonicalJson(redactedPaths)},"resource":${text(resource)}}`
+    `{"name":${member(10, name)},"params":${canonicalJson(params)},"paramsHash":${quote(paramsHash)}` +
+    `,"redactedPaths":${Array.isArray(redactedPaths) && redactedPaths.length === 0 ? '[]' : canonicalJson(redactedPaths)}` +
+    `,"resource":${text(resource)}}`
   );
 }
 
 /** Members of a redacted action. */
 const ACTION_MEMBERS = Object.keys(redactedActionShape.members).length;
+
+/** `JSON.stringify(value)`, which for a safe integer (every `seq`) is its decimal digits: about 3 × faster. */
+function integer(value: number): string {
+  return Number.isSafeInteger(value) ? `${value}` : JSON.stringify(value);
+}
 
 function text(value: string | null): string {
   return value === null ? 'null' : quote(value);
