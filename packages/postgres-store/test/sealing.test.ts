@@ -300,7 +300,7 @@ describe('sealing the queued audit entries', () => {
         status: 'approved' as const,
         decidedAt: Date.now(),
         decisions: [
-          { approver: 'user:bob', outcome: 'approve' as const, at: Date.now(), comment: null, via: null },
+          { approver: 'user:bob', outcome: 'approve' as const, at: Date.now(), comment: null, via: 'test' },
         ],
       };
       let from = sent.length;
