@@ -7,7 +7,8 @@ import type * as MemoryStore from '@countersign/memory-store';
 import { rules, subjects } from './cases/policy-conditions.js';
 import { BENCH_RETENTION, CONTEXT, DIRECTORY, EXPORT, POLICY, READ } from './fixtures.js';
 import { AllowFloor } from './floors/allow-floor.js';
-import type { FloorPresented, FloorRule } from './floors/floor-parts.js';
+import type { FloorPresented } from './floors/floor-parts.js';
+import { floorRules } from './floors/floor-rules.js';
 import { RoundTripFloor } from './floors/round-trip-floor.js';
 import { formatNs } from './harness.js';
 import { interleave } from './interleave.js';
@@ -76,15 +77,7 @@ async function contender(root: string): Promise<() => Promise<unknown>> {
 
 /** The floor of `allow` or `round`: the same rules and call, written from scratch. */
 function floorContender(): () => Promise<unknown> {
-  const floorRules: FloorRule[] = POLICY.map((rule) => ({
-    id: rule.id,
-    action: String(rule.match.action),
-    effect: rule.effect,
-    approvers: Object.entries(DIRECTORY)
-      .filter(([, entry]) => entry.groups.some((group) => rule.approvers?.groups?.includes(group)))
-      .map(([id]) => id),
-    quorum: rule.quorum ?? 1,
-  }));
+  const policy = floorRules();
   const presented = which === 'allow' ? READ : EXPORT;
   const action = {
     ...presented,
@@ -94,11 +87,11 @@ function floorContender(): () => Promise<unknown> {
     },
   };
   if (which === 'allow') {
-    const floor = new AllowFloor(floorRules);
+    const floor = new AllowFloor(policy);
     return () => floor.guard(action, CONTEXT);
   }
   let handOver: (id: string) => void = () => {};
-  const floor = new RoundTripFloor(floorRules, (id) => handOver(id));
+  const floor = new RoundTripFloor(policy, (id) => handOver(id));
   return async () => {
     const delivered = new Promise<string>((resolve) => {
       handOver = resolve;

@@ -1,8 +1,9 @@
 // Case 4's floor: 10,000 approvals pending at once in the round-trip floor (floors/), measured as
 // pending-run.ts measures guard(): heap per request beyond its params, and the time to settle them.
 import { verifyAuditLog } from '@countersign/core';
-import { CONTEXT, DIRECTORY, EXPORT, POLICY } from '../fixtures.js';
+import { CONTEXT, EXPORT } from '../fixtures.js';
 import type { FloorRule } from '../floors/floor-parts.js';
+import { floorRules } from '../floors/floor-rules.js';
 import { RoundTripFloor } from '../floors/round-trip-floor.js';
 import { heapUsed, shuffle } from '../harness.js';
 import { PENDING } from './pending-run.js';
@@ -16,15 +17,7 @@ export interface FloorRun {
 }
 
 export async function runFloor(): Promise<FloorRun> {
-  const rules: FloorRule[] = POLICY.map((rule) => ({
-    id: rule.id,
-    action: String(rule.match.action),
-    effect: rule.effect,
-    approvers: Object.entries(DIRECTORY)
-      .filter(([, entry]) => entry.groups.some((group) => rule.approvers?.groups?.includes(group)))
-      .map(([id]) => id),
-    quorum: rule.quorum ?? 1,
-  }));
+  const rules: FloorRule[] = floorRules();
   const ids: string[] = [];
   const floor = new RoundTripFloor(rules, (id) => ids.push(id));
   const warm = floor.guard({ ...EXPORT, run: async () => 0 }, CONTEXT);

@@ -1,16 +1,9 @@
 import { verifyAuditLog } from '@countersign/core';
 import { createRecordingTransport } from '@countersign/core/testing';
-import {
-  CONTEXT,
-  createBenchCountersign,
-  DIRECTORY,
-  EXPORT,
-  guardedRead,
-  POLICY,
-  READ,
-} from '../fixtures.js';
+import { CONTEXT, createBenchCountersign, EXPORT, guardedRead, READ } from '../fixtures.js';
 import { AllowFloor } from '../floors/allow-floor.js';
 import type { FloorPresented, FloorRule } from '../floors/floor-parts.js';
+import { floorRules } from '../floors/floor-rules.js';
 import { RoundTripFloor } from '../floors/round-trip-floor.js';
 import type { CaseResult } from '../harness.js';
 import { interleave, ratioTarget } from '../interleave.js';
@@ -41,15 +34,7 @@ export async function roundTrip(): Promise<CaseResult> {
   const perRound = ((await cs.audit.head())?.seq ?? 0) - before;
 
   // The floors: the same guarantees written from scratch (floors/), the same rules and approvers.
-  const rules: FloorRule[] = POLICY.map((rule) => ({
-    id: rule.id,
-    action: String(rule.match.action),
-    effect: rule.effect,
-    approvers: Object.entries(DIRECTORY)
-      .filter(([, entry]) => entry.groups.some((group) => rule.approvers?.groups?.includes(group)))
-      .map(([id]) => id),
-    quorum: rule.quorum ?? 1,
-  }));
+  const rules: FloorRule[] = floorRules();
   const consuming = (presented: { name: string; resource: string; params: object }) => ({
     ...presented,
     run: async (grant: { consume: (p: FloorPresented) => void }) => {

@@ -307,3 +307,55 @@ function sortDeep(value: unknown): unknown {
   for (const key of Object.keys(value).sort()) out[key] = sortDeep((value as Record<string, unknown>)[key]);
   return out;
 }
+
+/**
+ * Issues a single-use grant with its entry (`allowed` or `granted`), runs the action, then in
+ * `finally` revokes it and seals the outcome (`executed` or `failed`) naming the grant's entry.
+ */
+export async function runWithGrant(
+  chain: FloorChain,
+  grants: FloorGrants,
+  action: FloorAction,
+  issue: {
+    type: 'allowed' | 'granted';
+    call: FloorCall;
+    requestId: string | null;
+    ruleId: string;
+    ttlMs: number;
+  },
+): Promise<unknown> {
+  const { call, requestId, ruleId } = issue;
+  const grantId = newId('grt_');
+  const grant = grants.issue(call, issue.ttlMs);
+  const issued = chain.seal({
+    type: issue.type,
+    call,
+    withAction: true,
+    at: Date.now(),
+    requestId,
+    grantId,
+    ruleId,
+    detail: `grant expires at ${grant.expiresAt}`,
+  });
+  let failed: unknown = null;
+  try {
+    return await action.run({ token: grant.token, consume: (p) => grants.consume(grant.token, p) });
+  } catch (error) {
+    failed = error;
+    throw error;
+  } finally {
+    const consumedAt = grants.revoke(grant.tokenHash);
+    chain.seal({
+      type: failed === null ? 'executed' : 'failed',
+      call,
+      withAction: false,
+      at: Date.now(),
+      requestId,
+      grantId,
+      ruleId,
+      consumedAt,
+      detail: failed === null ? null : scrubText(String(failed)),
+      grantEntry: issued,
+    });
+  }
+}

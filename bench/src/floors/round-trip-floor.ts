@@ -8,7 +8,7 @@
  * a compare-and-set (approved, unclaimed, same call and session), issues a single-use grant
  * (`granted`), runs the action and revokes in `finally` (`executed` naming the grant's entry).
  */
-import { type GuardContext, scrubText } from '@countersign/core';
+import type { GuardContext } from '@countersign/core';
 import {
   type FloorAction,
   type FloorCall,
@@ -18,6 +18,7 @@ import {
   firstRule,
   newId,
   prepareCall,
+  runWithGrant,
   text,
 } from './floor-parts.js';
 
@@ -122,40 +123,18 @@ export class RoundTripFloor {
   async #claimAndRun(request: FloorRequest): Promise<unknown> {
     const { action } = request;
     const { call } = request;
-    const base = { call, requestId: request.id, ruleId: request.rule.id, withAction: true };
     try {
       // The claim: a compare-and-set on the request this process holds.
       if (request.status !== 'approved' || Date.now() >= request.expiresAt)
         throw new Error(`request ${request.status}`);
       request.status = 'claimed';
-      const grantId = newId('grt_');
-      const grant = this.#grants.issue(call, this.options.grantTtlMs);
-      const issued = this.chain.seal({
-        ...base,
+      return await runWithGrant(this.chain, this.#grants, action, {
         type: 'granted',
-        at: Date.now(),
-        grantId,
-        detail: `grant expires at ${grant.expiresAt}`,
+        call,
+        requestId: request.id,
+        ruleId: request.rule.id,
+        ttlMs: this.options.grantTtlMs,
       });
-      let failed: unknown = null;
-      try {
-        return await action.run({ token: grant.token, consume: (p) => this.#grants.consume(grant.token, p) });
-      } catch (error) {
-        failed = error;
-        throw error;
-      } finally {
-        const consumedAt = this.#grants.revoke(grant.tokenHash);
-        this.chain.seal({
-          ...base,
-          withAction: false,
-          type: failed === null ? 'executed' : 'failed',
-          at: Date.now(),
-          grantId,
-          consumedAt,
-          detail: failed === null ? null : scrubText(String(failed)),
-          grantEntry: issued,
-        });
-      }
     } finally {
       this.#requests.delete(request.id);
     }
