@@ -46,6 +46,24 @@ async function readAll(store: PostgresStore): Promise<AuditEntry[]> {
   return store.readAudit(0, 100_000);
 }
 
+const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+const originalQuery = proto.query;
+
+/** The text of every statement any pg client sends from now on, until {@link restoreStatements}. */
+function recordStatements(): string[] {
+  const sent: string[] = [];
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
+    sent.push(text ?? '');
+    return originalQuery.apply(this, args);
+  };
+  return sent;
+}
+
+function restoreStatements(): void {
+  proto.query = originalQuery;
+}
+
 const details = (entries: AuditEntry[]) => entries.map((entry) => entry.detail);
 
 async function until(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
@@ -237,14 +255,7 @@ describe('sealing the queued audit entries', () => {
   test("a due seal rides on the store's next write: no seal statement of its own, the earlier write chained", async () => {
     const store = await first({ sealDelayMs: 20 });
     const db = await client();
-    const sent: string[] = [];
-    const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-    const query = proto.query;
-    proto.query = function (this: unknown, ...args: unknown[]) {
-      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
-      sent.push(text ?? '');
-      return query.apply(this, args);
-    };
+    const sent = recordStatements();
     try {
       await store.appendAudit([sampleDraft('decided', 'a')]);
       await new Promise((resolve) => setTimeout(resolve, 40));
@@ -255,7 +266,7 @@ describe('sealing the queued audit entries', () => {
         [],
       );
     } finally {
-      proto.query = query;
+      restoreStatements();
     }
     expect(details(await readAll(store))).toEqual(['a', 'b']);
   });
@@ -278,14 +289,7 @@ describe('sealing the queued audit entries', () => {
 
   test('a due seal never rides on an approval or a claim (an action waits on their commit): the next other write carries it', async () => {
     const store = await first({ sealDelayMs: 50 });
-    const sent: string[] = [];
-    const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-    const query = proto.query;
-    proto.query = function (this: unknown, ...args: unknown[]) {
-      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
-      sent.push(text ?? '');
-      return query.apply(this, args);
-    };
+    const sent = recordStatements();
     // The write statements sent since `from` (a seal statement of the store's own is not one).
     const writesSince = (from: number) =>
       sent.slice(from).filter((text) => !text.startsWith('SELECT * FROM'));
@@ -332,7 +336,7 @@ describe('sealing the queued audit entries', () => {
       const ownSeal = sent.slice(from).some((text) => text.startsWith('SELECT * FROM'));
       if (!ownSeal) expect(carries(writesSince(from))).toBe(true);
     } finally {
-      proto.query = query;
+      restoreStatements();
     }
     expect(details(await readAll(store))).toEqual(['opened', 'decided', 'claimed', 'later']);
   });
